@@ -1,0 +1,72 @@
+"""Scenario Showcase (场景示范案例库): the application factory."""
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import load_config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config → extensions → database → blueprints → errors → CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app.errors import register_error_handlers
+    from app.security import register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+
+    from app.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from app.accounts.services import load_user_by_session_id
+    from app.db import db
+    from app.extensions import babel, csrf, limiter, login_manager
+    from app.main.views import select_locale
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(session_id: str):
+        return load_user_by_session_id(db.session, session_id)
+
+    @app.before_request
+    def _permanent_session():
+        from flask import session
+
+        session.permanent = True
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.admin.views import bp as admin_bp
+    from app.calls.views import bp as calls_bp
+    from app.main.views import bp as main_bp
+
+    for blueprint in (main_bp, accounts_bp, admin_bp, calls_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,71 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from app.accounts.credit_code import CreditCodeError, normalise_credit_code
+from app.forms import name_field, new_password_fields, validate_phone
+from app.reference import CITIES
+
+
+def _email_field():
+    return StringField(
+        _l("Email"),
+        validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid email address."))],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+class RegistrationForm(FlaskForm):
+    organisation_name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
+    credit_code = StringField(
+        _l("Unified social credit code"),
+        validators=[DataRequired()],
+        description=_l("18 characters, as on the business licence."),
+        render_kw={"maxlength": 18, "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    city = SelectField(_l("City"), validators=[DataRequired()])
+    contact_name = name_field(_l("Contact person"))
+    email = _email_field()
+    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30), validate_phone])
+    password, confirm = new_password_fields()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.city.choices = [("", _l("Choose a city"))] + [(code, label) for code, (_zh, label) in CITIES.items()]
+
+    def validate_credit_code(self, field):
+        try:
+            field.data = normalise_credit_code(field.data)
+        except CreditCodeError as error:
+            raise ValidationError(error.message) from None
+
+    def validate_city(self, field):
+        if field.data not in CITIES:
+            raise ValidationError(_l("Choose one of the listed cities."))
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(_l("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    password, confirm = new_password_fields()
+
+
+class AcceptInvitationForm(FlaskForm):
+    name = name_field()
+    phone = StringField(_l("Phone"), validators=[Length(max=30), validate_phone])
+    password, confirm = new_password_fields()

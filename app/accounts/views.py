@@ -1,0 +1,194 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import services
+from app.accounts.forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegistrationForm,
+    ResetPasswordForm,
+)
+from app.db import db
+from app.enums import Role, TokenPurpose
+from app.errors import DomainError, InvalidToken
+from app.extensions import limiter, login_account_key
+from app.forms import ActionForm
+from app.models import User
+from app.permissions import can_decide_membership, require, roles_required
+from app.urls import safe_next
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+def _failed(response) -> bool:
+    """Only failed logins count against the limits (success redirects)."""
+    return response.status_code != 302
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: "20 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        try:
+            registration = services.register_applicant(
+                db.session,
+                organisation_name=form.organisation_name.data,
+                credit_code=form.credit_code.data,
+                city_code=form.city.data,
+                contact_name=form.contact_name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                password=form.password.data,
+            )
+        except DomainError as error:
+            db.rollback()
+            form.email.errors.append(error.message)
+        else:
+            db.commit()
+            login_user(registration.user)
+            if registration.joined_existing:
+                flash(
+                    _(
+                        "%(organisation)s is already registered. Your request to join it has been sent to its members; "
+                        "you can act for it once one of them approves.",
+                        organisation=registration.organisation.name,
+                    ),
+                    "warning",
+                )
+            else:
+                flash(_("Welcome! Your organisation %(organisation)s is registered.", organisation=registration.organisation.name), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=login_account_key, methods=["POST"], deduct_when=_failed
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, email=form.email.data, password=form.password.data)
+        if user is not None:
+            db.commit()
+            login_user(user)
+            return redirect(safe_next())
+        form.password.errors.append(_("The email address or the password is not correct."))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = ActionForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash(_("You have logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: "10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(db.session, email=form.email.data)
+        db.commit()
+        # The same answer whether or not the address has an account.
+        flash(
+            _("If an account uses this address, we have sent it a link to set a new password. Check your inbox."),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = services.check_token(db.session, raw=token, purpose=TokenPurpose.PASSWORD_RESET)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(db.session, raw_token=token, password=form.password.data)
+        db.commit()
+        flash(_("Your password has been changed. Please log in with the new one."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, user=user)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    user = services.check_token(db.session, raw=token, purpose=TokenPurpose.INVITATION)
+    form = AcceptInvitationForm(obj=user if not user.name else None, data={"name": user.name, "phone": user.phone})
+    if form.validate_on_submit():
+        services.accept_invitation(
+            db.session, raw_token=token, name=form.name.data, phone=form.phone.data, password=form.password.data
+        )
+        db.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        login_user(user)
+        flash(_("Welcome! Your account is ready."), "success")
+        return redirect(url_for("main.dashboard"))
+    return render_template("accounts/accept_invitation.html", form=form, user=user)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                db.session, user=current_user, current_password=form.current_password.data, new_password=form.password.data
+            )
+        except DomainError as error:
+            db.rollback()
+            form.current_password.errors.append(error.message)
+        else:
+            db.commit()
+            login_user(current_user)  # the session id carries the new auth version
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/organisation")
+@roles_required(Role.APPLICANT)
+def organisation():
+    organisation = current_user.organisation
+    return render_template(
+        "accounts/organisation.html",
+        organisation=organisation,
+        members=sorted(organisation.members, key=lambda member: member.id),
+        can_decide=lambda member: can_decide_membership(current_user, member),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/organisation/members/<int:user_id>/<any(approve, decline):decision>", methods=["POST"])
+@roles_required(Role.APPLICANT)
+def decide_membership(user_id: int, decision: str):
+    member = db.get_or_404(User, user_id)
+    require(can_decide_membership(current_user, member))
+    form = ActionForm()
+    if form.validate_on_submit():
+        services.decide_membership(db.session, actor=current_user, member=member, approve=decision == "approve")
+        db.commit()
+        if decision == "approve":
+            flash(_("%(name)s is now a member of your organisation.", name=member.name), "success")
+        else:
+            flash(_("The request of %(name)s has been declined.", name=member.name), "info")
+    return redirect(url_for("accounts.organisation"))
+
+
+@bp.errorhandler(InvalidToken)
+def _invalid_token(error: InvalidToken):
+    return render_template("accounts/invalid_link.html", message=error.message), 400

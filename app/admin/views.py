@@ -1,0 +1,101 @@
+"""The chair's staff pages: people, invitations, the audit log."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.accounts import services as accounts
+from app.admin.forms import InviteForm, StaffForm
+from app.audit.services import events_page, object_history
+from app.db import db
+from app.enums import Role
+from app.errors import DomainError
+from app.forms import ActionForm
+from app.models import User
+from app.permissions import require, roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@roles_required(Role.CHAIR)
+def _chairs_only():
+    """Every page here is the chair's."""
+
+
+def _staff_user(user_id: int) -> User:
+    user = db.get_or_404(User, user_id)
+    require(user.is_staff)  # applicant accounts are managed by their organisations
+    return user
+
+
+@bp.route("/users")
+def users():
+    role = request.args.get("role")
+    role = Role(role) if role in {r.value for r in Role} and role != Role.APPLICANT else None
+    return render_template(
+        "admin/users.html", users=accounts.staff_users(db.session, role=role), role=role, action_form=ActionForm()
+    )
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user, _url = accounts.invite_staff(
+                db.session, inviter=current_user, email=form.email.data, name=form.name.data, roles=form.roles.data
+            )
+        except DomainError as error:
+            db.rollback()
+            form.email.errors.append(error.message)
+        else:
+            db.commit()
+            flash(_("An invitation has been sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/invite.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    user = _staff_user(user_id)
+    form = StaffForm(data={"roles": [role.value for role in user.roles], "active": user.active})
+    if form.validate_on_submit():
+        try:
+            accounts.update_staff(db.session, actor=current_user, user=user, roles=form.roles.data, active=form.active.data)
+        except DomainError as error:
+            db.rollback()
+            form.roles.errors.append(error.message)
+        else:
+            db.commit()
+            flash(_("The account of %(name)s has been updated.", name=user.name), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template(
+        "admin/user.html",
+        user=user,
+        form=form,
+        action_form=ActionForm(),
+        history=object_history(db.session, object_type="users", object_id=user.id),
+    )
+
+
+@bp.route("/users/<int:user_id>/resend-invitation", methods=["POST"])
+def resend_invitation(user_id: int):
+    user = _staff_user(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            accounts.resend_invitation(db.session, inviter=current_user, user=user)
+        except DomainError as error:
+            db.rollback()
+            flash(error.message, "danger")
+        else:
+            db.commit()
+            flash(_("A new invitation has been sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/audit")
+def audit_log():
+    page = max(request.args.get("page", 1, type=int), 1)
+    action = request.args.get("action") or None
+    events, total = events_page(db.session, page=page, action=action)
+    return render_template("admin/audit.html", events=events, total=total, page=page, per_page=50, action=action)

@@ -1,0 +1,158 @@
+"""Calls (征集批次): creating and editing them, and which phase is running.
+
+Later features ask :func:`is_phase_open` before letting a role act, so the
+dates a chair sets here drive what everyone may do.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from app.audit.services import record
+from app.enums import PHASE_ORDER, Phase
+from app.errors import DomainError
+from app.models import Call, CallPhase, CallQuota
+from app.reference import Domain
+
+Schedule = dict[Phase, tuple[datetime, datetime]]
+
+
+@dataclass(frozen=True)
+class PhaseState:
+    """Where a call stands at one moment.
+
+    ``status`` is "upcoming" (before the first phase), "open" (``phase`` runs),
+    "between" (a gap; ``next_window`` is the next phase) or "closed".
+    """
+
+    call: Call
+    status: str
+    window: CallPhase | None = None
+    next_window: CallPhase | None = None
+
+    @property
+    def phase(self) -> Phase | None:
+        return self.window.phase if self.window else None
+
+
+def phase_state(call: Call, *, now: datetime) -> PhaseState:
+    """The state of ``call`` at ``now`` (phases are half-open: start ≤ now < end)."""
+    windows = call.ordered_phases
+    for window in windows:
+        if window.starts_at <= now < window.ends_at:
+            return PhaseState(call=call, status="open", window=window)
+    upcoming = [window for window in windows if window.starts_at > now]
+    if not upcoming:
+        return PhaseState(call=call, status="closed")
+    status = "upcoming" if len(upcoming) == len(windows) else "between"
+    return PhaseState(call=call, status=status, next_window=upcoming[0])
+
+
+def is_phase_open(call: Call, phase: Phase, *, now: datetime) -> bool:
+    """True while ``phase`` of ``call`` runs."""
+    window = call.phase_window(phase)
+    return window is not None and window.starts_at <= now < window.ends_at
+
+
+def current_call(session: Session, *, now: datetime) -> Call | None:
+    """The call the site is about: one that is running, else the next, else the last."""
+    calls = session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all()
+    running = [call for call in calls if phase_state(call, now=now).status in {"open", "between"}]
+    if running:
+        return running[0]
+    upcoming = [call for call in calls if phase_state(call, now=now).status == "upcoming"]
+    if upcoming:
+        return min(upcoming, key=lambda call: call.ordered_phases[0].starts_at)
+    return calls[0] if calls else None
+
+
+def list_calls(session: Session) -> list[Call]:
+    return list(session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all())
+
+
+def _check(*, target_count: int, quotas: dict[Domain, int], schedule: Schedule) -> None:
+    if target_count <= 0:
+        raise DomainError(_l("The target must be at least 1."))
+    if set(quotas) != set(Domain) or any(quota < 0 for quota in quotas.values()):
+        raise DomainError(_l("Give every domain a quota of 0 or more."))
+    total = sum(quotas.values())
+    if total < target_count:
+        raise DomainError(
+            _l(
+                "The domain quotas add up to %(total)s, fewer than the target of %(target)s: the target could never be filled.",
+                total=total,
+                target=target_count,
+            )
+        )
+    if set(schedule) != set(Phase):
+        raise DomainError(_l("Give every phase a start and an end."))
+    previous_end = None
+    for phase in PHASE_ORDER:
+        starts_at, ends_at = schedule[phase]
+        if starts_at.tzinfo is None or ends_at.tzinfo is None:
+            raise ValueError("schedule times must be timezone-aware")
+        if starts_at >= ends_at:
+            raise DomainError(_l("%(phase)s must end after it starts.", phase=phase.label))
+        if previous_end is not None and starts_at < previous_end:
+            raise DomainError(_l("%(phase)s cannot start before the previous phase ends.", phase=phase.label))
+        previous_end = ends_at
+
+
+def _snapshot(call: Call) -> dict:
+    return {
+        "name": call.name,
+        "year": call.year,
+        "target_count": call.target_count,
+        "quotas": {row.domain.value: row.quota for row in call.quotas},
+        "phases": {
+            row.phase.value: [row.starts_at.isoformat(), row.ends_at.isoformat()] for row in call.ordered_phases
+        },
+    }
+
+
+def _ensure_unique_name(session: Session, *, name: str, year: int, call_id: int | None) -> None:
+    clash = session.exec(select(Call).where(Call.year == year, Call.name == name)).first()
+    if clash is not None and clash.id != call_id:
+        raise DomainError(_l("There is already a call with this name for %(year)s.", year=year))
+
+
+def create_call(
+    session: Session, *, actor, name: str, year: int, target_count: int, quotas: dict[Domain, int], schedule: Schedule
+) -> Call:
+    """Create a call with its per-domain quotas and phase dates."""
+    name = name.strip()
+    _check(target_count=target_count, quotas=quotas, schedule=schedule)
+    _ensure_unique_name(session, name=name, year=year, call_id=None)
+    call = Call(
+        name=name,
+        year=year,
+        target_count=target_count,
+        created_by_id=actor.id if actor is not None and actor.is_authenticated else None,
+        quotas=[CallQuota(domain=domain, quota=quotas[domain]) for domain in Domain],
+        phases=[CallPhase(phase=phase, starts_at=schedule[phase][0], ends_at=schedule[phase][1]) for phase in Phase],
+    )
+    session.add(call)
+    session.flush()
+    record(session, actor=actor, action="call.created", obj=call, after=_snapshot(call))
+    return call
+
+
+def update_call(
+    session: Session, *, actor, call: Call, name: str, year: int, target_count: int, quotas: dict[Domain, int], schedule: Schedule
+) -> None:
+    """Change a call's name, target, quotas or dates (audited with before/after)."""
+    name = name.strip()
+    _check(target_count=target_count, quotas=quotas, schedule=schedule)
+    _ensure_unique_name(session, name=name, year=year, call_id=call.id)
+    before = _snapshot(call)
+    call.name, call.year, call.target_count = name, year, target_count
+    for row in call.quotas:
+        row.quota = quotas[row.domain]
+    for row in call.phases:
+        row.starts_at, row.ends_at = schedule[row.phase]
+    session.add(call)
+    session.flush()
+    after = _snapshot(call)
+    if after != before:
+        record(session, actor=actor, action="call.updated", obj=call, before=before, after=after)

@@ -1,0 +1,83 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.audit.services import object_history
+from app.calls import services
+from app.calls.forms import CallForm
+from app.db import db, utcnow
+from app.enums import Role
+from app.errors import DomainError
+from app.models import Call
+from app.permissions import roles_required
+
+bp = Blueprint("calls", __name__, url_prefix="/calls")
+
+
+@bp.before_request
+@roles_required(Role.CHAIR)
+def _chairs_only():
+    """Every page here is the chair's."""
+
+
+@bp.route("/")
+def index():
+    now = utcnow()
+    calls = services.list_calls(db.session)
+    return render_template(
+        "calls/index.html", calls=calls, states={call.id: services.phase_state(call, now=now) for call in calls}
+    )
+
+
+def _save(form: CallForm, call: Call | None):
+    fields = dict(
+        name=form.name.data,
+        year=form.year.data,
+        target_count=form.target_count.data,
+        quotas=form.quotas(),
+        schedule=form.schedule(current_app.config["TIMEZONE"]),
+    )
+    if call is None:
+        return services.create_call(db.session, actor=current_user, **fields)
+    services.update_call(db.session, actor=current_user, call=call, **fields)
+    return call
+
+
+def _edit(call: Call | None):
+    form = CallForm()
+    if call is not None and not form.is_submitted():
+        form.fill_from(call, current_app.config["TIMEZONE"])
+    elif call is None and not form.is_submitted():
+        form.year.data = utcnow().year
+    if form.validate_on_submit():
+        try:
+            saved = _save(form, call)
+        except DomainError as error:
+            db.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.commit()
+            flash(_("The call has been saved."), "success")
+            return redirect(url_for("calls.detail", call_id=saved.id))
+    return render_template("calls/edit.html", form=form, call=call, timezone=current_app.config["TIMEZONE"])
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    return _edit(None)
+
+
+@bp.route("/<int:call_id>/edit", methods=["GET", "POST"])
+def edit(call_id: int):
+    return _edit(db.get_or_404(Call, call_id))
+
+
+@bp.route("/<int:call_id>")
+def detail(call_id: int):
+    call = db.get_or_404(Call, call_id)
+    return render_template(
+        "calls/detail.html",
+        call=call,
+        state=services.phase_state(call, now=utcnow()),
+        history=object_history(db.session, object_type="calls", object_id=call.id),
+    )

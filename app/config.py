@@ -1,0 +1,112 @@
+"""Configuration: defaults here, then ``instance/config.py``, then environment.
+
+Every key in :data:`DEFAULTS` can be overridden by an environment variable of
+the same name (``DATABASE_URL``, ``SECRET_KEY``, ``MAIL_SERVER``, …); values
+are converted to the type of the default.
+"""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULTS = {
+    # "development", "production" or "testing". Production is the default so
+    # that a forgotten setting fails closed (no generated secret key).
+    "SHOWCASE_ENV": "production",
+    "SECRET_KEY": "",
+    "DATABASE_URL": "",  # empty: SQLite in the instance folder
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    "TIMEZONE": "Asia/Shanghai",
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "MAIL_SERVER": "",  # empty: mails are written to MAIL_OUTBOX_DIR and the log
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_DEFAULT_SENDER": "Scenario Showcase <noreply@showcase.local>",
+    "MAIL_OUTBOX_DIR": "",  # empty: instance/mail
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "PASSWORD_MIN_LENGTH": 10,
+    "PASSWORD_RESET_HOURS": 2,
+    "INVITATION_DAYS": 7,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_IP": "30 per 15 minutes",
+    "PROXY_COUNT": 0,  # how many reverse proxies set X-Forwarded-For
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    "SESSION_LIFETIME_HOURS": 12,
+    "PREFERRED_URL_SCHEME": "http",
+    # Where the site is reached: links in mails written outside a request (CLI).
+    "BASE_URL": "http://127.0.0.1:5000",
+}
+
+LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the app (raised at start-up)."""
+
+
+def _coerce(raw: str, default):
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load_config(app, test_config: dict | None) -> None:
+    """Fill ``app.config`` from defaults, instance config, environment, tests."""
+    app.config.from_mapping(DEFAULTS)
+    app.config["LANGUAGES"] = LANGUAGES
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for key, default in DEFAULTS.items():
+            if key in os.environ:
+                app.config[key] = _coerce(os.environ[key], default)
+    else:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'showcase.db'}"
+    if not app.config["MAIL_OUTBOX_DIR"]:
+        app.config["MAIL_OUTBOX_DIR"] = str(instance / "mail")
+
+    env = app.config["SHOWCASE_ENV"]
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError(f"SHOWCASE_ENV must be development, production or testing, not {env!r}")
+    if not app.config["SECRET_KEY"]:
+        if env == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. In production set it in the environment or in "
+                "instance/config.py (for example: python -c 'import secrets; "
+                "print(secrets.token_hex(32))'); for local work set SHOWCASE_ENV=development."
+            )
+        app.config["SECRET_KEY"] = _development_secret(instance)
+    elif env == "production" and len(app.config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY is too short for production: use at least 32 random characters.")
+
+    app.config["TESTING"] = app.config.get("TESTING", False) or env == "testing"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = env == "production"
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_SECURE"] = env == "production"
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+    app.config["WTF_CSRF_TIME_LIMIT"] = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+
+
+def _development_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

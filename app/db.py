@@ -1,0 +1,183 @@
+"""Engine, one session per request, and the shared column types.
+
+Services only ``flush``; the edge (a view or a CLI command) calls
+:meth:`Database.commit` once, which then runs the callbacks queued with
+:meth:`Database.after_commit` (mails go out only for data that was saved).
+"""
+from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask import Flask, abort, g
+from sqlalchemy import event
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Set for requests and commands that will write: SQLite then starts their
+# transaction with BEGIN IMMEDIATE, so a read-then-write transaction takes the
+# write lock up front and waits (busy_timeout) instead of failing with
+# "database is locked" when it upgrades from a read lock.
+_write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC that always comes back timezone-aware.
+
+    PostgreSQL keeps the offset itself; SQLite has no timezone type, so the
+    value is stored as naive UTC and marked as UTC again when read.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class EnumText(sa.types.TypeDecorator):
+    """A ``StrEnum`` stored as its plain string value (no native DB enum,
+    so adding a member never needs a type migration)."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum_class, length: int = 32):
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum_class(value)
+
+
+def create_engine(url: str, *, busy_timeout_ms: int = 15000) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine, busy_timeout_ms)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own
+        # transaction handling would defer it and break SAVEPOINTs).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+@contextmanager
+def write_intent():
+    """Mark the transactions started inside the block as writing ones."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+class Database:
+    """The app's engine and its per-request session."""
+
+    def __init__(self) -> None:
+        self.engine: sa.Engine | None = None
+        self.sessionmaker: sessionmaker | None = None
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = create_engine(
+            app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        )
+        self.sessionmaker = sessionmaker(bind=self.engine, class_=Session, expire_on_commit=False)
+        app.extensions["db"] = self
+
+        @app.before_request
+        def _mark_writes():
+            from flask import request
+
+            if request.method not in {"GET", "HEAD", "OPTIONS"}:
+                g._write_token = _write_intent.set(True)
+
+        @app.teardown_request
+        def _unmark_writes(_exc):
+            token = g.pop("_write_token", None)
+            if token is not None:
+                _write_intent.reset(token)
+
+        @app.teardown_appcontext
+        def _close_session(_exc):
+            session = g.pop("db_session", None)
+            if session is not None:
+                session.close()  # rolls back whatever was not committed
+            g.pop("after_commit", None)
+
+    @property
+    def session(self) -> Session:
+        """The session of the current app context, created on first use."""
+        if "db_session" not in g:
+            g.db_session = self.sessionmaker()
+        return g.db_session
+
+    def get_or_404(self, model, object_id):
+        """The row of ``model`` with this primary key, or a 404 page."""
+        row = self.session.get(model, object_id)
+        if row is None:
+            abort(404)
+        return row
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current transaction has been committed."""
+        g.setdefault("after_commit", []).append(callback)
+
+    def commit(self) -> None:
+        """Commit the current session, then run the queued after-commit callbacks."""
+        self.session.commit()
+        callbacks = g.pop("after_commit", [])
+        for callback in callbacks:
+            callback()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        g.pop("after_commit", None)
+
+
+db = Database()

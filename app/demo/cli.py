@@ -1,0 +1,24 @@
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.db import db, utcnow, write_intent
+from app.demo.services import DEMO_LOGINS, DEMO_PASSWORD, database_is_empty, load_demo
+
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def demo_load(if_empty: bool):
+    """Load the demo call, staff and applicants (idempotent)."""
+    with write_intent(), current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        if if_empty and not database_is_empty(db.session):
+            click.echo("The database already has data; demo data not loaded.")
+        else:
+            summary = load_demo(db.session, now=utcnow())
+            db.commit()
+            click.echo(f"Demo data: {summary.created} objects created, {summary.existing} already there.")
+    click.echo("Demo logins (password: %s):" % DEMO_PASSWORD)
+    for login, role in DEMO_LOGINS:
+        click.echo(f"  {role:<10} {login}")

@@ -1,0 +1,154 @@
+"""Demo data: one call, staff and 30 applicant organisations.
+
+Deterministic (a seeded generator, fixed names) and idempotent: every object
+is looked up by its natural key first, so running the load twice adds nothing.
+"""
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlmodel import Session, select
+
+from app.accounts.credit_code import make_credit_code
+from app.accounts.services import hash_password, user_by_email
+from app.audit.services import record
+from app.calls.services import create_call
+from app.enums import Membership, Phase, Role
+from app.models import Call, Organisation, User, UserRole
+from app.reference import CITIES, Domain
+
+DEMO_PASSWORD = "demo-password"
+DEMO_CALL_NAME = "广东省人工智能应用场景征集（示范）"
+EXPERT_COUNT = 40
+ORGANISATION_COUNT = 30
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余"
+_GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "慧", "建国", "志强", "晓东", "海燕", "文博", "思远", "嘉怡", "子豪"]
+_BRANDS = ["云智", "粤芯", "数擎", "智瞳", "海岸线", "南粤", "星河", "鹏城", "珠江", "岭南", "智慧港", "天枢", "启明", "未来", "湾区", "华锐", "创新", "极光", "远望", "同创"]
+_TRADES = ["科技", "信息技术", "智能装备", "数据科技", "网络科技", "机器人", "医疗科技", "教育科技", "金融科技", "软件"]
+_INSTITUTIONS = ["人民医院", "职业技术学院", "城市运营中心", "政务服务数据管理局"]
+_UNIVERSITIES = ["中山大学", "华南理工大学", "暨南大学", "华南师范大学", "深圳大学", "广东工业大学", "南方科技大学", "汕头大学"]
+
+
+@dataclass
+class DemoSummary:
+    created: int
+    existing: int
+
+
+def _person_name(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + rng.choice(_GIVEN)
+
+
+def _organisations(rng: random.Random) -> list[tuple[str, str, str]]:
+    """(name, credit code, city code) for the demo applicant organisations."""
+    cities = list(CITIES)
+    result, names = [], set()
+    for index in range(ORGANISATION_COUNT):
+        city = cities[index % len(cities)]
+        city_name = CITIES[city][0]
+        while True:
+            if index % 6 == 5:
+                name = f"{city_name}市{rng.choice(_INSTITUTIONS)}"
+            else:
+                name = f"{city_name}{rng.choice(_BRANDS)}{rng.choice(_TRADES)}有限公司"
+            if name not in names:
+                names.add(name)
+                break
+        # 9 = registered by market regulation, 1 = enterprise; then the area code.
+        kind = "12" if index % 6 == 5 else "91"
+        body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8)) + rng.choice("0123456789")
+        result.append((name, make_credit_code(kind + city + body), city))
+    return result
+
+
+def _ensure_user(session: Session, *, email: str, name: str, roles: list[Role], password_hash: str, **fields) -> bool:
+    if user_by_email(session, email) is not None:
+        return False
+    user = User(email=email, name=name, password_hash=password_hash, role_rows=[UserRole(role=r) for r in roles], **fields)
+    session.add(user)
+    session.flush()
+    record(session, actor=None, action="demo.user_created", obj=user, after={"email": email, "roles": [r.value for r in roles]})
+    return True
+
+
+def _demo_schedule(today: datetime) -> dict[Phase, tuple[datetime, datetime]]:
+    """Submission open now; the later phases follow, a few weeks each."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    start = datetime.combine(today.astimezone(zone).date() - timedelta(days=14), time(9), tzinfo=zone)
+    lengths = {Phase.SUBMISSION: 45, Phase.FORMAL_CHECK: 14, Phase.REVIEW: 21, Phase.RESULTS: 14, Phase.PUBLICATION: 60}
+    schedule, cursor = {}, start
+    for phase in Phase:
+        end = (cursor + timedelta(days=lengths[phase])).replace(hour=17, minute=30)
+        schedule[phase] = (cursor, end)
+        cursor = (end + timedelta(days=1)).replace(hour=9, minute=0)
+    return schedule
+
+
+def load_demo(session: Session, *, now: datetime) -> DemoSummary:
+    """Create whatever part of the demo data is missing."""
+    rng = random.Random(20261127)
+    # Every demo account shares one published password: hash it once.
+    password_hash = hash_password(DEMO_PASSWORD)
+    created = existing = 0
+
+    def tally(was_created: bool) -> None:
+        nonlocal created, existing
+        created, existing = created + was_created, existing + (not was_created)
+
+    tally(_ensure_user(session, email="chair@demo.local", name="陈主任", roles=[Role.CHAIR], password_hash=password_hash))
+    tally(_ensure_user(session, email="publicity@demo.local", name="宣传处 林敏", roles=[Role.PUBLICITY], password_hash=password_hash))
+    for number in range(1, EXPERT_COUNT + 1):
+        name = f"{_person_name(rng)}（{rng.choice(_UNIVERSITIES)}）"
+        tally(_ensure_user(session, email=f"expert{number:02d}@demo.local", name=name, roles=[Role.EXPERT], password_hash=password_hash))
+
+    for number, (org_name, code, city) in enumerate(_organisations(rng), start=1):
+        contact = _person_name(rng)
+        phone = "13" + "".join(rng.choice("0123456789") for _ in range(9))
+        organisation = session.exec(select(Organisation).where(Organisation.credit_code == code)).first()
+        if organisation is None:
+            organisation = Organisation(name=org_name, credit_code=code, city_code=city)
+            session.add(organisation)
+            session.flush()
+        tally(
+            _ensure_user(
+                session,
+                email=f"applicant{number:02d}@demo.local",
+                name=contact,
+                phone=phone,
+                roles=[Role.APPLICANT],
+                password_hash=password_hash,
+                organisation_id=organisation.id,
+                membership=Membership.ACTIVE,
+            )
+        )
+
+    if session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).first() is None:
+        year = now.year
+        create_call(
+            session,
+            actor=None,
+            name=DEMO_CALL_NAME,
+            year=year,
+            target_count=200,
+            quotas={domain: 25 for domain in Domain},
+            schedule=_demo_schedule(now),
+        )
+        tally(True)
+    else:
+        tally(False)
+    return DemoSummary(created=created, existing=existing)
+
+
+def database_is_empty(session: Session) -> bool:
+    return session.exec(select(User.id).limit(1)).first() is None
+
+
+DEMO_LOGINS = [
+    ("chair@demo.local", "chair"),
+    ("publicity@demo.local", "publicity"),
+    (f"expert01@demo.local … expert{EXPERT_COUNT:02d}@demo.local", "expert"),
+    (f"applicant01@demo.local … applicant{ORGANISATION_COUNT:02d}@demo.local", "applicant"),
+]

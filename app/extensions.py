@@ -1,0 +1,17 @@
+"""Flask extensions, created unbound and initialised in ``create_app``."""
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+babel = Babel()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+
+
+def login_account_key() -> str:
+    """Rate-limit key for login attempts against one account (the typed email)."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()

@@ -1,0 +1,48 @@
+"""Form pieces shared by several areas."""
+import re
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+
+
+class ActionForm(FlaskForm):
+    """An empty form: the CSRF token of a POST-only button."""
+
+
+def validate_phone(_form, field) -> None:
+    value = re.sub(r"[\s()]", "", field.data or "")
+    if value and not _PHONE.match(value):
+        raise ValidationError(_l("Enter a mainland mobile number (11 digits) or a landline with its area code, e.g. 020-12345678."))
+    field.data = value
+
+
+def validate_password_strength(_form, field) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    password = field.data or ""
+    if len(password) < minimum:
+        raise ValidationError(_l("Use at least %(n)s characters.", n=minimum))
+    if password.isdigit() or len(set(password)) < 4:
+        raise ValidationError(_l("This password is too easy to guess."))
+
+
+def new_password_fields():
+    """A password and its confirmation, for registration, reset and invitation."""
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=128), validate_password_strength],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+def name_field(label=None):
+    return StringField(label or _l("Name"), validators=[DataRequired(), Length(max=100)])

@@ -1,0 +1,51 @@
+from flask import Blueprint, current_app, make_response, redirect, render_template, request
+from flask_login import current_user, login_required
+
+from app.accounts.services import pending_members
+from app.db import db
+from app.enums import Membership
+from app.forms import ActionForm
+from app.urls import safe_next
+
+bp = Blueprint("main", __name__)
+
+LANGUAGE_COOKIE = "lang"
+
+
+@bp.route("/")
+def index():
+    return render_template("main/index.html")
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    pending = []
+    if current_user.is_applicant and current_user.membership == Membership.ACTIVE:
+        pending = pending_members(db.session, organisation_id=current_user.organisation_id)
+    return render_template("main/dashboard.html", pending=pending)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Remember the chosen UI language in a cookie (for visitors and users alike)."""
+    language = request.form.get("language")
+    response = make_response(redirect(safe_next("main.index")))
+    if ActionForm().validate_on_submit() and language in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+def select_locale() -> str:
+    """The cookie's language, else the default (Simplified Chinese)."""
+    language = request.cookies.get(LANGUAGE_COOKIE)
+    if language in current_app.config["LANGUAGES"]:
+        return language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,23 @@
+"""All tables; importing this module registers them on ``SQLModel.metadata``
+(the metadata Alembic compares against)."""
+from sqlmodel import SQLModel
+
+from app.db import NAMING_CONVENTION
+
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+from app.models.accounts import Organisation, User, UserRole, UserToken  # noqa: E402
+from app.models.audit import AuditEvent  # noqa: E402
+from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
+
+__all__ = [
+    "AuditEvent",
+    "Call",
+    "CallPhase",
+    "CallQuota",
+    "Organisation",
+    "SQLModel",
+    "User",
+    "UserRole",
+    "UserToken",
+]

@@ -1,0 +1,78 @@
+"""Calls for scenarios (征集批次), their phases and per-domain quotas."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.db import EnumText, UTCDateTime, utcnow
+from app.enums import PHASE_ORDER, Phase
+from app.reference import Domain
+
+
+class Call(SQLModel, table=True):
+    __tablename__ = "calls"
+    __table_args__ = (
+        sa.UniqueConstraint("year", "name"),
+        sa.CheckConstraint("target_count > 0", name="target_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    year: int
+    target_count: int = Field(default=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+
+    phases: list["CallPhase"] = Relationship(
+        back_populates="call",
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"},
+    )
+    quotas: list["CallQuota"] = Relationship(
+        back_populates="call",
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"},
+    )
+
+    def phase_window(self, phase: Phase) -> "CallPhase | None":
+        return next((row for row in self.phases if row.phase == phase), None)
+
+    @property
+    def ordered_phases(self) -> list["CallPhase"]:
+        return sorted(self.phases, key=lambda row: PHASE_ORDER.index(row.phase))
+
+    def quota_for(self, domain: Domain) -> int:
+        return next((row.quota for row in self.quotas if row.domain == domain), 0)
+
+
+class CallPhase(SQLModel, table=True):
+    """When one phase of a call runs: from ``starts_at`` up to ``ends_at``."""
+
+    __tablename__ = "call_phases"
+    __table_args__ = (
+        sa.UniqueConstraint("call_id", "phase"),
+        sa.CheckConstraint("starts_at < ends_at", name="window_ordered"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    phase: Phase = Field(sa_type=EnumText(Phase, 20))
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+
+    call: Call = Relationship(back_populates="phases")
+
+
+class CallQuota(SQLModel, table=True):
+    """The most showcase scenarios a call selects in one domain."""
+
+    __tablename__ = "call_quotas"
+    __table_args__ = (
+        sa.UniqueConstraint("call_id", "domain"),
+        sa.CheckConstraint("quota >= 0", name="quota_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    domain: Domain = Field(sa_type=EnumText(Domain, 20))
+    quota: int
+
+    call: Call = Relationship(back_populates="quotas")

@@ -1,0 +1,63 @@
+"""Reference data of the call: the eight domains and Guangdong's 21 cities."""
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Domain(StrEnum):
+    MANUFACTURING = "manufacturing"
+    GOVERNMENT = "government"
+    CITY = "city"
+    HEALTHCARE = "healthcare"
+    EDUCATION = "education"
+    FINANCE = "finance"
+    SECURITY = "security"
+    UNMANNED = "unmanned"
+
+    @property
+    def label(self):
+        return _DOMAIN_LABELS[self]
+
+
+_DOMAIN_LABELS = {
+    Domain.MANUFACTURING: _l("Smart manufacturing"),
+    Domain.GOVERNMENT: _l("Smart government services"),
+    Domain.CITY: _l("Smart city"),
+    Domain.HEALTHCARE: _l("Smart healthcare"),
+    Domain.EDUCATION: _l("Smart education"),
+    Domain.FINANCE: _l("Smart finance"),
+    Domain.SECURITY: _l("Smart public security"),
+    Domain.UNMANNED: _l("Intelligent unmanned systems"),
+}
+
+# GB/T 2260 code → (Chinese name, translatable label). The Chinese name is
+# kept for data exchange; the label is what the UI shows.
+CITIES: dict[str, tuple[str, object]] = {
+    "440100": ("广州", _l("Guangzhou")),
+    "440200": ("韶关", _l("Shaoguan")),
+    "440300": ("深圳", _l("Shenzhen")),
+    "440400": ("珠海", _l("Zhuhai")),
+    "440500": ("汕头", _l("Shantou")),
+    "440600": ("佛山", _l("Foshan")),
+    "440700": ("江门", _l("Jiangmen")),
+    "440800": ("湛江", _l("Zhanjiang")),
+    "440900": ("茂名", _l("Maoming")),
+    "441200": ("肇庆", _l("Zhaoqing")),
+    "441300": ("惠州", _l("Huizhou")),
+    "441400": ("梅州", _l("Meizhou")),
+    "441500": ("汕尾", _l("Shanwei")),
+    "441600": ("河源", _l("Heyuan")),
+    "441700": ("阳江", _l("Yangjiang")),
+    "441800": ("清远", _l("Qingyuan")),
+    "441900": ("东莞", _l("Dongguan")),
+    "442000": ("中山", _l("Zhongshan")),
+    "445100": ("潮州", _l("Chaozhou")),
+    "445200": ("揭阳", _l("Jieyang")),
+    "445300": ("云浮", _l("Yunfu")),
+}
+
+
+def city_label(code: str):
+    """The translated name of a city code; the code itself if unknown."""
+    entry = CITIES.get(code)
+    return entry[1] if entry else code

@@ -1,0 +1,48 @@
+"""Template globals and filters: the navigation, the running phase, dates."""
+from flask import Flask, current_app
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.calls.services import current_call, phase_state
+from app.db import db, utcnow
+from app.enums import Role
+from app.forms import ActionForm
+from app.reference import city_label
+
+
+def _navigation():
+    """(endpoint, label) pairs for the logged-in user's roles, in menu order."""
+    from flask_babel import lazy_gettext as _l
+
+    if not current_user.is_authenticated:
+        return []
+    items = [("main.dashboard", _l("Dashboard"))]
+    if current_user.has_role(Role.APPLICANT):
+        items.append(("accounts.organisation", _l("My organisation")))
+    if current_user.has_role(Role.CHAIR):
+        items += [("calls.index", _l("Calls")), ("admin.users", _l("People")), ("admin.audit_log", _l("Audit log"))]
+    return items
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def _globals():
+        try:
+            call = current_call(db.session, now=utcnow())
+        except SQLAlchemyError:
+            # Error pages must render even when the database is what failed.
+            db.rollback()
+            call = None
+        return {
+            "navigation": _navigation(),
+            "current_call": call,
+            "current_phase": phase_state(call, now=utcnow()) if call else None,
+            "languages": current_app.config["LANGUAGES"],
+            "current_language": str(get_locale()),
+            "action_form": ActionForm(),
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["city"] = city_label

@@ -17,7 +17,7 @@ DEFAULTS = {
     "DATABASE_URL": "",  # empty: SQLite in the instance folder
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "TIMEZONE": "Asia/Shanghai",
-    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_LOCALE": "zh",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "MAIL_SERVER": "",  # empty: mails are written to MAIL_OUTBOX_DIR and the log
     "MAIL_PORT": 25,
@@ -42,7 +42,7 @@ DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:5000",
 }
 
-LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+LANGUAGES = {"zh": "简体中文", "en": "English"}
 
 
 class ConfigError(RuntimeError):
@@ -73,6 +73,7 @@ def load_config(app, test_config: dict | None) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'showcase.db'}"
+    app.config["DATABASE_URL"] = normalise_database_url(app.config["DATABASE_URL"])
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "mail")
 
@@ -99,6 +100,14 @@ def load_config(app, test_config: dict | None) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = env == "production"
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
     app.config["WTF_CSRF_TIME_LIMIT"] = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def _development_secret(instance: Path) -> str:

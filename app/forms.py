@@ -10,6 +10,11 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 
 
+def strip(value):
+    """A WTForms filter: drop surrounding white space (pasted values often have it)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class ActionForm(FlaskForm):
     """An empty form: the CSRF token of a POST-only button."""
 
@@ -45,4 +50,4 @@ def new_password_fields():
 
 
 def name_field(label=None):
-    return StringField(label or _l("Name"), validators=[DataRequired(), Length(max=100)])
+    return StringField(label or _l("Full name"), validators=[DataRequired(), Length(max=100)])

@@ -4,13 +4,14 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
-from app.forms import name_field, new_password_fields, validate_phone
+from app.forms import name_field, strip, new_password_fields, validate_phone
 from app.reference import CITIES
 
 
 def _email_field():
     return StringField(
         _l("Email"),
+        filters=[strip],
         validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid email address."))],
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )

@@ -4,7 +4,7 @@ from wtforms import BooleanField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Email, Length
 
 from app.enums import STAFF_ROLES
-from app.forms import name_field
+from app.forms import name_field, strip
 
 
 class RolesField(SelectMultipleField):
@@ -20,7 +20,7 @@ class RolesField(SelectMultipleField):
 
 class InviteForm(FlaskForm):
     email = StringField(
-        _l("Email"), validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid email address."))]
+        _l("Email"), filters=[strip], validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid email address."))]
     )
     name = name_field()
     roles = RolesField(_l("Roles"))

@@ -1,0 +1,163 @@
+"""Fixtures: ``app``, ``client``, ``runner``, ``session`` (each test rolled
+back), ``outbox`` (mails written by the app), ``login`` and factories."""
+import email
+from email import policy
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from app import create_app
+from app.db import db
+from app.extensions import limiter
+from tests import factories
+from tests.databases import reset_shared_database
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "app" / "translations"
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production"
+
+
+def make_test_config(database_url: str, tmp_dir: Path, **overrides) -> dict:
+    return {
+        "SHOWCASE_ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "MAIL_OUTBOX_DIR": str(tmp_dir / "mail"),
+        # A cheap KDF cost keeps the suite fast; production uses the default.
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """Compile the message catalogs, so tests see the current translations."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po_path.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return reset_shared_database(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    return create_app(make_test_config(database_url, tmp_path_factory.mktemp("instance")))
+
+
+@pytest.fixture(autouse=True)
+def _isolated(app, tmp_path):
+    """Run each test inside one outer transaction that is rolled back after it.
+
+    Requests commit as usual; in ``create_savepoint`` mode their commits only
+    release a SAVEPOINT, so nothing outlives the test.
+    """
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    original = db.sessionmaker
+    db.sessionmaker = sessionmaker(
+        bind=connection, class_=Session, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "mail")
+    app.config["WTF_CSRF_ENABLED"] = False
+    limiter.reset()
+    try:
+        yield
+    finally:
+        db.sessionmaker = original
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def csrf(app):
+    """Turn CSRF protection on for this test (it is off in the others)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def session(app):
+    """A session on the test's transaction, for arranging and checking data.
+
+    No app context is held open: requests made by the test client must get
+    their own context (and so their own session), as in production.
+    """
+    session = db.sessionmaker()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def english(client):
+    """Switch the test client to English, as the language buttons do."""
+    client.set_cookie("lang", "en")
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Outbox:
+    """The mails the app wrote to its outbox folder (no SMTP server configured)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @property
+    def messages(self) -> list[email.message.EmailMessage]:
+        folder = Path(self.app.config["MAIL_OUTBOX_DIR"])
+        if not folder.exists():
+            return []
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(folder.glob("*.eml"))
+        ]
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+    def link(self, message, prefix: str) -> str:
+        """The path of the first link in ``message`` that contains ``prefix``."""
+        for word in message.get_content().split():
+            if prefix in word:
+                return word[word.index(prefix):]
+        raise AssertionError(f"no link with {prefix!r} in: {message.get_content()}")
+
+
+@pytest.fixture
+def outbox(app):
+    return Outbox(app)
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)``: log the test client in as ``user`` (password from the factory)."""
+
+    def _login(user, password=factories.PASSWORD):
+        response = client.post("/account/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, "login failed"
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def make(session, app):
+    """The factories, bound to the test's session."""
+    return factories.Factories(session, app)

@@ -1,0 +1,109 @@
+from sqlmodel import select
+
+from app.models import AuditEvent
+from tests.factories import PASSWORD
+
+
+
+def test_login_and_logout(client, session, make):
+    user = make.applicant(email="a@example.com")
+
+    response = client.post("/account/login", data={"email": "A@Example.com ", "password": PASSWORD})
+    assert (response.status_code, response.headers["Location"]) == (302, "/dashboard")
+    assert user.name in client.get("/dashboard").get_data(as_text=True)
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "user.logged_in", AuditEvent.object_id == user.id)).one()
+
+    response = client.post("/account/logout")
+    assert response.status_code == 302
+    assert client.get("/dashboard").headers["Location"].startswith("/account/login?next=")
+
+
+def test_login_redirects_only_to_local_next(client, make):
+    user = make.applicant()
+    response = client.post("/account/login?next=/calls/", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/calls/"
+    client.post("/account/logout")
+    for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        response = client.post("/account/login", query_string={"next": evil}, data={"email": user.email, "password": PASSWORD})
+        assert response.headers["Location"] == "/dashboard", evil
+        client.post("/account/logout")
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client, make, english):
+    user = make.applicant()
+    wrong_password = client.post("/account/login", data={"email": user.email, "password": "nope-nope-nope"})
+    unknown_email = client.post("/account/login", data={"email": "ghost@example.com", "password": "nope-nope-nope"})
+    message = "The email address or the password is not correct."
+    assert wrong_password.status_code == unknown_email.status_code == 200
+    assert message in wrong_password.get_data(as_text=True)
+    assert message in unknown_email.get_data(as_text=True)
+
+
+def test_deactivated_and_invited_accounts_cannot_log_in(client, make):
+    inactive = make.staff(active=False)
+    invited = make.staff(password=None)
+    for user in (inactive, invited):
+        response = client.post("/account/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 200
+
+
+def test_login_is_rate_limited_per_account(client, make, app, english):
+    user = make.applicant()
+    for _ in range(5):
+        assert client.post("/account/login", data={"email": user.email, "password": "wrong-password"}).status_code == 200
+
+    blocked = client.post("/account/login", data={"email": user.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    # Another account from the same address is not blocked by this one's failures.
+    other = make.applicant()
+    assert client.post("/account/login", data={"email": other.email, "password": PASSWORD}).status_code == 302
+
+
+def test_successful_logins_do_not_count_against_the_limit(client, make):
+    user = make.applicant()
+    for _ in range(7):
+        assert client.post("/account/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+        client.post("/account/logout")
+
+
+def test_login_is_rate_limited_per_address(client, make, app):
+    app.config["LOGIN_LIMIT_PER_IP"] = "3 per 15 minutes"
+    try:
+        for n in range(3):
+            client.post("/account/login", data={"email": f"nobody{n}@example.com", "password": "x"})
+        user = make.applicant()
+        blocked = client.post("/account/login", data={"email": user.email, "password": PASSWORD})
+        assert blocked.status_code == 429
+        # A different client address is unaffected.
+        other = client.post(
+            "/account/login", data={"email": user.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+        )
+        assert other.status_code == 302
+    finally:
+        app.config["LOGIN_LIMIT_PER_IP"] = "30 per 15 minutes"
+
+
+def test_changing_the_password_logs_out_other_sessions(app, client, make):
+    user = make.applicant()
+    other_device = app.test_client()
+    for c in (client, other_device):
+        c.post("/account/login", data={"email": user.email, "password": PASSWORD})
+
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "password": "brand-new-secret", "confirm": "brand-new-secret"}
+    )
+
+    assert response.status_code == 302
+    assert client.get("/dashboard").status_code == 200
+    assert other_device.get("/dashboard").status_code == 302
+    assert client.post("/account/logout").status_code == 302
+    assert client.post("/account/login", data={"email": user.email, "password": "brand-new-secret"}).status_code == 302
+
+
+def test_change_password_needs_the_current_one(client, login, make, english):
+    login(make.applicant())
+    response = client.post(
+        "/account/password", data={"current_password": "wrong-one", "password": "brand-new-secret", "confirm": "brand-new-secret"}
+    )
+    assert "The current password is not correct." in response.get_data(as_text=True)

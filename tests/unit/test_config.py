@@ -1,0 +1,65 @@
+import pytest
+from flask import Flask
+
+from app import create_app
+from app.config import ConfigError, load_config
+
+
+def _app(tmp_path):
+    return Flask("t", instance_path=str(tmp_path / "instance"), instance_relative_config=True)
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        load_config(_app(tmp_path), {"SHOWCASE_ENV": "production", "SECRET_KEY": ""})
+
+
+def test_production_refuses_a_short_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="too short"):
+        load_config(_app(tmp_path), {"SHOWCASE_ENV": "production", "SECRET_KEY": "dev"})
+
+
+def test_development_generates_and_keeps_a_secret_key(tmp_path):
+    first, second = _app(tmp_path), _app(tmp_path)
+    load_config(first, {"SHOWCASE_ENV": "development", "SECRET_KEY": ""})
+    load_config(second, {"SHOWCASE_ENV": "development", "SECRET_KEY": ""})
+    key_file = tmp_path / "instance" / "secret_key"
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_environment_overrides_instance_config(tmp_path, monkeypatch):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text("MAIL_SERVER = 'from-instance'\nMAIL_PORT = 2525\n")
+    monkeypatch.setenv("SHOWCASE_ENV", "development")
+    monkeypatch.setenv("MAIL_SERVER", "from-env")
+    monkeypatch.setenv("MAIL_USE_TLS", "true")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/showcase")
+    app = _app(tmp_path)
+    load_config(app, None)
+    assert app.config["MAIL_SERVER"] == "from-env"
+    assert app.config["MAIL_PORT"] == 2525
+    assert app.config["MAIL_USE_TLS"] is True
+    assert app.config["DATABASE_URL"] == "postgresql+psycopg://u@db/showcase"
+
+
+def test_sqlite_in_the_instance_folder_is_the_default(tmp_path):
+    app = _app(tmp_path)
+    load_config(app, {"SHOWCASE_ENV": "development"})
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'instance' / 'showcase.db'}"
+
+
+def test_production_cookies_are_secure(tmp_path):
+    app = _app(tmp_path)
+    load_config(app, {"SHOWCASE_ENV": "production", "SECRET_KEY": "x" * 40})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_unknown_environment_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="SHOWCASE_ENV"):
+        create_app({"SHOWCASE_ENV": "staging", "SECRET_KEY": "x" * 40})

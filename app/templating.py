@@ -40,7 +40,9 @@ def register_template_helpers(app: Flask) -> None:
             "current_phase": phase_state(call, now=utcnow()) if call else None,
             "languages": current_app.config["LANGUAGES"],
             "current_language": str(get_locale()),
-            "action_form": ActionForm(),
+            # formdata=None: only the CSRF token is needed, and reading the body
+            # here would fail again on the very request an error page answers.
+            "action_form": ActionForm(formdata=None),
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

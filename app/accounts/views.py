@@ -169,7 +169,6 @@ def organisation():
         organisation=organisation,
         members=sorted(organisation.members, key=lambda member: member.id),
         can_decide=lambda member: can_decide_membership(current_user, member),
-        action_form=ActionForm(),
     )
 
 

@@ -33,7 +33,7 @@ def users():
     role = request.args.get("role")
     role = Role(role) if role in {r.value for r in Role} and role != Role.APPLICANT else None
     return render_template(
-        "admin/users.html", users=accounts.staff_users(db.session, role=role), role=role, action_form=ActionForm()
+        "admin/users.html", users=accounts.staff_users(db.session, role=role), role=role
     )
 
 
@@ -73,7 +73,6 @@ def user(user_id: int):
         "admin/user.html",
         user=user,
         form=form,
-        action_form=ActionForm(),
         history=object_history(db.session, object_type="users", object_id=user.id),
     )
 

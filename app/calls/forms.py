@@ -10,6 +10,10 @@ from app.enums import Phase
 from app.reference import Domain
 
 
+# What <input type="datetime-local"> sends and expects (minutes precision).
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
 class CallForm(FlaskForm):
     """A call's name, target, per-domain quotas and phase dates.
 
@@ -47,8 +51,8 @@ class CallForm(FlaskForm):
         for phase, starts, ends in self.phase_fields():
             window = call.phase_window(phase)
             if window is not None:
-                starts.data = window.starts_at.astimezone(zone).replace(tzinfo=None)
-                ends.data = window.ends_at.astimezone(zone).replace(tzinfo=None)
+                starts.data = window.starts_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+                ends.data = window.ends_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
 
 
 for _domain in Domain:
@@ -58,5 +62,5 @@ for _domain in Domain:
         IntegerField(_domain.label, default=25, validators=[InputRequired(), NumberRange(min=0, max=10000)]),
     )
 for _phase in Phase:
-    setattr(CallForm, f"{_phase.value}_starts", DateTimeLocalField(_l("Starts"), validators=[InputRequired()]))
-    setattr(CallForm, f"{_phase.value}_ends", DateTimeLocalField(_l("Ends"), validators=[InputRequired()]))
+    setattr(CallForm, f"{_phase.value}_starts", DateTimeLocalField(_l("Starts"), format=DATETIME_LOCAL, validators=[InputRequired()]))
+    setattr(CallForm, f"{_phase.value}_ends", DateTimeLocalField(_l("Ends"), format=DATETIME_LOCAL, validators=[InputRequired()]))

@@ -1,0 +1,77 @@
+from sqlmodel import func, select
+
+from app.accounts.credit_code import normalise_credit_code
+from app.enums import Membership, Role
+from app.models import AuditEvent, Call, Organisation, User
+from app.reference import CITIES
+
+
+def test_users_create_with_password(runner, session):
+    result = runner.invoke(args=["users", "create", "Chair2@Example.com", "--role", "chair", "--role", "publicity", "--password", "a-strong-password"])
+    assert result.exit_code == 0, result.output
+    assert "Created chair2@example.com with roles: chair, publicity" in result.output
+    user = session.exec(select(User).where(User.email == "chair2@example.com")).one()
+    assert user.roles == {Role.CHAIR, Role.PUBLICITY} and user.password_hash
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "user.created", AuditEvent.object_id == user.id)).one()
+
+
+def test_users_create_without_password_mails_and_prints_an_invitation(runner, session, outbox):
+    result = runner.invoke(args=["users", "create", "expert9@example.com", "--role", "expert"])
+    assert result.exit_code == 0, result.output
+    assert "Invitation link" in result.output and "/account/invitation/" in result.output
+    assert len(outbox.to("expert9@example.com")) == 1
+    assert session.exec(select(User).where(User.email == "expert9@example.com")).one().password_hash is None
+
+
+def test_users_create_refuses_duplicates_and_applicant_role(runner, make):
+    make.applicant(email="taken@example.com")
+    result = runner.invoke(args=["users", "create", "taken@example.com", "--role", "expert"])
+    assert result.exit_code == 1 and "申报单位账号不能成为工作人员" in result.output
+    result = runner.invoke(args=["users", "create", "x@example.com", "--role", "applicant"])
+    assert result.exit_code == 2
+
+
+def test_demo_load_is_complete_deterministic_and_idempotent(runner, session):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "chair@demo.local" in result.output and "demo-password" in result.output
+
+    def census():
+        return {
+            "users": session.exec(select(func.count()).select_from(User)).one(),
+            "organisations": sorted(session.exec(select(Organisation.credit_code)).all()),
+            "calls": session.exec(select(func.count()).select_from(Call)).one(),
+        }
+
+    first = census()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert census() == first
+
+    experts = session.exec(select(User).where(User.email.like("expert%@demo.local"))).all()
+    applicants = session.exec(select(User).where(User.email.like("applicant%@demo.local"))).all()
+    assert len(experts) == 40 and all(u.roles == {Role.EXPERT} for u in experts)
+    assert len(applicants) == 30 and all(u.membership == Membership.ACTIVE for u in applicants)
+    organisations = session.exec(select(Organisation)).all()
+    assert len(organisations) == 30
+    assert all(normalise_credit_code(o.credit_code) == o.credit_code for o in organisations)
+    assert {o.city_code for o in organisations} == set(CITIES)
+    assert all(o.name.endswith(("有限公司", "医院", "学院", "中心", "管理局")) for o in organisations)
+    chair = session.exec(select(User).where(User.email == "chair@demo.local")).one()
+    assert chair.roles == {Role.CHAIR}
+    call = session.exec(select(Call)).one()
+    assert call.target_count == 200 and len(call.quotas) == 8 and len(call.phases) == 5
+
+
+def test_demo_load_if_empty_leaves_a_used_database_alone(runner, session, make):
+    make.chair()
+    result = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert "already has data" in result.output
+    assert session.exec(select(User).where(User.email == "chair@demo.local")).first() is None
+
+
+def test_demo_logins_work(client, runner):
+    runner.invoke(args=["demo", "load"])
+    for email in ("chair@demo.local", "publicity@demo.local", "expert01@demo.local", "applicant01@demo.local"):
+        response = client.post("/account/login", data={"email": email, "password": "demo-password"})
+        assert response.status_code == 302, email
+        client.post("/account/logout")

@@ -7,10 +7,11 @@ Services only ``flush``; the edge (a view or a CLI command) calls
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from flask import Flask, abort, g
+from flask import Flask, abort, current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -116,24 +117,29 @@ def write_intent():
         _write_intent.reset(token)
 
 
-class Database:
-    """The app's engine and its per-request session."""
+@dataclass
+class DatabaseState:
+    """One app's engine and session factory (``app.extensions["db"]``)."""
 
-    def __init__(self) -> None:
-        self.engine: sa.Engine | None = None
-        self.sessionmaker: sessionmaker | None = None
+    engine: sa.Engine
+    sessionmaker: sessionmaker
+
+
+class Database:
+    """Access to the current app's database and its per-request session.
+
+    The state lives on the app, not on this object, so several apps (tests, a
+    live test server) can each have their own database in one process.
+    """
 
     def init_app(self, app: Flask) -> None:
-        self.engine = create_engine(
-            app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        engine = create_engine(app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        app.extensions["db"] = DatabaseState(
+            engine=engine, sessionmaker=sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
         )
-        self.sessionmaker = sessionmaker(bind=self.engine, class_=Session, expire_on_commit=False)
-        app.extensions["db"] = self
 
         @app.before_request
         def _mark_writes():
-            from flask import request
-
             if request.method not in {"GET", "HEAD", "OPTIONS"}:
                 g._write_token = _write_intent.set(True)
 
@@ -151,10 +157,18 @@ class Database:
             g.pop("after_commit", None)
 
     @property
+    def state(self) -> DatabaseState:
+        return current_app.extensions["db"]
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.state.engine
+
+    @property
     def session(self) -> Session:
         """The session of the current app context, created on first use."""
         if "db_session" not in g:
-            g.db_session = self.sessionmaker()
+            g.db_session = self.state.sessionmaker()
         return g.db_session
 
     def get_or_404(self, model, object_id):

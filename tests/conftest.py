@@ -11,7 +11,6 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from app import create_app
-from app.db import db
 from app.extensions import limiter
 from tests import factories
 from tests.databases import reset_shared_database
@@ -51,7 +50,9 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    return create_app(make_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    app = create_app(make_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    yield app
+    app.extensions["db"].engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -61,10 +62,11 @@ def _isolated(app, tmp_path):
     Requests commit as usual; in ``create_savepoint`` mode their commits only
     release a SAVEPOINT, so nothing outlives the test.
     """
-    connection = db.engine.connect()
+    state = app.extensions["db"]
+    connection = state.engine.connect()
     transaction = connection.begin()
-    original = db.sessionmaker
-    db.sessionmaker = sessionmaker(
+    original = state.sessionmaker
+    state.sessionmaker = sessionmaker(
         bind=connection, class_=Session, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
     app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "mail")
@@ -73,7 +75,7 @@ def _isolated(app, tmp_path):
     try:
         yield
     finally:
-        db.sessionmaker = original
+        state.sessionmaker = original
         transaction.rollback()
         connection.close()
 
@@ -93,7 +95,7 @@ def session(app):
     No app context is held open: requests made by the test client must get
     their own context (and so their own session), as in production.
     """
-    session = db.sessionmaker()
+    session = app.extensions["db"].sessionmaker()
     yield session
     session.close()
 

@@ -107,12 +107,12 @@ def test_concurrent_read_then_write_transactions_do_not_fail_with_database_locke
         assert errors == []
         with app.app_context():
             assert db.session.get(Call, call_id).target_count == 1 + workers * rounds
-        db.engine.dispose()
+        app.extensions["db"].engine.dispose()
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite pragmas")
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
-    with db.engine.connect() as connection:
+    with app.extensions["db"].engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000

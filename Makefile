@@ -1,0 +1,62 @@
+# Scenario Showcase — the two commands a newcomer needs: `make run`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test system-deps system-deps-test install install-test translations extract-messages migrate demo clean
+
+## run: install everything, migrate the SQLite database, load demo data when empty, serve on :5000
+run: install translations
+	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask db upgrade
+	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask demo load --if-empty
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## test: install what the tests need, run the suite on SQLite, then on PostgreSQL when reachable
+test: install-test translations
+	scripts/run-tests.sh
+
+system-deps:
+	@scripts/system-deps.sh run
+
+system-deps-test:
+	@scripts/system-deps.sh test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: system-deps $(VENV)/.installed
+
+install-test: system-deps-test $(VENV)/.installed-test
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations 2>/dev/null || $(BIN)/pybabel compile -d app/translations
+
+## extract-messages: refresh the message catalog after changing user-facing strings
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output -o app/translations/messages.pot \
+		--project "Scenario Showcase" --copyright-holder "Scenario Showcase" .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+migrate: install
+	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask db upgrade
+
+demo: migrate
+	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask demo load
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-results

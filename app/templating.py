@@ -1,4 +1,6 @@
 """Template globals and filters: the navigation, the running phase, dates."""
+import json
+
 from flask import Flask, current_app
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
@@ -48,3 +50,5 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["city"] = city_label
+    # Readable JSON for people (Chinese as is); autoescaping still applies.
+    app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)

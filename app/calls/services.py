@@ -4,7 +4,7 @@ Later features ask :func:`is_phase_open` before letting a role act, so the
 dates a chair sets here drive what everyone may do.
 """
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
@@ -106,7 +106,8 @@ def _snapshot(call: Call) -> dict:
         "target_count": call.target_count,
         "quotas": {row.domain.value: row.quota for row in call.quotas},
         "phases": {
-            row.phase.value: [row.starts_at.isoformat(), row.ends_at.isoformat()] for row in call.ordered_phases
+            row.phase.value: [row.starts_at.astimezone(timezone.utc).isoformat(), row.ends_at.astimezone(timezone.utc).isoformat()]
+            for row in call.ordered_phases
         },
     }
 

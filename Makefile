@@ -44,7 +44,7 @@ install: system-deps $(VENV)/.installed
 install-test: system-deps-test $(VENV)/.installed-test
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations 2>/dev/null || $(BIN)/pybabel compile -d app/translations
+	$(BIN)/pybabel -q compile -d app/translations
 
 ## extract-messages: refresh the message catalog after changing user-facing strings
 extract-messages: $(VENV)/.installed

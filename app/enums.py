@@ -8,18 +8,25 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 
 
-class Role(StrEnum):
+class LabelledEnum(StrEnum):
+    """A string enum whose members have a translated ``label``.
+
+    Each subclass sets ``_labels`` (member → lazy string) after its body.
+    """
+
+    @property
+    def label(self):
+        return type(self)._labels[self]
+
+
+class Role(LabelledEnum):
     APPLICANT = "applicant"
     EXPERT = "expert"
     CHAIR = "chair"
     PUBLICITY = "publicity"
 
-    @property
-    def label(self):
-        return _ROLE_LABELS[self]
 
-
-_ROLE_LABELS = {
+Role._labels = {
     Role.APPLICANT: _l("Applicant"),
     Role.EXPERT: _l("Expert"),
     Role.CHAIR: _l("Chair"),
@@ -29,19 +36,15 @@ _ROLE_LABELS = {
 STAFF_ROLES = (Role.EXPERT, Role.CHAIR, Role.PUBLICITY)
 
 
-class Membership(StrEnum):
+class Membership(LabelledEnum):
     """An applicant account's standing in its organisation."""
 
     ACTIVE = "active"
     PENDING = "pending"  # asked to join an existing organisation
     REJECTED = "rejected"
 
-    @property
-    def label(self):
-        return _MEMBERSHIP_LABELS[self]
 
-
-_MEMBERSHIP_LABELS = {
+Membership._labels = {
     Membership.ACTIVE: _l("Member"),
     Membership.PENDING: _l("Awaiting approval"),
     Membership.REJECTED: _l("Request declined"),
@@ -53,7 +56,7 @@ class TokenPurpose(StrEnum):
     INVITATION = "invitation"
 
 
-class Phase(StrEnum):
+class Phase(LabelledEnum):
     """The phases of a call, in the order they run."""
 
     SUBMISSION = "submission"
@@ -62,12 +65,8 @@ class Phase(StrEnum):
     RESULTS = "results"
     PUBLICATION = "publication"
 
-    @property
-    def label(self):
-        return _PHASE_LABELS[self]
 
-
-_PHASE_LABELS = {
+Phase._labels = {
     Phase.SUBMISSION: _l("Submission"),
     Phase.FORMAL_CHECK: _l("Formal check"),
     Phase.REVIEW: _l("Expert review"),

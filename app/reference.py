@@ -1,10 +1,10 @@
 """Reference data of the call: the eight domains and Guangdong's 21 cities."""
-from enum import StrEnum
-
 from flask_babel import lazy_gettext as _l
 
+from app.enums import LabelledEnum
 
-class Domain(StrEnum):
+
+class Domain(LabelledEnum):
     MANUFACTURING = "manufacturing"
     GOVERNMENT = "government"
     CITY = "city"
@@ -14,12 +14,8 @@ class Domain(StrEnum):
     SECURITY = "security"
     UNMANNED = "unmanned"
 
-    @property
-    def label(self):
-        return _DOMAIN_LABELS[self]
 
-
-_DOMAIN_LABELS = {
+Domain._labels = {
     Domain.MANUFACTURING: _l("Smart manufacturing"),
     Domain.GOVERNMENT: _l("Smart government services"),
     Domain.CITY: _l("Smart city"),

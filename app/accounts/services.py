@@ -218,12 +218,17 @@ def request_password_reset(session: Session, *, email: str) -> None:
     )
 
 
-def reset_password(session: Session, *, raw_token: str, password: str) -> User:
-    """Set a new password through a reset link; other sessions are logged out."""
-    user = _use_token(session, raw=raw_token, purpose=TokenPurpose.PASSWORD_RESET)
+def _set_password(session: Session, user: User, password: str) -> None:
+    """Store a new password hash and log out the user's other sessions."""
     user.password_hash = hash_password(password)
     user.auth_version += 1
     session.add(user)
+
+
+def reset_password(session: Session, *, raw_token: str, password: str) -> User:
+    """Set a new password through a reset link; other sessions are logged out."""
+    user = _use_token(session, raw=raw_token, purpose=TokenPurpose.PASSWORD_RESET)
+    _set_password(session, user, password)
     record(session, actor=user, action="user.password_reset", obj=user)
     return user
 
@@ -231,9 +236,7 @@ def reset_password(session: Session, *, raw_token: str, password: str) -> User:
 def change_password(session: Session, *, user: User, current_password: str, new_password: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current_password):
         raise DomainError(_l("The current password is not correct."))
-    user.password_hash = hash_password(new_password)
-    user.auth_version += 1
-    session.add(user)
+    _set_password(session, user, new_password)
     record(session, actor=user, action="user.password_changed", obj=user)
 
 

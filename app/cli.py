@@ -71,7 +71,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 @click.option("--password", default=None, help="Set this password; without it an invitation link is mailed and printed.")
 def users_create(email: str, roles: tuple[str, ...], name: str, password: str | None):
     """Create a staff account."""
-    from app.accounts.services import create_staff_user, invite_staff
+    from app.accounts.staff import create_staff_user, invite_staff
     from app.errors import DomainError
 
     name = name or email.split("@")[0]

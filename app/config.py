@@ -16,9 +16,9 @@ DEFAULTS = {
     "SECRET_KEY": "",
     "DATABASE_URL": "",  # empty: SQLite in the instance folder
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    # Chairs enter and everyone reads dates in this zone; the database stores UTC.
     "TIMEZONE": "Asia/Shanghai",
     "BABEL_DEFAULT_LOCALE": "zh",
-    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "MAIL_SERVER": "",  # empty: mails are written to MAIL_OUTBOX_DIR and the log
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,
@@ -32,14 +32,20 @@ DEFAULTS = {
     "PASSWORD_RESET_HOURS": 2,
     "INVITATION_DAYS": 7,
     "RATELIMIT_STORAGE_URI": "memory://",
-    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
-    "LOGIN_LIMIT_PER_IP": "30 per 15 minutes",
+    # Every login attempt counts (checked and counted atomically, before the
+    # password is checked). Per account and address: guessing one password;
+    # per account: a distributed guess; per address: a meeting room of
+    # experts behind one NAT must still fit.
+    "LOGIN_LIMIT_PER_ACCOUNT_AND_IP": "10 per 15 minutes",
+    "LOGIN_LIMIT_PER_ACCOUNT": "30 per 15 minutes",
+    "LOGIN_LIMIT_PER_IP": "200 per 15 minutes",
     "PROXY_COUNT": 0,  # how many reverse proxies set X-Forwarded-For
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "SESSION_LIFETIME_HOURS": 12,
     "PREFERRED_URL_SCHEME": "http",
-    # Where the site is reached: links in mails written outside a request (CLI).
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Where users reach the site. Links in mails are built from it, never from
+    # the request's Host header (which a client can forge). Required in production.
+    "BASE_URL": "",
 }
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
@@ -90,6 +96,17 @@ def load_config(app, test_config: dict | None) -> None:
         app.config["SECRET_KEY"] = _development_secret(instance)
     elif env == "production" and len(app.config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY is too short for production: use at least 32 random characters.")
+
+    if not app.config["BASE_URL"]:
+        if env == "production":
+            raise ConfigError("BASE_URL is not set: give the address users reach the site at, e.g. https://showcase.example.gov.cn")
+        app.config["BASE_URL"] = "http://127.0.0.1:5000"
+    if env == "production" and not app.config["MAIL_SERVER"]:
+        raise ConfigError(
+            "MAIL_SERVER is not set: production sends password-reset and invitation links by SMTP "
+            "(without it they would be written to the log)."
+        )
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
 
     app.config["TESTING"] = app.config.get("TESTING", False) or env == "testing"
     app.config["SESSION_COOKIE_HTTPONLY"] = True

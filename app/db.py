@@ -125,6 +125,20 @@ class DatabaseState:
     sessionmaker: sessionmaker
 
 
+@contextmanager
+def read_only():
+    """Start the transactions inside the block as reading ones (no write lock).
+
+    For the read part of a writing request that does slow work (a password
+    hash check) before it writes: end the read transaction before writing.
+    """
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 class Database:
     """Access to the current app's database and its per-request session.
 

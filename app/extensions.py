@@ -15,3 +15,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 def login_account_key() -> str:
     """Rate-limit key for login attempts against one account (the typed email)."""
     return "login-account:" + (request.form.get("email") or "").strip().lower()
+
+
+def login_account_and_address_key() -> str:
+    """Rate-limit key for one client address guessing one account's password."""
+    return f"{login_account_key()}|{get_remote_address()}"

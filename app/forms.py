@@ -2,11 +2,13 @@
 import re
 
 import email_validator
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from app.accounts.services import check_password_strength
+from app.errors import DomainError
 
 # Intranet deployments (and the demo accounts) use addresses under ".local",
 # which email-validator refuses as a special-use domain by default.
@@ -33,12 +35,20 @@ def validate_phone(_form, field) -> None:
 
 
 def validate_password_strength(_form, field) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    password = field.data or ""
-    if len(password) < minimum:
-        raise ValidationError(_l("Use at least %(n)s characters.", n=minimum))
-    if password.isdigit() or len(set(password)) < 4:
-        raise ValidationError(_l("This password is too easy to guess."))
+    try:
+        check_password_strength(field.data or "")
+    except DomainError as error:
+        raise ValidationError(error.message) from None
+
+
+# Control characters in a one-line value (a name, a phone number) are never
+# intended and break mail headers and exports.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def single_line(_form, field) -> None:
+    if field.data and _CONTROL.search(field.data):
+        raise ValidationError(_l("Line breaks and control characters are not allowed here."))
 
 
 def new_password_fields():
@@ -56,4 +66,4 @@ def new_password_fields():
 
 
 def name_field(label=None):
-    return StringField(label or _l("Full name"), validators=[DataRequired(), Length(max=100)])
+    return StringField(label or _l("Full name"), filters=[strip], validators=[DataRequired(), Length(max=100), single_line])

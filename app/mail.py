@@ -18,7 +18,7 @@ from app.db import db
 def build_message(*, to: str, subject: str, template: str, **context) -> EmailMessage:
     """Render ``templates/mail/<template>.txt`` into a plain-text message."""
     message = EmailMessage()
-    message["Subject"] = str(subject)
+    message["Subject"] = " ".join(str(subject).split())  # a header is one line, whatever a name held
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Message-ID"] = make_msgid(domain="showcase.local")

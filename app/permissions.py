@@ -61,6 +61,30 @@ def is_active_member(user, organisation_id: int | None) -> bool:
     )
 
 
+def can_view_organisation(user, organisation_id: int | None) -> bool:
+    """Its approved members and chairs see an organisation's accounts."""
+    return has_role(user, Role.CHAIR) or is_active_member(user, organisation_id)
+
+
 def can_decide_membership(user, member) -> bool:
-    """An approved member may approve or decline a colleague's request to join."""
-    return member.id != user.id and is_active_member(user, member.organisation_id)
+    """Approved members decide colleagues' pending requests to join; chairs
+    may also remove or reinstate any applicant account."""
+    if member.organisation_id is None or member.id == user.id:
+        return False
+    if has_role(user, Role.CHAIR):
+        return True
+    return member.membership == Membership.PENDING and is_active_member(user, member.organisation_id)
+
+
+_MEMBERSHIP_DECISIONS = {
+    Membership.PENDING: ("approve", "decline"),
+    Membership.ACTIVE: ("remove",),
+    Membership.REJECTED: ("reinstate",),
+}
+
+
+def membership_decisions(user, member) -> tuple[str, ...]:
+    """The membership buttons ``user`` may press for ``member``."""
+    if member.membership is None or not can_decide_membership(user, member):
+        return ()
+    return _MEMBERSHIP_DECISIONS[member.membership]

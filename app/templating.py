@@ -10,6 +10,7 @@ from app.calls.services import current_call, phase_state
 from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm
+from app.permissions import can_view_organisation
 from app.reference import city_label
 
 
@@ -20,10 +21,15 @@ def _navigation():
     if not current_user.is_authenticated:
         return []
     items = [("main.dashboard", _l("Dashboard"))]
-    if current_user.has_role(Role.APPLICANT):
+    if current_user.is_applicant and can_view_organisation(current_user, current_user.organisation_id):
         items.append(("accounts.organisation", _l("My organisation")))
     if current_user.has_role(Role.CHAIR):
-        items += [("calls.index", _l("Calls")), ("admin.users", _l("People")), ("admin.audit_log", _l("Audit log"))]
+        items += [
+            ("calls.index", _l("Calls")),
+            ("admin.organisations", _l("Organisations")),
+            ("admin.users", _l("People")),
+            ("admin.audit_log", _l("Audit log")),
+        ]
     return items
 
 

@@ -1,7 +1,7 @@
 """Redirect targets that cannot leave the site."""
 from urllib.parse import urlsplit
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 
 
 def safe_next(default_endpoint: str = "main.dashboard") -> str:
@@ -11,3 +11,8 @@ def safe_next(default_endpoint: str = "main.dashboard") -> str:
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc and "\\" not in target:
         return target
     return url_for(default_endpoint)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for mails, on ``BASE_URL`` (not the request's Host header)."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)

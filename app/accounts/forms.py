@@ -4,7 +4,13 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
-from app.forms import name_field, strip, new_password_fields, validate_phone
+from app.forms import (
+    name_field,
+    new_password_fields,
+    single_line,
+    strip,
+    validate_phone,
+)
 from app.reference import CITIES
 
 
@@ -18,7 +24,9 @@ def _email_field():
 
 
 class RegistrationForm(FlaskForm):
-    organisation_name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
+    organisation_name = StringField(
+        _l("Organisation name"), filters=[strip], validators=[DataRequired(), Length(max=200), single_line]
+    )
     credit_code = StringField(
         _l("Unified social credit code"),
         validators=[DataRequired()],
@@ -40,10 +48,6 @@ class RegistrationForm(FlaskForm):
             field.data = normalise_credit_code(field.data)
         except CreditCodeError as error:
             raise ValidationError(error.message) from None
-
-    def validate_city(self, field):
-        if field.data not in CITIES:
-            raise ValidationError(_l("Choose one of the listed cities."))
 
 
 class LoginForm(FlaskForm):

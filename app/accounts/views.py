@@ -1,8 +1,9 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.accounts import services
+from app.accounts import memberships, services, staff, tokens
 from app.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -11,21 +12,22 @@ from app.accounts.forms import (
     RegistrationForm,
     ResetPasswordForm,
 )
-from app.db import db
-from app.enums import Role, TokenPurpose
+from app.db import db, read_only
+from app.enums import Membership, Role, TokenPurpose
 from app.errors import DomainError, InvalidToken
-from app.extensions import limiter, login_account_key
+from app.extensions import limiter, login_account_and_address_key, login_account_key
 from app.forms import ActionForm
 from app.models import User
-from app.permissions import can_decide_membership, require, roles_required
+from app.permissions import (
+    can_decide_membership,
+    can_view_organisation,
+    membership_decisions,
+    require,
+    roles_required,
+)
 from app.urls import safe_next
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
-
-
-def _failed(response) -> bool:
-    """Only failed logins count against the limits (success redirects)."""
-    return response.status_code != 302
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -68,17 +70,24 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed)
+# Every attempt is counted before the password is checked (atomically, so a
+# burst of parallel requests gets no more tries than sequential ones).
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=login_account_key, methods=["POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=login_account_key, methods=["POST"], deduct_when=_failed
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_IP"], key_func=login_account_and_address_key, methods=["POST"]
 )
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next())
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(db.session, email=form.email.data, password=form.password.data)
-        if user is not None:
+        with read_only():
+            user_id = services.check_credentials(db.session, email=form.email.data, password=form.password.data)
+            db.rollback()  # end the read transaction before writing
+        if user_id is not None:
+            user = db.session.get(User, user_id)
+            services.record_login(db.session, user=user)
             db.commit()
             login_user(user)
             return redirect(safe_next())
@@ -113,7 +122,7 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    user = services.check_token(db.session, raw=token, purpose=TokenPurpose.PASSWORD_RESET)
+    user = tokens.check_token(db.session, raw=token, purpose=TokenPurpose.PASSWORD_RESET)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.reset_password(db.session, raw_token=token, password=form.password.data)
@@ -125,10 +134,10 @@ def reset_password(token: str):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    user = services.check_token(db.session, raw=token, purpose=TokenPurpose.INVITATION)
+    user = tokens.check_token(db.session, raw=token, purpose=TokenPurpose.INVITATION)
     form = AcceptInvitationForm(obj=user if not user.name else None, data={"name": user.name, "phone": user.phone})
     if form.validate_on_submit():
-        services.accept_invitation(
+        staff.accept_invitation(
             db.session, raw_token=token, name=form.name.data, phone=form.phone.data, password=form.password.data
         )
         db.commit()
@@ -154,7 +163,7 @@ def change_password():
             form.current_password.errors.append(error.message)
         else:
             db.commit()
-            login_user(current_user)  # the session id carries the new auth version
+            login_user(current_user._get_current_object())  # the session id carries the new auth version
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.dashboard"))
     return render_template("accounts/change_password.html", form=form)
@@ -163,12 +172,14 @@ def change_password():
 @bp.route("/organisation")
 @roles_required(Role.APPLICANT)
 def organisation():
+    # Pending and declined accounts must not see who works there.
+    require(can_view_organisation(current_user, current_user.organisation_id))
     organisation = current_user.organisation
     return render_template(
         "accounts/organisation.html",
         organisation=organisation,
         members=sorted(organisation.members, key=lambda member: member.id),
-        can_decide=lambda member: can_decide_membership(current_user, member),
+        decisions=lambda member: membership_decisions(current_user, member),
     )
 
 
@@ -177,15 +188,30 @@ def organisation():
 def decide_membership(user_id: int, decision: str):
     member = db.get_or_404(User, user_id)
     require(can_decide_membership(current_user, member))
-    form = ActionForm()
-    if form.validate_on_submit():
-        services.decide_membership(db.session, actor=current_user, member=member, approve=decision == "approve")
-        db.commit()
-        if decision == "approve":
-            flash(_("%(name)s is now a member of your organisation.", name=member.name), "success")
-        else:
-            flash(_("The request of %(name)s has been declined.", name=member.name), "info")
+    if ActionForm().validate_on_submit():
+        apply_membership_decision(member, decision, reason=None)
     return redirect(url_for("accounts.organisation"))
+
+
+_DECISIONS = {
+    "approve": (Membership.ACTIVE, _l("%(name)s is now a member of %(organisation)s.")),
+    "reinstate": (Membership.ACTIVE, _l("%(name)s is now a member of %(organisation)s.")),
+    "decline": (Membership.REJECTED, _l("%(name)s is not a member of %(organisation)s.")),
+    "remove": (Membership.REJECTED, _l("%(name)s is not a member of %(organisation)s.")),
+}
+
+
+def apply_membership_decision(member: User, decision: str, *, reason: str | None) -> None:
+    """Carry out a membership button (approve, decline, remove, reinstate), commit, say what happened."""
+    membership, message = _DECISIONS[decision]
+    try:
+        memberships.set_membership(db.session, actor=current_user, member=member, membership=membership, reason=reason)
+    except DomainError as error:
+        db.rollback()
+        flash(error.message, "warning")
+        return
+    db.commit()
+    flash(str(message) % {"name": member.name, "organisation": member.organisation.name}, "success")
 
 
 @bp.errorhandler(InvalidToken)

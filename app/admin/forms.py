@@ -1,7 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import (
+    BooleanField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.enums import STAFF_ROLES
 from app.forms import name_field, strip
@@ -29,3 +35,17 @@ class InviteForm(FlaskForm):
 class StaffForm(FlaskForm):
     roles = RolesField(_l("Roles"))
     active = BooleanField(_l("Account may log in"))
+
+
+class MembershipDecisionForm(FlaskForm):
+    """A chair's decision on an applicant's membership; declining or removing needs a reason."""
+
+    reason = TextAreaField(_l("Reason"), filters=[strip], validators=[Length(max=500)])
+
+    def __init__(self, *args, decision: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decision = decision
+
+    def validate_reason(self, field):
+        if self.decision in {"remove", "decline"} and not field.data:
+            raise ValidationError(_l("Give a reason: the applicant is told it."))

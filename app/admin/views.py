@@ -3,15 +3,21 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts import services as accounts
-from app.admin.forms import InviteForm, StaffForm
+from app.accounts import memberships, staff
+from app.accounts.views import apply_membership_decision
+from app.admin.forms import InviteForm, MembershipDecisionForm, StaffForm
 from app.audit.services import events_page, object_history
 from app.db import db
 from app.enums import Role
 from app.errors import DomainError
 from app.forms import ActionForm
-from app.models import User
-from app.permissions import require, roles_required
+from app.models import Organisation, User
+from app.permissions import (
+    can_decide_membership,
+    membership_decisions,
+    require,
+    roles_required,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,7 +39,7 @@ def users():
     role = request.args.get("role")
     role = Role(role) if role in {r.value for r in Role} and role != Role.APPLICANT else None
     return render_template(
-        "admin/users.html", users=accounts.staff_users(db.session, role=role), role=role
+        "admin/users.html", users=staff.staff_users(db.session, role=role), role=role
     )
 
 
@@ -42,7 +48,7 @@ def invite():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            user, _url = accounts.invite_staff(
+            user, _url = staff.invite_staff(
                 db.session, inviter=current_user, email=form.email.data, name=form.name.data, roles=form.roles.data
             )
         except DomainError as error:
@@ -61,7 +67,7 @@ def user(user_id: int):
     form = StaffForm(data={"roles": [role.value for role in user.roles], "active": user.active})
     if form.validate_on_submit():
         try:
-            accounts.update_staff(db.session, actor=current_user, user=user, roles=form.roles.data, active=form.active.data)
+            staff.update_staff(db.session, actor=current_user, user=user, roles=form.roles.data, active=form.active.data)
         except DomainError as error:
             db.rollback()
             form.roles.errors.append(error.message)
@@ -82,7 +88,7 @@ def resend_invitation(user_id: int):
     user = _staff_user(user_id)
     if ActionForm().validate_on_submit():
         try:
-            accounts.resend_invitation(db.session, inviter=current_user, user=user)
+            staff.resend_invitation(db.session, inviter=current_user, user=user)
         except DomainError as error:
             db.rollback()
             flash(error.message, "danger")
@@ -90,6 +96,39 @@ def resend_invitation(user_id: int):
             db.commit()
             flash(_("A new invitation has been sent to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/organisations")
+def organisations():
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = (request.args.get("q") or "").strip()[:200]
+    rows, total = memberships.list_organisations(db.session, query=query, page=page)
+    return render_template("admin/organisations.html", rows=rows, total=total, page=page, per_page=50, query=query)
+
+
+@bp.route("/organisations/<int:organisation_id>")
+def organisation(organisation_id: int):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    return render_template(
+        "admin/organisation.html",
+        organisation=organisation,
+        members=sorted(organisation.members, key=lambda member: member.id),
+        history=object_history(db.session, object_type="organisations", object_id=organisation.id),
+        decisions=lambda member: membership_decisions(current_user, member),
+    )
+
+
+@bp.route("/members/<int:user_id>/<any(approve, decline, remove, reinstate):decision>", methods=["POST"])
+def decide_membership(user_id: int, decision: str):
+    member = db.get_or_404(User, user_id)
+    require(can_decide_membership(current_user, member))
+    form = MembershipDecisionForm(decision=decision)
+    if form.validate_on_submit():
+        apply_membership_decision(member, decision, reason=form.reason.data or None)
+    else:
+        for error in form.reason.errors:
+            flash(error, "danger")
+    return redirect(url_for("admin.organisation", organisation_id=member.organisation_id))
 
 
 @bp.route("/audit")

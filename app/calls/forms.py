@@ -7,8 +7,8 @@ from wtforms import DateTimeLocalField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from app.enums import Phase
+from app.forms import single_line, strip
 from app.reference import Domain
-
 
 # What <input type="datetime-local"> sends and expects (minutes precision).
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -20,7 +20,7 @@ class CallForm(FlaskForm):
     Dates are typed in the call's local time (``TIMEZONE``) and stored in UTC.
     """
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=200), single_line])
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
     target_count = IntegerField(
         _l("Target number of showcase scenarios"), default=200, validators=[InputRequired(), NumberRange(min=1, max=10000)]

@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -48,7 +50,7 @@ def _edit(call: Call | None):
     if call is not None and not form.is_submitted():
         form.fill_from(call, current_app.config["TIMEZONE"])
     elif call is None and not form.is_submitted():
-        form.year.data = utcnow().year
+        form.year.data = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
     if form.validate_on_submit():
         try:
             saved = _save(form, call)

@@ -12,6 +12,9 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def demo_load(if_empty: bool):
     """Load the demo call, staff and applicants (idempotent)."""
+    if current_app.config["SHOWCASE_ENV"] == "production":
+        # The demo accounts share a published password.
+        raise click.ClickException("Demo data is never loaded in production (SHOWCASE_ENV=production).")
     with write_intent(), current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         if if_empty and not database_is_empty(db.session):
             click.echo("The database already has data; demo data not loaded.")

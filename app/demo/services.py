@@ -126,7 +126,7 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
         )
 
     if session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).first() is None:
-        year = now.year
+        year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
         create_call(
             session,
             actor=None,

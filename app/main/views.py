@@ -1,7 +1,14 @@
-from flask import Blueprint, current_app, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask_login import current_user, login_required
 
-from app.accounts.services import pending_members
+from app.accounts.memberships import pending_members
 from app.db import db
 from app.enums import Membership
 from app.forms import ActionForm

@@ -30,7 +30,11 @@ def test_registration_creates_organisation_and_active_applicant(client, session)
     assert user.password_hash.startswith("scrypt:") and "a-long-password" not in user.password_hash
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "applicant.registered")).one()
     assert (event.actor_id, event.object_type, event.object_id) == (user.id, "users", user.id)
-    assert event.after["organisation"]["credit_code"] == credit_code(777001)
+    assert (event.after["organisation_id"], event.after["membership"]) == (organisation.id, "active")
+    created = session.exec(select(AuditEvent).where(AuditEvent.action == "organisation.created")).one()
+    assert (created.object_type, created.object_id, created.after["credit_code"]) == (
+        "organisations", organisation.id, credit_code(777001),
+    )
 
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "深圳智瞳科技有限公司" in dashboard
@@ -50,13 +54,13 @@ def test_wrong_check_character_is_refused_with_a_clear_message(client, session, 
 
 def test_short_code_message_is_in_chinese_by_default(client):
     response = client.post("/account/register", data=_form(credit_code="91440300"))
-    assert "统一社会信用代码" in response.get_data(as_text=True)
+    assert "统一社会信用代码应为18位，当前输入为8位" in response.get_data(as_text=True)
     assert response.status_code == 200
 
 
 def test_city_must_be_one_of_the_21(client, session):
     response = client.post("/account/register", data=_form(city="110100"))
-    assert "请从列表中选择城市" in response.get_data(as_text=True) or "不是有效的选项" in response.get_data(as_text=True)
+    assert "不是有效的选择" in response.get_data(as_text=True)
     assert session.exec(select(User)).all() == []
 
 
@@ -130,3 +134,45 @@ def test_weak_and_mismatched_passwords_are_refused(client, session, english):
 def test_invalid_phone_is_refused(client, english):
     response = client.post("/account/register", data=_form(phone="12345"))
     assert "mainland mobile number" in response.get_data(as_text=True)
+
+
+def test_line_breaks_in_names_are_refused(client, session, english):
+    response = client.post("/account/register", data=_form(organisation_name="Evil\r\nBcc: all@example.com"))
+    assert "Line breaks and control characters are not allowed here." in response.get_data(as_text=True)
+    assert session.exec(select(Organisation)).all() == []
+
+
+def test_pending_and_declined_applicants_cannot_see_the_organisation(client, login, make):
+    organisation = make.organisation()
+    make.applicant(organisation=organisation, email="insider@example.com", phone="13900000000")
+    for membership in (Membership.PENDING, Membership.REJECTED):
+        login(make.applicant(organisation=organisation, membership=membership))
+        assert client.get("/account/organisation").status_code == 403
+        dashboard = client.get("/dashboard").get_data(as_text=True)
+        assert "insider@example.com" not in dashboard and "/account/organisation" not in dashboard
+        client.post("/account/logout")
+
+
+def test_member_declines_a_join_request(client, session, login, make, outbox):
+    organisation = make.organisation()
+    member = make.applicant(organisation=organisation)
+    newcomer = make.applicant(organisation=organisation, membership=Membership.PENDING)
+    login(member)
+
+    client.post(f"/account/organisation/members/{newcomer.id}/decline")
+
+    session.refresh(newcomer)
+    assert newcomer.membership == Membership.REJECTED
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "organisation.join_declined")).one().actor_id == member.id
+    assert "不是" in outbox.to(newcomer.email)[0].get_content()
+
+
+def test_members_cannot_remove_colleagues(client, session, login, make):
+    organisation = make.organisation()
+    member = make.applicant(organisation=organisation)
+    colleague = make.applicant(organisation=organisation)
+    login(member)
+    assert client.post(f"/account/organisation/members/{colleague.id}/decline").status_code == 403
+    assert client.post(f"/account/organisation/members/{colleague.id}/remove").status_code == 404
+    session.refresh(colleague)
+    assert colleague.membership == Membership.ACTIVE

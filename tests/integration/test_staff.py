@@ -4,7 +4,6 @@ from app.enums import Role
 from app.models import AuditEvent, User
 
 
-
 def test_chair_invites_an_expert_who_sets_a_password(client, session, login, outbox, make, english):
     chair = make.chair()
     login(chair)

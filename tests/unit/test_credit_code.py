@@ -1,6 +1,11 @@
 import pytest
 
-from app.accounts.credit_code import CreditCodeError, check_character, make_credit_code, normalise_credit_code
+from app.accounts.credit_code import (
+    CreditCodeError,
+    check_character,
+    make_credit_code,
+    normalise_credit_code,
+)
 
 # Codes published on real business licences.
 REAL_CODES = ["91350100M000100Y43", "91110000600037341L", "91440300708461136T", "914403001922038216"]

@@ -1,0 +1,80 @@
+"""Applicant organisations and who may act for them."""
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from app.accounts.services import user_snapshot
+from app.audit.services import record
+from app.enums import Membership
+from app.errors import DomainError
+from app.mail import send_after_commit
+from app.models import Organisation, User
+from app.urls import external_url
+
+_MEMBERSHIP_ACTIONS = {
+    (Membership.PENDING, Membership.ACTIVE): "organisation.join_approved",
+    (Membership.PENDING, Membership.REJECTED): "organisation.join_declined",
+    (Membership.REJECTED, Membership.ACTIVE): "organisation.member_reinstated",
+    (Membership.ACTIVE, Membership.REJECTED): "organisation.member_removed",
+}
+
+
+def set_membership(session: Session, *, actor: User, member: User, membership: Membership, reason: str | None = None) -> None:
+    """Approve, decline, remove or reinstate an applicant's membership of its organisation.
+
+    Members of the organisation may only decide pending requests; a chair may
+    also remove a member (say, one who registered a company's code without
+    working there) or reinstate a declined one. The caller checks who may.
+    """
+    # Lock the row: an approval and a decline clicked at once must not both pass.
+    session.refresh(member, with_for_update=True)
+    action = _MEMBERSHIP_ACTIONS.get((member.membership, membership))
+    if action is None:
+        raise DomainError(_l("This request has already been decided."))
+    before = user_snapshot(member)
+    member.membership = membership
+    if membership != Membership.ACTIVE:
+        member.auth_version += 1  # whatever the account had open for the organisation is closed
+    session.add(member)
+    record(session, actor=actor, action=action, obj=member, before=before, after=user_snapshot(member), reason=reason)
+    send_after_commit(
+        to=member.email,
+        subject=_("Your membership of %(organisation)s", organisation=member.organisation.name),
+        template="membership_decision",
+        member=member,
+        approved=membership == Membership.ACTIVE,
+        reason=reason,
+        url=external_url("main.dashboard"),
+    )
+
+
+def list_organisations(session: Session, *, query: str = "", page: int = 1, per_page: int = 50):
+    """Organisations matching ``query`` (name or credit code), by name; returns ``(rows, total)``.
+
+    Each row is ``(organisation, members, pending)`` with the counts of active
+    and pending accounts.
+    """
+    members = sa.func.count(User.id).filter(User.membership == Membership.ACTIVE)
+    pending = sa.func.count(User.id).filter(User.membership == Membership.PENDING)
+    statement = (
+        select(Organisation, members, pending)
+        .join(User, User.organisation_id == Organisation.id, isouter=True)
+        .group_by(Organisation.id)
+    )
+    if query:
+        pattern = f"%{query.strip()}%"
+        statement = statement.where(sa.or_(Organisation.name.ilike(pattern), Organisation.credit_code.ilike(pattern.upper())))
+    total = session.exec(select(sa.func.count()).select_from(statement.subquery())).one()
+    rows = session.exec(
+        statement.order_by(pending.desc(), Organisation.name).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return rows, total
+
+
+def pending_members(session: Session, *, organisation_id: int) -> list[User]:
+    return list(
+        session.exec(
+            select(User).where(User.organisation_id == organisation_id, User.membership == Membership.PENDING).order_by(User.id)
+        ).all()
+    )

@@ -1,6 +1,8 @@
 # Scenario Showcase — the two commands a newcomer needs: `make run`, `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The newest Python >= 3.11 on the PATH (Debian 12 and Ubuntu 24.04 have one as python3).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -21,12 +23,13 @@ test: install-test translations
 	scripts/run-tests.sh
 
 system-deps:
-	@scripts/system-deps.sh run
+	@PYTHON=$(PYTHON) scripts/system-deps.sh run
 
 system-deps-test:
-	@scripts/system-deps.sh test
+	@PYTHON=$(PYTHON) scripts/system-deps.sh test
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed: sudo apt-get install python3.11 python3.11-venv (or a newer one)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 

@@ -1,4 +1,5 @@
 """A live server on a fresh database, and a real headless Chromium."""
+import os
 import shutil
 import threading
 
@@ -9,7 +10,7 @@ from app import create_app
 from tests.conftest import make_test_config
 from tests.databases import fresh_database
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def live_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not shutil.which("chromium") and not shutil.os.path.exists(CHROMIUM):
+    if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed (make test installs it)")
     from playwright.sync_api import sync_playwright
 

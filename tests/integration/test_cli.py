@@ -75,3 +75,19 @@ def test_demo_logins_work(client, runner):
         response = client.post("/account/login", data={"email": email, "password": "demo-password"})
         assert response.status_code == 302, email
         client.post("/account/logout")
+
+
+def test_users_create_enforces_the_password_rules(runner, session):
+    result = runner.invoke(args=["users", "create", "weak@example.com", "--role", "chair", "--password", "123"])
+    assert result.exit_code == 1
+    assert session.exec(select(User).where(User.email == "weak@example.com")).first() is None
+
+
+def test_demo_load_refuses_production(app, runner, session):
+    app.config["SHOWCASE_ENV"] = "production"
+    try:
+        result = runner.invoke(args=["demo", "load"])
+    finally:
+        app.config["SHOWCASE_ENV"] = "testing"
+    assert result.exit_code == 1 and "never loaded in production" in result.output
+    assert session.exec(select(User)).all() == []

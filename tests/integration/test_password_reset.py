@@ -53,7 +53,10 @@ def test_a_new_link_replaces_the_old_one(client, outbox, make):
     make.applicant(email="twice@example.com")
     first = _request_link(client, outbox, "twice@example.com")
     client.post("/account/password/forgot", data={"email": "twice@example.com"})
-    assert client.get(first).status_code == 400
+    response = client.get(first)
+    assert response.status_code == 400 and "Link not valid" in response.get_data(as_text=True)
+    second = outbox.link(outbox.to("twice@example.com")[1], "/account/password/reset/")
+    assert "Set a new password" in client.get(second).get_data(as_text=True)
 
 
 def test_unknown_address_gets_the_same_answer_and_no_mail(client, outbox, english):
@@ -63,7 +66,8 @@ def test_unknown_address_gets_the_same_answer_and_no_mail(client, outbox, englis
 
 
 def test_made_up_token_is_refused(client):
-    assert client.get("/account/password/reset/not-a-real-token").status_code == 400
+    response = client.get("/account/password/reset/not-a-real-token")
+    assert response.status_code == 400 and "链接无效" in response.get_data(as_text=True)
 
 
 def test_only_the_token_hash_is_stored(client, session, outbox, make):
@@ -72,3 +76,30 @@ def test_only_the_token_hash_is_stored(client, session, outbox, make):
     raw = link.rsplit("/", 1)[1]
     token = session.exec(select(UserToken).where(UserToken.user_id == user.id)).one()
     assert raw not in token.token_hash and len(token.token_hash) == 64
+
+
+def test_links_in_mails_ignore_a_forged_host_header(client, outbox, make):
+    make.applicant(email="victim@example.com")
+    client.post("/account/password/forgot", data={"email": "victim@example.com"}, headers={"Host": "evil.example"})
+    body = outbox.to("victim@example.com")[0].get_content()
+    assert "evil.example" not in body
+    assert "http://127.0.0.1:5000/account/password/reset/" in body
+
+
+def test_changing_the_password_kills_pending_reset_links(client, outbox, login, make, english):
+    user = make.applicant(email="careful@example.com")
+    link = _request_link(client, outbox, "careful@example.com")
+    login(user)
+    client.post("/account/password", data={"current_password": PASSWORD, "password": "changed-password", "confirm": "changed-password"})
+    response = client.get(link)
+    assert response.status_code == 400 and "Link not valid" in response.get_data(as_text=True)
+
+
+def test_a_deactivated_account_cannot_use_its_links(client, session, outbox, make, english):
+    user = make.applicant(email="gone@example.com")
+    link = _request_link(client, outbox, "gone@example.com")
+    user.active = False
+    session.add(user)
+    session.commit()
+    response = client.get(link)
+    assert response.status_code == 400 and "Link not valid" in response.get_data(as_text=True)

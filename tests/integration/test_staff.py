@@ -100,3 +100,18 @@ def test_people_page_lists_staff_not_applicants(client, login, make):
     assert "专家甲" in page and "另一位组长" in page and "申报人乙" not in page
     experts_only = client.get("/admin/users?role=expert").get_data(as_text=True)
     assert "专家甲" in experts_only and "另一位组长" not in experts_only
+
+
+def test_deactivating_an_invitee_kills_the_invitation(client, session, login, outbox, make):
+    login(make.chair())
+    client.post("/admin/users/invite", data={"email": "late@example.com", "name": "迟到", "roles": ["expert"]})
+    invited = session.exec(select(User).where(User.email == "late@example.com")).one()
+    link = outbox.link(outbox.to("late@example.com")[0], "/account/invitation/")
+
+    client.post(f"/admin/users/{invited.id}", data={"roles": ["expert"]})  # "active" unticked
+
+    client.post("/account/logout")
+    response = client.post(link, data={"name": "迟到", "phone": "", "password": "expert-password", "confirm": "expert-password"})
+    assert response.status_code == 400
+    session.refresh(invited)
+    assert invited.password_hash is None

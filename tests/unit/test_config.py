@@ -9,15 +9,32 @@ def _app(tmp_path):
     return Flask("t", instance_path=str(tmp_path / "instance"), instance_relative_config=True)
 
 
-def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
-        load_config(_app(tmp_path), {"SHOWCASE_ENV": "production", "SECRET_KEY": ""})
+PRODUCTION = {
+    "SHOWCASE_ENV": "production",
+    "SECRET_KEY": "x" * 40,
+    "BASE_URL": "https://showcase.example.gov.cn",
+    "MAIL_SERVER": "smtp.example.gov.cn",
+}
 
 
-def test_production_refuses_a_short_secret_key(tmp_path):
-    with pytest.raises(ConfigError, match="too short"):
-        load_config(_app(tmp_path), {"SHOWCASE_ENV": "production", "SECRET_KEY": "dev"})
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY is not set"),
+        ({"SECRET_KEY": "dev"}, "SECRET_KEY is too short"),
+        ({"BASE_URL": ""}, "BASE_URL is not set"),
+        ({"MAIL_SERVER": ""}, "MAIL_SERVER is not set"),
+    ],
+)
+def test_production_refuses_to_start_without_its_settings(tmp_path, missing, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(_app(tmp_path), PRODUCTION | missing)
+
+
+def test_one_timezone_for_entering_and_showing_dates(tmp_path):
+    app = _app(tmp_path)
+    load_config(app, {"SHOWCASE_ENV": "development", "TIMEZONE": "Asia/Urumqi"})
+    assert app.config["BABEL_DEFAULT_TIMEZONE"] == "Asia/Urumqi"
 
 
 def test_development_generates_and_keeps_a_secret_key(tmp_path):
@@ -54,7 +71,7 @@ def test_sqlite_in_the_instance_folder_is_the_default(tmp_path):
 
 def test_production_cookies_are_secure(tmp_path):
     app = _app(tmp_path)
-    load_config(app, {"SHOWCASE_ENV": "production", "SECRET_KEY": "x" * 40})
+    load_config(app, PRODUCTION)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

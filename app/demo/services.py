@@ -112,6 +112,7 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
             organisation = Organisation(name=org_name, credit_code=code, city_code=city)
             session.add(organisation)
             session.flush()
+            record(session, actor=None, action="demo.organisation_created", obj=organisation, after={"name": org_name, "credit_code": code})
         tally(
             _ensure_user(
                 session,

@@ -38,8 +38,10 @@ def _init_extensions(app: Flask) -> None:
     from app.db import db
     from app.extensions import babel, csrf, limiter, login_manager
     from app.main.views import select_locale
+    from app.storage import init_storage
 
     db.init_app(app)
+    init_storage(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)

@@ -40,7 +40,11 @@ DEFAULTS = {
     "LOGIN_LIMIT_PER_ACCOUNT": "30 per 15 minutes",
     "LOGIN_LIMIT_PER_IP": "200 per 15 minutes",
     "PROXY_COUNT": 0,  # how many reverse proxies set X-Forwarded-For
-    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    # A request may carry one upload of up to MAX_UPLOAD_BYTES plus the form.
+    "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
+    "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
+    "MAX_IMAGE_PIXELS": 50_000_000,  # larger images are refused (decompression bombs)
+    "UPLOAD_FOLDER": "",  # empty: instance/uploads
     "SESSION_LIFETIME_HOURS": 12,
     "PREFERRED_URL_SCHEME": "http",
     # Where users reach the site. Links in mails are built from it, never from

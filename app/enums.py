@@ -75,3 +75,52 @@ Phase._labels = {
 }
 
 PHASE_ORDER = tuple(Phase)
+
+
+class EntryStatus(LabelledEnum):
+    """Where an entry stands in the life of a call (see ``entries/states.py``)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"  # returned for revision by the formal check
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    WITHDRAWN = "withdrawn"
+    IN_REVIEW = "in_review"
+    SCORED = "scored"
+    SELECTED = "selected"
+    NOT_SELECTED = "not_selected"
+    PUBLISHED = "published"
+
+    @property
+    def meaning(self):
+        """What the status means for the applicant, in a sentence."""
+        return EntryStatus._meanings[self]
+
+
+EntryStatus._labels = {
+    EntryStatus.DRAFT: _l("Draft"),
+    EntryStatus.SUBMITTED: _l("Submitted"),
+    EntryStatus.RETURNED: _l("Returned for revision"),
+    EntryStatus.ELIGIBLE: _l("Eligible"),
+    EntryStatus.INELIGIBLE: _l("Ineligible"),
+    EntryStatus.WITHDRAWN: _l("Withdrawn"),
+    EntryStatus.IN_REVIEW: _l("In expert review"),
+    EntryStatus.SCORED: _l("Scored"),
+    EntryStatus.SELECTED: _l("Selected"),
+    EntryStatus.NOT_SELECTED: _l("Not selected"),
+    EntryStatus.PUBLISHED: _l("Published"),
+}
+EntryStatus._meanings = {
+    EntryStatus.DRAFT: _l("Being prepared by your organisation; not yet sent. You can edit it until the submission deadline."),
+    EntryStatus.SUBMITTED: _l("Sent for the formal check; it can no longer be edited. You can withdraw it before the expert review starts."),
+    EntryStatus.RETURNED: _l("The formal check asks for changes: edit the entry and submit it again before the deadline shown."),
+    EntryStatus.ELIGIBLE: _l("Passed the formal check; it will go to expert review."),
+    EntryStatus.INELIGIBLE: _l("Did not pass the formal check, for the reason given; it takes no further part in the call."),
+    EntryStatus.WITHDRAWN: _l("Withdrawn by your organisation; it takes no further part in the call."),
+    EntryStatus.IN_REVIEW: _l("Being scored by the expert panel."),
+    EntryStatus.SCORED: _l("Expert scoring is complete; results are being computed."),
+    EntryStatus.SELECTED: _l("Selected as a showcase scenario."),
+    EntryStatus.NOT_SELECTED: _l("Not selected as a showcase scenario this time."),
+    EntryStatus.PUBLISHED: _l("Published in the public case library."),
+}

@@ -8,7 +8,8 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from app.enums import Membership, Role
+from app.calls.services import is_phase_open
+from app.enums import EntryStatus, Membership, Phase, Role
 
 
 def require(allowed: bool) -> None:
@@ -88,3 +89,35 @@ def membership_decisions(user, member) -> tuple[str, ...]:
     if member.membership is None or not can_decide_membership(user, member):
         return ()
     return _MEMBERSHIP_DECISIONS[member.membership]
+
+
+# --- entries ----------------------------------------------------------------
+
+
+def can_view_entry(user, entry) -> bool:
+    """The entry's organisation sees its own entries; chairs see every entry.
+
+    Experts will see the entries assigned to them (review), publicity staff
+    the published ones (library); neither exists yet, so neither sees any.
+    """
+    return has_role(user, Role.CHAIR) or is_active_member(user, entry.organisation_id)
+
+
+def can_edit_entry(user, entry, *, now) -> bool:
+    """Members edit a draft while submissions are open, or a returned entry
+    until its resubmission deadline."""
+    if not is_active_member(user, entry.organisation_id):
+        return False
+    if entry.status == EntryStatus.DRAFT:
+        return is_phase_open(entry.call, Phase.SUBMISSION, now=now)
+    if entry.status == EntryStatus.RETURNED:
+        return entry.revision_deadline is not None and now < entry.revision_deadline
+    return False
+
+
+def can_create_entry(user, call, *, now) -> bool:
+    return is_active_member(user, user.organisation_id) and is_phase_open(call, Phase.SUBMISSION, now=now)
+
+
+def can_check_entries(user) -> bool:
+    return has_role(user, Role.CHAIR)

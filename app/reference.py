@@ -57,3 +57,44 @@ def city_label(code: str):
     """The translated name of a city code; the code itself if unknown."""
     entry = CITIES.get(code)
     return entry[1] if entry else code
+
+
+class Technology(LabelledEnum):
+    """The fixed vocabulary of AI technologies; entries may add free tags too."""
+
+    COMPUTER_VISION = "computer_vision"
+    NLP = "nlp"
+    LARGE_MODELS = "large_models"
+    KNOWLEDGE_GRAPHS = "knowledge_graphs"
+    ROBOTICS = "robotics"
+    SPEECH = "speech"
+    MACHINE_LEARNING = "machine_learning"
+    MULTIMODAL = "multimodal"
+    DIGITAL_TWIN = "digital_twin"
+    AUTONOMOUS_SYSTEMS = "autonomous_systems"
+    EDGE_AI = "edge_ai"
+    RECOMMENDATION = "recommendation"
+
+
+Technology._labels = {
+    Technology.COMPUTER_VISION: _l("Computer vision"),
+    Technology.NLP: _l("Natural language processing"),
+    Technology.LARGE_MODELS: _l("Large models"),
+    Technology.KNOWLEDGE_GRAPHS: _l("Knowledge graphs"),
+    Technology.ROBOTICS: _l("Robotics"),
+    Technology.SPEECH: _l("Speech recognition and synthesis"),
+    Technology.MACHINE_LEARNING: _l("Machine learning and prediction"),
+    Technology.MULTIMODAL: _l("Multimodal AI"),
+    Technology.DIGITAL_TWIN: _l("Digital twins"),
+    Technology.AUTONOMOUS_SYSTEMS: _l("Autonomous driving and navigation"),
+    Technology.EDGE_AI: _l("Edge AI"),
+    Technology.RECOMMENDATION: _l("Recommendation and search"),
+}
+
+
+def technology_label(tag: str):
+    """A vocabulary tag's translated label; a free tag as typed."""
+    try:
+        return Technology(tag).label
+    except ValueError:
+        return tag

@@ -9,12 +9,17 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 from app.models.accounts import Organisation, User, UserRole, UserToken  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
+from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto  # noqa: E402
 
 __all__ = [
     "AuditEvent",
     "Call",
     "CallPhase",
     "CallQuota",
+    "Entry",
+    "EntryAttachment",
+    "EntryOutcome",
+    "EntryPhoto",
     "Organisation",
     "SQLModel",
     "User",

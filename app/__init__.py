@@ -68,7 +68,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
     from app.calls.views import bp as calls_bp
+    from app.entries.views import bp as entries_bp
+    from app.formal_check.views import bp as formal_check_bp
     from app.main.views import bp as main_bp
 
-    for blueprint in (main_bp, accounts_bp, admin_bp, calls_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, calls_bp, entries_bp, formal_check_bp):
         app.register_blueprint(blueprint)

@@ -2,7 +2,7 @@
 import json
 
 from flask import Flask, current_app
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -11,7 +11,7 @@ from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm
 from app.permissions import can_view_organisation
-from app.reference import city_label
+from app.reference import city_label, technology_label
 
 
 def _navigation():
@@ -22,10 +22,11 @@ def _navigation():
         return []
     items = [("main.dashboard", _l("Dashboard"))]
     if current_user.is_applicant and can_view_organisation(current_user, current_user.organisation_id):
-        items.append(("accounts.organisation", _l("My organisation")))
+        items += [("entries.index", _l("My entries")), ("accounts.organisation", _l("My organisation"))]
     if current_user.has_role(Role.CHAIR):
         items += [
             ("calls.index", _l("Calls")),
+            ("formal_check.index", _l("Formal check")),
             ("admin.organisations", _l("Organisations")),
             ("admin.users", _l("People")),
             ("admin.audit_log", _l("Audit log")),
@@ -56,5 +57,14 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["city"] = city_label
+    app.jinja_env.filters["technology"] = technology_label
+    app.jinja_env.filters["number"] = format_number
     # Readable JSON for people (Chinese as is); autoescaping still applies.
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def format_number(value) -> str:
+    """A figure as people write it: no trailing ``.0``, grouped thousands."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.####")

@@ -25,6 +25,7 @@ def make_test_config(database_url: str, tmp_dir: Path, **overrides) -> dict:
         "SECRET_KEY": TEST_SECRET,
         "DATABASE_URL": database_url,
         "MAIL_OUTBOX_DIR": str(tmp_dir / "mail"),
+        "UPLOAD_FOLDER": str(tmp_dir / "uploads"),
         # A cheap KDF cost keeps the suite fast; production uses the default.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "RATELIMIT_STORAGE_URI": "memory://",

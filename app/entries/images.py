@@ -22,7 +22,7 @@ JPEG_QUALITY = {"master": 88, "display": 85, "thumb": 80}
 
 @dataclass(frozen=True)
 class ProcessedImage:
-    width: int
+    width: int  # of the master rendition
     height: int
     renditions: dict[str, bytes]  # size name → JPEG bytes
 
@@ -65,7 +65,7 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedImage:
         raise DomainError(_l("The image file is damaged or incomplete. Please export it again and upload the new file.")) from None
 
     image = _to_rgb(image)
-    renditions = {}
+    renditions, sizes = {}, {}
     for name, longest in SIZES.items():
         copy = image.copy()
         copy.thumbnail((longest, longest), Image.Resampling.LANCZOS)
@@ -73,7 +73,9 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedImage:
         # No exif=, no icc_profile=: the new file carries no metadata at all.
         copy.save(out, format="JPEG", quality=JPEG_QUALITY[name], optimize=True, progressive=name != "thumb")
         renditions[name] = out.getvalue()
-    return ProcessedImage(width=image.width, height=image.height, renditions=renditions)
+        sizes[name] = copy.size
+    width, height = sizes["master"]
+    return ProcessedImage(width=width, height=height, renditions=renditions)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

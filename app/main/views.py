@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.memberships import pending_members
 from app.db import db
+from app.entries.services import organisation_entries
 from app.enums import Membership
 from app.forms import ActionForm
 from app.urls import safe_next
@@ -27,10 +28,11 @@ def index():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    pending = []
+    pending, entries = [], []
     if current_user.is_applicant and current_user.membership == Membership.ACTIVE:
         pending = pending_members(db.session, organisation_id=current_user.organisation_id)
-    return render_template("main/dashboard.html", pending=pending)
+        entries = organisation_entries(db.session, organisation_id=current_user.organisation_id)
+    return render_template("main/dashboard.html", pending=pending, entries=entries)
 
 
 @bp.route("/language", methods=["POST"])

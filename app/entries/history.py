@@ -1,0 +1,97 @@
+"""An entry's history, as people read it: one line per step, typing grouped."""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from app.models import AuditEvent
+
+ACTION_LABELS = {
+    "entry.created": _l("Created"),
+    "entry.updated": _l("Edited"),
+    "entry.autosaved": _l("Edited"),
+    "entry.photo_added": _l("Photo added"),
+    "entry.photo_removed": _l("Photo removed"),
+    "entry.photo_updated": _l("Photo changed"),
+    "entry.attachment_added": _l("Attachment added"),
+    "entry.attachment_removed": _l("Attachment removed"),
+    "entry.submitted": _l("Submitted"),
+    "entry.resubmitted": _l("Resubmitted after revision"),
+    "entry.withdrawn": _l("Withdrawn"),
+    "entry.reopened": _l("Reopened as a draft"),
+    "entry.checked_eligible": _l("Formal check: eligible"),
+    "entry.returned": _l("Formal check: returned for revision"),
+    "entry.checked_ineligible": _l("Formal check: ineligible"),
+    "demo.entry_created": _l("Created (demo data)"),
+}
+FIELD_LABELS = {
+    "title": _l("Title"),
+    "domain": _l("Domain"),
+    "city_code": _l("City"),
+    "summary": _l("Summary"),
+    "tech_tags": _l("AI technologies"),
+    "partners": _l("Partner organisations"),
+    "problem": _l("Problem solved"),
+    "solution": _l("Solution"),
+    "deployment_scale": _l("Deployment scale"),
+    "deployment_start": _l("Deployed since"),
+    "deployment_end": _l("Deployed until"),
+    "investment": _l("Investment"),
+    "investment_note": _l("About the investment"),
+    "outcomes": _l("Outcomes"),
+    "replicability": _l("Replicability"),
+    "data_security": _l("Data security and ethics measures"),
+    "contact_name": _l("Contact person"),
+    "contact_position": _l("Position"),
+    "contact_phone": _l("Contact phone"),
+    "contact_email": _l("Contact email"),
+}
+_EDITS = {"entry.updated", "entry.autosaved"}
+_GROUP_GAP = timedelta(minutes=30)
+
+
+@dataclass
+class HistoryItem:
+    started_at: datetime
+    ended_at: datetime
+    actor: str | None
+    action: str
+    reason: str | None = None
+    fields: set[str] = field(default_factory=set)
+
+    @property
+    def label(self):
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def field_labels(self) -> list:
+        return [FIELD_LABELS.get(name, name) for name in sorted(self.fields)]
+
+
+def describe_history(events: list[AuditEvent]) -> list[HistoryItem]:
+    """Oldest first; consecutive edits by one person within half an hour become one item."""
+    items: list[HistoryItem] = []
+    for event in events:
+        changed = set((event.after or {}).keys()) if event.action in _EDITS else set()
+        last = items[-1] if items else None
+        if (
+            last is not None
+            and event.action in _EDITS
+            and last.action in _EDITS
+            and last.actor == event.actor_email
+            and event.occurred_at - last.ended_at <= _GROUP_GAP
+        ):
+            last.ended_at = event.occurred_at
+            last.fields |= changed
+            continue
+        items.append(
+            HistoryItem(
+                started_at=event.occurred_at,
+                ended_at=event.occurred_at,
+                actor=event.actor_email,
+                action="entry.updated" if event.action in _EDITS else event.action,
+                reason=event.reason,
+                fields=changed,
+            )
+        )
+    return items

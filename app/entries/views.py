@@ -1,0 +1,396 @@
+"""The applicant's entry wizard, the entry page, and the entry's files."""
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.audit.services import object_history
+from app.calls.services import current_call
+from app.db import db, utcnow
+from app.entries import services
+from app.entries.completeness import STEP_KEYS, STEPS, missing_items
+from app.entries.forms import (
+    STEP_FORMS,
+    AttachmentForm,
+    PhotoEditForm,
+    PhotoForm,
+    initial_data,
+)
+from app.entries.history import describe_history
+from app.entries.states import review_started, transition
+from app.enums import EntryStatus
+from app.errors import DomainError
+from app.forms import ActionForm
+from app.models import Entry
+from app.permissions import can_create_entry, can_edit_entry, can_view_entry, require
+from app.storage import storage
+
+bp = Blueprint("entries", __name__, url_prefix="/entries")
+
+
+@bp.before_request
+@login_required
+def _logged_in():
+    """Every page here needs an account."""
+
+
+def _entry(entry_id: int) -> Entry:
+    """Load an entry the current user may see (404 / 403 otherwise)."""
+    entry = db.get_or_404(Entry, entry_id)
+    require(can_view_entry(current_user, entry))
+    return entry
+
+
+def _version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.route("/")
+def index():
+    require(current_user.is_applicant and current_user.organisation_id is not None)
+    entries = services.organisation_entries(db.session, organisation_id=current_user.organisation_id)
+    call = current_call(db.session, now=utcnow())
+    return render_template(
+        "entries/index.html",
+        entries=entries,
+        call=call,
+        can_create=call is not None and can_create_entry(current_user, call, now=utcnow()),
+    )
+
+
+@bp.route("/new", methods=["POST"])
+def new():
+    now = utcnow()
+    call = current_call(db.session, now=now)
+    if call is None or not ActionForm().validate_on_submit():
+        abort(400)
+    entry = services.create_entry(db.session, actor=current_user, call=call, now=now)
+    db.commit()
+    return redirect(url_for("entries.edit", entry_id=entry.id, step="basics"))
+
+
+@bp.route("/<int:entry_id>")
+def detail(entry_id: int):
+    entry = _entry(entry_id)
+    now = utcnow()
+    return render_template(
+        "entries/detail.html",
+        entry=entry,
+        editable=can_edit_entry(current_user, entry, now=now),
+        review_started=review_started(entry, now=now),
+        history=describe_history(object_history(db.session, object_type="entries", object_id=entry.id)),
+        missing=missing_items(entry),
+        steps=STEPS,
+    )
+
+
+def _next_step(step: str) -> str:
+    goto = request.form.get("goto")
+    if goto in STEP_KEYS:
+        return goto
+    index = STEP_KEYS.index(step)
+    return STEP_KEYS[min(index + 1, len(STEP_KEYS) - 1)]
+
+
+def _editable_entry(entry_id: int) -> Entry:
+    entry = _entry(entry_id)
+    if not can_edit_entry(current_user, entry, now=utcnow()):
+        flash(_("This entry cannot be changed now; see its status below."), "warning")
+        abort(redirect(url_for("entries.detail", entry_id=entry.id)))
+    return entry
+
+
+@bp.route("/<int:entry_id>/edit/<any(basics, solution, outcomes, media, contacts, review):step>", methods=["GET", "POST"])
+def edit(entry_id: int, step: str):
+    entry = _editable_entry(entry_id)
+    form = None
+    if step in STEP_FORMS:
+        form_class = STEP_FORMS[step]
+        form = form_class() if request.method == "POST" else form_class(data=initial_data(step, entry))
+        if form.validate_on_submit():
+            try:
+                services.update_step(
+                    db.session,
+                    entry=entry,
+                    actor=current_user,
+                    now=utcnow(),
+                    version=form.version_number(),
+                    step=step,
+                    values=form.values(),
+                    outcomes=form.outcome_rows() if step == "outcomes" else None,
+                )
+                db.commit()
+            except (DomainError, StaleDataError) as error:
+                db.rollback()
+                flash(_message(error), "danger")
+            else:
+                return redirect(url_for("entries.edit", entry_id=entry.id, step=_next_step(step)))
+        elif request.method == "POST":
+            flash(_("Some fields need attention; nothing on this page was saved yet."), "danger")
+    return render_template(
+        "entries/edit.html",
+        entry=entry,
+        step=step,
+        steps=STEPS,
+        form=form,
+        missing=missing_items(entry),
+        photo_form=PhotoForm(formdata=None, data={"version": entry.version}),
+        attachment_form=AttachmentForm(formdata=None, data={"version": entry.version}),
+        photo_edit_form=lambda photo: PhotoEditForm(formdata=None, prefix=f"photo{photo.id}", data={"caption": photo.caption, "version": entry.version}),
+    )
+
+
+def _message(error) -> str:
+    if isinstance(error, StaleDataError):
+        return str(services.EditConflict().message)
+    return str(error.message)
+
+
+@bp.route("/<int:entry_id>/autosave/<any(basics, solution, outcomes, contacts):step>", methods=["POST"])
+def autosave(entry_id: int, step: str):
+    """Save a step in the background (the wizard's script calls it as the user types)."""
+    entry = _entry(entry_id)
+    form = STEP_FORMS[step]()
+    if not form.validate_on_submit():
+        return jsonify(ok=False, errors=form.errors), 422
+    try:
+        changed = services.update_step(
+            db.session,
+            entry=entry,
+            actor=current_user,
+            now=utcnow(),
+            version=form.version_number(),
+            step=step,
+            values=form.values(),
+            outcomes=form.outcome_rows() if step == "outcomes" else None,
+            autosave=True,
+        )
+        db.commit()
+    except (DomainError, StaleDataError) as error:
+        db.rollback()
+        status = error.status_code if isinstance(error, DomainError) else 409
+        return jsonify(ok=False, message=_message(error)), status
+    return jsonify(ok=True, version=entry.version, changed=changed, saved_at=utcnow().isoformat())
+
+
+def _uploaded(field_name: str) -> tuple[bytes, str] | None:
+    """The bytes and name of an uploaded file, at most MAX_UPLOAD_BYTES + 1 read."""
+    upload = request.files.get(field_name)
+    if upload is None or not upload.filename:
+        return None
+    return upload.stream.read(current_app.config["MAX_UPLOAD_BYTES"] + 1), upload.filename
+
+
+def _media_action(action, *, success: str) -> None:
+    """Run a photo/attachment change, commit, and report the outcome as a flash."""
+    try:
+        action()
+        db.commit()
+        flash(success, "success")
+    except (DomainError, StaleDataError) as error:
+        db.rollback()
+        flash(_message(error), "danger")
+
+
+def _back_to_media(entry: Entry):
+    return redirect(url_for("entries.edit", entry_id=entry.id, step="media"))
+
+
+@bp.route("/<int:entry_id>/photos", methods=["POST"])
+def add_photo(entry_id: int):
+    entry = _editable_entry(entry_id)
+    try:
+        form = PhotoForm()
+        valid = form.validate_on_submit()
+        upload = _uploaded("photo")
+    except RequestEntityTooLarge:
+        flash(_("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)), "danger")
+        return _back_to_media(entry)
+    if not valid or upload is None:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return _back_to_media(entry)
+    data, _name = upload
+    _media_action(
+        lambda: services.add_photo(
+            db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(), data=data,
+            caption=form.caption.data or "",
+        ),
+        success=_("The photo has been added."),
+    )
+    return _back_to_media(entry)
+
+
+@bp.route("/<int:entry_id>/photos/<int:photo_id>", methods=["POST"])
+def update_photo(entry_id: int, photo_id: int):
+    entry = _editable_entry(entry_id)
+    form = PhotoEditForm(prefix=f"photo{photo_id}")
+    if form.validate_on_submit():
+        _media_action(
+            lambda: services.update_photo(
+                db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(),
+                photo_id=photo_id, caption=form.caption.data or "", move=form.move.data or 0,
+            ),
+            success=_("The photo has been updated."),
+        )
+    return _back_to_media(entry)
+
+
+@bp.route("/<int:entry_id>/photos/<int:photo_id>/delete", methods=["POST"])
+def remove_photo(entry_id: int, photo_id: int):
+    entry = _editable_entry(entry_id)
+    if ActionForm().validate_on_submit():
+        _media_action(
+            lambda: services.remove_photo(
+                db.session, entry=entry, actor=current_user, now=utcnow(), version=_version(), photo_id=photo_id
+            ),
+            success=_("The photo has been removed."),
+        )
+    return _back_to_media(entry)
+
+
+@bp.route("/<int:entry_id>/attachments", methods=["POST"])
+def add_attachment(entry_id: int):
+    entry = _editable_entry(entry_id)
+    try:
+        form = AttachmentForm()
+        valid = form.validate_on_submit()
+        upload = _uploaded("document")
+    except RequestEntityTooLarge:
+        flash(_("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)), "danger")
+        return _back_to_media(entry)
+    if not valid or upload is None:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+        return _back_to_media(entry)
+    data, filename = upload
+    _media_action(
+        lambda: services.add_attachment(
+            db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(), data=data,
+            filename=filename,
+        ),
+        success=_("The attachment has been added."),
+    )
+    return _back_to_media(entry)
+
+
+@bp.route("/<int:entry_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
+def remove_attachment(entry_id: int, attachment_id: int):
+    entry = _editable_entry(entry_id)
+    if ActionForm().validate_on_submit():
+        _media_action(
+            lambda: services.remove_attachment(
+                db.session, entry=entry, actor=current_user, now=utcnow(), version=_version(), attachment_id=attachment_id
+            ),
+            success=_("The attachment has been removed."),
+        )
+    return _back_to_media(entry)
+
+
+_APPLICANT_TRANSITIONS = {
+    "submit": (EntryStatus.SUBMITTED, _l("The entry has been submitted. You can follow its status here.")),
+    "withdraw": (EntryStatus.WITHDRAWN, _l("The entry has been withdrawn.")),
+    "reopen": (EntryStatus.DRAFT, _l("The entry is a draft again; submit it before the deadline.")),
+}
+
+
+@bp.route("/<int:entry_id>/<any(submit, withdraw, reopen):action>", methods=["POST"])
+def change_status(entry_id: int, action: str):
+    entry = _entry(entry_id)
+    target, message = _APPLICANT_TRANSITIONS[action]
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if _version() is not None and _version() != entry.version:
+        flash(_message(services.EditConflict()), "danger")
+        return redirect(url_for("entries.detail", entry_id=entry.id))
+    try:
+        transition(db.session, entry=entry, target=target, actor=current_user, now=utcnow())
+        db.commit()
+    except (DomainError, StaleDataError) as error:
+        db.rollback()
+        flash(_message(error), "danger")
+        if action == "submit" and can_edit_entry(current_user, entry, now=utcnow()):
+            return redirect(url_for("entries.edit", entry_id=entry.id, step="review"))
+    else:
+        flash(str(message), "success")
+    return redirect(url_for("entries.detail", entry_id=entry.id))
+
+
+@bp.route("/<int:entry_id>/delete", methods=["POST"])
+def delete(entry_id: int):
+    entry = _entry(entry_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_draft(db.session, entry=entry, actor=current_user, now=utcnow(), version=_version())
+        db.commit()
+    except (DomainError, StaleDataError) as error:
+        db.rollback()
+        flash(_message(error), "danger")
+        return redirect(url_for("entries.detail", entry_id=entry.id))
+    flash(_("The draft has been deleted."), "success")
+    return redirect(url_for("entries.index"))
+
+
+# --- files --------------------------------------------------------------------
+
+
+def _private(response):
+    """Files of an entry are personal data: never cached by shared caches."""
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/<int:entry_id>/photos/<int:photo_id>/<any(thumb, display, master):size>.jpg")
+def photo(entry_id: int, photo_id: int, size: str):
+    entry = _entry(entry_id)
+    photo = next((item for item in entry.photos if item.id == photo_id), None)
+    if photo is None:
+        abort(404)
+    key = {"thumb": photo.thumb_key, "display": photo.display_key, "master": photo.master_key}[size]
+    return _private(send_file(storage().path(key), mimetype="image/jpeg", conditional=True, etag=key.rsplit("/", 1)[1]))
+
+
+@bp.route("/<int:entry_id>/attachments/<int:attachment_id>")
+def attachment(entry_id: int, attachment_id: int):
+    entry = _entry(entry_id)
+    attachment = next((item for item in entry.attachments if item.id == attachment_id), None)
+    if attachment is None:
+        abort(404)
+    return _private(
+        send_file(
+            storage().path(attachment.blob_key),
+            mimetype="application/pdf",
+            as_attachment=True,
+            download_name=attachment.filename,
+            conditional=True,
+        )
+    )
+
+
+@bp.route("/<int:entry_id>/application.pdf")
+def application_pdf(entry_id: int):
+    from app.pdf.entry import entry_pdf
+
+    entry = _entry(entry_id)
+    response = current_app.response_class(entry_pdf(entry), mimetype="application/pdf")
+    filename = f"entry-{entry.id}.pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _private(response)

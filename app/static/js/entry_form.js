@@ -1,0 +1,130 @@
+// The entry wizard: character counters, autosave to the server while typing,
+// and a copy in this browser (localStorage) so nothing typed is lost when the
+// session expires, the network drops or the browser closes.
+(() => {
+  "use strict";
+  const form = document.querySelector("form.entry-form");
+  if (!form) return;
+
+  const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
+  const status = form.querySelector(".autosave-status");
+  const key = form.dataset.storageKey;
+  const version = form.querySelector("input[name=version]");
+  const fields = () => Array.from(form.elements).filter(
+    (el) => el.name && !["csrf_token", "version", "goto"].includes(el.name) && el.type !== "submit");
+
+  // --- character counters ---------------------------------------------------
+  const updateCounter = (input) => {
+    const counter = form.querySelector(`[data-count-for="${input.id}"]`);
+    if (!counter) return;
+    const left = Number(input.dataset.limit) - input.value.length;
+    counter.textContent = fmt(left >= 0 ? form.dataset.textLeft : form.dataset.textOver, { n: Math.abs(left) });
+    counter.classList.toggle("text-danger", left < 0);
+  };
+  form.querySelectorAll("[data-limit]").forEach((input) => {
+    updateCounter(input);
+    input.addEventListener("input", () => updateCounter(input));
+  });
+
+  // --- a copy in this browser -----------------------------------------------
+  const snapshot = () => {
+    const values = {};
+    fields().forEach((el) => {
+      if (el.type === "checkbox") {
+        values[el.name] = values[el.name] || [];
+        if (el.checked) values[el.name].push(el.value);
+      } else {
+        values[el.name] = el.value;
+      }
+    });
+    return values;
+  };
+  const restore = (values) => {
+    fields().forEach((el) => {
+      if (!(el.name in values)) return;
+      if (el.type === "checkbox") el.checked = values[el.name].includes(el.value);
+      else el.value = values[el.name];
+      if (el.dataset.limit) updateCounter(el);
+    });
+  };
+  const keep = () => {
+    try {
+      localStorage.setItem(key, JSON.stringify({ savedAt: new Date().toISOString(), values: snapshot() }));
+    } catch (error) { /* storage full or disabled: the server copy still works */ }
+  };
+  const forget = () => { try { localStorage.removeItem(key); } catch (error) { /* ignore */ } };
+
+  let stored = null;
+  try { stored = JSON.parse(localStorage.getItem(key) || "null"); } catch (error) { stored = null; }
+  if (stored && stored.values && JSON.stringify(stored.values) !== JSON.stringify(snapshot())
+      && new Date(stored.savedAt) > new Date(form.dataset.updatedAt)) {
+    const banner = document.createElement("div");
+    banner.className = "alert alert-info d-flex flex-wrap gap-2 align-items-center";
+    banner.setAttribute("role", "status");
+    const text = document.createElement("span");
+    text.textContent = fmt(form.dataset.textRestore, { time: new Date(stored.savedAt).toLocaleString() });
+    const restoreButton = document.createElement("button");
+    restoreButton.type = "button";
+    restoreButton.className = "btn btn-sm btn-primary";
+    restoreButton.textContent = form.dataset.textRestoreButton;
+    const discardButton = document.createElement("button");
+    discardButton.type = "button";
+    discardButton.className = "btn btn-sm btn-outline-secondary";
+    discardButton.textContent = form.dataset.textDiscardButton;
+    restoreButton.addEventListener("click", () => { restore(stored.values); banner.remove(); schedule(); });
+    discardButton.addEventListener("click", () => { forget(); banner.remove(); });
+    banner.append(text, restoreButton, discardButton);
+    form.prepend(banner);
+  } else if (stored) {
+    forget();
+  }
+
+  // --- autosave to the server -----------------------------------------------
+  let timer = null;
+  let inFlight = false;
+  let dirty = false;
+  const say = (message, danger = false) => {
+    if (!status) return;
+    status.textContent = message;
+    status.classList.toggle("text-danger", danger);
+  };
+  const save = async () => {
+    if (inFlight) { dirty = true; return; }
+    inFlight = true;
+    dirty = false;
+    say(form.dataset.textSaving);
+    try {
+      const response = await fetch(form.dataset.autosaveUrl, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        redirect: "error",
+      });
+      const result = await response.json().catch(() => ({}));
+      if (response.ok && result.ok) {
+        version.value = result.version;
+        forget();
+        say(fmt(form.dataset.textSaved, { time: new Date().toLocaleTimeString() }));
+      } else if (response.status === 422) {
+        say(form.dataset.textInvalid, true);
+      } else {
+        say(result.message || form.dataset.textOffline, true);
+      }
+    } catch (error) {
+      say(form.dataset.textOffline, true);
+    } finally {
+      inFlight = false;
+      if (dirty) schedule();
+    }
+  };
+  const schedule = () => {
+    keep();
+    clearTimeout(timer);
+    timer = setTimeout(save, 2500);
+  };
+  form.addEventListener("input", schedule);
+  form.addEventListener("change", schedule);
+  form.addEventListener("submit", () => { clearTimeout(timer); keep(); });
+  window.addEventListener("pagehide", () => { if (timer) keep(); });
+})();

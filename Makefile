@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test system-deps system-deps-test install install-test translations extract-messages migrate demo clean
+.PHONY: run test bench system-deps system-deps-test install install-test translations extract-messages migrate demo clean
 
 ## run: install everything, migrate the SQLite database, load demo data when empty, serve on :5000
 run: install translations
@@ -21,6 +21,10 @@ run: install translations
 ## test: install what the tests need, run the suite on SQLite, then on PostgreSQL when reachable
 test: install-test translations
 	scripts/run-tests.sh
+
+## bench: run the benchmarks in bench/ (figures: bench/README.md)
+bench: install translations
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh run

@@ -29,6 +29,11 @@ db_cli = AppGroup("db", help="Database migrations (Alembic).")
 def db_upgrade(revision: str):
     """Upgrade the database to REVISION (default: head)."""
     command.upgrade(alembic_config(), revision)
+    # Refresh the query planner's statistics (the entry table's filters pick
+    # their index from them); PostgreSQL's autovacuum does this by itself.
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
 
 
 @db_cli.command("downgrade")

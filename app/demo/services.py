@@ -1,4 +1,5 @@
-"""Demo data: one call, staff and 30 applicant organisations.
+"""Demo data: one call, staff, 30 applicant organisations and their 300
+submitted entries (see :mod:`app.demo.entries`).
 
 Deterministic (a seeded generator, fixed names) and idempotent: every object
 is looked up by its natural key first, so running the load twice adds nothing.
@@ -15,6 +16,7 @@ from app.accounts.credit_code import make_credit_code
 from app.accounts.services import hash_password, user_by_email
 from app.audit.services import record
 from app.calls.services import create_call
+from app.demo.entries import load_demo_entries
 from app.enums import Membership, Phase, Role
 from app.models import Call, Organisation, User, UserRole
 from app.reference import CITIES, Domain
@@ -23,6 +25,9 @@ DEMO_PASSWORD = "demo-password"
 DEMO_CALL_NAME = "广东省人工智能应用场景征集（示范）"
 EXPERT_COUNT = 40
 ORGANISATION_COUNT = 30
+# The entries draw from their own generator, so changing the staff above
+# does not change the entries' content.
+ENTRY_SEED = 20261128
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余"
 _GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "慧", "建国", "志强", "晓东", "海燕", "文博", "思远", "嘉怡", "子豪"]
@@ -36,6 +41,7 @@ _UNIVERSITIES = ["中山大学", "华南理工大学", "暨南大学", "华南�
 class DemoSummary:
     created: int
     existing: int
+    entries: int = 0  # demo entries in the demo call, new or not
 
 
 def _person_name(rng: random.Random) -> str:
@@ -104,6 +110,7 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
         name = f"{_person_name(rng)}（{rng.choice(_UNIVERSITIES)}）"
         tally(_ensure_user(session, email=f"expert{number:02d}@demo.local", name=name, roles=[Role.EXPERT], password_hash=password_hash))
 
+    organisations = []
     for number, (org_name, code, city) in enumerate(_organisations(rng), start=1):
         contact = _person_name(rng)
         phone = "13" + "".join(rng.choice("0123456789") for _ in range(9))
@@ -113,6 +120,7 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
             session.add(organisation)
             session.flush()
             record(session, actor=None, action="demo.organisation_created", obj=organisation, after={"name": org_name, "credit_code": code})
+        organisations.append(organisation)
         tally(
             _ensure_user(
                 session,
@@ -126,9 +134,10 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
             )
         )
 
-    if session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).first() is None:
+    call = session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).first()
+    if call is None:
         year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
-        create_call(
+        call = create_call(
             session,
             actor=None,
             name=DEMO_CALL_NAME,
@@ -140,7 +149,12 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
         tally(True)
     else:
         tally(False)
-    return DemoSummary(created=created, existing=existing)
+
+    entries_created, entries_existing = load_demo_entries(
+        session, call=call, organisations=organisations, now=now, rng=random.Random(ENTRY_SEED)
+    )
+    created, existing = created + entries_created, existing + entries_existing
+    return DemoSummary(created=created, existing=existing, entries=entries_created + entries_existing)
 
 
 def database_is_empty(session: Session) -> bool:

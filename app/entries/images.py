@@ -66,14 +66,19 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedImage:
 
     image = _to_rgb(image)
     renditions, sizes = {}, {}
+    # Each size is made from the one before (largest first): resampling a
+    # 3200 px master is cheaper than resampling the full upload again.
+    source = image
     for name, longest in SIZES.items():
-        copy = image.copy()
+        copy = source.copy()
         copy.thumbnail((longest, longest), Image.Resampling.LANCZOS)
         out = io.BytesIO()
         # No exif=, no icc_profile=: the new file carries no metadata at all.
-        copy.save(out, format="JPEG", quality=JPEG_QUALITY[name], optimize=True, progressive=name != "thumb")
+        # Only the display size is progressive (it is the one shown on slow links).
+        copy.save(out, format="JPEG", quality=JPEG_QUALITY[name], optimize=True, progressive=name == "display")
         renditions[name] = out.getvalue()
         sizes[name] = copy.size
+        source = copy
     width, height = sizes["master"]
     return ProcessedImage(width=width, height=height, renditions=renditions)
 

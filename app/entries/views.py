@@ -1,4 +1,6 @@
 """The applicant's entry wizard, the entry page, and the entry's files."""
+import io
+
 from flask import (
     Blueprint,
     abort,
@@ -35,7 +37,14 @@ from app.enums import EntryStatus
 from app.errors import DomainError
 from app.forms import ActionForm
 from app.models import Entry
-from app.permissions import can_create_entry, can_edit_entry, can_view_entry, require
+from app.pdf.entry import entry_pdf, entry_pdf_filename
+from app.permissions import (
+    can_check_entries,
+    can_create_entry,
+    can_edit_entry,
+    can_view_entry,
+    require,
+)
 from app.storage import storage
 
 bp = Blueprint("entries", __name__, url_prefix="/entries")
@@ -87,8 +96,14 @@ def new():
 def detail(entry_id: int):
     entry = _entry(entry_id)
     now = utcnow()
+    extra = {}
+    if can_check_entries(current_user):
+        from app.formal_check.forms import DecisionForm
+
+        extra["decision_form"] = DecisionForm(formdata=None)
     return render_template(
         "entries/detail.html",
+        **extra,
         entry=entry,
         editable=can_edit_entry(current_user, entry, now=now),
         review_started=review_started(entry, now=now),
@@ -387,10 +402,7 @@ def attachment(entry_id: int, attachment_id: int):
 
 @bp.route("/<int:entry_id>/application.pdf")
 def application_pdf(entry_id: int):
-    from app.pdf.entry import entry_pdf
-
     entry = _entry(entry_id)
-    response = current_app.response_class(entry_pdf(entry), mimetype="application/pdf")
-    filename = f"entry-{entry.id}.pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return _private(response)
+    return _private(
+        send_file(io.BytesIO(entry_pdf(entry)), mimetype="application/pdf", as_attachment=True, download_name=entry_pdf_filename(entry))
+    )

@@ -2,8 +2,10 @@
 import os
 import shutil
 import threading
+from dataclasses import dataclass
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -11,6 +13,12 @@ from tests.conftest import make_test_config
 from tests.databases import fresh_database
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +31,7 @@ def live_server(tmp_path_factory):
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_port}"
+            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
         finally:
             server.shutdown()
             thread.join()
@@ -46,8 +54,20 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+def new_page(browser):
+    """``new_page()``: a page in a fresh browser context (its own cookies)."""
+    contexts = []
+
+    def _new_page():
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

@@ -1,0 +1,190 @@
+"""The chair's formal check pages: the entry table with filters, decisions on
+one entry or on a selection, and the Excel and CSV exports of the table."""
+import io
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from app.audit.services import object_history
+from app.calls.services import current_call
+from app.db import db, utcnow
+from app.enums import Role
+from app.errors import DomainError
+from app.formal_check import exports, services
+from app.formal_check.forms import BulkDecisionForm, DecisionForm, TableFilterForm
+from app.models import Entry
+from app.permissions import can_check_entries, require, roles_required
+from app.urls import safe_next
+
+bp = Blueprint("formal_check", __name__, url_prefix="/check")
+
+# The query string of the table: filters, sort order and page.
+_TABLE_KEYS = ("call", "domain", "city", "status", "organisation", "q", "sort", "order")
+
+
+@bp.before_request
+@roles_required(Role.CHAIR)
+def _chairs_only():
+    """Every page here is the chair's."""
+    require(can_check_entries(current_user))
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _table_request():
+    """The call and the filter form the query string asks for: the chosen
+    call, else the current one (None when there is no call at all)."""
+    form = TableFilterForm(formdata=request.args)
+    calls = services.call_choices(db.session)
+    form.set_calls(calls)
+    call = form.selected_call(calls) or current_call(db.session, now=utcnow())
+    if call is not None:
+        form.call.data = str(call.id)
+    return call, calls, form
+
+
+def _table_args(call, *, page: bool = True) -> dict:
+    """The table's query string as ``url_for`` arguments, with the call made explicit."""
+    keys = _TABLE_KEYS + (("page",) if page else ())
+    args = {key: request.args[key] for key in keys if request.args.get(key)}
+    args["call"] = call.id
+    return args
+
+
+def _render_table(call, calls, filter_form, *, bulk_form, refusals=()):
+    context = {"call": call, "calls": calls, "filter_form": filter_form, "bulk_form": bulk_form, "refusals": refusals}
+    if call is not None:
+        filters = filter_form.filters()
+        context |= {
+            "filters": filters,
+            "table": services.entry_table(
+                db.session, call_id=call.id, filters=filters, page=request.args.get("page", 1, type=int)
+            ),
+            "args": _table_args(call, page=False),
+            "selected": set(bulk_form.entry_ids.data or ()),
+        }
+    return render_template("formal_check/index.html", **context)
+
+
+@bp.route("/")
+def index():
+    call, calls, filter_form = _table_request()
+    return _render_table(call, calls, filter_form, bulk_form=BulkDecisionForm(formdata=None))
+
+
+@bp.route("/decisions", methods=["POST"])
+def bulk_decision():
+    """One decision for the checked entries: all of them, or none."""
+    call, calls, filter_form = _table_request()
+    if call is None:
+        abort(404)
+    form = BulkDecisionForm()
+    refusals = []
+    if form.validate_on_submit():
+        try:
+            entries = services.decide_many(
+                db.session,
+                call_id=call.id,
+                entry_ids=form.entry_ids.data,
+                decision=form.target(),
+                actor=current_user,
+                now=utcnow(),
+                reason=form.reason.data,
+                revision_deadline=form.deadline(current_app.config["TIMEZONE"]),
+            )
+        except services.SelectionRefused as error:
+            db.rollback()
+            form.form_errors.append(error.message)
+            refusals = error.refusals
+        except DomainError as error:
+            db.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.commit()
+            flash(
+                ngettext(
+                    "“%(status)s” has been recorded for %(num)s entry.",
+                    "“%(status)s” has been recorded for %(num)s entries.",
+                    len(entries),
+                    status=form.target().label,
+                ),
+                "success",
+            )
+            return redirect(url_for("formal_check.index", **_table_args(call)))
+    return _render_table(call, calls, filter_form, bulk_form=form, refusals=refusals)
+
+
+@bp.route("/entries/<int:entry_id>/decision", methods=["GET", "POST"])
+def decision(entry_id: int):
+    """Record the formal check of one entry (the form is also shown on the
+    entry's page, from ``formal_check/_decision_form.html``)."""
+    entry = db.session.get(Entry, entry_id, with_for_update=request.method == "POST")
+    if entry is None:
+        abort(404)
+    form = DecisionForm()
+    if not form.is_submitted():
+        form.next.data = safe_next("formal_check.index")
+    if form.validate_on_submit():
+        try:
+            services.decide(
+                db.session,
+                entry=entry,
+                decision=form.target(),
+                actor=current_user,
+                now=utcnow(),
+                reason=form.reason.data,
+                revision_deadline=form.deadline(current_app.config["TIMEZONE"]),
+            )
+        except DomainError as error:
+            db.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.commit()
+            flash(
+                _("The formal check of “%(title)s” has been recorded: %(status)s.", title=entry.title, status=entry.status.label),
+                "success",
+            )
+            return redirect(safe_next("formal_check.index"))
+    return render_template(
+        "formal_check/decision.html",
+        entry=entry,
+        decision_form=form,
+        history=object_history(db.session, object_type="entries", object_id=entry.id),
+    )
+
+
+@bp.route("/export.<any(xlsx, csv):fmt>")
+def export(fmt: str):
+    """The table with its current filters and order, every page, as a file."""
+    call, _calls, filter_form = _table_request()
+    if call is None:
+        abort(404)
+    rows = services.export_rows(db.session, call_id=call.id, filters=filter_form.filters())
+    zone = _zone()
+    stamp = utcnow().astimezone(zone).strftime("%Y%m%d-%H%M")
+    download_name = exports.filename(call.name, _("entries"), stamp, extension=fmt)
+    if fmt == "xlsx":
+        data = exports.to_xlsx(rows, zone=zone, sheet_title=_("Entries"))
+        mimetype = exports.XLSX_MIMETYPE
+    else:
+        data = exports.to_csv(rows, zone=zone)
+        mimetype = exports.CSV_MIMETYPE
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=download_name)
+    # Contact details inside: never kept by a browser or a proxy.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,39 @@
+"""Rendering HTML to PDF with the locked fetcher: the one way this project makes PDFs."""
+from pathlib import Path
+
+from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
+from weasyprint.text.fonts import FontConfiguration
+
+from app.pdf.fetcher import LockedFetcher
+
+# Our stylesheets for PDFs; this folder is one of the fetcher's allowed roots.
+CSS_FOLDER = Path(__file__).resolve().parent.parent / "static" / "pdf"
+
+
+def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roots: list[Path]) -> bytes:
+    """The PDF of ``html``, its stylesheets and resources read through a LockedFetcher.
+
+    ``base_url`` resolves relative URLs in the document (e.g. the CSS folder's
+    ``file://`` URL). ``stylesheets`` are loaded through the fetcher too, so
+    each must lie below one of ``allowed_roots``: a stylesheet it refuses
+    raises (``weasyprint.urls.URLFetchingError``) instead of silently
+    rendering an unstyled PDF. Resources the document names that the fetcher
+    refuses (an image outside the roots, any ``http:`` URL) are left out and
+    logged.
+
+    The metadata comes from the HTML: ``<title>`` (Title), ``<meta name=author>``
+    (Author), ``<meta name=generator>`` (Creator), ``<meta name=dcterms.created>``
+    (CreationDate) and ``<html lang>`` (Lang).
+    """
+    fetcher = LockedFetcher(allowed_roots)
+    # Shared by the stylesheets and the document, so that their @font-face
+    # and @counter-style rules apply.
+    font_config = FontConfiguration()
+    counter_style = CounterStyle()
+    styles = [
+        CSS(url=Path(path).resolve().as_uri(), url_fetcher=fetcher, font_config=font_config, counter_style=counter_style)
+        for path in stylesheets
+    ]
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=styles, font_config=font_config, counter_style=counter_style)

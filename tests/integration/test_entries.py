@@ -136,12 +136,21 @@ def test_every_text_limit_is_enforced_and_shown(client, session, draft, english,
     assert response.status_code == 302 and getattr(reload(session, draft), name) == "字" * limit
 
 
-def test_markup_is_stored_as_text_and_shown_escaped(client, session, draft):
-    script = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    client.post(f"/entries/{draft.id}/edit/basics", data=basics(version=draft.version, summary=script))
-    assert reload(session, draft).summary == script
-    page = client.get(f"/entries/{draft.id}").get_data(as_text=True)
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page and "<script>alert" not in page
+MARKUP = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+TEXT_FIELDS = [("basics", "title"), ("basics", "summary"), ("solution", "problem"), ("solution", "solution"),
+               ("solution", "deployment_scale"), ("solution", "investment_note"), ("outcomes", "replicability"),
+               ("outcomes", "data_security"), ("contacts", "contact_name"), ("contacts", "contact_position")]
+
+
+@pytest.mark.parametrize(("step", "name"), TEXT_FIELDS)
+def test_markup_in_any_text_field_is_stored_as_text_and_shown_escaped(client, session, draft, step, name):
+    value = MARKUP[: LIMITS[name]]
+    client.post(f"/entries/{draft.id}/edit/{step}", data={"version": draft.version, name: value})
+    assert getattr(reload(session, draft), name) == value
+    for page in (client.get(f"/entries/{draft.id}"), client.get(f"/entries/{draft.id}/edit/{step}")):
+        html = page.get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;" in html
 
 
 def test_autosave_returns_the_new_version(client, session, draft):

@@ -71,6 +71,19 @@ def _register_blueprints(app: Flask) -> None:
     from app.entries.views import bp as entries_bp
     from app.formal_check.views import bp as formal_check_bp
     from app.main.views import bp as main_bp
+    from app.review.assignment_views import bp as review_assign_bp
+    from app.review.expert_views import bp as review_bp
+    from app.review.manage_views import bp as review_manage_bp
 
-    for blueprint in (main_bp, accounts_bp, admin_bp, calls_bp, entries_bp, formal_check_bp):
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        admin_bp,
+        calls_bp,
+        entries_bp,
+        formal_check_bp,
+        review_bp,
+        review_manage_bp,
+        review_assign_bp,
+    ):
         app.register_blueprint(blueprint)

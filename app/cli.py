@@ -98,7 +98,9 @@ def users_create(email: str, roles: tuple[str, ...], name: str, password: str | 
 
 def register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
+    from app.review.cli import rubrics_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(rubrics_cli)

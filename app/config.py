@@ -45,6 +45,7 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,  # larger images are refused (decompression bombs)
     "UPLOAD_FOLDER": "",  # empty: instance/uploads
+    "RUBRICS_FOLDER": "",  # empty: rubrics/ beside the app package
     "SESSION_LIFETIME_HOURS": 12,
     "PREFERRED_URL_SCHEME": "http",
     # Where users reach the site. Links in mails are built from it, never from
@@ -84,6 +85,8 @@ def load_config(app, test_config: dict | None) -> None:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'showcase.db'}"
     app.config["DATABASE_URL"] = normalise_database_url(app.config["DATABASE_URL"])
+    if not app.config["RUBRICS_FOLDER"]:
+        app.config["RUBRICS_FOLDER"] = str(Path(app.root_path).parent / "rubrics")
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "mail")
 

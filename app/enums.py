@@ -124,3 +124,34 @@ EntryStatus._meanings = {
     EntryStatus.NOT_SELECTED: _l("Not selected as a showcase scenario this time."),
     EntryStatus.PUBLISHED: _l("Published in the public case library."),
 }
+
+
+class SheetStatus(LabelledEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+SheetStatus._labels = {SheetStatus.DRAFT: _l("Draft"), SheetStatus.SUBMITTED: _l("Submitted")}
+
+
+class AssignmentSource(LabelledEnum):
+    AUTOMATIC = "automatic"  # the assignment run
+    MANUAL = "manual"  # a chair, by hand
+    TOP_UP = "top_up"  # a top-up run after declines
+    EXTRA = "extra"  # an extra expert for a disputed entry (results)
+
+
+AssignmentSource._labels = {
+    AssignmentSource.AUTOMATIC: _l("Automatic"),
+    AssignmentSource.MANUAL: _l("Manual"),
+    AssignmentSource.TOP_UP: _l("Top-up"),
+    AssignmentSource.EXTRA: _l("Extra expert"),
+}
+
+
+class ConflictSource(LabelledEnum):
+    DECLARED = "declared"  # by the expert
+    CHAIR = "chair"  # recorded by a chair
+
+
+ConflictSource._labels = {ConflictSource.DECLARED: _l("Declared by the expert"), ConflictSource.CHAIR: _l("Recorded by a chair")}

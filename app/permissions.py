@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user
 
 from app.calls.services import is_phase_open
-from app.enums import EntryStatus, Membership, Phase, Role
+from app.enums import EntryStatus, Membership, Phase, Role, SheetStatus
 
 
 def require(allowed: bool) -> None:
@@ -121,3 +121,29 @@ def can_create_entry(user, call, *, now) -> bool:
 
 def can_check_entries(user) -> bool:
     return has_role(user, Role.CHAIR)
+
+
+# --- expert review ----------------------------------------------------------
+
+
+def can_manage_review(user) -> bool:
+    """Chairs form panels, assign experts, watch progress and reopen sheets."""
+    return has_role(user, Role.CHAIR)
+
+
+def owns_assignment(user, assignment) -> bool:
+    """An expert's own, still active assignment (removed ones are closed to them)."""
+    return bool(
+        has_role(user, Role.EXPERT) and assignment is not None and assignment.expert_id == user.id and assignment.active
+    )
+
+
+def can_score(user, assignment, sheet, *, call, now) -> bool:
+    """Experts change their own draft sheet while the review phase runs."""
+    return (
+        owns_assignment(user, assignment)
+        and sheet is not None
+        and sheet.expert_id == user.id
+        and sheet.status == SheetStatus.DRAFT
+        and is_phase_open(call, Phase.REVIEW, now=now)
+    )

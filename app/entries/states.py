@@ -42,6 +42,7 @@ RULES: dict[EntryStatus, tuple[Rule, ...]] = {
     S.ELIGIBLE: (Rule("entry.checked_eligible", frozenset({S.SUBMITTED, S.RETURNED, S.INELIGIBLE}), applicant=False),),
     S.RETURNED: (Rule("entry.returned", frozenset({S.SUBMITTED, S.ELIGIBLE, S.INELIGIBLE}), applicant=False),),
     S.INELIGIBLE: (Rule("entry.checked_ineligible", frozenset({S.SUBMITTED, S.RETURNED, S.ELIGIBLE}), applicant=False),),
+    S.IN_REVIEW: (Rule("entry.review_started", frozenset({S.ELIGIBLE}), applicant=False),),
 }
 
 
@@ -58,7 +59,7 @@ def _check_actor(rule: Rule, *, entry: Entry, actor) -> None:
     if rule.applicant:
         if not is_active_member(actor, entry.organisation_id):
             raise NotAllowed(_l("Only approved members of the entry's organisation can do this."))
-    elif not (actor.is_authenticated and actor.has_role(Role.CHAIR)):
+    elif not (actor is not None and actor.is_authenticated and actor.has_role(Role.CHAIR)):
         raise NotAllowed(_l("Only a chair can record the formal check."))
 
 
@@ -83,6 +84,8 @@ def _check_phase(target: EntryStatus, *, entry: Entry, now: datetime) -> None:
         raise NotAllowed(_l("The expert review has started: entries can no longer be withdrawn."))
     if target in DECISIONS and not formal_check_open(entry, now=now):
         raise NotAllowed(_l("The formal check can only be recorded during the submission and formal check phases."))
+    if target == S.IN_REVIEW and entry.call.phase_window(Phase.REVIEW) is None:
+        raise NotAllowed(_l("This call has no review phase."))
 
 
 def transition(

@@ -10,17 +10,39 @@ from app.models.accounts import Organisation, User, UserRole, UserToken  # noqa:
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
 from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto  # noqa: E402
+from app.models.review import (  # noqa: E402
+    Assignment,
+    CallRubric,
+    Conflict,
+    ExpertEmployment,
+    ExpertProfile,
+    Panel,
+    PanelMember,
+    RubricVersion,
+    Score,
+    ScoreSheet,
+)
 
 __all__ = [
+    "Assignment",
     "AuditEvent",
     "Call",
     "CallPhase",
     "CallQuota",
+    "CallRubric",
+    "Conflict",
     "Entry",
     "EntryAttachment",
     "EntryOutcome",
     "EntryPhoto",
+    "ExpertEmployment",
+    "ExpertProfile",
     "Organisation",
+    "Panel",
+    "PanelMember",
+    "RubricVersion",
+    "Score",
+    "ScoreSheet",
     "SQLModel",
     "User",
     "UserRole",

@@ -22,6 +22,10 @@ class Call(SQLModel, table=True):
     target_count: int = Field(default=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    # Review settings.
+    experts_per_entry: int = Field(default=5, sa_column_kwargs={"server_default": "5"})
+    blind_review: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    show_others_scores: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
     phases: list["CallPhase"] = Relationship(
         back_populates="call",

@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
+    from app.i18n import lazy_gettext as _l
 
     from app.accounts.services import load_user_by_session_id
     from app.db import db

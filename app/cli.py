@@ -98,9 +98,11 @@ def users_create(email: str, roles: tuple[str, ...], name: str, password: str | 
 
 def register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
+    from app.review.assign_cli import review_cli
     from app.review.cli import rubrics_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(rubrics_cli)
+    app.cli.add_command(review_cli)

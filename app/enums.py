@@ -5,7 +5,7 @@ see, translated.
 """
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
+from app.i18n import lazy_gettext as _l
 
 
 class LabelledEnum(StrEnum):

@@ -4,9 +4,10 @@ Services raise :class:`DomainError` subclasses with a translated message; only
 here, at the edge, do they become HTTP responses.
 """
 from flask import Flask, current_app, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app.i18n import lazy_gettext as _l
 
 
 class DomainError(Exception):

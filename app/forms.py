@@ -2,13 +2,13 @@
 import re
 
 import email_validator
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.accounts.services import check_password_strength
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 
 # Intranet deployments (and the demo accounts) use addresses under ".local",
 # which email-validator refuses as a special-use domain by default.

@@ -147,3 +147,15 @@ def can_score(user, assignment, sheet, *, call, now) -> bool:
         and sheet.status == SheetStatus.DRAFT
         and is_phase_open(call, Phase.REVIEW, now=now)
     )
+
+
+def can_edit_expert_profile(user, expert) -> bool:
+    """Chairs edit any expert's profile; an expert edits their own."""
+    if expert is None or not expert.has_role(Role.EXPERT):
+        return False
+    return has_role(user, Role.CHAIR) or (has_role(user, Role.EXPERT) and user.id == expert.id)
+
+
+def can_set_assignment_cap(user) -> bool:
+    """Only chairs cap how many entries an expert gets per call."""
+    return has_role(user, Role.CHAIR)

@@ -1,7 +1,6 @@
 """Reference data of the call: the eight domains and Guangdong's 21 cities."""
-from flask_babel import lazy_gettext as _l
-
 from app.enums import LabelledEnum
+from app.i18n import lazy_gettext as _l
 
 
 class Domain(LabelledEnum):

@@ -16,17 +16,20 @@ from app.reference import city_label, technology_label
 
 def _navigation():
     """(endpoint, label) pairs for the logged-in user's roles, in menu order."""
-    from flask_babel import lazy_gettext as _l
+    from app.i18n import lazy_gettext as _l
 
     if not current_user.is_authenticated:
         return []
     items = [("main.dashboard", _l("Dashboard"))]
     if current_user.is_applicant and can_view_organisation(current_user, current_user.organisation_id):
         items += [("entries.index", _l("My entries")), ("accounts.organisation", _l("My organisation"))]
+    if current_user.has_role(Role.EXPERT):
+        items += [("review.queue", _l("My reviews"))]
     if current_user.has_role(Role.CHAIR):
         items += [
             ("calls.index", _l("Calls")),
             ("formal_check.index", _l("Formal check")),
+            ("review_manage.index", _l("Expert review")),
             ("admin.organisations", _l("Organisations")),
             ("admin.users", _l("People")),
             ("admin.audit_log", _l("Audit log")),

@@ -7,7 +7,7 @@ organisation code (9), check character (1). The check character makes
 """
 import re
 
-from flask_babel import lazy_gettext as _l
+from app.i18n import lazy_gettext as _l
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
@@ -11,6 +10,7 @@ from app.forms import (
     strip,
     validate_phone,
 )
+from app.i18n import lazy_gettext as _l
 from app.reference import CITIES
 
 

@@ -1,13 +1,13 @@
 """Applicant organisations and who may act for them."""
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from app.accounts.services import user_snapshot
 from app.audit.services import record
 from app.enums import Membership
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
 from app.models import Organisation, User
 from app.urls import external_url

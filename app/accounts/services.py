@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,6 +15,7 @@ from app.audit.services import record
 from app.db import utcnow
 from app.enums import Membership, Role, TokenPurpose
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
 from app.models import Organisation, User, UserRole
 from app.urls import external_url

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from app.accounts.services import (
@@ -17,6 +16,7 @@ from app.accounts.tokens import issue_token, revoke_tokens, use_token
 from app.audit.services import record
 from app.enums import STAFF_ROLES, Role, TokenPurpose
 from app.errors import DomainError, NotAllowed
+from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
 from app.models import User, UserRole
 from app.urls import external_url

@@ -3,12 +3,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from app.db import utcnow
 from app.enums import TokenPurpose
 from app.errors import InvalidToken
+from app.i18n import lazy_gettext as _l
 from app.models import User, UserToken
 
 _INVALID_LINK = _l("This link is invalid, has expired or has already been used. Please ask for a new one.")

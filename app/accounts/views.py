@@ -1,6 +1,5 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import memberships, services, staff, tokens
@@ -17,6 +16,7 @@ from app.enums import Membership, Role, TokenPurpose
 from app.errors import DomainError, InvalidToken
 from app.extensions import limiter, login_account_and_address_key, login_account_key
 from app.forms import ActionForm
+from app.i18n import lazy_gettext as _l
 from app.models import User
 from app.permissions import (
     can_decide_membership,

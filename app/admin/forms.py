@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,6 +10,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.enums import STAFF_ROLES
 from app.forms import name_field, strip
+from app.i18n import lazy_gettext as _l
 
 
 class RolesField(SelectMultipleField):

@@ -1,13 +1,14 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, StringField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from app.calls.services import DEFAULT_EXPERTS_PER_ENTRY, EXPERTS_PER_ENTRY_RANGE
 from app.enums import Phase
 from app.forms import single_line, strip
+from app.i18n import lazy_gettext as _l
 from app.reference import Domain
 
 # What <input type="datetime-local"> sends and expects (minutes precision).
@@ -15,7 +16,7 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 class CallForm(FlaskForm):
-    """A call's name, target, per-domain quotas and phase dates.
+    """A call's name, target, review settings, per-domain quotas and phase dates.
 
     Dates are typed in the call's local time (``TIMEZONE``) and stored in UTC.
     """
@@ -25,6 +26,26 @@ class CallForm(FlaskForm):
     target_count = IntegerField(
         _l("Target number of showcase scenarios"), default=200, validators=[InputRequired(), NumberRange(min=1, max=10000)]
     )
+    experts_per_entry = IntegerField(
+        _l("Experts per entry"),
+        default=DEFAULT_EXPERTS_PER_ENTRY,
+        validators=[InputRequired(), NumberRange(min=EXPERTS_PER_ENTRY_RANGE[0], max=EXPERTS_PER_ENTRY_RANGE[1])],
+        description=_l("How many experts score each entry: %(low)s to %(high)s.", low=EXPERTS_PER_ENTRY_RANGE[0], high=EXPERTS_PER_ENTRY_RANGE[1]),
+        render_kw={"min": EXPERTS_PER_ENTRY_RANGE[0], "max": EXPERTS_PER_ENTRY_RANGE[1]},
+    )
+    blind_review = BooleanField(
+        _l("Blind review: experts do not see the names of the applicant organisations"), default=True
+    )
+    show_others_scores = BooleanField(
+        _l("Experts see the other experts' scores of an entry once they have submitted their own"), default=False
+    )
+
+    def review_settings(self) -> dict:
+        return {
+            "experts_per_entry": self.experts_per_entry.data,
+            "blind_review": bool(self.blind_review.data),
+            "show_others_scores": bool(self.show_others_scores.data),
+        }
 
     def quota_fields(self):
         return [(domain, self[f"quota_{domain.value}"]) for domain in Domain]
@@ -46,6 +67,8 @@ class CallForm(FlaskForm):
         """Show an existing call's values (dates in local time)."""
         zone = ZoneInfo(timezone)
         self.name.data, self.year.data, self.target_count.data = call.name, call.year, call.target_count
+        self.experts_per_entry.data = call.experts_per_entry
+        self.blind_review.data, self.show_others_scores.data = call.blind_review, call.show_others_scores
         for domain, field in self.quota_fields():
             field.data = call.quota_for(domain)
         for phase, starts, ends in self.phase_fields():

@@ -6,16 +6,20 @@ dates a chair sets here drive what everyone may do.
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.enums import PHASE_ORDER, Phase
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 from app.models import Call, CallPhase, CallQuota
 from app.reference import Domain
 
 Schedule = dict[Phase, tuple[datetime, datetime]]
+
+# The review settings a call starts with, and the bounds of experts per entry.
+DEFAULT_EXPERTS_PER_ENTRY = 5
+EXPERTS_PER_ENTRY_RANGE = (1, 15)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,10 @@ def list_calls(session: Session) -> list[Call]:
     return list(session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all())
 
 
-def _check(*, target_count: int, quotas: dict[Domain, int], schedule: Schedule) -> None:
+def _check(*, target_count: int, quotas: dict[Domain, int], schedule: Schedule, experts_per_entry: int) -> None:
+    low, high = EXPERTS_PER_ENTRY_RANGE
+    if not low <= experts_per_entry <= high:
+        raise DomainError(_l("Each entry needs between %(low)s and %(high)s experts.", low=low, high=high))
     if target_count <= 0:
         raise DomainError(_l("The target must be at least 1."))
     if set(quotas) != set(Domain) or any(quota < 0 for quota in quotas.values()):
@@ -104,6 +111,9 @@ def _snapshot(call: Call) -> dict:
         "name": call.name,
         "year": call.year,
         "target_count": call.target_count,
+        "experts_per_entry": call.experts_per_entry,
+        "blind_review": call.blind_review,
+        "show_others_scores": call.show_others_scores,
         "quotas": {row.domain.value: row.quota for row in call.quotas},
         "phases": {
             row.phase.value: [row.starts_at.astimezone(timezone.utc).isoformat(), row.ends_at.astimezone(timezone.utc).isoformat()]
@@ -119,16 +129,29 @@ def _ensure_unique_name(session: Session, *, name: str, year: int, call_id: int 
 
 
 def create_call(
-    session: Session, *, actor, name: str, year: int, target_count: int, quotas: dict[Domain, int], schedule: Schedule
+    session: Session,
+    *,
+    actor,
+    name: str,
+    year: int,
+    target_count: int,
+    quotas: dict[Domain, int],
+    schedule: Schedule,
+    experts_per_entry: int = DEFAULT_EXPERTS_PER_ENTRY,
+    blind_review: bool = True,
+    show_others_scores: bool = False,
 ) -> Call:
-    """Create a call with its per-domain quotas and phase dates."""
+    """Create a call with its per-domain quotas, phase dates and review settings."""
     name = name.strip()
-    _check(target_count=target_count, quotas=quotas, schedule=schedule)
+    _check(target_count=target_count, quotas=quotas, schedule=schedule, experts_per_entry=experts_per_entry)
     _ensure_unique_name(session, name=name, year=year, call_id=None)
     call = Call(
         name=name,
         year=year,
         target_count=target_count,
+        experts_per_entry=experts_per_entry,
+        blind_review=blind_review,
+        show_others_scores=show_others_scores,
         created_by_id=actor.id if actor is not None and actor.is_authenticated else None,
         quotas=[CallQuota(domain=domain, quota=quotas[domain]) for domain in Domain],
         phases=[CallPhase(phase=phase, starts_at=schedule[phase][0], ends_at=schedule[phase][1]) for phase in Phase],
@@ -140,14 +163,32 @@ def create_call(
 
 
 def update_call(
-    session: Session, *, actor, call: Call, name: str, year: int, target_count: int, quotas: dict[Domain, int], schedule: Schedule
+    session: Session,
+    *,
+    actor,
+    call: Call,
+    name: str,
+    year: int,
+    target_count: int,
+    quotas: dict[Domain, int],
+    schedule: Schedule,
+    experts_per_entry: int | None = None,
+    blind_review: bool | None = None,
+    show_others_scores: bool | None = None,
 ) -> None:
-    """Change a call's name, target, quotas or dates (audited with before/after)."""
+    """Change a call's name, target, quotas, dates or review settings (audited
+    with before/after). A review setting left at None keeps its value."""
     name = name.strip()
-    _check(target_count=target_count, quotas=quotas, schedule=schedule)
+    experts_per_entry = call.experts_per_entry if experts_per_entry is None else experts_per_entry
+    _check(target_count=target_count, quotas=quotas, schedule=schedule, experts_per_entry=experts_per_entry)
     _ensure_unique_name(session, name=name, year=year, call_id=call.id)
     before = _snapshot(call)
     call.name, call.year, call.target_count = name, year, target_count
+    call.experts_per_entry = experts_per_entry
+    if blind_review is not None:
+        call.blind_review = blind_review
+    if show_others_scores is not None:
+        call.show_others_scores = show_others_scores
     for row in call.quotas:
         row.quota = quotas[row.domain]
     for row in call.phases:

@@ -38,6 +38,7 @@ def _save(form: CallForm, call: Call | None):
         target_count=form.target_count.data,
         quotas=form.quotas(),
         schedule=form.schedule(current_app.config["TIMEZONE"]),
+        **form.review_settings(),
     )
     if call is None:
         return services.create_call(db.session, actor=current_user, **fields)

@@ -1,8 +1,7 @@
 """What an entry still lacks before it can be submitted, step by step."""
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
+from app.i18n import lazy_gettext as _l
 from app.models import Entry
 
 

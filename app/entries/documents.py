@@ -3,11 +3,11 @@ import io
 import re
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 
 
 def check_pdf(data: bytes) -> int:

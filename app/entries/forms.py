@@ -6,7 +6,6 @@ completeness is checked when the entry is submitted
 """
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -34,6 +33,7 @@ from wtforms.validators import (
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
 from app.forms import single_line, strip, validate_phone
+from app.i18n import lazy_gettext as _l
 from app.models.entries import LIMITS, MAX_FREE_TAGS, MAX_OUTCOMES, MAX_PARTNERS
 from app.reference import CITIES, Domain, Technology
 

@@ -2,8 +2,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
-
+from app.i18n import lazy_gettext as _l
 from app.models import AuditEvent
 
 ACTION_LABELS = {

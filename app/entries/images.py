@@ -10,10 +10,10 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 SIZES = {"master": 3200, "display": 1600, "thumb": 400}

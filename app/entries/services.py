@@ -7,7 +7,6 @@ bumps the entry's version and writes one audit row.
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, func, or_, select
 
 from app.audit.services import record
@@ -15,6 +14,7 @@ from app.entries.documents import check_pdf, safe_filename
 from app.entries.images import process_photo
 from app.enums import EntryStatus
 from app.errors import DomainError, NotAllowed
+from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, EntryAttachment, EntryOutcome, EntryPhoto
 from app.models.entries import MAX_ATTACHMENTS, MAX_PHOTOS
 from app.permissions import can_create_entry, can_edit_entry

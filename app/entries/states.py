@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from app.accounts.services import active_members
@@ -16,6 +15,7 @@ from app.calls.services import is_phase_open
 from app.entries.completeness import missing_items
 from app.enums import EntryStatus, Phase, Role
 from app.errors import DomainError, NotAllowed
+from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
 from app.models import Entry
 from app.permissions import is_active_member

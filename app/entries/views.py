@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -36,6 +35,7 @@ from app.entries.states import review_started, transition
 from app.enums import EntryStatus
 from app.errors import DomainError
 from app.forms import ActionForm
+from app.i18n import lazy_gettext as _l
 from app.models import Entry
 from app.pdf.entry import entry_pdf, entry_pdf_filename
 from app.permissions import (

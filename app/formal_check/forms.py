@@ -3,7 +3,6 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
@@ -22,6 +21,7 @@ from app.entries.states import DECISIONS
 from app.enums import EntryStatus
 from app.formal_check.services import MAX_SELECTION, SORTS, EntryFilters, decisions_from
 from app.forms import strip
+from app.i18n import lazy_gettext as _l
 from app.reference import CITIES, Domain
 
 REASON_MAX = 1000

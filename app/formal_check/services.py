@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.entries.states import DECISIONS, RULES, transition
 from app.enums import EntryStatus
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, EntryPhoto, Organisation
 from app.reference import Domain
 

@@ -25,6 +25,12 @@ def index():
     return render_template("main/index.html")
 
 
+@bp.route("/healthz")
+def healthz():
+    """Liveness probe for load balancers: answers without touching the database."""
+    return {"status": "ok"}
+
+
 @bp.route("/dashboard")
 @login_required
 def dashboard():

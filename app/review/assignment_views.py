@@ -1,4 +1,170 @@
 """The chair's assignment pages: automatic runs, top-ups, manual changes."""
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from app.calls.services import current_call, list_calls
+from app.db import db, utcnow
+from app.enums import Role
+from app.errors import DomainError
+from app.models import Assignment, Call, Entry, User
+from app.permissions import can_manage_review, require, roles_required
+from app.reference import Domain
+from app.review import assignments
+from app.review.assignment_forms import AddExpertForm, RemoveExpertForm, RunForm
 
 bp = Blueprint("review_assign", __name__, url_prefix="/review/assign")
+
+
+@bp.before_request
+@roles_required(Role.CHAIR)
+def _chairs_only():
+    """Every page here is the chair's."""
+    require(can_manage_review(current_user))
+
+
+def domain_label(value):
+    """A domain code's translated name (the code itself if unknown)."""
+    try:
+        return Domain(value).label
+    except ValueError:
+        return value
+
+
+def _remove_prefix(assignment_id: int) -> str:
+    return f"remove-{assignment_id}"
+
+
+def _render_overview(call, calls, form):
+    context = {"call": call, "calls": calls, "form": form, "domain_label": domain_label}
+    if call is not None:
+        context |= {
+            "overview": assignments.overview(db.session, call=call),
+            "last_run": assignments.last_run(db.session, call=call),
+        }
+    return render_template("review/assign/index.html", **context)
+
+
+@bp.route("/")
+def index():
+    """The chosen call (``?call=``), else the current one: panel loads, the
+    entries lacking experts, the run form and the last run."""
+    calls = list_calls(db.session)
+    call = next((c for c in calls if str(c.id) == request.args.get("call")), None)
+    call = call or current_call(db.session, now=utcnow())
+    form = RunForm(formdata=None, per_entry=call.experts_per_entry if call else None)
+    return _render_overview(call, calls, form)
+
+
+@bp.route("/calls/<int:call_id>/run", methods=["POST"])
+def run(call_id: int):
+    call = db.get_or_404(Call, call_id)
+    form = RunForm()
+    if form.validate_on_submit():
+        try:
+            report = assignments.run_assignment(
+                db.session, call=call, actor=current_user, now=utcnow(),
+                per_entry=form.per_entry.data, seed=form.seed.data, top_up=bool(form.top_up.data),
+            )
+        except DomainError as error:
+            db.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.commit()
+            flash(
+                ngettext("%(num)s expert assignment made.", "%(num)s expert assignments made.", report.pairs),
+                "success" if report.pairs or not report.infeasible else "warning",
+            )
+            if report.infeasible:
+                flash(
+                    ngettext("%(num)s entry still lacks experts: see the report.",
+                             "%(num)s entries still lack experts: see the report.", len(report.infeasible)),
+                    "warning",
+                )
+            return redirect(url_for("review_assign.report", call_id=call.id))
+    return _render_overview(call, list_calls(db.session), form)
+
+
+@bp.route("/calls/<int:call_id>/report")
+def report(call_id: int):
+    """The last run's report, as recorded in the audit log."""
+    call = db.get_or_404(Call, call_id)
+    return render_template(
+        "review/assign/report.html", call=call, run=assignments.last_run(db.session, call=call), domain_label=domain_label
+    )
+
+
+def _render_entry(entry, *, add_form=None, remove_forms=None):
+    rows = assignments.entry_assignments(db.session, entry=entry)
+    options = assignments.expert_options(db.session, entry=entry)
+    add_form = add_form or AddExpertForm(formdata=None)
+    add_form.set_options(options)
+    remove_forms = remove_forms or {}
+    for row in rows:
+        if row.assignment.active and row.assignment.id not in remove_forms:
+            remove_forms[row.assignment.id] = RemoveExpertForm(formdata=None, prefix=_remove_prefix(row.assignment.id))
+    return render_template(
+        "review/assign/entry.html",
+        entry=entry,
+        rows=rows,
+        options=options,
+        panels=assignments.domain_panels(db.session, entry=entry),
+        add_form=add_form,
+        remove_forms=remove_forms,
+        domain_label=domain_label,
+    )
+
+
+@bp.route("/entries/<int:entry_id>")
+def entry(entry_id: int):
+    """One entry's experts, with manual add and remove."""
+    return _render_entry(db.get_or_404(Entry, entry_id))
+
+
+@bp.route("/entries/<int:entry_id>/add", methods=["POST"])
+def add(entry_id: int):
+    entry = db.session.get(Entry, entry_id, with_for_update=True)
+    if entry is None:
+        abort(404)
+    form = AddExpertForm()
+    form.set_options(assignments.expert_options(db.session, entry=entry))
+    if form.validate_on_submit():
+        expert = db.session.get(User, form.expert_id.data)
+        try:
+            if expert is None:
+                raise DomainError(_("There is no such expert."))
+            assignments.add_assignment(
+                db.session, entry=entry, expert=expert, actor=current_user, reason=form.reason.data, now=utcnow()
+            )
+        except DomainError as error:
+            db.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.commit()
+            flash(_("%(name)s has been assigned to “%(title)s”.", name=expert.name, title=entry.title), "success")
+            return redirect(url_for("review_assign.entry", entry_id=entry.id))
+    return _render_entry(entry, add_form=form)
+
+
+@bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
+def remove(assignment_id: int):
+    assignment = db.session.get(Assignment, assignment_id, with_for_update=True)
+    if assignment is None:
+        abort(404)
+    entry = db.session.get(Entry, assignment.entry_id)
+    form = RemoveExpertForm(prefix=_remove_prefix(assignment.id))
+    if form.validate_on_submit():
+        try:
+            assignments.remove_assignment(
+                db.session, assignment=assignment, actor=current_user, reason=form.reason.data, now=utcnow()
+            )
+        except DomainError as error:
+            db.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.commit()
+            expert = db.session.get(User, assignment.expert_id)
+            flash(_("%(name)s has been taken off “%(title)s”.", name=expert.name, title=entry.title), "success")
+            return redirect(url_for("review_assign.entry", entry_id=entry.id))
+    return _render_entry(entry, remove_forms={assignment.id: form})

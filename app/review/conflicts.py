@@ -8,12 +8,12 @@ conflicts are stored; recording one closes the expert's assignment.
 """
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.enums import ConflictSource
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 from app.models import Assignment, Conflict, Entry, ExpertProfile
 
 FORMER_EMPLOYER_YEARS = 3

@@ -1,4 +1,323 @@
-"""The expert's side of review: queue, conflict declaration, score sheets."""
-from flask import Blueprint
+"""The expert's side of review: queue, conflict declaration, score sheets.
+
+Every route needs a logged-in expert; each loads the assignment or sheet (404
+for unknown ids) and then checks that it is the expert's own, active
+assignment (403 otherwise). The entry's photos and attachments reach experts
+only through this blueprint, and in blind review under generic names.
+"""
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.calls.services import current_call
+from app.db import db, utcnow
+from app.enums import Phase, Role, SheetStatus
+from app.errors import DomainError
+from app.models import Assignment, Call, Entry, ScoreSheet
+from app.permissions import can_score, owns_assignment, require
+from app.review import sheets
+from app.review.scoring import weighted_total
+from app.review.sheet_forms import ConflictForm, NoConflictForm, SheetForm, sheet_values
+from app.storage import storage
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+@bp.before_request
+def _experts_only():
+    """Every page here is for logged-in experts."""
+    if not current_user.is_authenticated:
+        from app.extensions import login_manager
+
+        return login_manager.unauthorized()
+    require(current_user.has_role(Role.EXPERT))
+    return None
+
+
+def _assignment(assignment_id: int) -> Assignment:
+    assignment = db.get_or_404(Assignment, assignment_id)
+    require(owns_assignment(current_user, assignment))
+    return assignment
+
+
+def _sheet(sheet_id: int) -> tuple[ScoreSheet, Assignment]:
+    sheet = db.get_or_404(ScoreSheet, sheet_id)
+    assignment = db.session.get(Assignment, sheet.assignment_id)
+    require(owns_assignment(current_user, assignment) and sheet.expert_id == current_user.id)
+    return sheet, assignment
+
+
+def _message(error) -> str:
+    if isinstance(error, StaleDataError):
+        return str(sheets.SheetConflict().message)
+    return str(error.message)
+
+
+# --- the queue ------------------------------------------------------------------
+
+
+@bp.route("/")
+def queue():
+    now = utcnow()
+    call_id = request.args.get("call", type=int)
+    call = db.get_or_404(Call, call_id) if call_id else current_call(db.session, now=now)
+    queue = sheets.expert_queue(db.session, expert=current_user, call=call) if call else None
+    return render_template(
+        "review/queue.html",
+        call=call,
+        queue=queue,
+        review_state=sheets.review_window_state(call, now=now) if call else "none",
+        review_window=call.phase_window(Phase.REVIEW) if call else None,
+    )
+
+
+# --- the conflict declaration ---------------------------------------------------
+
+
+@bp.route("/assignments/<int:assignment_id>")
+def declare(assignment_id: int):
+    """Opening an assignment: first the conflict declaration, then the sheet."""
+    assignment = _assignment(assignment_id)
+    sheet = sheets.sheet_for(db.session, assignment=assignment)
+    if sheet is not None:
+        return redirect(url_for("review.sheet", sheet_id=sheet.id))
+    return _declaration_page(assignment)
+
+
+def _declaration_page(assignment: Assignment, *, no_conflict_form=None, conflict_form=None, status: int = 200):
+    call = db.session.get(Call, assignment.call_id)
+    return render_template(
+        "review/declare.html",
+        assignment=assignment,
+        entry=db.session.get(Entry, assignment.entry_id),
+        call=call,
+        review_state=sheets.review_window_state(call, now=utcnow()),
+        review_window=call.phase_window(Phase.REVIEW),
+        automatic_reason=sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call),
+        no_conflict_form=no_conflict_form or NoConflictForm(formdata=None),
+        conflict_form=conflict_form or ConflictForm(formdata=None),
+    ), status
+
+
+@bp.route("/assignments/<int:assignment_id>/no-conflict", methods=["POST"])
+def open_sheet(assignment_id: int):
+    assignment = _assignment(assignment_id)
+    form = NoConflictForm()
+    if not form.validate_on_submit():
+        return _declaration_page(assignment, no_conflict_form=form, status=422)
+    try:
+        sheet = sheets.declare_no_conflict_and_open(db.session, assignment=assignment, expert=current_user, now=utcnow())
+        db.commit()
+    except DomainError as error:
+        db.rollback()
+        flash(_message(error), "danger")
+        return redirect(url_for("review.declare", assignment_id=assignment.id))
+    return redirect(url_for("review.sheet", sheet_id=sheet.id))
+
+
+@bp.route("/assignments/<int:assignment_id>/conflict", methods=["POST"])
+def conflict(assignment_id: int):
+    assignment = _assignment(assignment_id)
+    form = ConflictForm()
+    if not form.validate_on_submit():
+        return _declaration_page(assignment, conflict_form=form, status=422)
+    try:
+        sheets.declare_conflict(db.session, assignment=assignment, expert=current_user, reason=form.reason.data, now=utcnow())
+        db.commit()
+    except DomainError as error:
+        db.rollback()
+        flash(_message(error), "danger")
+        return redirect(url_for("review.declare", assignment_id=assignment.id))
+    flash(_("Your conflict of interest has been recorded; the entry has been removed from your queue. Thank you."), "success")
+    return redirect(url_for("review.queue", call=assignment.call_id))
+
+
+# --- the score sheet ------------------------------------------------------------
+
+
+def _form_values(sheet: ScoreSheet) -> dict[str, str]:
+    """What the sheet's fields show: the saved values, as the inputs want them."""
+    values = {"comment": sheet.comment}
+    for row in sheet.scores:
+        values[f"score-{row.criterion_key}"] = "" if row.score is None else f"{row.score:g}"
+        values[f"comment-{row.criterion_key}"] = row.comment
+    for key, answer in sheet.vetoes.items():
+        values[f"veto-{key}"] = "yes" if answer else "no"
+    return values
+
+
+def _sheet_page(sheet: ScoreSheet, assignment: Assignment, *, errors=None, posted=None, problems=None, status: int = 200):
+    now = utcnow()
+    call = db.session.get(Call, assignment.call_id)
+    entry = db.session.get(Entry, sheet.entry_id)
+    rubric = sheets.rubric_of(db.session, sheet)
+    values = _form_values(sheet)
+    if posted is not None:
+        values.update({key: posted[key] for key in posted if key.startswith(("score-", "comment", "veto-"))})
+    scores = {row.criterion_key: row.score for row in sheet.scores}
+    return render_template(
+        "review/sheet.html",
+        sheet=sheet,
+        assignment=assignment,
+        entry=entry,
+        call=call,
+        rubric=rubric,
+        text=sheets.rubric_text,
+        values=values,
+        errors=errors or {},
+        problems=problems or [],
+        editable=can_score(current_user, assignment, sheet, call=call, now=now),
+        review_state=sheets.review_window_state(call, now=now),
+        review_window=call.phase_window(Phase.REVIEW),
+        total=weighted_total(rubric, scores) if sheet.status != SheetStatus.SUBMITTED else sheet.total,
+        others=sheets.visible_other_sheets(db.session, sheet=sheet, call=call),
+        form=SheetForm(formdata=None, data={"version": sheet.version}),
+        blind=call.blind_review,
+        photo_url=lambda photo, size: url_for("review.photo", sheet_id=sheet.id, photo_id=photo.id, size=size),
+        attachment_url=lambda attachment: url_for("review.attachment", sheet_id=sheet.id, attachment_id=attachment.id),
+        COMMENT_LIMIT=sheets.COMMENT_LIMIT,
+        OVERALL_COMMENT_LIMIT=sheets.OVERALL_COMMENT_LIMIT,
+    ), status
+
+
+def _save(sheet: ScoreSheet, form: SheetForm, *, autosave: bool = False) -> list[str]:
+    return sheets.save_draft(
+        db.session, sheet=sheet, expert=current_user, now=utcnow(), version=form.version_number(),
+        **sheet_values(request.form, sheets.rubric_of(db.session, sheet)), autosave=autosave,
+    )
+
+
+@bp.route("/sheets/<int:sheet_id>", methods=["GET", "POST"])
+def sheet(sheet_id: int):
+    """The entry (read-only, blind when the call says so) beside the score form.
+
+    POST saves the draft without JavaScript (the script autosaves instead).
+    """
+    sheet, assignment = _sheet(sheet_id)
+    if request.method == "GET":
+        return _sheet_page(sheet, assignment)
+    form = SheetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        _save(sheet, form)
+        db.commit()
+    except sheets.InvalidSheet as error:
+        db.rollback()
+        flash(_message(error), "danger")
+        return _sheet_page(sheet, assignment, errors=error.errors, posted=request.form, status=422)
+    except (DomainError, StaleDataError) as error:
+        db.rollback()
+        flash(_message(error), "danger")
+    else:
+        flash(_("The draft has been saved."), "success")
+    return redirect(url_for("review.sheet", sheet_id=sheet.id))
+
+
+@bp.route("/sheets/<int:sheet_id>/autosave", methods=["POST"])
+def autosave(sheet_id: int):
+    """Save the draft in the background (the page's script calls it as the expert types)."""
+    sheet, _assignment = _sheet(sheet_id)
+    form = SheetForm()
+    if not form.validate_on_submit():
+        return jsonify(ok=False, errors={name: [str(e) for e in errs] for name, errs in form.errors.items()}), 422
+    try:
+        changed = _save(sheet, form, autosave=True)
+        db.commit()
+    except sheets.InvalidSheet as error:
+        db.rollback()
+        return jsonify(ok=False, message=_message(error), errors={name: str(text) for name, text in error.errors.items()}), 422
+    except (DomainError, StaleDataError) as error:
+        db.rollback()
+        status = error.status_code if isinstance(error, DomainError) else 409
+        return jsonify(ok=False, message=_message(error)), status
+    rubric = sheets.rubric_of(db.session, sheet)
+    total = weighted_total(rubric, {row.criterion_key: row.score for row in sheet.scores})
+    return jsonify(ok=True, version=sheet.version, changed=changed, total=total, saved_at=utcnow().isoformat())
+
+
+@bp.route("/sheets/<int:sheet_id>/submit", methods=["POST"])
+def submit(sheet_id: int):
+    """Save what the form holds, then submit the sheet (locked from then on)."""
+    sheet, assignment = _sheet(sheet_id)
+    form = SheetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if sheet.status == SheetStatus.SUBMITTED:
+        flash(_("This sheet had already been submitted."), "info")
+        return redirect(url_for("review.sheet", sheet_id=sheet.id))
+    try:
+        _save(sheet, form)
+    except sheets.InvalidSheet as error:
+        db.rollback()
+        flash(_message(error), "danger")
+        return _sheet_page(sheet, assignment, errors=error.errors, posted=request.form, status=422)
+    except (DomainError, StaleDataError) as error:
+        db.rollback()
+        flash(_message(error), "danger")
+        return redirect(url_for("review.sheet", sheet_id=sheet.id))
+    try:
+        sheet = sheets.submit_sheet(db.session, sheet=sheet, expert=current_user, now=utcnow(), version=sheet.version)
+        db.commit()
+    except sheets.IncompleteSheet as error:
+        db.commit()  # the draft just saved is kept
+        flash(_("The sheet has been saved as a draft but not submitted yet."), "warning")
+        return _sheet_page(sheet, assignment, problems=error.problems, status=422)
+    except (DomainError, StaleDataError) as error:
+        db.rollback()
+        flash(_message(error), "danger")
+        return redirect(url_for("review.sheet", sheet_id=sheet.id))
+    flash(_("Your scores have been submitted. Thank you."), "success")
+    return redirect(url_for("review.sheet", sheet_id=sheet.id))
+
+
+# --- the entry's files ----------------------------------------------------------
+
+
+def _private(response):
+    """Files of an entry are personal data: never cached by shared caches."""
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/sheets/<int:sheet_id>/photos/<int:photo_id>/<any(thumb, display, master):size>.jpg")
+def photo(sheet_id: int, photo_id: int, size: str):
+    sheet, _assignment = _sheet(sheet_id)
+    entry = db.session.get(Entry, sheet.entry_id)
+    position = next((index for index, item in enumerate(entry.photos, start=1) if item.id == photo_id), None)
+    if position is None:
+        abort(404)
+    photo = entry.photos[position - 1]
+    key = {"thumb": photo.thumb_key, "display": photo.display_key, "master": photo.master_key}[size]
+    return _private(
+        send_file(storage().path(key), mimetype="image/jpeg", download_name=f"photo-{position}.jpg", conditional=True,
+                  etag=key.rsplit("/", 1)[1])
+    )
+
+
+@bp.route("/sheets/<int:sheet_id>/attachments/<int:attachment_id>")
+def attachment(sheet_id: int, attachment_id: int):
+    sheet, assignment = _sheet(sheet_id)
+    entry = db.session.get(Entry, sheet.entry_id)
+    position = next((index for index, item in enumerate(entry.attachments, start=1) if item.id == attachment_id), None)
+    if position is None:
+        abort(404)
+    attachment = entry.attachments[position - 1]
+    call = db.session.get(Call, assignment.call_id)
+    name = f"{_('Attachment %(n)s', n=position)}.pdf" if call.blind_review else attachment.filename
+    return _private(
+        send_file(storage().path(attachment.blob_key), mimetype="application/pdf", as_attachment=True, download_name=name,
+                  conditional=True)
+    )

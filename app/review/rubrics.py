@@ -14,13 +14,13 @@ from typing import Any
 
 import yaml
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.calls.services import is_phase_open
 from app.enums import Phase
 from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
 from app.models import Call, CallRubric, RubricVersion
 from app.reference import Domain
 

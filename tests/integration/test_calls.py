@@ -10,7 +10,7 @@ from app.reference import Domain
 
 def _form(**overrides):
     """A valid call form: phases of 10 days, one after the other, from 1 March."""
-    data = {"name": "2027年人工智能应用场景征集", "year": "2027", "target_count": "200"}
+    data = {"name": "2027年人工智能应用场景征集", "year": "2027", "target_count": "200", "experts_per_entry": "5", "blind_review": "y"}
     data |= {f"quota_{domain.value}": "25" for domain in Domain}
     start = datetime(2027, 3, 1, 9, 0)
     for index, phase in enumerate(Phase):
@@ -104,3 +104,83 @@ def test_edit_form_shows_local_times(client, login, make):
     window = call.phase_window(Phase.SUBMISSION)
     local = window.starts_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M")
     assert f'value="{local}"' in client.get(f"/calls/{call.id}/edit").get_data(as_text=True)
+
+
+def _input_tag(page: str, field_id: str) -> str:
+    """The whole ``<input …>`` tag of the field with this id."""
+    at = page.index(f'id="{field_id}"')
+    return page[page.rindex("<input", 0, at):page.index(">", at) + 1]
+
+
+def test_new_call_form_starts_with_the_default_review_settings(client, login, make):
+    login(make.chair())
+    page = client.get("/calls/new").get_data(as_text=True)
+    assert 'value="5"' in _input_tag(page, "experts_per_entry")
+    assert "checked" in _input_tag(page, "blind_review")
+    assert "checked" not in _input_tag(page, "show_others_scores")
+
+
+def test_chair_sets_the_review_settings_of_a_call(client, session, login, make):
+    chair = login(make.chair())
+    data = _form(experts_per_entry="7", show_others_scores="y")
+    del data["blind_review"]  # an unticked checkbox is not sent
+
+    response = client.post("/calls/new", data=data)
+
+    assert response.status_code == 302
+    call = session.exec(select(Call).where(Call.year == 2027)).one()
+    assert (call.experts_per_entry, call.blind_review, call.show_others_scores) == (7, False, True)
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "call.created")).one()
+    assert (event.actor_id, event.after["experts_per_entry"], event.after["blind_review"], event.after["show_others_scores"]) == (
+        chair.id, 7, False, True,
+    )
+    client.set_cookie("lang", "en")
+    page = client.get(f"/calls/{call.id}").get_data(as_text=True)
+    assert "Experts per entry</th><td class=\"text-end\">7</td>" in page
+
+
+def test_experts_per_entry_must_lie_between_1_and_15(client, session, login, make):
+    login(make.chair())
+    for value in ("0", "16", ""):
+        response = client.post("/calls/new", data=_form(experts_per_entry=value))
+        assert response.status_code == 200, value
+    assert session.exec(select(Call)).all() == []
+
+
+def test_changing_review_settings_records_before_and_after(client, session, login, make):
+    login(make.chair())
+    call = make.call(name="原名称", year=2027)
+    assert (call.experts_per_entry, call.blind_review, call.show_others_scores) == (5, True, False)
+
+    form = client.get(f"/calls/{call.id}/edit").get_data(as_text=True)
+    assert 'value="5"' in _input_tag(form, "experts_per_entry") and "checked" in _input_tag(form, "blind_review")
+
+    data = _form(name="原名称", experts_per_entry="3", show_others_scores="y")
+    del data["blind_review"]
+    assert client.post(f"/calls/{call.id}/edit", data=data).status_code == 302
+
+    session.refresh(call)
+    assert (call.experts_per_entry, call.blind_review, call.show_others_scores) == (3, False, True)
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "call.updated")).one()
+    assert {key: (event.before[key], event.after[key]) for key in ("experts_per_entry", "blind_review", "show_others_scores")} == {
+        "experts_per_entry": (5, 3),
+        "blind_review": (True, False),
+        "show_others_scores": (False, True),
+    }
+
+
+def test_the_service_refuses_experts_per_entry_out_of_range(session, app, make):
+    from app.calls.services import update_call
+    from app.errors import DomainError
+
+    call = make.call()
+    schedule = {row.phase: (row.starts_at, row.ends_at) for row in call.phases}
+    quotas = {domain: 25 for domain in Domain}
+    with app.test_request_context():
+        try:
+            update_call(session, actor=None, call=call, name=call.name, year=call.year, target_count=200, quotas=quotas,
+                        schedule=schedule, experts_per_entry=16)
+        except DomainError as error:
+            assert "between 1 and 15" in str(error.message)
+        else:
+            raise AssertionError("16 experts per entry accepted")

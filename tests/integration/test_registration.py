@@ -176,3 +176,11 @@ def test_members_cannot_remove_colleagues(client, session, login, make):
     assert client.post(f"/account/organisation/members/{colleague.id}/remove").status_code == 404
     session.refresh(colleague)
     assert colleague.membership == Membership.ACTIVE
+
+
+def test_user_input_inside_translated_messages_is_escaped(client, english):
+    """Translated messages that quote what the user typed must not turn it into markup."""
+    # 18 characters, two of which can never appear in a code: the message lists them.
+    response = client.post("/account/register", data=_form(credit_code="<>9144030070846113"))
+    page = response.get_data(as_text=True)
+    assert "never appear in a unified social credit code: &lt; &gt;" in page

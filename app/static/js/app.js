@@ -1,9 +1,11 @@
 // Progressive enhancements; every page works without this file.
 document.addEventListener("DOMContentLoaded", () => {
-  // Ask before a form marked data-confirm is submitted.
-  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+  // Ask before a form marked data-confirm is submitted, or before a form is
+  // submitted with a button marked data-confirm (the button's text wins).
+  document.querySelectorAll("form").forEach((form) => {
     form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      const message = (event.submitter && event.submitter.dataset.confirm) || form.dataset.confirm;
+      if (message && !window.confirm(message)) event.preventDefault();
     });
   });
 });

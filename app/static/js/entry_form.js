@@ -1,9 +1,18 @@
-// The entry wizard: character counters, autosave to the server while typing,
-// and a copy in this browser (localStorage) so nothing typed is lost when the
-// session expires, the network drops or the browser closes.
+// Forms that autosave: the entry wizard (form.entry-form) and the expert's
+// score sheet (form.autosave-form). Character counters, autosave to the
+// server while typing, and a copy in this browser (localStorage) so nothing
+// typed is lost when the session expires, the network drops or the browser
+// closes.
+//
+// The form carries data-autosave-url, data-storage-key, data-updated-at and
+// the data-text-* messages. The server answers JSON {ok, version} (422 with
+// {errors: {field: message}} when some fields are invalid). Optional: with
+// data-field-errors the messages are shown beside the fields, in elements
+// [data-error-for="<field name>"]. The form receives the events
+// "autosave:saved" (detail: the server's answer) and "autosave:restored".
 (() => {
   "use strict";
-  const form = document.querySelector("form.entry-form");
+  const form = document.querySelector("form.entry-form, form.autosave-form");
   if (!form) return;
 
   const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
@@ -33,6 +42,9 @@
       if (el.type === "checkbox") {
         values[el.name] = values[el.name] || [];
         if (el.checked) values[el.name].push(el.value);
+      } else if (el.type === "radio") {
+        if (!(el.name in values)) values[el.name] = "";
+        if (el.checked) values[el.name] = el.value;
       } else {
         values[el.name] = el.value;
       }
@@ -43,6 +55,7 @@
     fields().forEach((el) => {
       if (!(el.name in values)) return;
       if (el.type === "checkbox") el.checked = values[el.name].includes(el.value);
+      else if (el.type === "radio") el.checked = values[el.name] === el.value;
       else el.value = values[el.name];
       if (el.dataset.limit) updateCounter(el);
     });
@@ -71,7 +84,12 @@
     discardButton.type = "button";
     discardButton.className = "btn btn-sm btn-outline-secondary";
     discardButton.textContent = form.dataset.textDiscardButton;
-    restoreButton.addEventListener("click", () => { restore(stored.values); banner.remove(); schedule(); });
+    restoreButton.addEventListener("click", () => {
+      restore(stored.values);
+      banner.remove();
+      form.dispatchEvent(new CustomEvent("autosave:restored"));
+      schedule();
+    });
     discardButton.addEventListener("click", () => { forget(); banner.remove(); });
     banner.append(text, restoreButton, discardButton);
     form.prepend(banner);
@@ -87,6 +105,18 @@
     if (!status) return;
     status.textContent = message;
     status.classList.toggle("text-danger", danger);
+  };
+  const showErrors = (errors) => {
+    if (!("fieldErrors" in form.dataset)) return;
+    form.querySelectorAll("[data-error-for]").forEach((box) => {
+      const message = errors[box.dataset.errorFor];
+      box.textContent = message ? [].concat(message).join(" ") : "";
+      form.querySelectorAll(`[name="${box.dataset.errorFor}"]`).forEach((el) => {
+        el.classList.toggle("is-invalid", Boolean(message));
+        if (message) el.setAttribute("aria-invalid", "true");
+        else el.removeAttribute("aria-invalid");
+      });
+    });
   };
   const save = async () => {
     if (inFlight) { dirty = true; return; }
@@ -105,8 +135,11 @@
       if (response.ok && result.ok) {
         version.value = result.version;
         forget();
+        showErrors({});
         say(fmt(form.dataset.textSaved, { time: new Date().toLocaleTimeString() }));
+        form.dispatchEvent(new CustomEvent("autosave:saved", { detail: result }));
       } else if (response.status === 422) {
+        showErrors(result.errors || {});
         say(form.dataset.textInvalid, true);
       } else {
         say(result.message || form.dataset.textOffline, true);
@@ -125,6 +158,11 @@
   };
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
-  form.addEventListener("submit", () => { clearTimeout(timer); keep(); });
+  form.addEventListener("submit", (event) => {
+    clearTimeout(timer);
+    keep();
+    // Cancelled (a confirm dialog answered "no"): keep autosaving.
+    setTimeout(() => { if (event.defaultPrevented) schedule(); }, 0);
+  });
   window.addEventListener("pagehide", () => { if (timer) keep(); });
 })();

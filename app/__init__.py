@@ -32,11 +32,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.i18n import lazy_gettext as _l
-
     from app.accounts.services import load_user_by_session_id
     from app.db import db
     from app.extensions import babel, csrf, limiter, login_manager
+    from app.i18n import lazy_gettext as _l
     from app.main.views import select_locale
     from app.storage import init_storage
 

@@ -5,6 +5,8 @@ file and to the log, so a developer can click its link. Services call
 :func:`send_after_commit`, so nothing is sent for a rolled-back change.
 """
 import smtplib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -13,6 +15,9 @@ from pathlib import Path
 from flask import current_app, render_template
 
 from app.db import db
+
+# Set while changes are recorded that nobody is to be told about (demo history).
+_muted: ContextVar[bool] = ContextVar("mail_muted", default=False)
 
 
 def build_message(*, to: str, subject: str, template: str, **context) -> EmailMessage:
@@ -48,8 +53,25 @@ def deliver(message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+@contextmanager
+def muted():
+    """Send no mail for what is done inside the block.
+
+    For data that records the past (the demo's formal check weeks ago): its
+    notifications would have gone out then, not now.
+    """
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def send_after_commit(*, to: str, subject, template: str, **context) -> None:
-    """Render the message now (in the user's language) and send it after the commit."""
+    """Render the message now (in the user's language) and send it after the
+    commit (nothing at all inside :func:`muted`)."""
+    if _muted.get():
+        return
     message = build_message(to=to, subject=subject, template=template, **context)
 
     def _send():

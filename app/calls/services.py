@@ -71,6 +71,19 @@ def current_call(session: Session, *, now: datetime) -> Call | None:
     return calls[0] if calls else None
 
 
+def call_in_phase(session: Session, *, phase: Phase, now: datetime, call_ids=None) -> Call | None:
+    """The most recent call (by year, then newest) whose ``phase`` runs now,
+    among ``call_ids`` when given.
+
+    The review pages open on it: while one call is in review the next may
+    already take entries, and :func:`current_call` is that next one.
+    """
+    query = select(Call).order_by(Call.year.desc(), Call.id.desc())
+    if call_ids is not None:
+        query = query.where(Call.id.in_(call_ids))
+    return next((call for call in session.exec(query).all() if is_phase_open(call, phase, now=now)), None)
+
+
 def list_calls(session: Session) -> list[Call]:
     return list(session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all())
 

@@ -11,7 +11,7 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def demo_load(if_empty: bool):
-    """Load the demo call, staff, applicants and submitted entries (idempotent)."""
+    """Load the demo calls, staff, applicants, entries and the review under way (idempotent)."""
     if current_app.config["SHOWCASE_ENV"] == "production":
         # The demo accounts share a published password.
         raise click.ClickException("Demo data is never loaded in production (SHOWCASE_ENV=production).")
@@ -21,8 +21,8 @@ def demo_load(if_empty: bool):
         else:
             summary = load_demo(db.session, now=utcnow())
             db.commit()
-            click.echo(f"Demo data: {summary.created} objects created, {summary.existing} already there.")
-            click.echo(f"Demo call: {summary.entries} submitted entries.")
+            for line in summary.lines():
+                click.echo(line)
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for login, role in DEMO_LOGINS:
         click.echo(f"  {role:<10} {login}")

@@ -1,7 +1,12 @@
-"""Demo data: one call, staff, 30 applicant organisations and their 300
-submitted entries (see :mod:`app.demo.entries`).
+"""Demo data: staff, 30 applicant organisations, and two calls.
 
-Deterministic (a seeded generator, fixed names) and idempotent: every object
+The demo call is in its expert review: its 300 entries (see
+:mod:`app.demo.entries`) were submitted and formally checked weeks ago, and
+the experts (:mod:`app.demo.experts`) are halfway through scoring them
+(:mod:`app.demo.review`, :mod:`app.demo.sheets`). The next year's call takes
+entries now, so applicants can still create some.
+
+Deterministic (seeded generators, fixed names) and idempotent: every object
 is looked up by its natural key first, so running the load twice adds nothing.
 """
 import random
@@ -17,7 +22,10 @@ from app.accounts.services import hash_password, user_by_email
 from app.audit.services import record
 from app.calls.services import create_call
 from app.demo.entries import load_demo_entries
-from app.enums import Membership, Phase, Role
+from app.demo.experts import demo_experts, expert_name
+from app.demo.history import History
+from app.demo.review import ReviewSummary, load_demo_review
+from app.enums import Membership, Phase, Role, SheetStatus
 from app.models import Call, Organisation, User, UserRole
 from app.reference import CITIES, Domain
 
@@ -42,6 +50,28 @@ class DemoSummary:
     created: int
     existing: int
     entries: int = 0  # demo entries in the demo call, new or not
+    review: ReviewSummary | None = None  # None: the demo call is not in review (an older demo database)
+    open_call: str = ""  # the call that takes entries now
+
+    def lines(self) -> list[str]:
+        """What ``flask demo load`` reports."""
+        lines = [f"Demo data: {self.created} objects created, {self.existing} already there."]
+        review = self.review
+        if review is None:
+            lines.append(f"Demo call: {self.entries} entries. Its review phase is not open: review data not loaded "
+                         "(the call comes from an older demo; load into an empty database).")
+        else:
+            statuses = ", ".join(f"{count} {status.value}" for status, count in sorted(review.statuses.items()))
+            lines.append(f"Demo call: {self.entries} entries ({statuses}); {review.resubmitted} returned for revision and resubmitted.")
+            lines.append(
+                f"Review: {review.panels} panels, {review.assignments} assignments, "
+                f"{review.sheets.get(SheetStatus.SUBMITTED, 0)} sheets submitted, {review.sheets.get(SheetStatus.DRAFT, 0)} drafts, "
+                f"{review.not_opened} not opened; {review.declared_conflicts} declared conflicts, {review.vetoes} vetoes"
+                + (f"; {len(review.infeasible)} entries short of experts." if review.infeasible else ".")
+            )
+        if self.open_call:
+            lines.append(f"Open for entries: {self.open_call}.")
+        return lines
 
 
 def _person_name(rng: random.Random) -> str:
@@ -80,17 +110,52 @@ def _ensure_user(session: Session, *, email: str, name: str, roles: list[Role], 
     return True
 
 
-def _demo_schedule(today: datetime) -> dict[Phase, tuple[datetime, datetime]]:
-    """Submission open now; the later phases follow, a few weeks each."""
+# Days from the first day of each phase to its last, for the two demo calls.
+REVIEW_CALL_PHASES = {Phase.SUBMISSION: 29, Phase.FORMAL_CHECK: 20, Phase.REVIEW: 21, Phase.RESULTS: 13, Phase.PUBLICATION: 60}
+OPEN_CALL_PHASES = {Phase.SUBMISSION: 65, Phase.FORMAL_CHECK: 20, Phase.REVIEW: 29, Phase.RESULTS: 13, Phase.PUBLICATION: 60}
+
+
+def _schedule(now: datetime, *, first_day: int, lengths: dict[Phase, int]) -> dict[Phase, tuple[datetime, datetime]]:
+    """Phases one after the other from ``first_day`` days from today (negative:
+    in the past), each from 9:00 on its first day to 17:30 on its last."""
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    start = datetime.combine(today.astimezone(zone).date() - timedelta(days=14), time(9), tzinfo=zone)
-    lengths = {Phase.SUBMISSION: 45, Phase.FORMAL_CHECK: 14, Phase.REVIEW: 21, Phase.RESULTS: 14, Phase.PUBLICATION: 60}
-    schedule, cursor = {}, start
+    day = now.astimezone(zone).date() + timedelta(days=first_day)
+    schedule = {}
     for phase in Phase:
-        end = (cursor + timedelta(days=lengths[phase])).replace(hour=17, minute=30)
-        schedule[phase] = (cursor, end)
-        cursor = (end + timedelta(days=1)).replace(hour=9, minute=0)
+        last = day + timedelta(days=lengths[phase])
+        schedule[phase] = (datetime.combine(day, time(9), tzinfo=zone), datetime.combine(last, time(17, 30), tzinfo=zone))
+        day = last + timedelta(days=1)
     return schedule
+
+
+def review_call_schedule(now: datetime) -> dict[Phase, tuple[datetime, datetime]]:
+    """The demo call: submission from 60 to 31 days ago, formal check from 30
+    to 10 days ago, review from 9 days ago to 12 days from now, then results and publication."""
+    return _schedule(now, first_day=-60, lengths=REVIEW_CALL_PHASES)
+
+
+def open_call_schedule(now: datetime) -> dict[Phase, tuple[datetime, datetime]]:
+    """The next call: submission from 5 days ago to 60 days from now, the other phases after it."""
+    return _schedule(now, first_day=-5, lengths=OPEN_CALL_PHASES)
+
+
+def open_call_name(year: int) -> str:
+    return f"{year}年人工智能应用场景征集（第二批）"
+
+
+def _ensure_call(session: Session, *, name: str, year: int, schedule) -> tuple[Call, bool]:
+    """The call named ``name``, created if missing (dated two weeks before its submission phase)."""
+    call = session.exec(select(Call).where(Call.name == name)).first()
+    if call is not None:
+        return call, False
+    created_at = schedule[Phase.SUBMISSION][0] - timedelta(days=14)
+    with History(session) as history:
+        history.now = created_at
+        call = create_call(session, actor=None, name=name, year=year, target_count=200,
+                           quotas={domain: 25 for domain in Domain}, schedule=schedule)
+    call.created_at = created_at
+    session.add(call)
+    return call, True
 
 
 def load_demo(session: Session, *, now: datetime) -> DemoSummary:
@@ -107,8 +172,10 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
     tally(_ensure_user(session, email="chair@demo.local", name="陈主任", roles=[Role.CHAIR], password_hash=password_hash))
     tally(_ensure_user(session, email="publicity@demo.local", name="宣传处 林敏", roles=[Role.PUBLICITY], password_hash=password_hash))
     for number in range(1, EXPERT_COUNT + 1):
-        name = f"{_person_name(rng)}（{rng.choice(_UNIVERSITIES)}）"
-        tally(_ensure_user(session, email=f"expert{number:02d}@demo.local", name=name, roles=[Role.EXPERT], password_hash=password_hash))
+        person = _person_name(rng)
+        rng.choice(_UNIVERSITIES)  # drawn as before, so the organisations below keep their names
+        tally(_ensure_user(session, email=f"expert{number:02d}@demo.local", name=expert_name(person, number),
+                           roles=[Role.EXPERT], password_hash=password_hash))
 
     organisations = []
     for number, (org_name, code, city) in enumerate(_organisations(rng), start=1):
@@ -134,27 +201,23 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
             )
         )
 
-    call = session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).first()
-    if call is None:
-        year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
-        call = create_call(
-            session,
-            actor=None,
-            name=DEMO_CALL_NAME,
-            year=year,
-            target_count=200,
-            quotas={domain: 25 for domain in Domain},
-            schedule=_demo_schedule(now),
-        )
-        tally(True)
-    else:
-        tally(False)
-
+    year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
+    call, was_created = _ensure_call(session, name=DEMO_CALL_NAME, year=year, schedule=review_call_schedule(now))
+    tally(was_created)
     entries_created, entries_existing = load_demo_entries(
         session, call=call, organisations=organisations, now=now, rng=random.Random(ENTRY_SEED)
     )
     created, existing = created + entries_created, existing + entries_existing
-    return DemoSummary(created=created, existing=existing, entries=entries_created + entries_existing)
+
+    open_call, was_created = _ensure_call(session, name=open_call_name(year + 1), year=year + 1, schedule=open_call_schedule(now))
+    tally(was_created)
+
+    chair = user_by_email(session, "chair@demo.local")
+    review = load_demo_review(session, call=call, chair=chair, experts=demo_experts(session, range(1, EXPERT_COUNT + 1)), now=now)
+    if review is not None:
+        created, existing = created + review.created, existing + review.existing
+    return DemoSummary(created=created, existing=existing, entries=entries_created + entries_existing, review=review,
+                       open_call=open_call.name)
 
 
 def database_is_empty(session: Session) -> bool:

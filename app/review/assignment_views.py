@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.calls.services import current_call, list_calls
+from app.calls.services import call_in_phase, current_call, list_calls
 from app.db import db, utcnow
-from app.enums import Role
+from app.enums import Phase, Role
 from app.errors import DomainError
 from app.models import Assignment, Call, Entry, User
 from app.permissions import can_manage_review, require, roles_required
@@ -48,11 +48,12 @@ def _render_overview(call, calls, form):
 
 @bp.route("/")
 def index():
-    """The chosen call (``?call=``), else the current one: panel loads, the
-    entries lacking experts, the run form and the last run."""
+    """The chosen call (``?call=``), else the one in review, else the current
+    one: panel loads, the entries lacking experts, the run form and the last run."""
+    now = utcnow()
     calls = list_calls(db.session)
     call = next((c for c in calls if str(c.id) == request.args.get("call")), None)
-    call = call or current_call(db.session, now=utcnow())
+    call = call or call_in_phase(db.session, phase=Phase.REVIEW, now=now) or current_call(db.session, now=now)
     form = RunForm(formdata=None, per_entry=call.experts_per_entry if call else None)
     return _render_overview(call, calls, form)
 

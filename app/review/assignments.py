@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.entries.states import transition
+from app.entries.states import transition, transition_many
 from app.enums import AssignmentSource, EntryStatus, Phase, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -377,10 +377,9 @@ def run_assignment(
             EntryExperts(entry_id, entry.title, panel_names[panel_of[entry_id]],
                          tuple(_label(experts.users.get(expert_id)) for expert_id in expert_ids))
         )
-    for entry_id in new_experts:
-        if by_id[entry_id].status == EntryStatus.ELIGIBLE:
-            transition(session, entry=by_id[entry_id], target=EntryStatus.IN_REVIEW, actor=actor, now=now)
-            report.moved_to_review += 1
+    starting = [by_id[entry_id] for entry_id in new_experts if by_id[entry_id].status == EntryStatus.ELIGIBLE]
+    transition_many(session, entries=starting, target=EntryStatus.IN_REVIEW, actor=actor, now=now)
+    report.moved_to_review += len(starting)
     report.infeasible = [
         ShortfallRow(
             entry_id=s.entry_id, title=by_id[s.entry_id].title, panel_name=panel_names.get(s.panel_id),

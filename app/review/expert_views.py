@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.calls.services import current_call
 from app.db import db, utcnow
 from app.enums import Phase, Role, SheetStatus
 from app.errors import DomainError
@@ -69,9 +68,11 @@ def _message(error) -> str:
 
 @bp.route("/")
 def queue():
+    """The chosen call's queue (``?call=``), else the one of the call in review
+    where the expert has work (see :func:`sheets.queue_call`)."""
     now = utcnow()
     call_id = request.args.get("call", type=int)
-    call = db.get_or_404(Call, call_id) if call_id else current_call(db.session, now=now)
+    call = db.get_or_404(Call, call_id) if call_id else sheets.queue_call(db.session, expert=current_user, now=now)
     queue = sheets.expert_queue(db.session, expert=current_user, call=call) if call else None
     return render_template(
         "review/queue.html",

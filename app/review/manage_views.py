@@ -13,7 +13,13 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from app.audit.services import object_history
-from app.calls.services import current_call, is_phase_open, list_calls, phase_state
+from app.calls.services import (
+    call_in_phase,
+    current_call,
+    is_phase_open,
+    list_calls,
+    phase_state,
+)
 from app.db import db, utcnow
 from app.enums import ConflictSource, Phase, Role, SheetStatus
 from app.errors import DomainError
@@ -89,11 +95,16 @@ def _error_messages(error: DomainError) -> list[str]:
 
 @bp.route("/")
 def index():
-    """The call's review at a glance, with links to every chair page."""
+    """The call's review at a glance, with links to every chair page: the
+    chosen call (``?call=``), else the one in review, else the current one."""
     now = utcnow()
     calls = list_calls(db.session)
     call_id = request.args.get("call", type=int)
-    call = next((call for call in calls if call.id == call_id), None) or current_call(db.session, now=now)
+    call = (
+        next((call for call in calls if call.id == call_id), None)
+        or call_in_phase(db.session, phase=Phase.REVIEW, now=now)
+        or current_call(db.session, now=now)
+    )
     context = {"calls": calls, "call": call}
     if call is not None:
         table = rubric_settings.rubric_table(db.session, call=call)

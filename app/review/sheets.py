@@ -17,10 +17,11 @@ from typing import Any
 from flask import has_request_context
 from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import is_phase_open
+from app.calls.services import call_in_phase, current_call, is_phase_open
 from app.enums import ConflictSource, LabelledEnum, Phase, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
@@ -153,20 +154,35 @@ def queue_key(*, call_id: int, expert_id: int, entry_id: int) -> str:
 
 
 def expert_queue(session: Session, *, expert, call: Call) -> Queue:
-    """The expert's active assignments of ``call``, in their own stable random order."""
+    """The expert's active assignments of ``call``, in their own stable random order.
+
+    The queue shows titles, states and totals only: the entries' outcomes,
+    photos and attachments and the sheets' score rows are not loaded (late in
+    review nearly every sheet in the queue has all its scores).
+    """
     rows = session.exec(
         select(Assignment, Entry)
         .join(Entry, Entry.id == Assignment.entry_id)
         .where(Assignment.call_id == call.id, Assignment.expert_id == expert.id, Assignment.removed_at.is_(None))
+        .options(lazyload(Entry.outcomes), lazyload(Entry.photos), lazyload(Entry.attachments))
     ).all()
     ids = [assignment.id for assignment, _entry in rows]
     sheets = {
         sheet.assignment_id: sheet
-        for sheet in session.exec(select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids))).all()
+        for sheet in session.exec(
+            select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids)).options(lazyload(ScoreSheet.scores))
+        ).all()
     } if ids else {}
     items = [QueueItem(assignment=assignment, entry=entry, sheet=sheets.get(assignment.id)) for assignment, entry in rows]
     items.sort(key=lambda item: queue_key(call_id=call.id, expert_id=expert.id, entry_id=item.entry.id))
     return Queue(call=call, items=items)
+
+
+def queue_call(session: Session, *, expert, now: datetime) -> Call | None:
+    """The call an expert's queue shows when none is asked for: the most
+    recent one in review where the expert has work, else the current call."""
+    with_work = select(Assignment.call_id).where(Assignment.expert_id == expert.id, Assignment.removed_at.is_(None))
+    return call_in_phase(session, phase=Phase.REVIEW, now=now, call_ids=with_work) or current_call(session, now=now)
 
 
 def sheet_for(session: Session, *, assignment: Assignment) -> ScoreSheet | None:

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from app.enums import Phase
@@ -176,11 +177,8 @@ def test_the_service_refuses_experts_per_entry_out_of_range(session, app, make):
     call = make.call()
     schedule = {row.phase: (row.starts_at, row.ends_at) for row in call.phases}
     quotas = {domain: 25 for domain in Domain}
-    with app.test_request_context():
-        try:
-            update_call(session, actor=None, call=call, name=call.name, year=call.year, target_count=200, quotas=quotas,
-                        schedule=schedule, experts_per_entry=16)
-        except DomainError as error:
-            assert "between 1 and 15" in str(error.message)
-        else:
-            raise AssertionError("16 experts per entry accepted")
+    with app.test_request_context(headers={"Cookie": "lang=en"}), pytest.raises(DomainError) as refused:
+        update_call(session, actor=None, call=call, name=call.name, year=call.year, target_count=200, quotas=quotas,
+                    schedule=schedule, experts_per_entry=16)
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        assert "between 1 and 15" in str(refused.value.message)

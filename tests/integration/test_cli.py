@@ -1,23 +1,50 @@
 import random
+import statistics
+from collections import Counter, defaultdict
+from datetime import timedelta
 
 from sqlmodel import func, select
 
 from app.accounts.credit_code import normalise_credit_code
+from app.audit.services import object_history
+from app.calls.services import current_call, phase_state
 from app.db import utcnow
+from app.demo import sheets as demo_sheets
 from app.demo.entries import demo_entry_specs
-from app.demo.services import ENTRY_SEED
+from app.demo.services import DEMO_CALL_NAME, ENTRY_SEED
 from app.entries.completeness import missing_items
-from app.enums import EntryStatus, Membership, Phase, Role
+from app.enums import (
+    AssignmentSource,
+    ConflictSource,
+    EntryStatus,
+    Membership,
+    Phase,
+    Role,
+    SheetStatus,
+)
 from app.models import (
+    Assignment,
     AuditEvent,
     Call,
+    CallRubric,
+    Conflict,
     Entry,
     EntryOutcome,
     EntryPhoto,
+    ExpertEmployment,
+    ExpertProfile,
     Organisation,
+    Panel,
+    PanelMember,
+    RubricVersion,
+    Score,
+    ScoreSheet,
     User,
 )
 from app.reference import CITIES, Domain, Technology
+from app.review.assignments import last_run
+from app.review.conflicts import automatic_conflict
+from app.review.scoring import weighted_total
 from app.storage import storage
 
 
@@ -50,21 +77,26 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     assert "chair@demo.local" in result.output and "demo-password" in result.output
-    assert "Demo call: 300 submitted entries." in result.output
+    assert "Demo call: 300 entries (292 in_review, 8 ineligible); 7 returned for revision and resubmitted." in result.output
+    assert "Review: 8 panels, 1460 assignments, " in result.output and "3 declared conflicts, 3 vetoes." in result.output
+    assert "Open for entries: 2027年人工智能应用场景征集（第二批）." in result.output
 
     def census():
-        return {
-            "users": session.exec(select(func.count()).select_from(User)).one(),
+        counts = {
+            model.__name__: session.exec(select(func.count()).select_from(model)).one()
+            for model in (User, Call, EntryOutcome, EntryPhoto, AuditEvent, ExpertProfile, ExpertEmployment, Panel,
+                          PanelMember, CallRubric, RubricVersion, Assignment, Conflict, ScoreSheet, Score)
+        }
+        return counts | {
             "organisations": sorted(session.exec(select(Organisation.credit_code)).all()),
-            "calls": session.exec(select(func.count()).select_from(Call)).one(),
-            "entries": sorted(session.exec(select(Entry.organisation_id, Entry.title)).all()),
-            "outcomes": session.exec(select(func.count()).select_from(EntryOutcome)).one(),
-            "photos": session.exec(select(func.count()).select_from(EntryPhoto)).one(),
-            "audit": session.exec(select(func.count()).select_from(AuditEvent)).one(),
+            "entries": sorted(session.exec(select(Entry.organisation_id, Entry.title, Entry.status)).all()),
+            "sheets": sorted(session.exec(select(ScoreSheet.assignment_id, ScoreSheet.status, ScoreSheet.total)).all()),
         }
 
     first = census()
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    again = runner.invoke(args=["demo", "load"])
+    assert again.exit_code == 0, again.output
+    assert "Demo data: 0 objects created" in again.output
     assert census() == first
 
     experts = session.exec(select(User).where(User.email.like("expert%@demo.local"))).all()
@@ -78,10 +110,19 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert all(o.name.endswith(("有限公司", "医院", "学院", "中心", "管理局")) for o in organisations)
     chair = session.exec(select(User).where(User.email == "chair@demo.local")).one()
     assert chair.roles == {Role.CHAIR}
-    call = session.exec(select(Call)).one()
+    now = utcnow()
+    call = session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).one()
     assert call.target_count == 200 and len(call.quotas) == 8 and len(call.phases) == 5
+    # The demo call is in review; the next year's call takes entries and has none yet.
+    assert phase_state(call, now=now).phase == Phase.REVIEW
+    assert call.phase_window(Phase.FORMAL_CHECK).ends_at < now - timedelta(days=8)
+    open_call = session.exec(select(Call).where(Call.id != call.id)).one()
+    assert (open_call.name, open_call.year) == (f"{call.year + 1}年人工智能应用场景征集（第二批）", call.year + 1)
+    assert phase_state(open_call, now=now).phase == Phase.SUBMISSION
+    assert session.exec(select(Entry).where(Entry.call_id == open_call.id)).all() == []
+    assert current_call(session, now=now).id == open_call.id
 
-    # 300 submitted entries, complete, in every domain and city, with stored photos.
+    # 300 entries, complete, in every domain and city, with stored photos, formally checked.
     entries = session.exec(select(Entry).where(Entry.call_id == call.id).order_by(Entry.id)).all()
     organisations = session.exec(select(Organisation).order_by(Organisation.id)).all()
 
@@ -89,12 +130,15 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert {e.domain for e in entries} == set(Domain)
     assert {e.city_code for e in entries} == set(CITIES)
     assert {e.organisation_id for e in entries} == {o.id for o in organisations}
-    assert all(e.status == EntryStatus.SUBMITTED for e in entries)
-    assert all(e.created_by_id is not None and e.version == 1 for e in entries)
-    submission = call.phase_window(Phase.SUBMISSION)
-    now = utcnow()
+    assert Counter(e.status for e in entries) == {EntryStatus.IN_REVIEW: 292, EntryStatus.INELIGIBLE: 8}
+    assert all(e.check_reason for e in entries if e.status == EntryStatus.INELIGIBLE)
+    assert all(e.created_by_id is not None for e in entries)
+    submission, check = call.phase_window(Phase.SUBMISSION), call.phase_window(Phase.FORMAL_CHECK)
+    resubmitted = {e.id for e in entries if submission.ends_at < e.submitted_at}
+    assert len(resubmitted) == 7
     assert all(submission.starts_at <= e.created_at <= e.submitted_at < now for e in entries)
-    assert [e.submitted_at for e in entries] == sorted(e.submitted_at for e in entries)
+    first_submissions = [e.submitted_at for e in entries if e.id not in resubmitted]
+    assert first_submissions == sorted(first_submissions) and first_submissions[-1] < submission.ends_at
     assert all(1 <= len(e.outcomes) <= 4 and 1 <= len(e.photos) <= 3 for e in entries)
     assert all(o.after != o.before for e in entries for o in e.outcomes)
     vocabulary = {t.value for t in Technology}
@@ -109,10 +153,155 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
         assert all(missing_items(e) == {} for e in entries)
         assert all(storage().path(key).exists() for key in keys)
 
-    # Deterministic: the titles follow from the organisations and the seed alone.
+    # The formal check happened in its phase, through the transitions, with a history to show.
+    for entry in entries:
+        history = object_history(session, object_type="entries", object_id=entry.id)
+        actions = [event.action for event in history]
+        assert actions[0] == "demo.entry_created" and history[0].occurred_at == entry.created_at
+        decisions = [event for event in history if event.action.startswith(("entry.checked", "entry.re"))]
+        assert all(check.starts_at <= event.occurred_at < check.ends_at for event in decisions)
+        if entry.id in resubmitted:
+            assert actions[1:4] == ["entry.returned", "entry.resubmitted", "entry.checked_eligible"]
+            assert history[1].reason and history[1].after["revision_deadline"]
+            assert history[2].actor_email.startswith("applicant")
+        elif entry.status == EntryStatus.INELIGIBLE:
+            assert actions == ["demo.entry_created", "entry.checked_ineligible"] and history[1].reason == entry.check_reason
+        else:
+            assert actions[1] == "entry.checked_eligible"
+        if entry.status == EntryStatus.IN_REVIEW:
+            assert actions[actions.index("entry.review_started") - 1] == "assignment.added"
+    assert {event.actor_email for event in session.exec(select(AuditEvent).where(AuditEvent.action.like("entry.check%")))} == {
+        "chair@demo.local"}
+
+    # Deterministic: the titles follow from the organisations and the seed alone; the names from the seed.
     specs = demo_entry_specs(organisations, random.Random(ENTRY_SEED))
     assert sorted((organisations[s.organisation_index].id, s.title) for s in specs) == sorted((e.organisation_id, e.title) for e in entries)
     assert (specs[0].title, organisations[0].name) == ("基于多模态AI的乡村学校课堂评价应用", "广州海岸线教育科技有限公司")
+    assert session.exec(select(User.name).where(User.email == "expert01@demo.local")).one() == "张晓东（华南理工大学）"
+
+
+def test_demo_review_is_under_way_with_a_realistic_spread(app, runner, session):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    now = utcnow()
+    call = session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).one()
+    review = call.phase_window(Phase.REVIEW)
+    entries = {e.id: e for e in session.exec(select(Entry).where(Entry.call_id == call.id)).all()}
+    in_review = {entry_id for entry_id, e in entries.items() if e.status == EntryStatus.IN_REVIEW}
+    experts = {u.id: u for u in session.exec(select(User).where(User.email.like("expert%@demo.local"))).all()}
+    profiles = {p.user_id: p for p in session.exec(select(ExpertProfile)).all()}
+
+    # Eight panels, one per domain, of 7–9 experts led by one of them; some experts sit on two.
+    panels = session.exec(select(Panel).where(Panel.call_id == call.id)).all()
+    assert sorted(d for panel in panels for d in panel.domains) == sorted(d.value for d in Domain)
+    assert all(len(panel.domains) == 1 and 7 <= len(panel.members) <= 9 for panel in panels)
+    assert all(panel.leader_id in {m.user_id for m in panel.members} for panel in panels)
+    seats = Counter(m.user_id for panel in panels for m in panel.members)
+    assert set(seats) == set(experts) and set(seats.values()) == {1, 2}
+    assert {panel.name for panel in panels} >= {"智能制造评审组", "智慧医疗评审组"}
+
+    # Profiles with valid codes, and former employers within and beyond the three years.
+    assert set(profiles) == set(experts)
+    assert all(normalise_credit_code(p.affiliation_code) == p.affiliation_code for p in profiles.values())
+    jobs = [job for p in profiles.values() for job in p.employments]
+    assert all(normalise_credit_code(job.credit_code) == job.credit_code for job in jobs)
+    assert {job.end_year >= call.year - 3 for job in jobs} == {True, False}
+
+    # Rubrics frozen: the healthcare one for healthcare, the default one otherwise.
+    rubrics = {row.domain: row for row in session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).all()}
+    assert {domain: row.rubric_key for domain, row in rubrics.items()} == {None: "default", Domain.HEALTHCARE: "healthcare"}
+    versions = {v.id: v for v in session.exec(select(RubricVersion)).all()}
+    assert all(row.rubric_version_id in versions for row in rubrics.values())
+
+    # No assignment against a conflict of interest; automatic conflicts do occur among panel members.
+    assignments = session.exec(select(Assignment).where(Assignment.call_id == call.id)).all()
+    active = [a for a in assignments if a.removed_at is None]
+    declared = session.exec(select(Conflict).where(Conflict.source == ConflictSource.DECLARED)).all()
+    assert len(declared) == 3 and all(c.reason for c in declared)
+    assert {(c.entry_id, c.expert_id) for c in declared} == {(a.entry_id, a.expert_id) for a in assignments if a.removed_at}
+    assert all(automatic_conflict(profiles[a.expert_id], entries[a.entry_id], year=call.year) is None for a in assignments)
+    assert not {(a.entry_id, a.expert_id) for a in active} & {(c.entry_id, c.expert_id) for c in declared}
+    panel_of = {panel.domains[0]: panel for panel in panels}
+    conflicted = [
+        (entry_id, m.user_id) for entry_id in in_review for m in panel_of[entries[entry_id].domain.value].members
+        if automatic_conflict(profiles[m.user_id], entries[entry_id], year=call.year) is not None
+    ]
+    assert len(conflicted) > 30
+    assert all(panel_of[entries[a.entry_id].domain.value].id == a.panel_id for a in active)
+    assert {a.source for a in active} == {AssignmentSource.AUTOMATIC, AssignmentSource.TOP_UP}
+
+    # Five experts per entry in review, unless the last run said it could not find them.
+    per_entry = Counter(a.entry_id for a in active)
+    report = last_run(session, call=call)
+    assert report.top_up and report.infeasible == []
+    assert {entry_id for entry_id in in_review if per_entry[entry_id] != 5} == {s.entry_id for s in report.infeasible}
+    assert set(per_entry) == in_review
+
+    # About 80% submitted, 10% drafts, 10% not opened.
+    sheets = {sheet.assignment_id: sheet for sheet in session.exec(select(ScoreSheet)).all()}
+    assert set(sheets) <= {a.id for a in active}
+    statuses = Counter(sheets[a.id].status if a.id in sheets else None for a in active)
+    assert 0.75 <= statuses[SheetStatus.SUBMITTED] / len(active) <= 0.85
+    assert 0.06 <= statuses[SheetStatus.DRAFT] / len(active) <= 0.14
+    assert 0.06 <= statuses[None] / len(active) <= 0.14
+
+    # Every sheet as the services leave it: its domain's frozen rubric, one score per
+    # criterion, the weighted total, answered vetoes, required comments, dates in the review.
+    vetoed = 0
+    for sheet in sheets.values():
+        entry = entries[sheet.entry_id]
+        assert sheet.rubric_version_id == rubrics.get(entry.domain, rubrics[None]).rubric_version_id
+        rubric = versions[sheet.rubric_version_id].content
+        scores = {row.criterion_key: row for row in sheet.scores}
+        assert sorted(scores) == sorted(c["key"] for c in rubric["criteria"])
+        assert review.starts_at <= sheet.opened_at <= sheet.updated_at < now
+        for criterion in rubric["criteria"]:
+            value = scores[criterion["key"]].score
+            assert value is None or (0 <= value <= criterion["max_score"] and value * 2 == int(value * 2))
+        if sheet.status == SheetStatus.SUBMITTED:
+            assert sheet.total == weighted_total(rubric, {key: row.score for key, row in scores.items()})
+            assert sheet.opened_at < sheet.submitted_at == sheet.updated_at and sheet.version == 3
+            assert set(sheet.vetoes) == {veto["key"] for veto in rubric["vetoes"]}
+            assert all(scores[c["key"]].comment for c in rubric["criteria"] if c["comment_required"])
+            vetoed += sheet.vetoed
+            assert not sheet.vetoed or sheet.comment
+        else:
+            assert sheet.total is None and sheet.submitted_at is None and sheet.vetoes == {}
+            assert any(row.score is None for row in scores.values()) and any(row.score is not None for row in scores.values())
+    assert vetoed == 3
+    audit = Counter(session.exec(select(AuditEvent.action).where(AuditEvent.object_type == "score_sheets")).all())
+    assert audit == {"sheet.opened": len(sheets), "sheet.autosaved": len(sheets), "sheet.submitted": statuses[SheetStatus.SUBMITTED]}
+
+    # Lenient and harsh experts, and a few entries the experts disagree on.
+    submitted = [sheet for sheet in sheets.values() if sheet.status == SheetStatus.SUBMITTED]
+    totals = defaultdict(list)
+    for sheet in submitted:
+        totals[sheet.expert_id].append(sheet.total)
+    means = [sum(values) / len(values) for values in totals.values()]
+    assert max(means) - min(means) > 10
+    spreads = defaultdict(list)
+    for sheet in submitted:
+        spreads[sheet.entry_id].append(sheet.total)
+    spread = {entry_id: max(values) - min(values) for entry_id, values in spreads.items()}
+    assert 5 <= sum(1 for value in spread.values() if value >= 25) <= 20
+
+    # Deterministic: a sheet's content follows from the entry's title and the expert's address.
+    titles = {entries[entry_id].title for entry_id in in_review}
+    emails = {experts[a.expert_id].email for a in active}
+    traits, merits = demo_sheets.expert_traits(emails), demo_sheets.entry_merits(titles)
+    disputed = {entry_id for entry_id in in_review if merits[entries[entry_id].title].disputed}
+    assert len(disputed) == 8 and all(spread[entry_id] >= 20 for entry_id in disputed)
+    assert statistics.median(value for entry_id, value in spread.items() if entry_id not in disputed) < 15
+    status_of = {(entries[a.entry_id].title, experts[a.expert_id].email): sheets[a.id].status if a.id in sheets else None
+                 for a in active}
+    sides = demo_sheets.camps(status_of)
+    for sheet in sorted((s for s in submitted if not s.vetoed), key=lambda s: (entries[s.entry_id].title, experts[s.expert_id].email))[:20]:
+        entry, email = entries[sheet.entry_id], experts[sheet.expert_id].email
+        plan = demo_sheets.plan_sheet(
+            versions[sheet.rubric_version_id].content, merit=merits[entry.title], traits=traits[email], email=email,
+            status=SheetStatus.SUBMITTED, camp=sides[(entry.title, email)], metric=entry.outcomes[0].metric,
+        )
+        assert plan.total == sheet.total and plan.scores == {row.criterion_key: row.score for row in sheet.scores}
+        assert plan.comment == sheet.comment
 
 
 def test_demo_load_if_empty_leaves_a_used_database_alone(runner, session, make):
@@ -128,6 +317,27 @@ def test_demo_logins_work(client, runner):
         response = client.post("/account/login", data={"email": email, "password": "demo-password"})
         assert response.status_code == 302, email
         client.post("/account/logout")
+
+
+def test_demo_pages_open_on_the_call_in_review(client, runner, session):
+    """The expert's queue and the chair's review pages show the demo call in
+    review, though the current call (banner, new entries) is the next one."""
+    runner.invoke(args=["demo", "load"])
+    call = session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).one()
+    client.set_cookie("lang", "en")
+    client.post("/account/login", data={"email": "expert01@demo.local", "password": "demo-password"})
+    page = client.get("/review/").get_data(as_text=True)
+    assert f'<h2 class="h5 card-title">{DEMO_CALL_NAME}</h2>' in page
+    assert 'data-state="submitted"' in page and 'data-state="draft"' in page
+    client.post("/account/logout")
+    client.post("/account/login", data={"email": "chair@demo.local", "password": "demo-password"})
+    for path in ("/review/manage/", "/review/assign/"):
+        assert f'<option value="{call.id}" selected>' in client.get(path).get_data(as_text=True), path
+    progress = client.get(f"/review/manage/calls/{call.id}/progress").get_data(as_text=True)
+    assert "expert01@demo.local" in progress or "张晓东" in progress
+    client.post("/account/logout")
+    client.post("/account/login", data={"email": "applicant01@demo.local", "password": "demo-password"})
+    assert "2027年人工智能应用场景征集（第二批）" in client.get("/entries/").get_data(as_text=True)
 
 
 def test_users_create_enforces_the_password_rules(runner, session):

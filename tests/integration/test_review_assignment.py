@@ -7,7 +7,14 @@ import pytest
 from sqlmodel import select
 
 from app.db import utcnow
-from app.enums import AssignmentSource, ConflictSource, EntryStatus, Membership, Phase, Role
+from app.enums import (
+    AssignmentSource,
+    ConflictSource,
+    EntryStatus,
+    Membership,
+    Phase,
+    Role,
+)
 from app.errors import DomainError
 from app.models import (
     Assignment,

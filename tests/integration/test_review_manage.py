@@ -142,6 +142,15 @@ def _text(response) -> str:
 # --- panels ------------------------------------------------------------------
 
 
+def test_review_pages_open_on_the_call_in_review(client, chair, call, make):
+    """A newer call taking entries is the current call; the chair's review
+    pages still open on the call in review (unless another is asked for)."""
+    later = make.call(open_phase=Phase.SUBMISSION, year=call.year + 1)
+    for path in ("/review/manage/", "/review/assign/"):
+        assert f'<option value="{call.id}" selected>' in client.get(path).get_data(as_text=True), path
+        assert f'<option value="{later.id}" selected>' in client.get(f"{path}?call={later.id}").get_data(as_text=True), path
+
+
 def test_chair_creates_a_panel_with_domains_experts_and_a_leader(client, session, chair, call, make):
     first, second = _expert(make, name="张专家"), _expert(make, name="李专家")
 

@@ -18,7 +18,14 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.db import utcnow, write_intent
-from app.enums import AssignmentSource, ConflictSource, EntryStatus, Phase, Role, SheetStatus
+from app.enums import (
+    AssignmentSource,
+    ConflictSource,
+    EntryStatus,
+    Phase,
+    Role,
+    SheetStatus,
+)
 from app.models import (
     Assignment,
     AuditEvent,
@@ -227,6 +234,21 @@ def test_queue_shows_states_progress_and_the_deadline(client, session, make, app
     assert "80.25" in page
     # The navigation leads experts here.
     assert 'href="/review/"' in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_queue_opens_on_the_call_in_review_where_the_expert_has_work(client, session, make, app, call, expert, login):
+    """While one call is in review the next one may already take entries (and
+    be the current call): the queue still opens on the call with the expert's work."""
+    entry = make_entry(make, app, call, attachment=False)
+    assign(session, call=call, entry=entry, expert=expert)
+    later = make.call(open_phase=Phase.SUBMISSION, year=call.year + 1, name="下一批次")
+    make.call(open_phase=Phase.REVIEW, year=call.year + 1, name="另一评审批次")  # in review, no work for this expert
+    page = client.get("/review/").get_data(as_text=True)
+    assert f'<h2 class="h5 card-title">{call.name}</h2>' in page and entry.title in page
+    assert f'<h2 class="h5 card-title">{later.name}</h2>' in client.get(f"/review/?call={later.id}").get_data(as_text=True)
+    # An expert without work anywhere sees the current call.
+    login(make.staff(Role.EXPERT))
+    assert '<h2 class="h5 card-title">另一评审批次</h2>' in client.get("/review/").get_data(as_text=True)
 
 
 # --- declaring conflicts ----------------------------------------------------------

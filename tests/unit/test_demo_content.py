@@ -1,17 +1,37 @@
-"""The demo entries' vocabulary and specifications, without a database."""
+"""The demo entries' vocabulary and specifications, the experts and their
+panels, and the planned score sheets, without a database."""
 import io
 import random
 import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from app.accounts.credit_code import normalise_credit_code
 from app.demo.entries import PARTNERS, demo_entry_specs, partner_credit_code
+from app.demo.experts import EXPERTS, PANELS, affiliation_code, expert_name, panels_of
 from app.demo.pictures import PICTURES, render
 from app.demo.scenarios import DOMAIN_TEXT, SCENARIOS
+from app.demo.services import open_call_schedule, review_call_schedule
+from app.demo.sheets import (
+    Merit,
+    Traits,
+    camps,
+    entry_merits,
+    expert_traits,
+    plan_sheet,
+    sheet_status,
+)
+from app.enums import Phase, SheetStatus
 from app.models import Organisation
 from app.models.entries import LIMITS
 from app.reference import CITIES, Domain
+from app.review.rubrics import check_file
+from app.review.scoring import weighted_total
 
 NAMES = ["{city}云智科技有限公司", "{city}南粤医疗科技有限公司", "{city}启明教育科技有限公司", "{city}天枢智能装备有限公司",
          "{city}星河软件有限公司", "{city}市人民医院", "{city}鹏城机器人有限公司", "{city}市政务服务数据管理局"]
@@ -88,3 +108,118 @@ def test_pictures_are_deterministic_scenes():
     # An illustration: a few hundred distinct colours at thumbnail size, neither flat nor noise.
     colours = image.convert("RGB").resize((120, 80)).getcolors(maxcolors=120 * 80)
     assert 50 < len(colours) < 5000
+
+
+# --- the review under way ------------------------------------------------------------
+
+EMAILS = [f"expert{number:02d}@demo.local" for number in range(1, 41)]
+RUBRICS = Path(__file__).resolve().parents[2] / "rubrics"
+
+
+def test_every_expert_sits_on_one_or_two_panels_of_seven_to_nine():
+    assert [spec.number for spec in EXPERTS] == list(range(1, 41))
+    assert set(PANELS) == set(Domain)
+    assert all(7 <= len(members) <= 9 and len(set(members)) == len(members) for members in PANELS.values())
+    seats = Counter(number for members in PANELS.values() for number in members)
+    assert set(seats) == set(range(1, 41)) and set(seats.values()) == {1, 2}
+    assert sum(count == 2 for count in seats.values()) == 20
+    assert all(spec.number in PANELS[spec.domain] and spec.domain in panels_of(spec.number) for spec in EXPERTS)
+    assert all(PANELS[spec.domain][0] == spec.number for spec in EXPERTS[::5])  # the first specialist leads
+
+
+def test_affiliations_have_valid_codes_the_partners_their_own():
+    for spec in EXPERTS:
+        code = affiliation_code(spec.affiliation)
+        assert normalise_credit_code(code) == code
+        if spec.affiliation in PARTNERS:
+            assert code == partner_credit_code(spec.affiliation)
+    assert expert_name("张伟", 27) == "张伟（深圳前海数金科技）"
+
+
+def test_each_panel_keeps_five_experts_free_of_conflicts_for_any_entry():
+    """An entry lists at most two partners and has one organisation: however
+    they fall, five of its panel's experts can still score it."""
+    for domain, members in PANELS.items():
+        partners = set(DOMAIN_TEXT[domain].partners)
+        specs = [EXPERTS[number - 1] for number in members]
+        at_partner = Counter(spec.affiliation for spec in specs if spec.affiliation in partners)
+        at_partner.update(job.name for spec in specs for job in spec.former if job.name in partners and job.left <= 3)
+        applicant = any(job.applicant_domain and job.left <= 3 for spec in specs for job in spec.former)
+        worst = sum(count for _name, count in at_partner.most_common(2)) + applicant
+        assert len(members) - worst >= 5, domain
+    # Conflicts do occur, and former employers are both recent and long ago.
+    assert {job.left <= 3 for spec in EXPERTS for job in spec.former} == {True, False}
+
+
+def test_expert_traits_have_a_few_lenient_a_few_harsh_and_a_few_late_experts():
+    traits = expert_traits(EMAILS)
+    assert traits == expert_traits(reversed(EMAILS))
+    leniencies = sorted(t.leniency for t in traits.values())
+    assert all(value < -6 for value in leniencies[:3]) and all(value > 6 for value in leniencies[-3:])
+    assert all(-3 <= value <= 3 for value in leniencies[3:-3])
+    diligence = sorted(t.diligence for t in traits.values())
+    assert diligence[-3:] == [1.0] * 3 and all(value < 0.5 for value in diligence[:2]) and diligence[2] >= 0.7
+
+
+def test_sheet_statuses_split_about_80_10_10():
+    traits = Traits(leniency=0, diligence=0.8)
+    counts = Counter(sheet_status(title=f"场景{n}", email="e@demo.local", traits=traits) for n in range(2000))
+    assert 0.76 <= counts[SheetStatus.SUBMITTED] / 2000 <= 0.84
+    assert 0.07 <= counts[SheetStatus.DRAFT] / 2000 <= 0.13 and 0.07 <= counts[None] / 2000 <= 0.13
+
+
+@pytest.mark.parametrize("key", ["default", "healthcare"])
+def test_planned_sheets_are_complete_valid_and_deterministic(key):
+    rubric = check_file(RUBRICS / f"{key}.yaml")
+    merit, traits = Merit(title="测试场景", quality=75, disputed=False), Traits(leniency=0, diligence=1)
+    plan = plan_sheet(rubric, merit=merit, traits=traits, email="a@demo.local", status=SheetStatus.SUBMITTED, metric="良品率")
+    assert plan == plan_sheet(rubric, merit=merit, traits=traits, email="a@demo.local", status=SheetStatus.SUBMITTED, metric="良品率")
+    for criterion in rubric["criteria"]:
+        score = plan.scores[criterion["key"]]
+        assert 0 <= score <= criterion["max_score"] and score * 2 == int(score * 2)
+        assert plan.comments[criterion["key"]] or not criterion["comment_required"]
+    assert plan.total == weighted_total(rubric, plan.scores) and 60 < plan.total < 90
+    assert plan.vetoes == {veto["key"]: False for veto in rubric["vetoes"]}
+
+    draft = plan_sheet(rubric, merit=merit, traits=traits, email="a@demo.local", status=SheetStatus.DRAFT)
+    assert draft.total is None and draft.vetoes == {} and draft.comment == ""
+    assert None in draft.scores.values() and any(value is not None for value in draft.scores.values())
+
+    vetoed = plan_sheet(rubric, merit=merit, traits=traits, email="a@demo.local", status=SheetStatus.SUBMITTED,
+                        veto="false_information")
+    assert vetoed.vetoes["false_information"] is True and vetoed.comment and vetoed.total < plan.total - 10
+
+
+def test_lenient_experts_and_disputed_entries_score_far_apart():
+    rubric = check_file(RUBRICS / "default.yaml")
+    merit = Merit(title="测试场景", quality=75, disputed=False)
+    lenient, harsh = Traits(leniency=8, diligence=1), Traits(leniency=-8, diligence=1)
+
+    def total(merit, traits, camp=1):
+        return plan_sheet(rubric, merit=merit, traits=traits, email="a@demo.local", status=SheetStatus.SUBMITTED, camp=camp).total
+
+    assert total(merit, lenient) - total(merit, harsh) == pytest.approx(16, abs=0.6)
+    disputed = Merit(title="测试场景", quality=75, disputed=True)
+    assert total(disputed, Traits(0, 1), camp=1) - total(disputed, Traits(0, 1), camp=-1) == pytest.approx(28, abs=0.6)
+    merits = entry_merits([f"场景{n}" for n in range(300)])
+    assert sum(m.disputed for m in merits.values()) == 8
+    assert 72 < sum(m.quality for m in merits.values()) / 300 < 78
+
+
+def test_camps_split_the_submitted_sheets_of_an_entry():
+    statuses = {("甲", "a"): None, ("甲", "b"): SheetStatus.SUBMITTED, ("甲", "c"): SheetStatus.DRAFT,
+                ("甲", "d"): SheetStatus.SUBMITTED, ("乙", "a"): SheetStatus.SUBMITTED}
+    assert camps(statuses) == {("甲", "b"): 1, ("甲", "d"): -1, ("甲", "a"): 1, ("甲", "c"): -1, ("乙", "a"): 1}
+
+
+def test_the_demo_call_is_in_review_and_the_next_takes_entries(app):
+    now = datetime(2026, 11, 27, 5, 0, tzinfo=timezone.utc)
+    with app.app_context():
+        review, following = review_call_schedule(now), open_call_schedule(now)
+    phases = list(Phase)
+    for schedule in (review, following):
+        assert all(schedule[a][1] < schedule[b][0] for a, b in pairwise(phases))
+    assert review[Phase.REVIEW][0] <= now < review[Phase.REVIEW][1]
+    assert review[Phase.SUBMISSION][1] < review[Phase.FORMAL_CHECK][1] < now - timedelta(days=9)
+    assert now - timedelta(days=61) < review[Phase.SUBMISSION][0] < now - timedelta(days=59)
+    assert following[Phase.SUBMISSION][0] <= now < following[Phase.SUBMISSION][1]

@@ -1,7 +1,7 @@
 """Template globals and filters: the navigation, the running phase, dates."""
 import json
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,11 +37,18 @@ def _navigation():
     return items
 
 
+def request_current_call():
+    """The current call, looked up once per request (every page shows it)."""
+    if "current_call" not in g:
+        g.current_call = current_call(db.session, now=utcnow())
+    return g.current_call
+
+
 def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _globals():
         try:
-            call = current_call(db.session, now=utcnow())
+            call = request_current_call()
         except SQLAlchemyError:
             # Error pages must render even when the database is what failed.
             db.rollback()

@@ -31,9 +31,10 @@ class Call(SQLModel, table=True):
         back_populates="call",
         sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"},
     )
+    # Loaded when used (few pages need them; every page loads the current call).
     quotas: list["CallQuota"] = Relationship(
         back_populates="call",
-        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"},
+        sa_relationship_kwargs={"cascade": "all, delete-orphan"},
     )
 
     def phase_window(self, phase: Phase) -> "CallPhase | None":

@@ -255,6 +255,9 @@ def submit(sheet_id: int):
     form = SheetForm()
     if not form.validate_on_submit():
         abort(400)
+    # A double click sends two submits: the second waits here for the first
+    # to finish, then finds the sheet submitted instead of a changed version.
+    sheet = sheets.lock_sheet(db.session, sheet)
     if sheet.status == SheetStatus.SUBMITTED:
         flash(_("This sheet had already been submitted."), "info")
         return redirect(url_for("review.sheet", sheet_id=sheet.id))

@@ -3,12 +3,14 @@ import re
 
 import email_validator
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from app.accounts.credit_code import CreditCodeError, normalise_credit_code
 from app.accounts.services import check_password_strength
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
+from app.reference import Technology
 
 # Intranet deployments (and the demo accounts) use addresses under ".local",
 # which email-validator refuses as a special-use domain by default.
@@ -67,3 +69,30 @@ def new_password_fields():
 
 def name_field(label=None):
     return StringField(label or _l("Full name"), filters=[strip], validators=[DataRequired(), Length(max=100), single_line])
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def validate_credit_code(_form, field) -> None:
+    """An optional unified social credit code, normalised when valid."""
+    if field.data:
+        try:
+            field.data = normalise_credit_code(field.data)
+        except CreditCodeError as error:
+            raise ValidationError(error.message) from None
+
+
+_TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
+
+
+def free_tags(text: str | None) -> list[str]:
+    """Technology tags typed as text (commas, 、 or new lines between them),
+    without duplicates and without the fixed vocabulary's own keys."""
+    vocabulary = {technology.value for technology in Technology}
+    tags = [tag.strip() for tag in _TAG_SEPARATORS.split(text or "") if tag.strip()]
+    return list(dict.fromkeys(tag for tag in tags if tag not in vocabulary))

@@ -1,13 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length
 
-from app.accounts.credit_code import CreditCodeError, normalise_credit_code
 from app.forms import (
     name_field,
     new_password_fields,
     single_line,
     strip,
+    validate_credit_code,
     validate_phone,
 )
 from app.i18n import lazy_gettext as _l
@@ -29,7 +29,7 @@ class RegistrationForm(FlaskForm):
     )
     credit_code = StringField(
         _l("Unified social credit code"),
-        validators=[DataRequired()],
+        validators=[DataRequired(), validate_credit_code],
         description=_l("18 characters, as on the business licence."),
         render_kw={"maxlength": 18, "autocapitalize": "characters", "spellcheck": "false"},
     )
@@ -43,11 +43,6 @@ class RegistrationForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.city.choices = [("", _l("Choose a city"))] + [(code, label) for code, (_zh, label) in CITIES.items()]
 
-    def validate_credit_code(self, field):
-        try:
-            field.data = normalise_credit_code(field.data)
-        except CreditCodeError as error:
-            raise ValidationError(error.message) from None
 
 
 class LoginForm(FlaskForm):

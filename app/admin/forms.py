@@ -1,23 +1,18 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.enums import STAFF_ROLES
-from app.forms import name_field, strip
+from app.forms import CheckboxesField, name_field, strip
 from app.i18n import lazy_gettext as _l
 
 
-class RolesField(SelectMultipleField):
+class RolesField(CheckboxesField):
     """Staff roles as a list of checkboxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
     def __init__(self, label=None, **kwargs):
         super().__init__(label, validators=[DataRequired(message=_l("Choose at least one role."))], **kwargs)

@@ -4,7 +4,6 @@ No field is required here: a draft is saved as it is, sitting after sitting;
 completeness is checked when the entry is submitted
 (``completeness.missing_items``). Limits and formats are always enforced.
 """
-import re
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -17,10 +16,8 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import (
     Email,
@@ -31,13 +28,17 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.accounts.credit_code import CreditCodeError, normalise_credit_code
-from app.forms import single_line, strip, validate_phone
+from app.forms import (
+    CheckboxesField,
+    free_tags,
+    single_line,
+    strip,
+    validate_credit_code,
+    validate_phone,
+)
 from app.i18n import lazy_gettext as _l
 from app.models.entries import LIMITS, MAX_FREE_TAGS, MAX_OUTCOMES, MAX_PARTNERS
 from app.reference import CITIES, Domain, Technology
-
-_TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
 
 
 def _text(label, name, *, multiline=False, description=None):
@@ -69,17 +70,7 @@ class PartnerForm(Form):
     name = StringField(_l("Partner organisation"), filters=[strip], validators=[Optional(), Length(max=LIMITS["partner_name"]), single_line])
     credit_code = StringField(_l("Its credit code (if known)"), filters=[strip], validators=[Optional()])
 
-    def validate_credit_code(self, field):
-        if field.data:
-            try:
-                field.data = normalise_credit_code(field.data)
-            except CreditCodeError as error:
-                raise ValidationError(error.message) from None
-
-
-class TechnologyField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
+    validate_credit_code = validate_credit_code
 
 
 class BasicsForm(EntryStepForm):
@@ -87,7 +78,7 @@ class BasicsForm(EntryStepForm):
     domain = SelectField(_l("Domain"), validators=[Optional()])
     city_code = SelectField(_l("City"), validators=[Optional()])
     summary = _text(_l("Summary"), "summary", multiline=True, description=_l("What the scenario does and achieves; printed in the showcase brochure."))
-    tech_tags = TechnologyField(_l("AI technologies"), validators=[Optional()])
+    tech_tags = CheckboxesField(_l("AI technologies"), validators=[Optional()])
     free_tags = StringField(
         _l("Other technologies"),
         filters=[strip],
@@ -110,8 +101,7 @@ class BasicsForm(EntryStepForm):
             raise ValidationError(_l("Each technology name has at most %(n)s characters.", n=LIMITS["free_tag"]))
 
     def free_tag_list(self) -> list[str]:
-        tags = [tag.strip() for tag in _TAG_SEPARATORS.split(self.free_tags.data or "") if tag.strip()]
-        return list(dict.fromkeys(tag for tag in tags if tag not in {t.value for t in Technology}))
+        return free_tags(self.free_tags.data)
 
     def values(self) -> dict:
         partners = [

@@ -225,28 +225,38 @@ def _back_to_media(entry: Entry):
     return redirect(url_for("entries.edit", entry_id=entry.id, step="media"))
 
 
-@bp.route("/<int:entry_id>/photos", methods=["POST"])
-def add_photo(entry_id: int):
-    entry = _editable_entry(entry_id)
+def _receive_upload(form_class, field_name: str, store) -> None:
+    """Validate an upload form, read the file (size-limited) and hand it to
+    ``store(form, data, filename)``; every outcome becomes a flash message."""
     try:
-        form = PhotoForm()
+        form = form_class()
         valid = form.validate_on_submit()
-        upload = _uploaded("photo")
+        upload = _uploaded(field_name)
     except RequestEntityTooLarge:
         flash(_("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)), "danger")
-        return _back_to_media(entry)
+        return
     if not valid or upload is None:
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "danger")
-        return _back_to_media(entry)
-    data, _name = upload
-    _media_action(
-        lambda: services.add_photo(
-            db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(), data=data,
-            caption=form.caption.data or "",
+        return
+    data, filename = upload
+    store(form, data, filename)
+
+
+@bp.route("/<int:entry_id>/photos", methods=["POST"])
+def add_photo(entry_id: int):
+    entry = _editable_entry(entry_id)
+    _receive_upload(
+        PhotoForm,
+        "photo",
+        lambda form, data, _filename: _media_action(
+            lambda: services.add_photo(
+                db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(), data=data,
+                caption=form.caption.data or "",
+            ),
+            success=_("The photo has been added."),
         ),
-        success=_("The photo has been added."),
     )
     return _back_to_media(entry)
 
@@ -282,25 +292,16 @@ def remove_photo(entry_id: int, photo_id: int):
 @bp.route("/<int:entry_id>/attachments", methods=["POST"])
 def add_attachment(entry_id: int):
     entry = _editable_entry(entry_id)
-    try:
-        form = AttachmentForm()
-        valid = form.validate_on_submit()
-        upload = _uploaded("document")
-    except RequestEntityTooLarge:
-        flash(_("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)), "danger")
-        return _back_to_media(entry)
-    if not valid or upload is None:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
-        return _back_to_media(entry)
-    data, filename = upload
-    _media_action(
-        lambda: services.add_attachment(
-            db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(), data=data,
-            filename=filename,
+    _receive_upload(
+        AttachmentForm,
+        "document",
+        lambda form, data, filename: _media_action(
+            lambda: services.add_attachment(
+                db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(), data=data,
+                filename=filename,
+            ),
+            success=_("The attachment has been added."),
         ),
-        success=_("The attachment has been added."),
     )
     return _back_to_media(entry)
 

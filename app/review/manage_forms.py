@@ -1,6 +1,5 @@
 """The chair's review forms: panels, expert profiles, rubric choice,
 conflicts, reminders and reopening a sheet."""
-import re
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -10,10 +9,8 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -24,36 +21,24 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.accounts.credit_code import CreditCodeError, normalise_credit_code
-from app.forms import single_line, strip
+from app.forms import (
+    CheckboxesField,
+    free_tags,
+    single_line,
+    strip,
+    validate_credit_code,
+)
 from app.i18n import lazy_gettext as _l
 from app.reference import Domain, Technology
 from app.review import profiles
 from app.review.panels import NAME_MAX as PANEL_NAME_MAX
 from app.review.reminders import REASON_MAX
 
-_TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")
-
-
-class CheckboxesField(SelectMultipleField):
-    """A multiple choice shown as a list of checkboxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
 
 def _optional_int(value):
     if value in (None, "", "None"):
         return None
     return int(value)
-
-
-def _credit_code(_form, field) -> None:
-    if field.data:
-        try:
-            field.data = normalise_credit_code(field.data)
-        except CreditCodeError as error:
-            raise ValidationError(error.message) from None
 
 
 def domain_choices():
@@ -75,7 +60,7 @@ class PanelForm(FlaskForm):
 
 class EmploymentForm(Form):
     organisation_name = StringField(_l("Organisation"), filters=[strip], validators=[Optional(), Length(max=profiles.NAME_MAX), single_line])
-    credit_code = StringField(_l("Its credit code (if known)"), filters=[strip], validators=[Optional(), _credit_code])
+    credit_code = StringField(_l("Its credit code (if known)"), filters=[strip], validators=[Optional(), validate_credit_code])
     start_year = IntegerField(_l("From (year)"), validators=[Optional(), NumberRange(*profiles.YEAR_RANGE)])
     end_year = IntegerField(
         _l("Until (year)"), validators=[Optional(), NumberRange(*profiles.YEAR_RANGE)], description=_l("Empty: works there now.")
@@ -97,7 +82,7 @@ class ExpertProfileForm(FlaskForm):
     affiliation_code = StringField(
         _l("Its unified social credit code"),
         filters=[strip],
-        validators=[Optional(), _credit_code],
+        validators=[Optional(), validate_credit_code],
         description=_l("18 characters. Used to keep you away from entries of your own organisation."),
     )
     employments = FieldList(FormField(EmploymentForm), min_entries=1, max_entries=profiles.MAX_EMPLOYMENTS)
@@ -134,9 +119,7 @@ class ExpertProfileForm(FlaskForm):
             raise ValidationError(_l("Each technology name has at most %(n)s characters.", n=profiles.TAG_MAX))
 
     def free_tag_list(self) -> list[str]:
-        vocabulary = {technology.value for technology in Technology}
-        tags = [tag.strip() for tag in _TAG_SEPARATORS.split(self.free_tags.data or "") if tag.strip()]
-        return list(dict.fromkeys(tag for tag in tags if tag not in vocabulary))
+        return free_tags(self.free_tags.data)
 
     def values(self) -> dict:
         values = {

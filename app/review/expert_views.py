@@ -54,6 +54,10 @@ def _sheet(sheet_id: int) -> tuple[ScoreSheet, Assignment]:
     sheet = db.get_or_404(ScoreSheet, sheet_id)
     assignment = db.session.get(Assignment, sheet.assignment_id)
     require(owns_assignment(current_user, assignment) and sheet.expert_id == current_user.id)
+    # A conflict can appear after the sheet was opened (the profile changed):
+    # it closes the entry, its files and the sheet at once.
+    call = db.session.get(Call, assignment.call_id)
+    require(sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call) is None)
     return sheet, assignment
 
 

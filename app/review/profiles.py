@@ -12,12 +12,26 @@ from sqlmodel import Session, select
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
 from app.audit.services import record
-from app.enums import Role
+from app.db import utcnow
+from app.enums import ConflictSource, Role
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
-from app.models import ExpertEmployment, ExpertProfile, User, UserRole
-from app.permissions import can_edit_expert_profile, can_set_assignment_cap
+from app.models import (
+    Assignment,
+    Call,
+    Entry,
+    ExpertEmployment,
+    ExpertProfile,
+    User,
+    UserRole,
+)
+from app.permissions import (
+    can_edit_expert_profile,
+    can_manage_review,
+    can_set_assignment_cap,
+)
 from app.reference import Domain, Technology
+from app.review.conflicts import automatic_conflict, organisation_keys, record_conflict
 
 NAME_MAX = 200
 TAG_MAX = 20
@@ -183,6 +197,24 @@ def update_profile(
 
     profile = profile_of(session, expert=expert)
     before = profile_snapshot(profile)
+    affiliations_changed = (
+        profile is None
+        or (profile.affiliation_name, profile.affiliation_code) != (name, code)
+        or sorted((_as_employment(job) for job in profile.employments), key=_employment_order) != sorted(jobs, key=_employment_order)
+    )
+    year = utcnow().year
+    proposed = ExpertProfile(
+        affiliation_name=name,
+        affiliation_code=code,
+        employments=[ExpertEmployment(organisation_name=j.organisation_name, credit_code=j.credit_code, start_year=j.start_year, end_year=j.end_year) for j in jobs],
+    )
+    removes_affiliations = bool(organisation_keys(profile, year=year) - organisation_keys(proposed, year=year))
+    if removes_affiliations and not can_manage_review(actor) and _active_assignments(session, expert=expert):
+        # Affiliations decide conflicts of interest: an expert with work to
+        # review may add to them, but not edit a conflict away.
+        raise NotAllowed(
+            _l("Your organisation and former employers decide conflicts of interest: while you have entries to review, only a chair can change them.")
+        )
     if max_assignments is not UNCHANGED:
         cap = _cap(max_assignments)
         if cap != (profile.max_assignments if profile else None) and not can_set_assignment_cap(actor):
@@ -205,7 +237,25 @@ def update_profile(
     after = profile_snapshot(profile)
     if after != before:
         record(session, actor=actor, action="expert_profile.updated", obj=expert, before=before, after=after)
+    if affiliations_changed:
+        _close_new_conflicts(session, profile=profile, expert=expert, actor=actor)
     return profile
+
+
+def _active_assignments(session: Session, *, expert: User) -> list[Assignment]:
+    return list(session.exec(select(Assignment).where(Assignment.expert_id == expert.id, Assignment.removed_at.is_(None))).all())
+
+
+def _close_new_conflicts(session: Session, *, profile: ExpertProfile, expert: User, actor) -> None:
+    """Record (and so close) every active assignment the changed profile now conflicts with."""
+    session.refresh(profile)
+    now = utcnow()
+    for assignment in _active_assignments(session, expert=expert):
+        entry = session.get(Entry, assignment.entry_id)
+        call = session.get(Call, assignment.call_id)
+        reason = automatic_conflict(profile, entry, year=call.year)
+        if reason is not None:
+            record_conflict(session, expert_id=expert.id, entry=entry, source=ConflictSource.CHAIR, reason=str(reason), actor=actor, now=now)
 
 
 def _as_employment(job: ExpertEmployment) -> Employment:

@@ -6,7 +6,7 @@ from the posted data and the services validate them.
 """
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Regexp
 
 from app.forms import strip
 from app.i18n import lazy_gettext as _l
@@ -34,7 +34,8 @@ class ConflictForm(FlaskForm):
 class SheetForm(FlaskForm):
     """The sheet's CSRF token and the version it was loaded with."""
 
-    version = HiddenField()
+    # Required: without it two tabs could overwrite each other's scores.
+    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
 
     def version_number(self) -> int | None:
         raw = self.version.data or ""

@@ -1,0 +1,1 @@
+"""Results: aggregation, reliability, rankings and selection."""

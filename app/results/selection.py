@@ -1,0 +1,212 @@
+"""Showcase selection: fill the call's target from the ranking under quotas.
+
+Pure and deterministic: plain data in, plain data out, no database, no Flask.
+
+The rule:
+
+1. The chair's forced includes are selected first, in rank order. They count
+   against the target, the domain quotas and the organisation cap; when they
+   overfill one of these a warning says so (nothing is silently dropped).
+2. Then the ranking is walked in order (rank, then entry id) until the target
+   is met. An entry is skipped, with its reason, when it is excluded by the
+   chair ("excluded_by_chair"), vetoed ("veto"), its domain quota is full
+   ("quota_full") or its organisation has reached the cap ("organisation_cap").
+3. Entries left once the target is met get "target_reached". If the ranking
+   runs out first, a "target_not_filled" warning gives the shortfall.
+
+Every entry gets exactly one decision. Reasons and warnings are keys only; the
+interface translates them.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+# Decision reasons.
+SELECTED = "selected"
+INCLUDED_BY_CHAIR = "included_by_chair"
+EXCLUDED_BY_CHAIR = "excluded_by_chair"
+VETO = "veto"
+QUOTA_FULL = "quota_full"
+ORGANISATION_CAP = "organisation_cap"
+TARGET_REACHED = "target_reached"
+
+# Warning keys.
+QUOTA_OVERFILLED = "quota_overfilled"
+ORGANISATION_CAP_EXCEEDED = "organisation_cap_exceeded"
+TARGET_OVERFILLED = "target_overfilled"
+TARGET_NOT_FILLED = "target_not_filled"
+VETOED_INCLUDED_BY_CHAIR = "vetoed_included_by_chair"
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    """One entry of the ranking (rank 1 is best)."""
+
+    entry_id: int
+    domain: str
+    organisation_id: int
+    score: float
+    rank: int
+    vetoed: bool = False
+
+
+@dataclass(frozen=True)
+class ChairOverride:
+    """The chair forces an entry in (``include=True``) or out, with a reason."""
+
+    entry_id: int
+    include: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether an entry is selected and why; ``chair_reason`` is the chair's text."""
+
+    entry_id: int
+    selected: bool
+    reason: str
+    rank: int
+    chair_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DomainCount:
+    """Selected entries of a domain against its quota (None: no quota)."""
+
+    domain: str
+    selected: int
+    quota: int | None
+
+
+@dataclass(frozen=True)
+class SelectionWarning:
+    """Something the chair must see; ``count`` against ``limit`` where relevant."""
+
+    key: str
+    domain: str | None = None
+    organisation_id: int | None = None
+    entry_id: int | None = None
+    count: int | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Selection:
+    decisions: list[Decision]
+    domain_counts: list[DomainCount]
+    warnings: list[SelectionWarning]
+
+    @property
+    def selected_ids(self) -> list[int]:
+        """Selected entry ids in rank order."""
+        return [d.entry_id for d in self.decisions if d.selected]
+
+
+def select(
+    ranking: Sequence[RankedEntry],
+    *,
+    target: int,
+    quotas: Mapping[str, int],
+    organisation_cap: int | None = None,
+    overrides: Iterable[ChairOverride] = (),
+) -> Selection:
+    """Select up to ``target`` entries; see the module docstring for the rule.
+
+    A domain missing from ``quotas`` has no quota. An override naming an
+    unknown entry, or an entry both included and excluded, is refused.
+    """
+    if target < 0:
+        raise ValueError("target must not be negative")
+    entries = sorted(ranking, key=lambda e: (e.rank, e.entry_id))
+    known = {e.entry_id for e in entries}
+    if len(known) != len(entries):
+        raise ValueError("duplicate entry ids in the ranking")
+    includes: dict[int, str] = {}
+    excludes: dict[int, str] = {}
+    for override in overrides:
+        if override.entry_id not in known:
+            raise ValueError(f"override for unknown entry {override.entry_id}")
+        (includes if override.include else excludes)[override.entry_id] = override.reason
+    both = sorted(includes.keys() & excludes.keys())
+    if both:
+        raise ValueError(f"entries both included and excluded by the chair: {both}")
+
+    by_domain: Counter[str] = Counter()
+    by_organisation: Counter[int] = Counter()
+    decided: dict[int, Decision] = {}
+    warnings: list[SelectionWarning] = []
+
+    # 1. Forced includes, in rank order.
+    for entry in entries:
+        if entry.entry_id not in includes:
+            continue
+        by_domain[entry.domain] += 1
+        by_organisation[entry.organisation_id] += 1
+        decided[entry.entry_id] = Decision(
+            entry.entry_id, True, INCLUDED_BY_CHAIR, entry.rank, includes[entry.entry_id]
+        )
+        if entry.vetoed:
+            warnings.append(SelectionWarning(VETOED_INCLUDED_BY_CHAIR, entry_id=entry.entry_id))
+    for domain in sorted(by_domain):
+        quota = quotas.get(domain)
+        if quota is not None and by_domain[domain] > quota:
+            warnings.append(
+                SelectionWarning(QUOTA_OVERFILLED, domain=domain, count=by_domain[domain], limit=quota)
+            )
+    if organisation_cap is not None:
+        for organisation in sorted(by_organisation):
+            if by_organisation[organisation] > organisation_cap:
+                warnings.append(
+                    SelectionWarning(
+                        ORGANISATION_CAP_EXCEEDED,
+                        organisation_id=organisation,
+                        count=by_organisation[organisation],
+                        limit=organisation_cap,
+                    )
+                )
+    if len(includes) > target:
+        warnings.append(SelectionWarning(TARGET_OVERFILLED, count=len(includes), limit=target))
+
+    # 2. Walk the ranking.
+    chosen = len(includes)
+    for entry in entries:
+        if entry.entry_id in decided:
+            continue
+        reason = _skip_reason(entry, excludes, quotas, organisation_cap, by_domain, by_organisation)
+        if reason is None and chosen >= target:
+            reason = TARGET_REACHED
+        if reason is None:
+            chosen += 1
+            by_domain[entry.domain] += 1
+            by_organisation[entry.organisation_id] += 1
+            decided[entry.entry_id] = Decision(entry.entry_id, True, SELECTED, entry.rank)
+        else:
+            decided[entry.entry_id] = Decision(
+                entry.entry_id, False, reason, entry.rank, excludes.get(entry.entry_id)
+            )
+    if chosen < target:
+        warnings.append(SelectionWarning(TARGET_NOT_FILLED, count=chosen, limit=target))
+
+    domains = sorted(set(quotas) | {e.domain for e in entries})
+    return Selection(
+        decisions=[decided[e.entry_id] for e in entries],
+        domain_counts=[DomainCount(d, by_domain[d], quotas.get(d)) for d in domains],
+        warnings=warnings,
+    )
+
+
+def _skip_reason(entry, excludes, quotas, organisation_cap, by_domain, by_organisation):
+    """Why an entry reached in the walk cannot be selected, or None."""
+    if entry.entry_id in excludes:
+        return EXCLUDED_BY_CHAIR
+    if entry.vetoed:
+        return VETO
+    quota = quotas.get(entry.domain)
+    if quota is not None and by_domain[entry.domain] >= quota:
+        return QUOTA_FULL
+    if organisation_cap is not None and by_organisation[entry.organisation_id] >= organisation_cap:
+        return ORGANISATION_CAP
+    return None

@@ -65,6 +65,9 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedImage:
         raise DomainError(_l("The image file is damaged or incomplete. Please export it again and upload the new file.")) from None
 
     image = _to_rgb(image)
+    # Pillow carries some metadata (a JPEG comment, for one) in `info` and
+    # writes it again on save: start from pixels only.
+    image.info = {}
     renditions, sizes = {}, {}
     # Each size is made from the one before (largest first): resampling a
     # 3200 px master is cheaper than resampling the full upload again.

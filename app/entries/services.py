@@ -86,7 +86,9 @@ def _check_editable(entry: Entry, *, actor, now: datetime, version: int | None) 
         if entry.status in (EntryStatus.DRAFT, EntryStatus.RETURNED):
             raise NotAllowed(_l("The deadline has passed: this entry can no longer be changed."))
         raise NotAllowed(_l("This entry has been submitted and can no longer be changed."))
-    if version is not None and version != entry.version:
+    # The version the form was loaded with is required: without it a stale
+    # tab could overwrite a colleague's newer text.
+    if version != entry.version:
         raise EditConflict()
 
 

@@ -43,6 +43,7 @@ from app.permissions import (
     can_create_entry,
     can_edit_entry,
     can_view_entry,
+    is_active_member,
     require,
 )
 from app.storage import storage
@@ -70,7 +71,8 @@ def _version() -> int | None:
 
 @bp.route("/")
 def index():
-    require(current_user.is_applicant and current_user.organisation_id is not None)
+    # Pending and declined members see nothing of the organisation.
+    require(is_active_member(current_user, current_user.organisation_id))
     entries = services.organisation_entries(db.session, organisation_id=current_user.organisation_id)
     call = current_call(db.session, now=utcnow())
     return render_template(
@@ -332,7 +334,7 @@ def change_status(entry_id: int, action: str):
     target, message = _APPLICANT_TRANSITIONS[action]
     if not ActionForm().validate_on_submit():
         abort(400)
-    if _version() is not None and _version() != entry.version:
+    if _version() != entry.version:
         flash(_message(services.EditConflict()), "danger")
         return redirect(url_for("entries.detail", entry_id=entry.id))
     try:

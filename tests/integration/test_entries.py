@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.db import utcnow
 from app.entries.states import transition
-from app.enums import EntryStatus, Phase
+from app.enums import EntryStatus, Membership, Phase
 from app.models import AuditEvent, Entry
 from app.models.entries import LIMITS
 from tests.factories import jpeg_bytes
@@ -454,3 +454,30 @@ def test_dashboard_lists_the_organisations_entries_with_status_meanings(client, 
     assert "甲场景" in page and "乙场景" in page and "别家场景" not in page
     assert "Sent for the formal check; it can no longer be edited." in page
     assert f"/entries/{colleague_entry.id}" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_pending_and_declined_members_do_not_see_the_entry_list(client, login, make, call):
+    organisation = make.organisation()
+    make.entry(call=call, organisation=organisation, title="内部场景")
+    for membership in (Membership.PENDING, Membership.REJECTED):
+        login(make.applicant(organisation=organisation, membership=membership))
+        response = client.get("/entries/")
+        assert response.status_code == 403 and "内部场景" not in response.get_data(as_text=True)
+        client.post("/account/logout")
+
+
+def test_a_save_without_the_loaded_version_is_refused(client, session, draft):
+    old_title = draft.title
+    response = client.post(f"/entries/{draft.id}/autosave/basics", data=basics())
+    assert response.status_code == 409
+    assert reload(session, draft).title == old_title
+
+
+def test_a_jpeg_comment_does_not_survive_the_upload(client, session, draft):
+    out = io.BytesIO()
+    Image.new("RGB", (600, 400), (10, 20, 30)).save(out, format="JPEG", comment=b"GPS 22.5,113.9 home of Zhang San")
+    upload_photo(client, draft, out.getvalue())
+    [photo] = reload(session, draft).photos
+    for size in ("thumb", "display", "master"):
+        with client.get(f"/entries/{draft.id}/photos/{photo.id}/{size}.jpg") as response:
+            assert b"Zhang San" not in response.data and b"GPS" not in response.data

@@ -105,4 +105,22 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(rubrics_cli)
+    app.cli.add_command(storage_cli)
     app.cli.add_command(review_cli)
+
+
+storage_cli = AppGroup("storage", help="Uploaded files.")
+
+
+@storage_cli.command("prune")
+@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=0),
+              help="Keep unused files stored more recently than this.")
+def storage_prune(older_than_hours: int):
+    """Delete uploaded files no entry uses any more (run it daily, e.g. from cron)."""
+    from datetime import timedelta
+
+    from app.entries.services import referenced_blobs
+    from app.storage import storage
+
+    removed = storage().prune(referenced=referenced_blobs(db.session), older_than=timedelta(hours=older_than_hours))
+    click.echo(f"Removed {len(removed)} unused file(s).")

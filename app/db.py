@@ -169,7 +169,6 @@ class Database:
             if session is not None:
                 session.close()  # rolls back whatever was not committed
             g.pop("after_commit", None)
-            self._run_rollback_callbacks()
 
     @property
     def state(self) -> DatabaseState:
@@ -197,15 +196,9 @@ class Database:
         """Run ``callback`` once the current transaction has been committed."""
         g.setdefault("after_commit", []).append(callback)
 
-    def after_rollback(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` if the current transaction ends without a commit
-        (to undo side effects outside the database, such as stored files)."""
-        g.setdefault("after_rollback", []).append(callback)
-
     def commit(self) -> None:
         """Commit the current session, then run the queued after-commit callbacks."""
         self.session.commit()
-        g.pop("after_rollback", None)
         callbacks = g.pop("after_commit", [])
         for callback in callbacks:
             callback()
@@ -213,11 +206,6 @@ class Database:
     def rollback(self) -> None:
         self.session.rollback()
         g.pop("after_commit", None)
-        self._run_rollback_callbacks()
-
-    def _run_rollback_callbacks(self) -> None:
-        for callback in g.pop("after_rollback", []):
-            callback()
 
 
 db = Database()

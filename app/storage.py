@@ -1,7 +1,8 @@
 """File storage for uploads: content-addressed blobs behind a small interface.
 
 A blob's key is derived from the SHA-256 of its bytes, so storing the same
-bytes twice keeps one copy, and a key can never be chosen by a user. The
+bytes twice keeps one copy, and a key can never be chosen by a user. Unused
+blobs are removed by ``flask storage prune`` (see :meth:`LocalStorage.prune`). The
 default backend keeps files under ``instance/uploads``, outside ``static/``;
 a deployment can plug in another backend with the same three methods.
 """
@@ -9,12 +10,12 @@ import hashlib
 import os
 import re
 import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app
-
-from app.db import db
 
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{1,5}$")
 
@@ -49,7 +50,9 @@ class LocalStorage:
     def put(self, data: bytes, *, suffix: str) -> str:
         key = blob_key(data, suffix)
         path = self._path(key)
-        if not path.exists():
+        if path.exists():
+            os.utime(path)  # fresh again: pruning spares recently stored blobs
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
                 tmp.write(data)
@@ -66,6 +69,24 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def prune(self, *, referenced: set[str], older_than: timedelta) -> list[str]:
+        """Delete the blobs no row refers to that were last stored before
+        ``older_than`` ago; return their keys.
+
+        Blobs are shared by content, so they are never deleted when a row lets
+        go of one (another request may be storing the same bytes right then);
+        this sweep, run from the CLI, collects them once they have been unused
+        for a while.
+        """
+        cutoff = time.time() - older_than.total_seconds()
+        removed = []
+        for path in sorted(self.root.glob("*/*/*")):
+            key = path.relative_to(self.root).as_posix()
+            if _KEY.match(key) and key not in referenced and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed.append(key)
+        return removed
+
 
 def init_storage(app: Flask) -> None:
     root = app.config["UPLOAD_FOLDER"] or str(Path(app.instance_path) / "uploads")
@@ -75,19 +96,3 @@ def init_storage(app: Flask) -> None:
 
 def storage() -> LocalStorage:
     return current_app.extensions["storage"]
-
-
-def delete_unreferenced_after_commit(keys, is_referenced) -> None:
-    """Once the transaction commits, delete the blobs no row refers to any more.
-
-    ``is_referenced(key)`` runs after the commit, so it sees the saved state;
-    a rolled-back transaction deletes nothing.
-    """
-    keys = set(keys)
-
-    def _delete():
-        for key in keys:
-            if not is_referenced(key):
-                storage().delete(key)
-
-    db.after_commit(_delete)

@@ -7,7 +7,7 @@ bumps the entry's version and writes one audit row.
 from datetime import datetime
 
 from flask import current_app
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, func, select
 
 from app.audit.services import record
 from app.entries.documents import check_pdf, safe_filename
@@ -153,32 +153,8 @@ def _outcome_dict(row: EntryOutcome) -> dict:
 # --- photos and attachments -------------------------------------------------
 
 
-def _blob_in_use(key: str) -> bool:
-    """Whether any photo or attachment row still points at a blob (own session:
-    runs after the request's transaction has ended)."""
-    with current_app.extensions["db"].sessionmaker() as session:
-        photo = session.exec(
-            select(EntryPhoto.id).where(
-                or_(EntryPhoto.master_key == key, EntryPhoto.display_key == key, EntryPhoto.thumb_key == key)
-            )
-        ).first()
-        attachment = session.exec(select(EntryAttachment.id).where(EntryAttachment.blob_key == key)).first()
-        return photo is not None or attachment is not None
-
-
 def _store(data: bytes, *, suffix: str) -> str:
-    """Store a blob, and remove it again if the transaction does not commit."""
-    from app.db import db
-
-    key = storage().put(data, suffix=suffix)
-    db.after_rollback(lambda: None if _blob_in_use(key) else storage().delete(key))
-    return key
-
-
-def _forget_blobs_after_commit(keys) -> None:
-    from app.storage import delete_unreferenced_after_commit
-
-    delete_unreferenced_after_commit(keys, _blob_in_use)
+    return storage().put(data, suffix=suffix)
 
 
 def add_photo(session: Session, *, entry: Entry, actor, now: datetime, version: int | None, data: bytes, caption: str) -> EntryPhoto:
@@ -220,7 +196,6 @@ def remove_photo(session: Session, *, entry: Entry, actor, now: datetime, versio
         remaining.position = position
     _touch(session, entry, now)
     record(session, actor=actor, action="entry.photo_removed", obj=entry, before={"photo_id": photo_id, "caption": photo.caption})
-    _forget_blobs_after_commit({photo.master_key, photo.display_key, photo.thumb_key})
 
 
 def update_photo(
@@ -275,7 +250,6 @@ def remove_attachment(session: Session, *, entry: Entry, actor, now: datetime, v
     entry.attachments.remove(attachment)
     _touch(session, entry, now)
     record(session, actor=actor, action="entry.attachment_removed", obj=entry, before={"filename": attachment.filename})
-    _forget_blobs_after_commit({attachment.blob_key})
 
 
 def _check_size(data: bytes) -> None:
@@ -291,12 +265,9 @@ def delete_draft(session: Session, *, entry: Entry, actor, now: datetime, versio
     if entry.status != EntryStatus.DRAFT or entry.submitted_at is not None:
         raise DomainError(_l("Only a draft that was never submitted can be deleted; withdraw it instead."))
     _check_editable(entry, actor=actor, now=now, version=version)
-    keys = {key for photo in entry.photos for key in (photo.master_key, photo.display_key, photo.thumb_key)}
-    keys |= {attachment.blob_key for attachment in entry.attachments}
     record(session, actor=actor, action="entry.deleted", obj=entry, before={"title": entry.title})
     session.delete(entry)
     session.flush()
-    _forget_blobs_after_commit(keys)
 
 
 def organisation_entries(session: Session, *, organisation_id: int) -> list[Entry]:
@@ -310,3 +281,12 @@ def organisation_entries(session: Session, *, organisation_id: int) -> list[Entr
 
 def count_entries(session: Session, *, call_id: int) -> int:
     return session.exec(select(func.count()).select_from(Entry).where(Entry.call_id == call_id)).one()
+
+
+def referenced_blobs(session: Session) -> set[str]:
+    """Every blob key a photo or attachment row points at."""
+    keys: set[str] = set()
+    for master, display, thumb in session.exec(select(EntryPhoto.master_key, EntryPhoto.display_key, EntryPhoto.thumb_key)):
+        keys.update((master, display, thumb))
+    keys.update(session.exec(select(EntryAttachment.blob_key)).all())
+    return keys

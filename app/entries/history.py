@@ -21,6 +21,11 @@ ACTION_LABELS = {
     "entry.checked_eligible": _l("Formal check: eligible"),
     "entry.returned": _l("Formal check: returned for revision"),
     "entry.checked_ineligible": _l("Formal check: ineligible"),
+    "entry.review_started": _l("Expert review started"),
+    "entry.scored": _l("Expert scoring complete"),
+    "entry.review_resumed": _l("Expert review resumed"),
+    "entry.selected": _l("Selected as a showcase scenario"),
+    "entry.not_selected": _l("Not selected as a showcase scenario"),
     "demo.entry_created": _l("Created (demo data)"),
 }
 FIELD_LABELS = {
@@ -46,6 +51,14 @@ FIELD_LABELS = {
     "contact_email": _l("Contact email"),
 }
 _EDITS = {"entry.updated", "entry.autosaved"}
+# What the entry's organisation sees: its own steps and the entry's status
+# milestones. Review internals (who was assigned, conflicts, sheets, vetoes,
+# the chair's selection reasons) stay with the chairs: review is blind.
+_APPLICANT_ACTIONS = set(ACTION_LABELS)
+_STAFF_MILESTONES = {
+    "entry.checked_eligible", "entry.returned", "entry.checked_ineligible", "entry.review_started",
+    "entry.scored", "entry.review_resumed", "entry.selected", "entry.not_selected",
+}
 _GROUP_GAP = timedelta(minutes=30)
 
 
@@ -67,10 +80,20 @@ class HistoryItem:
         return [FIELD_LABELS.get(name, name) for name in sorted(self.fields)]
 
 
-def describe_history(events: list[AuditEvent]) -> list[HistoryItem]:
-    """Oldest first; consecutive edits by one person within half an hour become one item."""
+def describe_history(events: list[AuditEvent], *, for_applicant: bool = False) -> list[HistoryItem]:
+    """Oldest first; consecutive edits by one person within half an hour become one item.
+
+    ``for_applicant``: only the steps the organisation may see, and staff
+    shown as nobody in particular (never an expert's name or address); the
+    formal check's reasons stay, since they are written for the applicant.
+    """
     items: list[HistoryItem] = []
     for event in events:
+        if for_applicant:
+            if event.action not in _APPLICANT_ACTIONS:
+                continue
+            if event.action in _STAFF_MILESTONES:
+                event = _anonymous(event)
         changed = set((event.after or {}).keys()) if event.action in _EDITS else set()
         last = items[-1] if items else None
         if (
@@ -94,3 +117,20 @@ def describe_history(events: list[AuditEvent]) -> list[HistoryItem]:
             )
         )
     return items
+
+
+@dataclass(frozen=True)
+class _StaffStep:
+    """A staff event as the applicant sees it: no actor, no internal details."""
+
+    action: str
+    occurred_at: datetime
+    reason: str | None
+    actor_email: None = None
+    after: None = None
+
+
+def _anonymous(event: AuditEvent) -> _StaffStep:
+    # The formal check's reasons are written for the applicant; others are internal.
+    keep_reason = event.action in {"entry.returned", "entry.checked_ineligible", "entry.checked_eligible"}
+    return _StaffStep(event.action, event.occurred_at, event.reason if keep_reason else None)

@@ -1,4 +1,5 @@
-"""The life of an entry: every status change goes through :func:`transition`.
+"""The life of an entry: every status change goes through :func:`transition`,
+or, for the moves that expert scoring causes, :func:`sync_scoring_status`.
 
 A transition is allowed only from certain statuses, to certain roles, in
 certain phases of the call; it writes one audit row with who, when and why.
@@ -6,18 +7,20 @@ certain phases of the call; it writes one audit row with who, when and why.
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlmodel import Session
+from sqlalchemy.orm import lazyload
+from sqlmodel import Session, select
 
 from app.accounts.services import active_members
 from app.audit.services import record
 from app.calls.services import is_phase_open
 from app.entries.completeness import missing_items
-from app.enums import EntryStatus, Phase, Role
+from app.enums import EntryStatus, Phase, Role, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
-from app.models import Entry
+from app.models import Assignment, Entry, ScoreSheet
 from app.permissions import is_active_member
 from app.urls import external_url
 
@@ -30,6 +33,9 @@ class Rule:
     action: str
     sources: frozenset
     applicant: bool  # True: members of the organisation; False: chairs
+    # True: a consequence of what experts and chairs do to sheets and
+    # assignments, made by :func:`sync_scoring_status` only, never by hand.
+    automatic: bool = False
 
 
 RULES: dict[EntryStatus, tuple[Rule, ...]] = {
@@ -42,13 +48,21 @@ RULES: dict[EntryStatus, tuple[Rule, ...]] = {
     S.ELIGIBLE: (Rule("entry.checked_eligible", frozenset({S.SUBMITTED, S.RETURNED, S.INELIGIBLE}), applicant=False),),
     S.RETURNED: (Rule("entry.returned", frozenset({S.SUBMITTED, S.ELIGIBLE, S.INELIGIBLE}), applicant=False),),
     S.INELIGIBLE: (Rule("entry.checked_ineligible", frozenset({S.SUBMITTED, S.RETURNED, S.ELIGIBLE}), applicant=False),),
-    S.IN_REVIEW: (Rule("entry.review_started", frozenset({S.ELIGIBLE}), applicant=False),),
+    S.IN_REVIEW: (
+        Rule("entry.review_started", frozenset({S.ELIGIBLE}), applicant=False),
+        Rule("entry.review_resumed", frozenset({S.SCORED}), applicant=False, automatic=True),
+    ),
+    S.SCORED: (Rule("entry.scored", frozenset({S.IN_REVIEW}), applicant=False, automatic=True),),
+    # Publishing results (a later snapshot may change an entry's outcome).
+    S.SELECTED: (Rule("entry.selected", frozenset({S.SCORED, S.NOT_SELECTED}), applicant=False, automatic=True),),
+    S.NOT_SELECTED: (Rule("entry.not_selected", frozenset({S.SCORED, S.SELECTED}), applicant=False, automatic=True),),
 }
+SCORING = (S.IN_REVIEW, S.SCORED)
 
 
-def _rule(entry: Entry, target: EntryStatus) -> Rule:
+def _rule(entry: Entry, target: EntryStatus, *, automatic: bool = False) -> Rule:
     for rule in RULES.get(target, ()):
-        if entry.status in rule.sources:
+        if entry.status in rule.sources and rule.automatic == automatic:
             return rule
     raise DomainError(
         _l("An entry that is “%(current)s” cannot become “%(target)s”.", current=entry.status.label, target=target.label)
@@ -101,6 +115,8 @@ def transition(
     """Move ``entry`` to ``target`` if ``actor`` may, now; audit it; notify the applicant.
 
     Raises DomainError (or NotAllowed) with a message for the user otherwise.
+    The moves between "in review" and "scored" are not made by hand: see
+    :func:`sync_scoring_status`.
     """
     rule = _rule(entry, target)
     _check_actor(rule, entry=entry, actor=actor)
@@ -160,6 +176,113 @@ def transition_many(session: Session, *, entries: list[Entry], target: EntryStat
         session.add(entry)
         record(session, actor=actor, action=rule.action, obj=entry, before=before, after={"status": target.value})
     session.flush()
+
+
+def scoring_counts(session: Session, *, entry_ids) -> dict[int, tuple[int, int]]:
+    """Entry id → (active assignments, submitted sheets among them), in one
+    grouped query; entries without an active assignment are left out."""
+    rows = session.exec(
+        select(Assignment.entry_id, sa.func.count(Assignment.id), sa.func.count(ScoreSheet.id))
+        .outerjoin(ScoreSheet, sa.and_(ScoreSheet.assignment_id == Assignment.id, ScoreSheet.status == SheetStatus.SUBMITTED))
+        .where(Assignment.entry_id.in_(list(entry_ids)), Assignment.removed_at.is_(None))
+        .group_by(Assignment.entry_id)
+    ).all()
+    return {entry_id: (active, submitted) for entry_id, active, submitted in rows}
+
+
+def _locked(session: Session, *conditions) -> list[Entry]:
+    """The entries matching ``conditions``, row-locked in id order (FOR NO KEY
+    UPDATE on PostgreSQL) and reloaded as they are now, so their version (an
+    optimistic lock) is current; their photos and texts are not loaded."""
+    return list(
+        session.exec(
+            select(Entry)
+            .where(*conditions)
+            .order_by(Entry.id)
+            .with_for_update(key_share=True)
+            .options(lazyload(Entry.outcomes), lazyload(Entry.photos), lazyload(Entry.attachments))
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+
+
+def sync_scoring_status(session: Session, *, entry_ids, actor, now: datetime) -> list[Entry]:
+    """Move entries between "in review" and "scored" as their expert scoring
+    becomes complete or stops being so; returns the entries moved.
+
+    Scoring is complete when the entry has at least one active assignment and
+    every active assignment has a submitted sheet. A complete entry in review
+    becomes scored ("entry.scored"); a scored one that is no longer complete
+    (a sheet reopened, an expert added) is in review again
+    ("entry.review_resumed"). Entries in other statuses are left alone.
+
+    Call it after any change that can complete or un-complete an entry's
+    scoring (a submit, a reopen, an expert added or removed, a conflict), in
+    the same transaction. ``actor`` is who made that change, an expert or a
+    chair (None: the system): the move is audited in their name without a
+    role check, since the change itself was checked. Nobody is mailed: the
+    status is internal progress that applicants merely see.
+
+    The entries' rows are locked (FOR NO KEY UPDATE on PostgreSQL, in id
+    order) before the sheets are counted: of two experts submitting an
+    entry's last two sheets at once, the second waits for the first to
+    commit, then counts both, and the entry ends up scored. The entries are
+    reloaded as locked, so their version (an optimistic lock) is current. On
+    SQLite the writing transaction holds the database's write lock already.
+    Two queries whatever the number of entries, then the writes.
+    """
+    ids = sorted(set(entry_ids))
+    if not ids:
+        return []
+    session.flush()  # the change that called us must be in the count
+    entries = _locked(session, Entry.id.in_(ids), Entry.status.in_(SCORING))
+    if not entries:
+        return []
+    counts = scoring_counts(session, entry_ids=[entry.id for entry in entries])
+    moved = []
+    for entry in entries:
+        active, submitted = counts.get(entry.id, (0, 0))
+        target = S.SCORED if active and submitted == active else S.IN_REVIEW
+        if entry.status == target:
+            continue
+        rule = _rule(entry, target, automatic=True)
+        before = {"status": entry.status.value}
+        entry.status = target
+        entry.updated_at = now
+        session.add(entry)
+        record(session, actor=actor, action=rule.action, obj=entry, before=before,
+               after={"status": target.value, "assignments": active, "submitted": submitted})
+        moved.append(entry)
+    session.flush()
+    return moved
+
+
+def record_selection(session: Session, *, selected: dict[int, bool], actor, now: datetime) -> list[Entry]:
+    """Move the entries of a published results snapshot to "selected" or "not
+    selected" (``selected``: entry id → chosen); returns the entries moved.
+
+    Publishing checked the chair's right and that every entry is scored, so
+    no role check here; each move is audited. Entries already where they
+    belong are left alone. Applicants are not mailed: the call announces
+    its results itself.
+    """
+    if not selected:
+        return []
+    entries = _locked(session, Entry.id.in_(sorted(selected)))
+    moved = []
+    for entry in entries:
+        target = S.SELECTED if selected[entry.id] else S.NOT_SELECTED
+        if entry.status == target:
+            continue
+        rule = _rule(entry, target, automatic=True)
+        before = {"status": entry.status.value}
+        entry.status = target
+        entry.updated_at = now
+        session.add(entry)
+        record(session, actor=actor, action=rule.action, obj=entry, before=before, after={"status": target.value})
+        moved.append(entry)
+    session.flush()
+    return moved
 
 
 def _notify_applicant(session: Session, entry: Entry) -> None:

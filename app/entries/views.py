@@ -32,7 +32,7 @@ from app.entries.forms import (
 )
 from app.entries.history import describe_history
 from app.entries.states import review_started, transition
-from app.enums import EntryStatus
+from app.enums import EntryStatus, Role
 from app.errors import DomainError
 from app.forms import ActionForm
 from app.i18n import lazy_gettext as _l
@@ -43,6 +43,7 @@ from app.permissions import (
     can_create_entry,
     can_edit_entry,
     can_view_entry,
+    has_role,
     is_active_member,
     require,
 )
@@ -109,7 +110,10 @@ def detail(entry_id: int):
         entry=entry,
         editable=can_edit_entry(current_user, entry, now=now),
         review_started=review_started(entry, now=now),
-        history=describe_history(object_history(db.session, object_type="entries", object_id=entry.id)),
+        history=describe_history(
+            object_history(db.session, object_type="entries", object_id=entry.id),
+            for_applicant=not has_role(current_user, Role.CHAIR),
+        ),
         missing=missing_items(entry),
         steps=STEPS,
     )

@@ -10,6 +10,11 @@ assigned eligible entries to review through
 row per entry that got experts and one ``assignment.run`` row on the call
 with the counts, the loads and the shortfalls (the "last run" report).
 
+Every change here can complete an entry's scoring or undo it (a scored
+entry given another expert is in review again; removing the one expert
+still to submit completes it): each ends with
+:func:`app.entries.states.sync_scoring_status` for the entries it touched.
+
 A removed assignment keeps its row (``removed_at``, ``removed_reason``); the
 automatic run never gives that expert that entry again. Services only
 flush; the caller commits.
@@ -23,7 +28,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.entries.states import transition, transition_many
+from app.entries.states import sync_scoring_status, transition, transition_many
 from app.enums import AssignmentSource, EntryStatus, Phase, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -56,7 +61,9 @@ from app.review.conflicts import (
     recorded_conflict,
 )
 
-ASSIGNABLE = (EntryStatus.ELIGIBLE, EntryStatus.IN_REVIEW)
+ASSIGNABLE = (EntryStatus.ELIGIBLE, EntryStatus.IN_REVIEW, EntryStatus.SCORED)
+REVIEWED = (EntryStatus.IN_REVIEW, EntryStatus.SCORED)  # what a top-up fills
+MANUAL_SOURCES = (AssignmentSource.MANUAL, AssignmentSource.EXTRA)
 MAX_PER_ENTRY = 20
 REASON_MAX = 1000
 LACKING_SHOWN = 200
@@ -302,13 +309,14 @@ def run_assignment(
     seed: int = 0,
     top_up: bool = False,
 ) -> RunReport:
-    """Give every eligible or in-review entry of ``call`` its experts.
+    """Give every eligible, in-review or scored entry of ``call`` its experts.
 
     Existing active assignments count; only gaps are filled. A top-up
-    (``top_up=True``) fills the gaps of entries already in review only (after
-    declines, conflicts or removals) and marks its rows as top-ups. Newly
-    assigned eligible entries move to review (``actor`` must be allowed to
-    make that transition: a chair, or the command line's operator).
+    (``top_up=True``) fills the gaps of entries already in review or scored
+    only (after declines, conflicts or removals) and marks its rows as
+    top-ups. Newly assigned eligible entries move to review (``actor`` must
+    be allowed to make that transition: a chair, or the command line's
+    operator); scored entries that got an expert are in review again.
     """
     per_entry = call.experts_per_entry if per_entry is None else per_entry
     if not 1 <= per_entry <= MAX_PER_ENTRY:
@@ -318,7 +326,7 @@ def run_assignment(
     # One run at a time per call (PostgreSQL; SQLite's write lock does the same).
     session.exec(select(Call.id).where(Call.id == call.id).with_for_update()).one()
 
-    loaded = _load_run(session, call=call, statuses=(EntryStatus.IN_REVIEW,) if top_up else ASSIGNABLE)
+    loaded = _load_run(session, call=call, statuses=REVIEWED if top_up else ASSIGNABLE)
     entries, panels, experts, existing = loaded.entries, loaded.panels, loaded.experts, loaded.existing
     plan = assign(
         [
@@ -380,6 +388,8 @@ def run_assignment(
     starting = [by_id[entry_id] for entry_id in new_experts if by_id[entry_id].status == EntryStatus.ELIGIBLE]
     transition_many(session, entries=starting, target=EntryStatus.IN_REVIEW, actor=actor, now=now)
     report.moved_to_review += len(starting)
+    scored = [entry_id for entry_id in new_experts if by_id[entry_id].status == EntryStatus.SCORED]
+    sync_scoring_status(session, entry_ids=scored, actor=actor, now=now)
     report.infeasible = [
         ShortfallRow(
             entry_id=s.entry_id, title=by_id[s.entry_id].title, panel_name=panel_names.get(s.panel_id),
@@ -468,13 +478,27 @@ def refusal(session: Session, *, entry: Entry, expert: User, panels: list[Panel]
     return None
 
 
-def add_assignment(session: Session, *, entry: Entry, expert: User, actor, reason: str, now: datetime) -> Assignment:
-    """Assign ``expert`` to ``entry`` by hand (audited; an eligible entry moves to review).
+def add_assignment(
+    session: Session,
+    *,
+    entry: Entry,
+    expert: User,
+    actor,
+    reason: str,
+    now: datetime,
+    source: AssignmentSource = AssignmentSource.MANUAL,
+) -> Assignment:
+    """Assign ``expert`` to ``entry`` by hand (audited; an eligible entry moves
+    to review, a scored one is in review again).
 
-    Refused for conflicts of interest, experts outside the entry's panels,
-    entries not eligible or in review, and experts already on the entry. An
-    expert removed from the entry earlier is assigned again on the same row.
+    ``source`` is MANUAL for a chair's choice, EXTRA for an extra expert on a
+    disputed entry (results). Refused for conflicts of interest, experts
+    outside the entry's panels, entries not eligible, in review or scored,
+    and experts already on the entry. An expert removed from the entry
+    earlier is assigned again on the same row.
     """
+    if source not in MANUAL_SOURCES:
+        raise ValueError(f"add_assignment does not make {source} assignments")
     reason = _reason(reason)
     if entry.status not in ASSIGNABLE:
         raise DomainError(_l("Only eligible entries and entries in review can be given experts."))
@@ -500,7 +524,7 @@ def add_assignment(session: Session, *, entry: Entry, expert: User, actor, reaso
     else:
         before = {"expert_id": expert.id, "removed_reason": assignment.removed_reason}
     assignment.panel_id = panel.id
-    assignment.source = AssignmentSource.MANUAL
+    assignment.source = source
     assignment.created_at = now
     assignment.created_by_id = actor.id if getattr(actor, "is_authenticated", False) else None
     assignment.removed_at = None
@@ -508,14 +532,18 @@ def add_assignment(session: Session, *, entry: Entry, expert: User, actor, reaso
     session.add(assignment)
     session.flush()
     record(session, actor=actor, action="assignment.added", obj=entry, before=before,
-           after={"expert_id": expert.id, "source": AssignmentSource.MANUAL.value, "panel_id": panel.id}, reason=reason)
+           after={"expert_id": expert.id, "source": source.value, "panel_id": panel.id}, reason=reason)
     if entry.status == EntryStatus.ELIGIBLE:
         transition(session, entry=entry, target=EntryStatus.IN_REVIEW, actor=actor, now=now)
+    sync_scoring_status(session, entry_ids=[entry.id], actor=actor, now=now)
     return assignment
 
 
 def remove_assignment(session: Session, *, assignment: Assignment, actor, reason: str, now: datetime) -> Assignment:
-    """Take an expert off an entry; the row stays, with when and why (audited)."""
+    """Take an expert off an entry; the row stays, with when and why (audited).
+
+    When the expert was the last one still to submit, the entry is scored.
+    """
     reason = _reason(reason)
     if not assignment.active:
         raise DomainError(_l("This assignment has already been removed."))
@@ -526,6 +554,7 @@ def remove_assignment(session: Session, *, assignment: Assignment, actor, reason
     entry = session.get(Entry, assignment.entry_id)
     record(session, actor=actor, action="assignment.removed", obj=entry, before={"expert_id": assignment.expert_id},
            reason=reason)
+    sync_scoring_status(session, entry_ids=[entry.id], actor=actor, now=now)
     return assignment
 
 
@@ -545,7 +574,7 @@ class LackingEntry:
 @dataclass(frozen=True)
 class Overview:
     per_entry: int
-    entries: int  # eligible or in review
+    entries: int  # eligible, in review or scored
     panels: list[PanelSummary]
     uncovered: list  # domains with assignable entries and no panel
     lacking: list[LackingEntry]  # the first LACKING_SHOWN, fewest experts first

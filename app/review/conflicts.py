@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from app.audit.services import record
+from app.entries.states import sync_scoring_status
 from app.enums import ConflictSource
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -98,4 +99,6 @@ def record_conflict(
         assignment.removed_reason = reason
         session.add(assignment)
         record(session, actor=actor, action="assignment.removed", obj=entry, before={"expert_id": expert_id}, reason=reason)
+        # The closed assignment may have been the entry's last outstanding one.
+        sync_scoring_status(session, entry_ids=[entry.id], actor=actor, now=now)
     return conflict

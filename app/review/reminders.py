@@ -19,6 +19,7 @@ from werkzeug.routing import BuildError
 
 from app.audit.services import record
 from app.calls.services import is_phase_open
+from app.entries.states import sync_scoring_status
 from app.enums import Phase, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
@@ -134,7 +135,8 @@ def reopen_sheet(session: Session, *, actor, sheet: ScoreSheet, reason: str, now
     """Send a submitted sheet back to its expert as a draft (review phase only).
 
     Clears the submission time and the total, writes the reason to the audit
-    log and mails the expert.
+    log and mails the expert. A scored entry is in review again
+    (:func:`sync_scoring_status`).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -166,6 +168,7 @@ def reopen_sheet(session: Session, *, actor, sheet: ScoreSheet, reason: str, now
     session.flush()
     record(session, actor=actor, action="sheet.reopened", obj=sheet, before=before,
            after={"status": sheet.status.value, "entry_id": sheet.entry_id, "expert_id": sheet.expert_id}, reason=reason)
+    sync_scoring_status(session, entry_ids=[sheet.entry_id], actor=actor, now=now)
     expert = session.get(User, sheet.expert_id)
     entry = session.get(Entry, sheet.entry_id)
     send_after_commit(

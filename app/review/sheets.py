@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.calls.services import call_in_phase, current_call, is_phase_open
+from app.entries.states import sync_scoring_status
 from app.enums import ConflictSource, LabelledEnum, Phase, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
@@ -297,7 +298,8 @@ def _new_sheet(session: Session, *, assignment: Assignment, entry: Entry, call: 
 
 
 def declare_conflict(session: Session, *, assignment: Assignment, expert, reason: str, now: datetime):
-    """The expert declares a conflict of interest: the assignment is closed."""
+    """The expert declares a conflict of interest: the assignment is closed
+    (which may complete the entry's scoring: see :func:`sync_scoring_status`)."""
     _check_owner(assignment, expert)
     call = session.get(Call, assignment.call_id)
     if review_window_state(call, now=now) == "ended":
@@ -306,9 +308,11 @@ def declare_conflict(session: Session, *, assignment: Assignment, expert, reason
     if sheet is not None and sheet.status == SheetStatus.SUBMITTED:
         raise NotAllowed(_l("You have already submitted this sheet; ask the chair to reopen it first."))
     entry = session.get(Entry, assignment.entry_id)
-    return record_conflict(
+    conflict = record_conflict(
         session, expert_id=expert.id, entry=entry, source=ConflictSource.DECLARED, reason=reason, actor=expert, now=now
     )
+    sync_scoring_status(session, entry_ids=[entry.id], actor=expert, now=now)
+    return conflict
 
 
 # --- saving and submitting ------------------------------------------------------
@@ -483,6 +487,7 @@ def submit_sheet(session: Session, *, sheet: ScoreSheet, expert, now: datetime, 
     Idempotent: a sheet that is already submitted (a double click, a second
     tab) is returned unchanged. The sheet row is locked first, so concurrent
     submits run one after the other and the later ones see it submitted.
+    The last sheet of an entry makes it "scored" (:func:`sync_scoring_status`).
     """
     locked = lock_sheet(session, sheet)
     assignment = session.get(Assignment, locked.assignment_id)
@@ -506,6 +511,7 @@ def submit_sheet(session: Session, *, sheet: ScoreSheet, expert, now: datetime, 
     session.flush()
     record(session, actor=expert, action="sheet.submitted", obj=locked, before={"status": SheetStatus.DRAFT.value},
            after={"status": SheetStatus.SUBMITTED.value, "total": locked.total, "scores": scores, "vetoes": locked.vetoes})
+    sync_scoring_status(session, entry_ids=[locked.entry_id], actor=expert, now=now)
     return locked
 
 

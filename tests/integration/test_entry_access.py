@@ -101,3 +101,30 @@ def test_visitors_are_sent_to_log_in(client, victim):
     for method, path, form in READS + WRITES:
         with _request(client, method, path, form, victim) as response:
             assert response.status_code == 302 and "/account/login" in response.headers["Location"], path
+
+
+def test_applicants_never_see_who_reviewed_their_entry(client, login, make, session, english):
+    """Review is blind both ways: the entry's history shows applicants the
+    milestones, never an expert's address, a conflict or an assignment."""
+    from app.audit.services import record
+
+    call = make.call(open_phase=Phase.REVIEW)
+    member = make.applicant()
+    entry = make.entry(call=call, organisation=member.organisation, status=EntryStatus.SCORED)
+    expert = make.staff(Role.EXPERT, email="secret.expert@example.com")
+    chair = make.chair(email="the.chair@example.com")
+    record(session, actor=chair, action="entry.review_started", obj=entry)
+    record(session, actor=chair, action="assignment.added", obj=entry, after={"expert_ids": [expert.id]})
+    record(session, actor=expert, action="conflict.declared", obj=entry, reason="我曾在该单位任职")
+    record(session, actor=expert, action="entry.scored", obj=entry, before={"status": "in_review"})
+    session.commit()
+
+    login(member)
+    page = client.get(f"/entries/{entry.id}").get_data(as_text=True)
+    assert "Expert review started" in page and "Expert scoring complete" in page
+    for secret in ("secret.expert@example.com", "the.chair@example.com", "我曾在该单位任职", "assignment.added"):
+        assert secret not in page
+    client.post("/account/logout")
+    login(chair)
+    page = client.get(f"/entries/{entry.id}").get_data(as_text=True)
+    assert "secret.expert@example.com" in page and "我曾在该单位任职" in page

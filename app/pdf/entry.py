@@ -6,18 +6,14 @@ dates in the call's time zone, photos as ``file://`` URLs of their blobs), so
 the template sees no database object and cannot run a query or reach a
 relationship; Jinja's autoescaping keeps every applicant text literal.
 """
-import re
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import (
-    force_locale,
     format_date,
     format_datetime,
     format_decimal,
-    get_locale,
 )
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -26,15 +22,13 @@ from app.db import utcnow
 from app.enums import EntryStatus
 from app.models import Entry
 from app.pdf.render import CSS_FOLDER, render_pdf
+from app.pdf.text import document_language, language_tag, printable
 from app.reference import city_label, technology_label
 from app.storage import storage
 
 TEMPLATE = "pdf/entry.html"
 STYLESHEET = CSS_FOLDER / "entry.css"
 
-# C0 controls but tab and newline, DEL, and the C1 controls: they have no
-# glyph and would print as boxes.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,7 @@ def entry_pdf(entry: Entry, *, locale: str | None = None, now: datetime | None =
         return send_file(io.BytesIO(entry_pdf(entry)), mimetype="application/pdf",
                          download_name=entry_pdf_filename(entry))
     """
-    with _language(locale):
+    with document_language(locale):
         sheet = entry_sheet(entry, now=now or utcnow())
         html = current_app.jinja_env.get_template(TEMPLATE).render(
             sheet=sheet,
@@ -140,84 +134,68 @@ def entry_pdf_filename(entry: Entry) -> str:
 
 def entry_sheet(entry: Entry, *, now: datetime, locale: str | None = None) -> EntrySheet:
     """The plain data of the application form of ``entry``; ``locale`` as for :func:`entry_pdf`."""
-    with _language(locale):
+    with document_language(locale):
         return _sheet(entry, now=now)
-
-
-def _language(locale: str | None):
-    """Force ``locale``; without one and outside a request, the default language."""
-    if locale is None and not has_request_context():
-        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    return force_locale(locale) if locale else nullcontext()
 
 
 def _sheet(entry: Entry, *, now: datetime) -> EntrySheet:
     blobs = storage()
     return EntrySheet(
-        lang=_language_tag(),
-        call_name=_text(entry.call.name),
+        lang=language_tag(),
+        call_name=printable(entry.call.name),
         number=str(entry.id),
         status=str(entry.status.label),
         is_draft=entry.status == EntryStatus.DRAFT,
         submitted_at=format_datetime(entry.submitted_at, "medium") if entry.submitted_at else "",
         generated_at=format_datetime(now, "medium"),
         generated_iso=now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        title=_text(entry.title),
-        organisation=_text(entry.organisation.name),
+        title=printable(entry.title),
+        organisation=printable(entry.organisation.name),
         credit_code=entry.organisation.credit_code,
         domain=str(entry.domain.label) if entry.domain else "",
         city=str(city_label(entry.city_code)) if entry.city_code else "",
         partners=tuple(
-            Partner(name=_text(partner.get("name", "")), credit_code=_text(partner.get("credit_code") or ""))
+            Partner(name=printable(partner.get("name", "")), credit_code=printable(partner.get("credit_code") or ""))
             for partner in entry.partners or ()
             if partner.get("name")
         ),
-        technologies=tuple(_text(str(technology_label(tag))) for tag in entry.tech_tags or ()),
+        technologies=tuple(printable(str(technology_label(tag))) for tag in entry.tech_tags or ()),
         summary=_paragraphs(entry.summary),
         problem=_paragraphs(entry.problem),
         solution=_paragraphs(entry.solution),
-        deployment_scale=_text(entry.deployment_scale),
+        deployment_scale=printable(entry.deployment_scale),
         deployment_period=_period(entry.deployment_start, entry.deployment_end),
         investment=format_decimal(entry.investment) if entry.investment is not None else "",
-        investment_note=_text(entry.investment_note),
+        investment_note=printable(entry.investment_note),
         outcomes=tuple(
             Outcome(
-                metric=_text(row.metric),
+                metric=printable(row.metric),
                 before=format_decimal(row.before) if row.before is not None else "",
                 after=format_decimal(row.after),
-                unit=_text(row.unit),
+                unit=printable(row.unit),
             )
             for row in entry.outcomes
         ),
         replicability=_paragraphs(entry.replicability),
         data_security=_paragraphs(entry.data_security),
-        contact_name=_text(entry.contact_name),
-        contact_position=_text(entry.contact_position),
-        contact_phone=_text(entry.contact_phone),
-        contact_email=_text(entry.contact_email),
+        contact_name=printable(entry.contact_name),
+        contact_position=printable(entry.contact_position),
+        contact_phone=printable(entry.contact_phone),
+        contact_email=printable(entry.contact_email),
         photos=tuple(
-            Photo(url=blobs.path(photo.display_key).as_uri(), caption=_text(photo.caption))
+            Photo(url=blobs.path(photo.display_key).as_uri(), caption=printable(photo.caption))
             for photo in entry.photos
         ),
         attachments=tuple(
-            Attachment(filename=_text(attachment.filename), pages=attachment.pages) for attachment in entry.attachments
+            Attachment(filename=printable(attachment.filename), pages=attachment.pages) for attachment in entry.attachments
         ),
     )
 
 
-def _language_tag() -> str:
-    locale = get_locale()
-    if locale is None or locale.language == "zh":
-        return "zh-CN"
-    return str(locale).replace("_", "-")
-
-
-def _text(value: str | None) -> str:
-    return _CONTROL.sub("", value or "").strip()
 
 
 def _paragraphs(value: str | None) -> tuple[str, ...]:
-    return tuple(line.strip() for line in _text(value).splitlines() if line.strip())
+    return tuple(line.strip() for line in printable(value).splitlines() if line.strip())
 
 
 def _period(start: date | None, end: date | None) -> str:

@@ -6,8 +6,10 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlmodel import select
 
 from app.db import db, write_intent
+from app.enums import Role
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -96,8 +98,35 @@ def users_create(email: str, roles: tuple[str, ...], name: str, password: str | 
         click.echo(f"Invitation link (valid {current_app.config['INVITATION_DAYS']} days): {url}")
 
 
+class CommandLineOperator:
+    """The actor of a command run without ``--as``: acts with a chair's rights,
+    and is recorded in the audit log without an account (shown as "system")."""
+
+    id = None
+    email = None
+    is_authenticated = True
+
+    def has_role(self, *roles: Role) -> bool:
+        return Role.CHAIR in roles
+
+
+def chair_actor(email: str | None):
+    """The chair named by ``--as``, or the operator at the command line:
+    someone with access to the server, trusted like ``flask users create`` is.
+    The audit log then shows the chair, or "system"."""
+    if email is None:
+        return CommandLineOperator()
+    from app.models import User
+
+    user = db.session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.active or not user.has_role(Role.CHAIR):
+        raise click.ClickException(f"{email} is not an active chair account.")
+    return user
+
+
 def register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
+    from app.results.cli import results_cli
     from app.review.assign_cli import review_cli
     from app.review.cli import rubrics_cli
 
@@ -107,6 +136,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(storage_cli)
     app.cli.add_command(review_cli)
+    app.cli.add_command(results_cli)
 
 
 storage_cli = AppGroup("storage", help="Uploaded files.")

@@ -46,6 +46,7 @@ DEFAULTS = {
     "MAX_IMAGE_PIXELS": 50_000_000,  # larger images are refused (decompression bombs)
     "UPLOAD_FOLDER": "",  # empty: instance/uploads
     "RUBRICS_FOLDER": "",  # empty: rubrics/ beside the app package
+    "RESULTS_RESAMPLES": 1000,  # bootstrap resamples for the rank intervals
     "SESSION_LIFETIME_HOURS": 12,
     "PREFERRED_URL_SCHEME": "http",
     # Where users reach the site. Links in mails are built from it, never from

@@ -10,6 +10,7 @@ from app.models.accounts import Organisation, User, UserRole, UserToken  # noqa:
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
 from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto  # noqa: E402
+from app.models.results import ResultEntry, ResultRun, SelectionOverride, VetoDecision  # noqa: E402
 from app.models.review import (  # noqa: E402
     Assignment,
     CallRubric,
@@ -40,11 +41,15 @@ __all__ = [
     "Organisation",
     "Panel",
     "PanelMember",
+    "ResultEntry",
+    "ResultRun",
     "RubricVersion",
     "Score",
     "ScoreSheet",
+    "SelectionOverride",
     "SQLModel",
     "User",
     "UserRole",
     "UserToken",
+    "VetoDecision",
 ]

@@ -26,6 +26,11 @@ class Call(SQLModel, table=True):
     experts_per_entry: int = Field(default=5, sa_column_kwargs={"server_default": "5"})
     blind_review: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     show_others_scores: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Results settings.
+    results_method: str | None = Field(default=None, max_length=20)  # None: the default rubric's
+    disagreement_sd: float | None = Field(default=12.0, sa_column_kwargs={"server_default": "12"})
+    disagreement_range: float | None = Field(default=30.0, sa_column_kwargs={"server_default": "30"})
+    organisation_cap: int | None = Field(default=None)  # most selected entries per organisation
 
     phases: list["CallPhase"] = Relationship(
         back_populates="call",

@@ -104,6 +104,9 @@ class ZScoreResult:
     call_sd: float | None
     entries: dict[int, ZScoreEntry]
     guarded_experts: tuple[int, ...]
+    # (entry id, expert id) → the sheet's z-score on the call's scale, whose
+    # mean per entry is the entry's score (what the bootstrap resamples).
+    sheet_scores: dict[tuple[int, int], float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,10 +211,12 @@ def zscore_adjusted(sheets: Sequence[SheetTotal], *, min_sheets_per_expert: int 
         by_entry.setdefault(sheet.entry_id, []).append(sheet)
 
     entries: dict[int, ZScoreEntry] = {}
+    sheet_scores: dict[tuple[int, int], float] = {}
     for entry_id in sorted(by_entry):
         entry_sheets = by_entry[entry_id]
         entry_guarded = tuple(sorted({s.expert_id for s in entry_sheets} & guarded))
         if not call_sd:
+            sheet_scores.update({(entry_id, s.expert_id): float(s.total) for s in entry_sheets})
             entries[entry_id] = ZScoreEntry(
                 entry_id=entry_id,
                 score=_mean([float(s.total) for s in entry_sheets]),
@@ -222,7 +227,9 @@ def zscore_adjusted(sheets: Sequence[SheetTotal], *, min_sheets_per_expert: int 
         zs = []
         for sheet in entry_sheets:
             mean, sd = expert_params.get(sheet.expert_id, (call_mean, call_sd))
-            zs.append((float(sheet.total) - mean) / sd)
+            z = (float(sheet.total) - mean) / sd
+            zs.append(z)
+            sheet_scores[(entry_id, sheet.expert_id)] = call_mean + call_sd * z
         mean_z = _mean(zs)
         entries[entry_id] = ZScoreEntry(
             entry_id=entry_id,
@@ -235,6 +242,7 @@ def zscore_adjusted(sheets: Sequence[SheetTotal], *, min_sheets_per_expert: int 
         call_sd=call_sd,
         entries=entries,
         guarded_experts=tuple(sorted(guarded)),
+        sheet_scores=sheet_scores,
     )
 
 

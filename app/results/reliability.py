@@ -77,14 +77,19 @@ def icc(matrix: Sequence[Sequence[float]]) -> ICCResult | None:
 def krippendorff_alpha_interval(reliability_data: Sequence[Sequence[float | None]]) -> float | None:
     """Krippendorff's alpha, interval metric, from a raters × units matrix.
 
-    Missing values are None or NaN. Only units with at least two values are
+    Missing values are None or NaN (a numpy array may be passed as it is). Only units with at least two values are
     pairable. None when fewer than two pairable values exist or the expected
     disagreement is zero (no variation).
     """
-    rows = [[np.nan if v is None else float(v) for v in row] for row in reliability_data]
-    if not rows or not rows[0]:
+    if isinstance(reliability_data, np.ndarray):  # already numeric, NaN for missing
+        x = reliability_data.astype(float, copy=False)
+    else:
+        rows = [[np.nan if v is None else float(v) for v in row] for row in reliability_data]
+        if not rows or not rows[0]:
+            return None
+        x = np.asarray(rows, dtype=float)
+    if x.size == 0:
         return None
-    x = np.asarray(rows, dtype=float)
     if x.ndim != 2:
         return None
     present = np.isfinite(x)

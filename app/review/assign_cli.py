@@ -2,42 +2,19 @@
 
 Moving an entry to review is a chair's transition (``entries/states.py``).
 The command acts as the chair named by ``--as``, or else as the operator at
-the command line: someone with access to the server, trusted like
-``flask users create`` is. The audit log then shows the chair, or "system".
+the command line (``app.cli.chair_actor``).
 """
 import click
 from flask.cli import AppGroup
-from sqlmodel import select
 
+from app.cli import chair_actor
 from app.db import db, utcnow, write_intent
-from app.enums import Role
 from app.errors import DomainError
-from app.models import Call, User
+from app.models import Call
 from app.review.assignment import CAPS, NO_PANEL, TOO_FEW_EXPERTS
 from app.review.assignments import MAX_PER_ENTRY, run_assignment
 
 review_cli = AppGroup("review", help="Expert review.")
-
-
-class CommandLineOperator:
-    """The actor of a command run without ``--as``: acts with a chair's rights,
-    and is recorded in the audit log without an account (shown as "system")."""
-
-    id = None
-    email = None
-    is_authenticated = True
-
-    def has_role(self, *roles: Role) -> bool:
-        return Role.CHAIR in roles
-
-
-def _actor(email: str | None):
-    if email is None:
-        return CommandLineOperator()
-    user = db.session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.active or not user.has_role(Role.CHAIR):
-        raise click.ClickException(f"{email} is not an active chair account.")
-    return user
 
 
 @review_cli.command("assign")
@@ -57,7 +34,7 @@ def review_assign(call_id: int, per_entry: int | None, seed: int, top_up: bool, 
         call = db.session.get(Call, call_id)
         if call is None:
             raise click.ClickException(f"There is no call with id {call_id}.")
-        actor = _actor(as_email)
+        actor = chair_actor(as_email)
         try:
             report = run_assignment(
                 db.session, call=call, actor=actor, now=utcnow(), per_entry=per_entry, seed=seed, top_up=top_up

@@ -1,0 +1,78 @@
+"""``flask results …``: compute a call's results, and publish them."""
+import click
+from flask.cli import AppGroup
+
+from app.cli import chair_actor
+from app.db import db, utcnow, write_intent
+from app.errors import DomainError
+from app.models import Call
+from app.results import runs
+
+results_cli = AppGroup("results", help="Results: rankings, selection, snapshots.")
+
+
+def _call(call_id: int) -> Call:
+    call = db.session.get(Call, call_id)
+    if call is None:
+        raise click.ClickException(f"There is no call with id {call_id}.")
+    return call
+
+
+@results_cli.command("compute")
+@click.option("--call", "call_id", type=int, required=True, help="The call's id.")
+@click.option("--resamples", type=click.IntRange(1, 100_000), default=None,
+              help="Bootstrap resamples (default: RESULTS_RESAMPLES, 1,000).")
+@click.option("--seed", type=int, default=None, help="Bootstrap seed (default: the call's id).")
+@click.option("--as", "as_email", default=None, metavar="EMAIL",
+              help="Record this chair as the actor (default: the command line).")
+def results_compute(call_id: int, resamples: int | None, seed: int | None, as_email: str | None):
+    """Recompute the call's draft results from its submitted score sheets.
+
+    Published snapshots are never changed. Deterministic: the same sheets,
+    settings and seed give the same results.
+    """
+    with write_intent():
+        call = _call(call_id)
+        actor = chair_actor(as_email)
+        try:
+            run = runs.compute_results(db.session, call=call, actor=actor, now=utcnow(), resamples=resamples, seed=seed)
+        except DomainError as error:
+            db.rollback()
+            raise click.ClickException(str(error.message)) from None
+        db.commit()
+    summary = run.summary
+    counts = summary["counts"]
+    click.echo(f"Results for call {call.id} “{call.name}” ({call.year}): draft run {run.id}, method {run.method}, "
+               f"{run.parameters['resamples']} resamples, seed {run.parameters['seed']}.")
+    click.echo(f"Ranked {counts['entries']} entries from {counts['sheets']} sheets by {counts['experts']} experts; "
+               f"selected {summary['selection']['selected']} of {run.parameters['target']}.")
+    click.echo(f"Disputed {counts['disputed']}, borderline {counts['borderline']}, "
+               f"incomplete {counts['incomplete']}, veto decisions pending {counts['vetoes_pending']}.")
+    call_reliability = summary["call"]
+    alpha = call_reliability["alpha"]
+    click.echo(f"Krippendorff's alpha (interval): {'n/a' if alpha is None else f'{alpha:.3f}'}")
+    for warning in summary["selection"]["warnings"]:
+        click.echo(f"Warning: {warning['key']} {({k: v for k, v in warning.items() if v is not None and k != 'key'})}")
+
+
+@results_cli.command("publish")
+@click.option("--call", "call_id", type=int, required=True, help="The call's id.")
+@click.option("--public-scores/--no-public-scores", default=False, show_default=True,
+              help="Whether the public library and the brochure may show ranks and scores.")
+@click.option("--as", "as_email", default=None, metavar="EMAIL",
+              help="Record this chair as the actor (default: the command line).")
+def results_publish(call_id: int, public_scores: bool, as_email: str | None):
+    """Publish the call's draft as a frozen snapshot (with its content hash)."""
+    with write_intent():
+        call = _call(call_id)
+        actor = chair_actor(as_email)
+        run = runs.draft_run(db.session, call=call)
+        if run is None:
+            raise click.ClickException("The call has no draft results: run `flask results compute` first.")
+        try:
+            runs.publish(db.session, run=run, actor=actor, now=utcnow(), public_scores=public_scores)
+        except DomainError as error:
+            db.rollback()
+            raise click.ClickException(str(error.message)) from None
+        db.commit()
+    click.echo(f"Published snapshot {run.id} of call {call.id}: sha256 {run.content_hash}")

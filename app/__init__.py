@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.entries.views import bp as entries_bp
     from app.formal_check.views import bp as formal_check_bp
     from app.main.views import bp as main_bp
+    from app.results.views import bp as results_bp
     from app.review.assignment_views import bp as review_assign_bp
     from app.review.expert_views import bp as review_bp
     from app.review.manage_views import bp as review_manage_bp
@@ -84,5 +85,6 @@ def _register_blueprints(app: Flask) -> None:
         review_bp,
         review_manage_bp,
         review_assign_bp,
+        results_bp,
     ):
         app.register_blueprint(blueprint)

@@ -159,3 +159,28 @@ def can_edit_expert_profile(user, expert) -> bool:
 def can_set_assignment_cap(user) -> bool:
     """Only chairs cap how many entries an expert gets per call."""
     return has_role(user, Role.CHAIR)
+
+
+# --- results ----------------------------------------------------------------
+
+
+def can_manage_results(user) -> bool:
+    """Chairs compute results, override the selection and publish snapshots."""
+    return has_role(user, Role.CHAIR)
+
+
+def can_view_results(user) -> bool:
+    """Chairs and publicity staff open the results pages (experts never do)."""
+    return has_role(user, Role.CHAIR, Role.PUBLICITY)
+
+
+def can_view_run(user, run) -> bool:
+    """Chairs see drafts and snapshots; publicity staff only published snapshots."""
+    if run is None:
+        return False
+    return has_role(user, Role.CHAIR) or (has_role(user, Role.PUBLICITY) and run.published)
+
+
+def can_view_expert_statistics(user) -> bool:
+    """How each expert scored (leniency, speed) stays with the chairs."""
+    return has_role(user, Role.CHAIR)

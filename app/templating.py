@@ -30,10 +30,13 @@ def _navigation():
             ("calls.index", _l("Calls")),
             ("formal_check.index", _l("Formal check")),
             ("review_manage.index", _l("Expert review")),
+            ("results.index", _l("Results")),
             ("admin.organisations", _l("Organisations")),
             ("admin.users", _l("People")),
             ("admin.audit_log", _l("Audit log")),
         ]
+    elif current_user.has_role(Role.PUBLICITY):
+        items += [("results.index", _l("Results"))]
     return items
 
 

@@ -11,6 +11,8 @@ if ! "${PYTHON:-python3}" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     required="python3-venv"
 fi
 want_browser=""
+# The tests read PDFs back with pdftotext and pdffonts.
+[ "${1:-run}" = "test" ] && packages="$packages poppler-utils"
 if [ "${1:-run}" = "test" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
     want_browser="chromium"
 fi

@@ -1,0 +1,135 @@
+"""The chair's results forms: settings, selection overrides, veto decisions,
+publishing; and the filters of the rankings table."""
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from app.forms import strip
+from app.i18n import lazy_gettext as _l
+from app.reference import CITIES, Domain, city_label
+from app.review.rubric_settings import AGGREGATION_LABELS
+
+REASON_MAX = 1000
+RUBRIC_DEFAULT = ""
+
+
+class SettingsForm(FlaskForm):
+    method = SelectField(
+        _l("Aggregation method"),
+        description=_l("How an entry's sheet totals become its score."),
+    )
+    sd_threshold = DecimalField(
+        _l("Disagreement threshold: standard deviation (points)"),
+        places=None, validators=[Optional(), NumberRange(min=0.1, max=100)],
+        description=_l("Entries whose sheet totals spread this much or more are flagged. Empty: not used."),
+    )
+    range_threshold = DecimalField(
+        _l("Disagreement threshold: range (points)"),
+        places=None, validators=[Optional(), NumberRange(min=0.1, max=100)],
+        description=_l("Entries whose highest and lowest sheet totals lie this far apart or more are flagged. Empty: not used."),
+    )
+    organisation_cap = IntegerField(
+        _l("Most showcase scenarios per organisation"),
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+        description=_l("Empty: no cap."),
+    )
+
+    def set_choices(self, default_method: str) -> None:
+        self.method.choices = [
+            (RUBRIC_DEFAULT, _l("As the default rubric says (%(method)s)", method=AGGREGATION_LABELS[default_method]))
+        ] + [(key, label) for key, label in AGGREGATION_LABELS.items()]
+
+    def chosen_method(self) -> str | None:
+        return self.method.data or None
+
+
+def _reason_field(label):
+    return TextAreaField(label, filters=[strip], validators=[DataRequired(message=_l("Give a reason: it is recorded.")),
+                                                             Length(max=REASON_MAX)])
+
+
+class OverrideForm(FlaskForm):
+    entry_id = HiddenField(validators=[InputRequired()])
+    include = RadioField(
+        _l("Selection"),
+        choices=[SelectChoice("include", _l("Select it")), SelectChoice("exclude", _l("Do not select it"))],
+        validators=[InputRequired(message=_l("Choose whether to select the entry or not."))],
+    )
+    reason = _reason_field(_l("Reason for the change"))
+
+
+class VetoForm(FlaskForm):
+    decision = RadioField(
+        _l("Veto decision"),
+        choices=[SelectChoice("confirm", _l("Confirm the veto: exclude the entry")), SelectChoice("dismiss", _l("Dismiss the veto"))],
+        validators=[InputRequired(message=_l("Confirm or dismiss the veto."))],
+    )
+    reason = _reason_field(_l("Reason"))
+
+
+class PublishForm(FlaskForm):
+    public_scores = BooleanField(_l("Show ranks and scores on the public library and in the brochure"))
+    confirm = BooleanField(
+        _l("I have checked the ranking and the selection; publishing freezes them."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
+SCOPES = ("overall", "domain", "city")
+FLAGS = ("disputed", "borderline", "veto", "incomplete", "selected", "not_selected")
+SORTS = ("rank", "score", "raw_mean", "raw_sd", "raw_range", "sheets")
+
+
+class RankingFilterForm(FlaskForm):
+    """The GET filters of the rankings table (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    scope = SelectField(_l("Ranking"), choices=[SelectChoice("overall", _l("Overall")), SelectChoice("domain", _l("By domain")),
+                                                SelectChoice("city", _l("By city"))], default="overall")
+    domain = SelectField(_l("Domain"), default="")
+    city = SelectField(_l("City"), default="")
+    flag = SelectField(_l("Show"), default="")
+    q = StringField(_l("Title or organisation"), filters=[strip], validators=[Optional(), Length(max=60)])
+    sort = SelectField(_l("Sort by"), default="rank")
+    direction = SelectField(_l("Order"), choices=[SelectChoice("", _l("Best first")), SelectChoice("asc", _l("Ascending")), SelectChoice("desc", _l("Descending"))],
+                            default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domain.choices = [SelectChoice("", _l("All domains"))] + [SelectChoice(d.value, d.label) for d in Domain]
+        self.city.choices = [SelectChoice("", _l("All cities"))] + [SelectChoice(code, city_label(code)) for code in CITIES]
+        self.flag.choices = [
+            SelectChoice("", _l("All entries")),
+            SelectChoice("disputed", _l("Disputed (experts disagree)")),
+            SelectChoice("borderline", _l("Borderline at the cut line")),
+            SelectChoice("veto", _l("Veto flags")),
+            SelectChoice("incomplete", _l("Sheets outstanding")),
+            SelectChoice("selected", _l("Selected")),
+            SelectChoice("not_selected", _l("Not selected")),
+        ]
+        self.sort.choices = [
+            SelectChoice("rank", _l("Rank")),
+            SelectChoice("score", _l("Score")),
+            SelectChoice("raw_mean", _l("Raw mean")),
+            SelectChoice("raw_sd", _l("Standard deviation")),
+            SelectChoice("raw_range", _l("Range")),
+            SelectChoice("sheets", _l("Sheets")),
+        ]

@@ -1,0 +1,405 @@
+"""Results pages: the chair's draft (compute, settings, overrides, vetoes,
+extra experts, publishing) and, for chairs and publicity staff, the rankings,
+reliability, selection and exports of a run.
+
+Chairs see drafts and published snapshots; publicity staff see published
+snapshots only; nobody else sees any of it (experts never see rankings).
+"""
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlmodel import select
+
+from app.calls.services import call_in_phase, current_call, is_phase_open, list_calls
+from app.db import db, utcnow
+from app.enums import Phase, Role
+from app.errors import DomainError
+from app.forms import ActionForm
+from app.models import (
+    Call,
+    Entry,
+    ResultEntry,
+    ResultRun,
+    ScoreSheet,
+    SelectionOverride,
+    User,
+    VetoDecision,
+)
+from app.permissions import (
+    can_manage_results,
+    can_view_expert_statistics,
+    can_view_results,
+    can_view_run,
+    require,
+    roles_required,
+)
+from app.reference import Domain
+from app.results import charts, exports, labels, rankings, runs
+from app.results.extra import assign_extra_experts
+from app.results.forms import (
+    OverrideForm,
+    PublishForm,
+    RankingFilterForm,
+    SettingsForm,
+    VetoForm,
+)
+from app.review.rubric_settings import AGGREGATION_LABELS
+from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
+
+bp = Blueprint("results", __name__, url_prefix="/results")
+
+
+@bp.before_request
+@roles_required(Role.CHAIR, Role.PUBLICITY)
+def _staff_only():
+    require(can_view_results(current_user))
+
+
+@bp.context_processor
+def _labels():
+    return {"labels": labels, "domain_label": lambda value: Domain(value).label}
+
+
+def _chair():
+    require(can_manage_results(current_user))
+
+
+def _run(run_id: int) -> ResultRun:
+    run = db.get_or_404(ResultRun, run_id)
+    require(can_view_run(current_user, run))
+    return run
+
+
+def _message(error: DomainError) -> str:
+    return str(error.message)
+
+
+def _flash_errors(form) -> None:
+    """The form's errors as messages on the page the chair goes back to."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "danger")
+
+
+# --- overview -------------------------------------------------------------------
+
+
+@bp.route("/")
+def index():
+    """A call's results: the chair's draft and its tools, and the published snapshots."""
+    now = utcnow()
+    calls = list_calls(db.session)
+    call_id = request.args.get("call", type=int)
+    call = (
+        next((c for c in calls if c.id == call_id), None)
+        or call_in_phase(db.session, phase=Phase.RESULTS, now=now)
+        or call_in_phase(db.session, phase=Phase.REVIEW, now=now)
+        or current_call(db.session, now=now)
+    )
+    context = {"calls": calls, "call": call, "method_labels": AGGREGATION_LABELS}
+    if call is not None:
+        snapshots = runs.published_runs(db.session, call=call)
+        context["snapshots"] = snapshots
+        if can_manage_results(current_user):
+            draft = runs.draft_run(db.session, call=call)
+            default_method = runs.default_method(db.session, call=call)
+            settings_form = SettingsForm(
+                data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
+                      "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap}
+            )
+            settings_form.set_choices(default_method)
+            context |= {
+                "draft": draft,
+                "stale": draft is not None and draft.inputs_hash != runs.inputs_fingerprint(db.session, call=call),
+                "blockers": runs.publish_blockers(db.session, run=draft) if draft else [],
+                "blocker_message": runs.blocker_message,
+                "blocker_filters": {"incomplete": "incomplete", "vetoes_pending": "veto"},
+                "settings_form": settings_form,
+                "publish_form": PublishForm(),
+                "action_form": ActionForm(),
+                "review_open": is_phase_open(call, Phase.REVIEW, now=now),
+            }
+    return render_template("results/index.html", **context)
+
+
+@bp.route("/calls/<int:call_id>/compute", methods=["POST"])
+def compute(call_id: int):
+    _chair()
+    call = db.get_or_404(Call, call_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        run = runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
+    except DomainError as error:
+        db.rollback()
+        flash(_message(error), "danger")
+    else:
+        db.commit()
+        flash(_("Results computed: %(entries)s entries ranked, %(selected)s selected.",
+                entries=run.summary["counts"]["entries"], selected=run.summary["selection"]["selected"]), "success")
+    return redirect(url_for("results.index", call=call.id))
+
+
+@bp.route("/calls/<int:call_id>/settings", methods=["POST"])
+def settings(call_id: int):
+    _chair()
+    call = db.get_or_404(Call, call_id)
+    form = SettingsForm()
+    form.set_choices(runs.default_method(db.session, call=call))
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("results.index", call=call.id))
+    try:
+        runs.update_settings(
+            db.session, call=call, actor=current_user, method=form.chosen_method(),
+            sd_threshold=float(form.sd_threshold.data) if form.sd_threshold.data is not None else None,
+            range_threshold=float(form.range_threshold.data) if form.range_threshold.data is not None else None,
+            organisation_cap=form.organisation_cap.data,
+        )
+        if runs.draft_run(db.session, call=call) is not None:
+            runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
+    except DomainError as error:
+        db.rollback()
+        flash(_message(error), "danger")
+    else:
+        db.commit()
+        flash(_("Settings saved; the draft was computed again with them."), "success")
+    return redirect(url_for("results.index", call=call.id))
+
+
+@bp.route("/runs/<int:run_id>/publish", methods=["POST"])
+def publish(run_id: int):
+    _chair()
+    run = _run(run_id)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("results.index", call=run.call_id))
+    try:
+        runs.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data)
+    except DomainError as error:
+        db.rollback()
+        flash(_message(error), "danger")
+    else:
+        db.commit()
+        flash(_("Published. The snapshot's SHA-256 is %(hash)s.", hash=run.content_hash), "success")
+    return redirect(url_for("results.index", call=run.call_id))
+
+
+@bp.route("/runs/<int:run_id>/extra-experts", methods=["POST"])
+def extra_experts(run_id: int):
+    """One more expert for each disputed entry of the draft."""
+    _chair()
+    run = _run(run_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        report = assign_extra_experts(db.session, run=run, actor=current_user, now=utcnow())
+    except DomainError as error:
+        db.rollback()
+        flash(_message(error), "danger")
+    else:
+        db.commit()
+        flash(ngettext("An extra expert was assigned to %(num)s disputed entry.",
+                       "An extra expert was assigned to %(num)s disputed entries.", len(report.assigned)), "success")
+        if report.waiting:
+            flash(ngettext("%(num)s disputed entry still waits for its previous extra expert and got none.",
+                           "%(num)s disputed entries still wait for their previous extra expert and got none.",
+                           report.waiting), "info")
+        if report.unassigned:
+            flash(ngettext("No further expert without a conflict could be found for %(num)s entry.",
+                           "No further expert without a conflict could be found for %(num)s entries.",
+                           len(report.unassigned)), "warning")
+    return redirect(url_for("results.rankings_page", run_id=run.id, flag="disputed"))
+
+
+# --- a run: rankings, entry, reliability, experts, selection ---------------------
+
+
+def _run_context(run: ResultRun) -> dict:
+    call = db.session.get(Call, run.call_id)
+    return {"run": run, "call": call, "can_manage": can_manage_results(current_user) and not run.published,
+            "method_labels": AGGREGATION_LABELS, "is_chair": can_manage_results(current_user),
+            "tie_rule": rankings.TIE_RULE}
+
+
+@bp.route("/runs/<int:run_id>")
+def rankings_page(run_id: int):
+    run = _run(run_id)
+    form = RankingFilterForm(request.args)
+    if not form.validate():
+        form = RankingFilterForm(formdata=None)
+    page = max(request.args.get("page", 1, type=int), 1)
+    table = rankings.ranking_page(db.session, run=run, filters=rankings.Filters.from_form(form), page=page)
+    args = {name: value for name, value in request.args.items() if name != "page" and value}
+    return render_template("results/rankings.html", form=form, table=table, args=args, **_run_context(run))
+
+
+@bp.route("/runs/<int:run_id>/entries/<int:entry_id>")
+def entry_result(run_id: int, entry_id: int):
+    run = _run(run_id)
+    row = db.session.exec(
+        select(ResultEntry).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry_id)
+    ).first()
+    if row is None:
+        abort(404)
+    context = _run_context(run)
+    context |= {
+        "row": row,
+        "radar": rankings.radar(db.session, run=run, row=row),
+    }
+    if context["is_chair"]:
+        context |= {
+            "sheets": db.session.exec(
+                select(ScoreSheet, User.name)
+                .join(User, User.id == ScoreSheet.expert_id)
+                .where(ScoreSheet.entry_id == entry_id)
+                .order_by(ScoreSheet.total.desc())
+            ).all(),
+            "override": db.session.exec(
+                select(SelectionOverride).where(SelectionOverride.call_id == run.call_id,
+                                                SelectionOverride.entry_id == entry_id)
+            ).first(),
+            "veto_decision": db.session.exec(select(VetoDecision).where(VetoDecision.entry_id == entry_id)).first(),
+            "override_form": OverrideForm(data={"entry_id": entry_id}),
+            "veto_form": VetoForm(),
+            "action_form": ActionForm(),
+        }
+    return render_template("results/entry.html", **context)
+
+
+@bp.route("/runs/<int:run_id>/reliability")
+def reliability_page(run_id: int):
+    run = _run(run_id)
+    chart = rankings.distribution_chart(db.session, run=run, title=_("Scores per domain"), axis_label=_("Score"))
+    reliability_rows = [(_("Whole call"), run.summary["call"])] + [
+        (panel["name"] or _("No panel"), panel) for panel in run.summary["panels"]
+    ]
+    return render_template("results/reliability.html", chart=chart, reliability_rows=reliability_rows, **_run_context(run))
+
+
+@bp.route("/runs/<int:run_id>/experts")
+def experts_page(run_id: int):
+    run = _run(run_id)
+    require(can_view_expert_statistics(current_user))
+    stats = run.summary.get("experts", [])
+    chart = charts.leniency_svg(
+        [(item["name"] or str(item["expert_id"]), item["leniency"], item["leniency_se"],
+          bool({"lenient", "severe"} & set(item["flags"])))
+         for item in stats if item["leniency"] is not None],
+        title=_("Leniency of each expert"), axis_label=_("Mean deviation from the other experts (points)"),
+    )
+    return render_template("results/experts.html", stats=stats, chart=chart, **_run_context(run))
+
+
+@bp.route("/runs/<int:run_id>/selection")
+def selection_page(run_id: int):
+    run = _run(run_id)
+    context = _run_context(run)
+    context |= {
+        "chosen": rankings.selection_rows(db.session, run=run, selected=True),
+        "skipped": rankings.selection_rows(db.session, run=run, selected=False, limit=100),
+        "overrides": rankings.overrides(db.session, run=run) if context["is_chair"] else [],
+        "action_form": ActionForm(),
+    }
+    return render_template("results/selection.html", **context)
+
+
+# --- the chair's decisions on one entry -------------------------------------------
+
+
+def _entry_in_draft(entry_id: int) -> tuple[Entry, ResultRun]:
+    _chair()
+    entry = db.get_or_404(Entry, entry_id)
+    draft = runs.draft_run(db.session, call=entry.call)
+    if draft is None:
+        abort(404)
+    return entry, draft
+
+
+@bp.route("/entries/<int:entry_id>/override", methods=["POST"])
+def override(entry_id: int):
+    entry, draft = _entry_in_draft(entry_id)
+    form = OverrideForm()
+    if form.validate_on_submit() and str(entry.id) == form.entry_id.data:
+        try:
+            runs.set_override(db.session, call=entry.call, entry=entry, include=form.include.data == "include",
+                              reason=form.reason.data, actor=current_user, now=utcnow())
+        except DomainError as error:
+            db.rollback()
+            flash(_message(error), "danger")
+        else:
+            db.commit()
+            flash(_("The selection was updated with your decision."), "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
+
+
+@bp.route("/entries/<int:entry_id>/override/remove", methods=["POST"])
+def remove_override(entry_id: int):
+    entry, draft = _entry_in_draft(entry_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    row = db.session.exec(
+        select(SelectionOverride).where(SelectionOverride.call_id == entry.call_id, SelectionOverride.entry_id == entry.id)
+    ).first()
+    if row is not None:
+        runs.remove_override(db.session, override=row, actor=current_user)
+        db.commit()
+        flash(_("The ranking rule decides this entry again."), "success")
+    return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
+
+
+@bp.route("/entries/<int:entry_id>/veto", methods=["POST"])
+def veto(entry_id: int):
+    entry, draft = _entry_in_draft(entry_id)
+    form = VetoForm()
+    if form.validate_on_submit():
+        try:
+            runs.decide_veto(db.session, entry=entry, confirmed=form.decision.data == "confirm", reason=form.reason.data,
+                             actor=current_user, now=utcnow())
+        except DomainError as error:
+            db.rollback()
+            flash(_message(error), "danger")
+        else:
+            db.commit()
+            flash(_("Your veto decision was recorded and the selection updated."), "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
+
+
+# --- exports ------------------------------------------------------------------------
+
+
+@bp.route("/runs/<int:run_id>/rankings.<any(xlsx, csv, pdf):fmt>")
+def export(run_id: int, fmt: str):
+    run = _run(run_id)
+    call = db.session.get(Call, run.call_id)
+    rows = db.session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all()
+    stamp = format_datetime(run.published_at or run.computed_at, "yyyyMMdd-HHmm")
+    kind = _("published") if run.published else _("draft")
+    if fmt == "xlsx":
+        data, mimetype = exports.rankings_xlsx(run, rows, call=call), XLSX_MIMETYPE
+    elif fmt == "csv":
+        data, mimetype = exports.rankings_csv(run, rows, call=call), CSV_MIMETYPE
+    else:
+        data, mimetype = exports.rankings_pdf(run, rows, call=call), "application/pdf"
+    name = filename(call.name, _("rankings"), kind, stamp, extension=fmt)
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+    # Drafts are not public: never kept by a browser or a proxy.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

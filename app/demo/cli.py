@@ -11,7 +11,7 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def demo_load(if_empty: bool):
-    """Load the demo calls, staff, applicants, entries and the review under way (idempotent)."""
+    """Load the demo calls, staff, applicants, entries, the review under way and last year's published results (idempotent)."""
     if current_app.config["SHOWCASE_ENV"] == "production":
         # The demo accounts share a published password.
         raise click.ClickException("Demo data is never loaded in production (SHOWCASE_ENV=production).")

@@ -1,23 +1,24 @@
-"""Demo entries: 300 submitted scenarios in the demo call.
+"""Demo entries: the submitted scenarios of a demo call (300 by default).
 
 Every domain and every city is represented; each organisation enters 3 to 16
 scenarios, mostly in the domains its trade suggests (a hospital enters
 healthcare scenarios, a software company anything). The texts are combined
 from the fixed vocabularies in :mod:`app.demo.scenarios`; the photos come
 from a pool of 32 generated pictures (:mod:`app.demo.pictures`), each drawn
-and stored once per load and shared by the entries whose scenario it fits.
+and stored once per load and shared by the entries whose scenario it fits,
+whichever call they are in.
 
 Deterministic: :func:`demo_entry_specs` depends only on the organisations'
-names and cities and on the seeded generator, never on the clock or the
-database. Idempotent: an entry is identified by its organisation and title
-within the demo call, and only missing ones are created.
+names and cities, the seeded generator and the titles to avoid, never on the
+clock or the database. Idempotent: an entry is identified by its
+organisation and title within its call, and only missing ones are created.
 """
 import hashlib
 import math
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -204,18 +205,18 @@ def partner_credit_code(name: str) -> str:
     return make_credit_code("12" + PARTNERS[name] + body)
 
 
-def _entry_counts(organisations, rng: random.Random) -> list[int]:
-    """How many entries each organisation has: 3–6 for institutions, 7–16 or so for companies, 300 in all."""
+def _entry_counts(organisations, rng: random.Random, total: int) -> list[int]:
+    """How many entries each organisation has: 3–6 for institutions, 7–16 or so for companies, ``total`` in all."""
     counts = [rng.randint(3, 5) if _is_institution(o) else rng.randint(7, 14) for o in organisations]
-    company_cap = max(16, math.ceil(ENTRY_COUNT / len(organisations)) + 2)
+    company_cap = max(16, math.ceil(total / len(organisations)) + 2)
     caps = [6 if _is_institution(o) else company_cap for o in organisations]
-    if sum(caps) < ENTRY_COUNT:
-        raise ValueError(f"{len(organisations)} organisations cannot enter {ENTRY_COUNT} scenarios")
-    while (total := sum(counts)) != ENTRY_COUNT:
+    if sum(caps) < total:
+        raise ValueError(f"{len(organisations)} organisations cannot enter {total} scenarios")
+    while (current := sum(counts)) != total:
         index = rng.randrange(len(counts))
-        if total < ENTRY_COUNT and counts[index] < caps[index]:
+        if current < total and counts[index] < caps[index]:
             counts[index] += 1
-        elif total > ENTRY_COUNT and counts[index] > 3:
+        elif current > total and counts[index] > 3:
             counts[index] -= 1
     return counts
 
@@ -330,15 +331,18 @@ def _entry_spec(organisation, index: int, domain: Domain, city_code: str, contac
     )
 
 
-def demo_entry_specs(organisations: Sequence[Organisation], rng: random.Random) -> list[EntrySpec]:
-    """The demo entries of ``organisations`` (their order matters), drawn from ``rng``."""
+def demo_entry_specs(
+    organisations: Sequence[Organisation], rng: random.Random, *, count: int = ENTRY_COUNT, taken: Iterable[str] = ()
+) -> list[EntrySpec]:
+    """``count`` demo entries of ``organisations`` (their order matters), drawn
+    from ``rng``, none titled as one of ``taken`` (another call's titles)."""
     if not organisations:
         return []
-    counts = _entry_counts(organisations, rng)
+    counts = _entry_counts(organisations, rng, count)
     slots = _assign_domains(organisations, counts, rng)
     contacts = [_contacts(o, number, rng) for number, o in enumerate(organisations, start=1)]
     other_cities = {o.city_code: [c for c in CITIES if c != o.city_code] for o in organisations}
-    specs, used_titles, seen = [], set(), set()
+    specs, used_titles, seen = [], set(taken), set()
     for index, domain in slots:
         organisation = organisations[index]
         city = organisation.city_code
@@ -353,13 +357,13 @@ def demo_entry_specs(organisations: Sequence[Organisation], rng: random.Random) 
 # --- photos and dates -----------------------------------------------------------
 
 @dataclass(frozen=True)
-class _StoredPicture:
+class StoredPicture:
     keys: dict[str, str]  # rendition → blob key
     width: int
     height: int
 
 
-def _stored_pictures(names: Sequence[str]) -> dict[str, _StoredPicture]:
+def _stored_pictures(names: Sequence[str]) -> dict[str, StoredPicture]:
     """Draw, process and store the pictures (identical bytes share one blob)."""
     max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
 
@@ -372,7 +376,7 @@ def _stored_pictures(names: Sequence[str]) -> dict[str, _StoredPicture]:
     stored = {}
     for name, image in zip(names, processed, strict=True):
         keys = {rendition: storage().put(data, suffix=".jpg") for rendition, data in image.renditions.items()}
-        stored[name] = _StoredPicture(keys, image.width, image.height)
+        stored[name] = StoredPicture(keys, image.width, image.height)
     return stored
 
 
@@ -421,14 +425,22 @@ def _creators(session: Session, organisations: Sequence[Organisation]) -> dict[i
 
 
 def load_demo_entries(
-    session: Session, *, call: Call, organisations: Sequence[Organisation], now: datetime, rng: random.Random
+    session: Session,
+    *,
+    call: Call,
+    organisations: Sequence[Organisation],
+    specs: Sequence[EntrySpec],
+    now: datetime,
+    pictures: dict[str, StoredPicture] | None = None,
 ) -> tuple[int, int]:
-    """Create the demo entries of ``organisations`` in ``call`` that are missing.
+    """Create the entries of ``specs`` (of ``organisations``) in ``call`` that are missing.
 
-    Returns ``(created, already there)``. Runs in an app context (for the
-    storage and the time zone); flushes, never commits.
+    ``pictures`` holds the pictures stored so far in this load, by name: the
+    ones missing are drawn, stored and added to it, so that the calls of one
+    load draw each picture once. Returns ``(created, already there)``. Runs
+    in an app context (for the storage and the time zone); flushes, never
+    commits.
     """
-    specs = demo_entry_specs(organisations, rng)
     existing = {(row[0], row[1]) for row in session.exec(select(Entry.organisation_id, Entry.title).where(Entry.call_id == call.id))}
     missing = [spec for spec in specs if (organisations[spec.organisation_index].id, spec.title) not in existing]
     if not missing:
@@ -437,7 +449,8 @@ def load_demo_entries(
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     start, end = _submission_window(call, now)
     phase_start = start.astimezone(zone).date()
-    pictures = _stored_pictures(sorted({name for spec in missing for name, _ in spec.photos}))
+    pictures = {} if pictures is None else pictures
+    pictures.update(_stored_pictures(sorted({name for spec in missing for name, _ in spec.photos} - set(pictures))))
     creators = _creators(session, organisations)
     timed = sorted(((_timestamps(spec.timing, start, end, zone), spec) for spec in missing), key=lambda pair: pair[0][1])
     entries = []

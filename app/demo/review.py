@@ -1,5 +1,7 @@
-"""The demo call's past and present: a formal check done weeks ago, and an
-expert review under way.
+"""The demo calls' reviews: for the call in review, a formal check done
+weeks ago and an expert review under way (:func:`load_demo_review`); for
+last year's call, the same steps a year earlier and a review complete
+(:func:`load_past_review`).
 
 Everything goes through the services a chair, an applicant or an expert
 would use — :func:`app.entries.states.transition`, the profile and panel
@@ -8,12 +10,15 @@ services, :func:`choose_rubric` and :func:`frozen_rubric`,
 given the moment it happened (``now``), so every rule and phase check
 applies. Their audit rows are dated to that moment too (:class:`History`),
 and the mails they would have sent then are not sent now. Only the score
-sheets are written in bulk (:mod:`app.demo.sheets`).
+sheets are written in bulk (:mod:`app.demo.sheets`); the entries they
+complete are then scored through
+:func:`app.entries.states.sync_scoring_status`.
 
 Idempotent: each step runs only when its work is missing (undecided
 entries, no panels, no rubric chosen, no assignments). The whole review part
 is skipped for a demo call that is not in its review phase (one loaded by an
-older version of the demo, whose dates are not migrated).
+older version of the demo, whose dates are not migrated), or, for last
+year's call, whose review phase has not ended.
 """
 import random
 from dataclasses import dataclass, field, replace
@@ -22,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from app.calls.services import is_phase_open
@@ -95,8 +101,8 @@ class ReviewSummary:
     declared_conflicts: int
     vetoes: int
     infeasible: list[int] = field(default_factory=list)  # entry ids the last run could not fill
-    created: int = 0  # profiles and panels made by this load
-    existing: int = 0  # profiles and panels already there
+    created: int = 0  # panels made by this load
+    existing: int = 0  # panels already there
 
 
 # --- time --------------------------------------------------------------------------
@@ -106,14 +112,14 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def _office_time(day: date, u: float) -> datetime:
+def office_time(day: date, u: float) -> datetime:
     """A moment of office hours (9:00–17:00) on ``day``, or on the Monday after a weekend."""
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime.combine(day, time(9), tzinfo=_zone()) + timedelta(minutes=int(u * 480))
 
 
-def _day(moment: datetime) -> date:
+def day_of(moment: datetime) -> date:
     return moment.astimezone(_zone()).date()
 
 
@@ -133,25 +139,25 @@ class _Step:
 def _formal_check_steps(entries: list[Entry], *, chair: User, members: dict[int, User], window) -> list[_Step]:
     """Most entries eligible, some ineligible, some returned, resubmitted and then eligible."""
     rng = random.Random(FORMAL_CHECK_SEED)
-    first_day = _day(window.starts_at)
+    first_day = day_of(window.starts_at)
     picked = rng.sample(range(len(entries)), min(len(entries), len(INELIGIBLE_REASONS) + len(RETURN_REASONS)))
     ineligible = dict(zip(picked[: len(INELIGIBLE_REASONS)], INELIGIBLE_REASONS, strict=False))
     returned = dict(zip(picked[len(INELIGIBLE_REASONS):], RETURN_REASONS, strict=False))
     steps = []
     for index, entry in enumerate(entries):
         if index in returned:
-            decided = _office_time(first_day + timedelta(days=rng.randint(0, 3)), rng.random())
-            deadline = min(datetime.combine(_day(decided) + timedelta(days=7), time(17, 30), tzinfo=_zone()), window.ends_at)
-            resubmitted = min(_office_time(_day(decided) + timedelta(days=rng.randint(2, 4)), rng.random()),
+            decided = office_time(first_day + timedelta(days=rng.randint(0, 3)), rng.random())
+            deadline = min(datetime.combine(day_of(decided) + timedelta(days=7), time(17, 30), tzinfo=_zone()), window.ends_at)
+            resubmitted = min(office_time(day_of(decided) + timedelta(days=rng.randint(2, 4)), rng.random()),
                               deadline - timedelta(hours=1))
-            accepted = _office_time(_day(resubmitted) + timedelta(days=rng.randint(1, 2)), rng.random())
+            accepted = office_time(day_of(resubmitted) + timedelta(days=rng.randint(1, 2)), rng.random())
             steps += [
                 _Step(decided, entry, EntryStatus.RETURNED, chair, returned[index], deadline),
                 _Step(resubmitted, entry, EntryStatus.SUBMITTED, members[entry.organisation_id]),
                 _Step(accepted, entry, EntryStatus.ELIGIBLE, chair),
             ]
         else:
-            decided = _office_time(first_day + timedelta(days=rng.randint(0, 9)), rng.random())
+            decided = office_time(first_day + timedelta(days=rng.randint(0, 9)), rng.random())
             target = EntryStatus.INELIGIBLE if index in ineligible else EntryStatus.ELIGIBLE
             steps.append(_Step(decided, entry, target, chair, ineligible.get(index)))
     latest = window.ends_at - timedelta(hours=2)  # a short formal check phase: all on its last day
@@ -216,6 +222,7 @@ def _declare_conflicts(session: Session, *, call: Call, start: datetime, end: da
         .join(User, User.id == Assignment.expert_id)
         .where(Assignment.call_id == call.id, Assignment.removed_at.is_(None))
         .order_by(Entry.title, User.email)
+        .options(lazyload(Entry.outcomes), lazyload(Entry.photos), lazyload(Entry.attachments))  # not needed here
     ).all()
     rng = random.Random(CONFLICT_SEED)
     chosen, entries, experts = [], set(), set()
@@ -237,8 +244,8 @@ def _timeline(call: Call, now: datetime) -> dict[str, datetime]:
     check, review = call.phase_window(Phase.FORMAL_CHECK), call.phase_window(Phase.REVIEW)
     span = now - review.starts_at
     return {
-        "rubrics": min(_office_time(_day(check.ends_at) - timedelta(days=3), 0.2), check.ends_at - timedelta(hours=3)),
-        "assignment": min(_office_time(_day(check.ends_at) - timedelta(days=1), 0.1), check.ends_at - timedelta(hours=2)),
+        "rubrics": min(office_time(day_of(check.ends_at) - timedelta(days=3), 0.2), check.ends_at - timedelta(hours=3)),
+        "assignment": min(office_time(day_of(check.ends_at) - timedelta(days=1), 0.1), check.ends_at - timedelta(hours=2)),
         "freeze": review.starts_at + min(timedelta(minutes=10), span / 20),
         "conflicts_from": review.starts_at + span / 12,
         "conflicts_to": review.starts_at + span / 5,
@@ -259,11 +266,45 @@ def load_demo_review(session: Session, *, call: Call, chair: User, experts: dict
     """
     if not in_review(call, now=now):
         return None
+    return _load_review(session, call=call, chair=chair, experts=experts, now=now, complete=False)
+
+
+def load_past_review(session: Session, *, call: Call, chair: User, experts: dict[int, User], now: datetime) -> ReviewSummary | None:
+    """Bring a call whose review phase has ended through a complete review:
+    every assignment has a submitted sheet, every entry in review is scored.
+
+    None (and nothing done) when the call's review phase has not ended.
+    """
+    review = call.phase_window(Phase.REVIEW)
+    if review is None or now < review.ends_at:
+        return None
+    # Every sheet is in before the review phase closes.
+    return _load_review(session, call=call, chair=chair, experts=experts, now=review.ends_at - timedelta(hours=1), complete=True)
+
+
+def load_profiles(session: Session, *, call: Call, chair: User, experts: dict[int, User], at: datetime) -> tuple[int, int]:
+    """The experts' profiles (their former employers among ``call``'s
+    applicants), as the chair recorded them at ``at``; returns (created, already there)."""
+    with muted(), History(session) as history:
+        history.now = at
+        return load_expert_profiles(session, call=call, chair=chair, experts=experts)
+
+
+def profiles_time(call: Call) -> datetime:
+    """When the chair recorded the experts' profiles for ``call``'s review, shortly before choosing its rubrics."""
+    check = call.phase_window(Phase.FORMAL_CHECK)
+    return office_time(day_of(check.ends_at) - timedelta(days=4), 0.1)
+
+
+def _load_review(
+    session: Session, *, call: Call, chair: User, experts: dict[int, User], now: datetime, complete: bool
+) -> ReviewSummary:
+    """The formal check, panels, rubrics, assignments, declared conflicts and
+    sheets of ``call`` as they stand at ``now`` (all sheets in when ``complete``)."""
     times = _timeline(call, now)
     with muted(), History(session) as history:
         record_formal_check(session, call=call, chair=chair, history=history)
         history.now = times["rubrics"]
-        profiles = load_expert_profiles(session, call=call, chair=chair, experts=experts)
         panels = load_panels(session, call=call, chair=chair, experts=experts)
         versions = _choose_rubrics(session, call=call, chair=chair, at=times["rubrics"], freeze_at=times["freeze"], history=history)
         has_assignments = session.exec(select(Assignment.id).where(Assignment.call_id == call.id).limit(1)).first()
@@ -274,9 +315,10 @@ def load_demo_review(session: Session, *, call: Call, chair: User, experts: dict
                 history.now = times["top_up"]
                 run_assignment(session, call=call, actor=chair, now=times["top_up"], per_entry=EXPERTS_PER_ENTRY,
                                seed=ASSIGNMENT_SEED, top_up=True)
-            demo_sheets.load_sheets(session, call=call, versions=versions, now=now)
+            demo_sheets.load_sheets(session, call=call, versions=versions, now=now, complete=complete)
+        demo_sheets.score_finished_entries(session, call=call, now=now)
     summary = review_census(session, call=call)
-    summary.created, summary.existing = profiles[0] + panels[0], profiles[1] + panels[1]
+    summary.created, summary.existing = panels
     return summary
 
 

@@ -1,16 +1,34 @@
-"""Demo data: staff, 30 applicant organisations, and two calls.
+"""Demo data: staff, 30 applicant organisations, and three calls.
 
 The demo call is in its expert review: its 300 entries (see
 :mod:`app.demo.entries`) were submitted and formally checked weeks ago, and
 the experts (:mod:`app.demo.experts`) are halfway through scoring them
-(:mod:`app.demo.review`, :mod:`app.demo.sheets`). The next year's call takes
-entries now, so applicants can still create some.
+(:mod:`app.demo.review`, :mod:`app.demo.sheets`); the chair has computed a
+draft ranking (:mod:`app.demo.results`). The next year's call takes entries
+now, so applicants can still create some.
+
+Last year's call ran 52 weeks before the demo call, with the same phase
+lengths, so all its phases have ended, the last (publication, the two
+months after the results) about nine months ago. It has 280 other entries
+(no title repeats the demo call's), formally checked, reviewed by the same
+experts on panels of its own until every sheet was in; then its results
+were computed, its veto flags decided, two entries moved by the chair's
+overrides and the snapshot published with public scores, so the public
+library and the brochure have content.
+
+Its selection is smaller than the province's 200: of its 272 ranked entries
+a target of 200 would select nearly three in four, so the target is 120
+(about 45%) under quotas of 18 per domain. The quotas add up to 144, more
+than the target: they cap a domain rather than fill it, so the strongest
+domains reach their cap ("quota_full") while the others compete for the
+rest of the target ("target_reached").
 
 Deterministic (seeded generators, fixed names) and idempotent: every object
-is looked up by its natural key first, so running the load twice adds nothing.
+is looked up by its natural key first, so running the load twice adds
+nothing, and results are computed only for a call that has none.
 """
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,13 +39,22 @@ from app.accounts.credit_code import make_credit_code
 from app.accounts.services import hash_password, user_by_email
 from app.audit.services import record
 from app.calls.services import create_call
-from app.demo.entries import load_demo_entries
+from app.demo.entries import StoredPicture, demo_entry_specs, load_demo_entries
 from app.demo.experts import demo_experts, expert_name
 from app.demo.history import History
-from app.demo.review import ReviewSummary, load_demo_review
+from app.demo.results import RunFacts, load_draft_results, load_past_results, run_facts
+from app.demo.review import (
+    ReviewSummary,
+    load_demo_review,
+    load_past_review,
+    load_profiles,
+    profiles_time,
+    review_census,
+)
 from app.enums import Membership, Phase, Role, SheetStatus
 from app.models import Call, Organisation, User, UserRole
 from app.reference import CITIES, Domain
+from app.results.runs import VETO_CONFIRMED, VETO_DISMISSED, VETO_PENDING
 
 DEMO_PASSWORD = "demo-password"
 DEMO_CALL_NAME = "广东省人工智能应用场景征集（示范）"
@@ -36,6 +63,10 @@ ORGANISATION_COUNT = 30
 # The entries draw from their own generator, so changing the staff above
 # does not change the entries' content.
 ENTRY_SEED = 20261128
+PAST_ENTRY_SEED = 20251128
+PAST_ENTRY_COUNT = 280
+PAST_TARGET = 120
+PAST_QUOTA = 18  # per domain: 144 in all, caps above the target
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余"
 _GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "慧", "建国", "志强", "晓东", "海燕", "文博", "思远", "嘉怡", "子豪"]
@@ -52,26 +83,70 @@ class DemoSummary:
     entries: int = 0  # demo entries in the demo call, new or not
     review: ReviewSummary | None = None  # None: the demo call is not in review (an older demo database)
     open_call: str = ""  # the call that takes entries now
+    past_call: str = ""  # last year's call
+    past_entries: int = 0
+    past_review: ReviewSummary | None = None  # None: its review phase has not ended
+    published: RunFacts | None = None  # last year's published snapshot
+    draft: RunFacts | None = None  # the demo call's draft results
 
     def lines(self) -> list[str]:
         """What ``flask demo load`` reports."""
         lines = [f"Demo data: {self.created} objects created, {self.existing} already there."]
+        if self.past_call:
+            lines += self._past_lines()
         review = self.review
         if review is None:
             lines.append(f"Demo call: {self.entries} entries. Its review phase is not open: review data not loaded "
                          "(the call comes from an older demo; load into an empty database).")
         else:
-            statuses = ", ".join(f"{count} {status.value}" for status, count in sorted(review.statuses.items()))
-            lines.append(f"Demo call: {self.entries} entries ({statuses}); {review.resubmitted} returned for revision and resubmitted.")
+            lines.append(f"Demo call: {self.entries} entries ({_statuses(review)}); {review.resubmitted} returned for revision and resubmitted.")
+            lines.append(_review_line("Review", review))
+        if self.draft is not None:
+            draft = self.draft
             lines.append(
-                f"Review: {review.panels} panels, {review.assignments} assignments, "
-                f"{review.sheets.get(SheetStatus.SUBMITTED, 0)} sheets submitted, {review.sheets.get(SheetStatus.DRAFT, 0)} drafts, "
-                f"{review.not_opened} not opened; {review.declared_conflicts} declared conflicts, {review.vetoes} vetoes"
-                + (f"; {len(review.infeasible)} entries short of experts." if review.infeasible else ".")
+                f"Draft results: {draft.ranked} entries ranked, {draft.selected} selected by the rule, "
+                f"{draft.vetoes.get(VETO_PENDING, 0)} vetoes pending, {draft.incomplete} entries still being scored; not published."
             )
         if self.open_call:
             lines.append(f"Open for entries: {self.open_call}.")
         return lines
+
+    def _past_lines(self) -> list[str]:
+        review = self.past_review
+        if review is None:
+            return [(f"Last year's call ({self.past_call}): {self.past_entries} entries. "
+                     "Its review phase has not ended: review and results not loaded.")]
+        lines = [
+            (f"Last year's call ({self.past_call}): {self.past_entries} entries ({_statuses(review)}); "
+             f"{review.resubmitted} returned for revision and resubmitted."),
+            _review_line("Its review", review),
+        ]
+        published = self.published
+        if published is not None:
+            when = published.published_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+            vetoes = published.vetoes
+            lines.append(
+                f"Published results: {published.selected} of {published.ranked} ranked entries selected "
+                f"({published.included} brought in and {published.excluded} taken out by the chair; vetoes "
+                f"{vetoes.get(VETO_CONFIRMED, 0)} confirmed, {vetoes.get(VETO_DISMISSED, 0)} dismissed), "
+                f"snapshot {published.content_hash[:12]} published {when:%Y-%m-%d %H:%M}."
+            )
+        else:
+            lines.append("Published results: none (the call has results runs, none of them published).")
+        return lines
+
+
+def _statuses(review: ReviewSummary) -> str:
+    return ", ".join(f"{count} {status.value}" for status, count in sorted(review.statuses.items()))
+
+
+def _review_line(label: str, review: ReviewSummary) -> str:
+    return (
+        f"{label}: {review.panels} panels, {review.assignments} assignments, "
+        f"{review.sheets.get(SheetStatus.SUBMITTED, 0)} sheets submitted, {review.sheets.get(SheetStatus.DRAFT, 0)} drafts, "
+        f"{review.not_opened} not opened; {review.declared_conflicts} declared conflicts, {review.vetoes} vetoes"
+        + (f"; {len(review.infeasible)} entries short of experts." if review.infeasible else ".")
+    )
 
 
 def _person_name(rng: random.Random) -> str:
@@ -139,11 +214,21 @@ def open_call_schedule(now: datetime) -> dict[Phase, tuple[datetime, datetime]]:
     return _schedule(now, first_day=-5, lengths=OPEN_CALL_PHASES)
 
 
+def past_call_schedule(now: datetime) -> dict[Phase, tuple[datetime, datetime]]:
+    """Last year's call: the demo call's phases 52 weeks earlier (the same
+    weekdays), so all of them ended months ago."""
+    return _schedule(now, first_day=-60 - 364, lengths=REVIEW_CALL_PHASES)
+
+
 def open_call_name(year: int) -> str:
     return f"{year}年人工智能应用场景征集（第二批）"
 
 
-def _ensure_call(session: Session, *, name: str, year: int, schedule) -> tuple[Call, bool]:
+def past_call_name(year: int) -> str:
+    return f"{year}年广东省人工智能应用场景征集"
+
+
+def _ensure_call(session: Session, *, name: str, year: int, schedule, target: int = 200, quota: int = 25) -> tuple[Call, bool]:
     """The call named ``name``, created if missing (dated two weeks before its submission phase)."""
     call = session.exec(select(Call).where(Call.name == name)).first()
     if call is not None:
@@ -151,8 +236,8 @@ def _ensure_call(session: Session, *, name: str, year: int, schedule) -> tuple[C
     created_at = schedule[Phase.SUBMISSION][0] - timedelta(days=14)
     with History(session) as history:
         history.now = created_at
-        call = create_call(session, actor=None, name=name, year=year, target_count=200,
-                           quotas={domain: 25 for domain in Domain}, schedule=schedule)
+        call = create_call(session, actor=None, name=name, year=year, target_count=target,
+                           quotas={domain: quota for domain in Domain}, schedule=schedule)
     call.created_at = created_at
     session.add(call)
     return call, True
@@ -202,22 +287,54 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
         )
 
     year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
+    pictures: dict[str, StoredPicture] = {}  # drawn once, shared by the calls' entries
     call, was_created = _ensure_call(session, name=DEMO_CALL_NAME, year=year, schedule=review_call_schedule(now))
     tally(was_created)
+    specs = demo_entry_specs(organisations, random.Random(ENTRY_SEED))
     entries_created, entries_existing = load_demo_entries(
-        session, call=call, organisations=organisations, now=now, rng=random.Random(ENTRY_SEED)
+        session, call=call, organisations=organisations, specs=specs, now=now, pictures=pictures
     )
     created, existing = created + entries_created, existing + entries_existing
 
     open_call, was_created = _ensure_call(session, name=open_call_name(year + 1), year=year + 1, schedule=open_call_schedule(now))
     tally(was_created)
 
+    past_call, was_created = _ensure_call(session, name=past_call_name(year - 1), year=year - 1, schedule=past_call_schedule(now),
+                                          target=PAST_TARGET, quota=PAST_QUOTA)
+    tally(was_created)
+    past_specs = demo_entry_specs(organisations, random.Random(PAST_ENTRY_SEED), count=PAST_ENTRY_COUNT,
+                                  taken={spec.title for spec in specs})
+    past_created, past_existing = load_demo_entries(
+        session, call=past_call, organisations=organisations, specs=past_specs, now=now, pictures=pictures
+    )
+    created, existing = created + past_created, existing + past_existing
+
     chair = user_by_email(session, "chair@demo.local")
-    review = load_demo_review(session, call=call, chair=chair, experts=demo_experts(session, range(1, EXPERT_COUNT + 1)), now=now)
+    experts = demo_experts(session, range(1, EXPERT_COUNT + 1))
+    # Recorded for last year's review, their former employers among the demo call's applicants.
+    profiles = load_profiles(session, call=call, chair=chair, experts=experts, at=profiles_time(past_call))
+    created, existing = created + profiles[0], existing + profiles[1]
+
+    review = load_demo_review(session, call=call, chair=chair, experts=experts, now=now)
+    past_review = load_past_review(session, call=past_call, chair=chair, experts=experts, now=now)
+    for summary in (review, past_review):
+        if summary is not None:
+            created, existing = created + summary.created, existing + summary.existing
+
+    published = draft = None
+    if past_review is not None and past_call.phase_window(Phase.RESULTS).starts_at <= now:
+        run, was_created = load_past_results(session, call=past_call, chair=chair)
+        tally(was_created)
+        published = run_facts(session, run=run, created=was_created) if run is not None else None
+        # Publishing moved its entries to "selected" or "not selected".
+        past_review = replace(review_census(session, call=past_call), created=past_review.created, existing=past_review.existing)
     if review is not None:
-        created, existing = created + review.created, existing + review.existing
+        run, was_created = load_draft_results(session, call=call, chair=chair, now=now)
+        tally(was_created)
+        draft = run_facts(session, run=run, created=was_created) if run is not None else None
     return DemoSummary(created=created, existing=existing, entries=entries_created + entries_existing, review=review,
-                       open_call=open_call.name)
+                       open_call=open_call.name, past_call=past_call.name, past_entries=past_created + past_existing,
+                       past_review=past_review, published=published, draft=draft)
 
 
 def database_is_empty(session: Session) -> bool:

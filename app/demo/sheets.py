@@ -1,8 +1,9 @@
-"""Demo score sheets: a review under way, with a realistic spread.
+"""Demo score sheets: a review under way, or one complete, with a realistic spread.
 
-About 80% of the assignments have a submitted sheet, 10% a draft scored in
-part, 10% no sheet yet; each expert has their own pace (a few are done, a
-few lag behind). Scores follow a latent quality per entry (normal, mean 75,
+Under way, about 80% of the assignments have a submitted sheet, 10% a draft
+scored in part, 10% no sheet yet; each expert has their own pace (a few are
+done, a few lag behind). Complete (a past call), every assignment has a
+submitted sheet. Scores follow a latent quality per entry (normal, mean 75,
 sd 8), a leniency per expert (most within ±3, a few lenient +8, a few harsh
 −8) and noise (sd 4); on eight disputed entries the experts split into a
 camp that rates the entry far higher than the other. Criterion scores scatter
@@ -18,7 +19,9 @@ The rows are written in bulk, but exactly as the sheet services would leave
 them: the frozen rubric version of the entry's domain, one score row per
 criterion from the start, the weighted total on submit, the row version
 counting the changes, and the audit rows "sheet.opened", "sheet.autosaved"
-and "sheet.submitted" with the expert as actor.
+and "sheet.submitted" with the expert as actor. Entries whose sheets are all
+submitted are then "scored" (:func:`score_finished_entries`), as the last
+submit would have left them.
 """
 import math
 import random
@@ -30,6 +33,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.entries.states import sync_scoring_status
 from app.enums import Phase, SheetStatus
 from app.models import (
     Assignment,
@@ -313,8 +317,12 @@ def _changes(plan: SheetPlan) -> tuple[dict, dict]:
     return before, after
 
 
-def load_sheets(session: Session, *, call: Call, versions: dict[Domain, RubricVersion], now: datetime) -> int:
-    """Write the sheets of the call's open assignments; returns how many."""
+def load_sheets(
+    session: Session, *, call: Call, versions: dict[Domain, RubricVersion], now: datetime, complete: bool = False
+) -> int:
+    """Write the sheets of the call's open assignments, all submitted by
+    ``now`` when ``complete``, else as far as each expert's pace has got;
+    returns how many."""
     rows = _open_assignments(session, call)
     if not rows:
         return 0
@@ -326,7 +334,10 @@ def load_sheets(session: Session, *, call: Call, versions: dict[Domain, RubricVe
     traits = expert_traits({row.email for row in rows})
     merits = entry_merits({row.title for row in rows})
     rubric_of = {row.title: versions[row.domain].content for row in rows}
-    statuses = {(row.title, row.email): sheet_status(title=row.title, email=row.email, traits=traits[row.email]) for row in rows}
+    statuses = {
+        (row.title, row.email): SheetStatus.SUBMITTED if complete else sheet_status(title=row.title, email=row.email, traits=traits[row.email])
+        for row in rows
+    }
     sides = camps(statuses)
     low = [
         (row.title, row.email) for row in rows
@@ -382,3 +393,37 @@ def load_sheets(session: Session, *, call: Call, versions: dict[Domain, RubricVe
     session.exec(sa.insert(Score), params=score_rows)
     session.exec(sa.insert(AuditEvent), params=audit_rows)
     return len(plans)
+
+
+def score_finished_entries(session: Session, *, call: Call, now: datetime) -> int:
+    """Move the call's entries whose active assignments all have a submitted
+    sheet to "scored", all at once through :func:`sync_scoring_status`;
+    returns how many moved.
+
+    Each move is then dated to the entry's last submit and recorded in the
+    name of that sheet's expert, as their submit would have done it.
+    """
+    entry_ids = session.exec(select(Entry.id).where(Entry.call_id == call.id)).all()
+    moved = {entry.id: entry for entry in sync_scoring_status(session, entry_ids=entry_ids, actor=None, now=now)}
+    if not moved:
+        return 0
+    last: dict[int, tuple[datetime, int, str]] = {}  # entry id → (submitted at, expert id, e-mail)
+    for entry_id, submitted_at, expert_id, email in session.exec(
+        select(ScoreSheet.entry_id, ScoreSheet.submitted_at, User.id, User.email)
+        .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+        .join(User, User.id == ScoreSheet.expert_id)
+        .where(ScoreSheet.entry_id.in_(list(moved)), ScoreSheet.status == SheetStatus.SUBMITTED, Assignment.removed_at.is_(None))
+    ).all():
+        if entry_id not in last or submitted_at > last[entry_id][0]:
+            last[entry_id] = (submitted_at, expert_id, email)
+    events = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.action == "entry.scored", AuditEvent.object_type == Entry.__tablename__, AuditEvent.object_id.in_(list(moved))
+        )
+    ).all()
+    for event in events:
+        event.occurred_at, event.actor_id, event.actor_email = last[event.object_id]
+    for entry_id, entry in moved.items():
+        entry.updated_at = last[entry_id][0]
+    session.flush()
+    return len(moved)

@@ -11,7 +11,13 @@ from app.calls.services import current_call, phase_state
 from app.db import utcnow
 from app.demo import sheets as demo_sheets
 from app.demo.entries import demo_entry_specs
-from app.demo.services import DEMO_CALL_NAME, ENTRY_SEED
+from app.demo.services import (
+    DEMO_CALL_NAME,
+    ENTRY_SEED,
+    PAST_ENTRY_COUNT,
+    PAST_ENTRY_SEED,
+    past_call_name,
+)
 from app.entries.completeness import missing_items
 from app.enums import (
     AssignmentSource,
@@ -36,12 +42,17 @@ from app.models import (
     Organisation,
     Panel,
     PanelMember,
+    ResultEntry,
+    ResultRun,
     RubricVersion,
     Score,
     ScoreSheet,
+    SelectionOverride,
     User,
+    VetoDecision,
 )
 from app.reference import CITIES, Domain, Technology
+from app.results.runs import draft_run, latest_published, published_runs, verify
 from app.review.assignments import last_run
 from app.review.conflicts import automatic_conflict
 from app.review.scoring import weighted_total
@@ -77,27 +88,44 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     assert "chair@demo.local" in result.output and "demo-password" in result.output
-    assert "Demo call: 300 entries (292 in_review, 8 ineligible); 7 returned for revision and resubmitted." in result.output
+    assert "Demo call: 300 entries (204 in_review, 8 ineligible, 88 scored); 7 returned for revision and resubmitted." in result.output
     assert "Review: 8 panels, 1460 assignments, " in result.output and "3 declared conflicts, 3 vetoes." in result.output
     assert "Open for entries: 2027年人工智能应用场景征集（第二批）." in result.output
+    assert ("Last year's call (2025年广东省人工智能应用场景征集): 280 entries (8 ineligible, 152 not_selected, 120 selected); "
+            "7 returned for revision and resubmitted.") in result.output
+    assert "Its review: 8 panels, 1360 assignments, 1360 sheets submitted, 0 drafts, 0 not opened; " in result.output
+    assert ("Published results: 120 of 272 ranked entries selected (1 brought in and 1 taken out by the chair; "
+            "vetoes 1 confirmed, 2 dismissed), snapshot ") in result.output
+    assert ("Draft results: 292 entries ranked, 200 selected by the rule, 3 vetoes pending, 204 entries still being scored; "
+            "not published.") in result.output
 
     def census():
         counts = {
             model.__name__: session.exec(select(func.count()).select_from(model)).one()
             for model in (User, Call, EntryOutcome, EntryPhoto, AuditEvent, ExpertProfile, ExpertEmployment, Panel,
-                          PanelMember, CallRubric, RubricVersion, Assignment, Conflict, ScoreSheet, Score)
+                          PanelMember, CallRubric, RubricVersion, Assignment, Conflict, ScoreSheet, Score, ResultRun,
+                          ResultEntry, SelectionOverride, VetoDecision)
         }
         return counts | {
             "organisations": sorted(session.exec(select(Organisation.credit_code)).all()),
             "entries": sorted(session.exec(select(Entry.organisation_id, Entry.title, Entry.status)).all()),
             "sheets": sorted(session.exec(select(ScoreSheet.assignment_id, ScoreSheet.status, ScoreSheet.total)).all()),
+            "runs": sorted(session.exec(select(ResultRun.id, ResultRun.call_id, ResultRun.content_hash, ResultRun.published_at)).all()),
         }
 
     first = census()
+    demo_year = session.exec(select(Call.year).where(Call.name == DEMO_CALL_NAME)).one()
+    past = session.exec(select(Call).where(Call.name == past_call_name(demo_year - 1))).one()
+    snapshot = latest_published(session, call=past)
+    snapshot_was = (snapshot.id, snapshot.content_hash)
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0, again.output
     assert "Demo data: 0 objects created" in again.output
     assert census() == first
+    session.expire_all()
+    snapshot = latest_published(session, call=past)
+    assert (snapshot.id, snapshot.content_hash) == snapshot_was and verify(session, snapshot)
+    assert snapshot.content_hash[:12] in again.output
 
     experts = session.exec(select(User).where(User.email.like("expert%@demo.local"))).all()
     applicants = session.exec(select(User).where(User.email.like("applicant%@demo.local"))).all()
@@ -116,7 +144,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     # The demo call is in review; the next year's call takes entries and has none yet.
     assert phase_state(call, now=now).phase == Phase.REVIEW
     assert call.phase_window(Phase.FORMAL_CHECK).ends_at < now - timedelta(days=8)
-    open_call = session.exec(select(Call).where(Call.id != call.id)).one()
+    open_call = session.exec(select(Call).where(Call.year == call.year + 1)).one()
     assert (open_call.name, open_call.year) == (f"{call.year + 1}年人工智能应用场景征集（第二批）", call.year + 1)
     assert phase_state(open_call, now=now).phase == Phase.SUBMISSION
     assert session.exec(select(Entry).where(Entry.call_id == open_call.id)).all() == []
@@ -130,7 +158,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert {e.domain for e in entries} == set(Domain)
     assert {e.city_code for e in entries} == set(CITIES)
     assert {e.organisation_id for e in entries} == {o.id for o in organisations}
-    assert Counter(e.status for e in entries) == {EntryStatus.IN_REVIEW: 292, EntryStatus.INELIGIBLE: 8}
+    assert Counter(e.status for e in entries) == {EntryStatus.IN_REVIEW: 204, EntryStatus.SCORED: 88, EntryStatus.INELIGIBLE: 8}
     assert all(e.check_reason for e in entries if e.status == EntryStatus.INELIGIBLE)
     assert all(e.created_by_id is not None for e in entries)
     submission, check = call.phase_window(Phase.SUBMISSION), call.phase_window(Phase.FORMAL_CHECK)
@@ -145,10 +173,11 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert all(2 <= len([t for t in e.tech_tags if t in vocabulary]) <= 4 for e in entries)
     assert all(len(e.partners) <= 2 for e in entries)
     assert all(normalise_credit_code(p["credit_code"]) for e in entries for p in e.partners if p["credit_code"])
-    assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "demo.entry_created")).all()) == 300
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "demo.entry_created")).all()) == 300 + 280
 
-    keys = {key for e in entries for p in e.photos for key in (p.master_key, p.display_key, p.thumb_key)}
-    assert len(keys) <= 32 * 3  # a shared pool, not one picture per entry
+    photos = session.exec(select(EntryPhoto)).all()
+    keys = {key for p in photos for key in (p.master_key, p.display_key, p.thumb_key)}
+    assert len(keys) <= 32 * 3  # a shared pool for both calls, not one picture per entry
     with app.app_context():
         assert all(missing_items(e) == {} for e in entries)
         assert all(storage().path(key).exists() for key in keys)
@@ -168,8 +197,10 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
             assert actions == ["demo.entry_created", "entry.checked_ineligible"] and history[1].reason == entry.check_reason
         else:
             assert actions[1] == "entry.checked_eligible"
-        if entry.status == EntryStatus.IN_REVIEW:
+        if entry.status in (EntryStatus.IN_REVIEW, EntryStatus.SCORED):
             assert actions[actions.index("entry.review_started") - 1] == "assignment.added"
+        if entry.status == EntryStatus.SCORED:
+            assert actions[-1] == "entry.scored" and history[-1].actor_email.startswith("expert")
     assert {event.actor_email for event in session.exec(select(AuditEvent).where(AuditEvent.action.like("entry.check%")))} == {
         "chair@demo.local"}
 
@@ -178,6 +209,59 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert sorted((organisations[s.organisation_index].id, s.title) for s in specs) == sorted((e.organisation_id, e.title) for e in entries)
     assert (specs[0].title, organisations[0].name) == ("基于多模态AI的乡村学校课堂评价应用", "广州海岸线教育科技有限公司")
     assert session.exec(select(User.name).where(User.email == "expert01@demo.local")).one() == "张晓东（华南理工大学）"
+    # Last year's entries: other titles, none repeating the demo call's.
+    past_specs = demo_entry_specs(organisations, random.Random(PAST_ENTRY_SEED), count=PAST_ENTRY_COUNT,
+                                  taken={s.title for s in specs})
+    past_entries = session.exec(select(Entry).where(Entry.call_id == past.id)).all()
+    assert sorted((organisations[s.organisation_index].id, s.title) for s in past_specs) == sorted(
+        (e.organisation_id, e.title) for e in past_entries)
+    assert not {e.title for e in past_entries} & {e.title for e in entries}
+
+    # Last year's call: every phase over, every sheet in, its results published in its results phase.
+    assert past.year == call.year - 1 and phase_state(past, now=now).status == "closed"
+    assert (past.target_count, {q.quota for q in past.quotas}) == (120, {18})
+    past_active = session.exec(select(Assignment).where(Assignment.call_id == past.id, Assignment.removed_at.is_(None))).all()
+    past_sheets = {sheet.assignment_id: sheet for sheet in session.exec(
+        select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id).where(Assignment.call_id == past.id))}
+    assert len(past_active) == 1360 and all(past_sheets[a.id].status == SheetStatus.SUBMITTED for a in past_active)
+    review_window, results_window = past.phase_window(Phase.REVIEW), past.phase_window(Phase.RESULTS)
+    assert all(review_window.starts_at <= sheet.submitted_at < review_window.ends_at for sheet in past_sheets.values())
+    assert [run.id for run in published_runs(session, call=past)] == [snapshot.id] and draft_run(session, call=past) is None
+    assert snapshot.public_scores and snapshot.published_by_id == chair.id
+    assert results_window.starts_at <= snapshot.computed_at < snapshot.published_at < results_window.ends_at
+    published = session.exec(select(AuditEvent).where(AuditEvent.action == "results.published")).one()
+    assert (published.occurred_at, published.actor_email, published.after["content_hash"]) == (
+        snapshot.published_at, "chair@demo.local", snapshot.content_hash)
+
+    # Its selection: the target filled among the entries neither vetoed nor excluded, under the quotas.
+    rows = session.exec(select(ResultEntry).where(ResultEntry.run_id == snapshot.id)).all()
+    ranked = {row.entry_id: row for row in rows}
+    chosen = {row.entry_id for row in rows if row.selected}
+    eligible = [row for row in rows if row.veto_status != "confirmed" and row.decision != "excluded_by_chair"]
+    assert len(chosen) == min(past.target_count, len(eligible)) == snapshot.summary["selection"]["selected"] == 120
+    assert all(count["selected"] <= count["quota"] for count in snapshot.summary["selection"]["domains"])
+    assert snapshot.summary["selection"]["warnings"] == [] and snapshot.summary["counts"]["vetoes_pending"] == 0
+    decisions = Counter(row.decision for row in rows)
+    assert decisions["included_by_chair"] == decisions["excluded_by_chair"] == decisions["veto"] == 1
+    assert decisions["quota_full"] > 0 and decisions["target_reached"] > 0
+    assert all(row.chair_reason for row in rows if row.decision.endswith("_by_chair"))
+    # Every ranked entry is selected or not; the others were found ineligible.
+    assert set(ranked) == {e.id for e in past_entries if e.status != EntryStatus.INELIGIBLE}
+    assert {e.id for e in past_entries if e.status == EntryStatus.SELECTED} == chosen
+    assert {e.status for e in past_entries if e.id in ranked and e.id not in chosen} == {EntryStatus.NOT_SELECTED}
+    # The chair's decisions, with reasons, before publishing.
+    vetoes = session.exec(select(VetoDecision).where(VetoDecision.entry_id.in_(list(ranked)))).all()
+    assert sorted(v.confirmed for v in vetoes) == [False, False, True] and all(v.reason for v in vetoes)
+    overrides = session.exec(select(SelectionOverride).where(SelectionOverride.call_id == past.id)).all()
+    assert sorted(o.include for o in overrides) == [False, True]
+    assert all(results_window.starts_at <= d.decided_at < snapshot.published_at for d in vetoes)
+    assert all(results_window.starts_at <= o.created_at < snapshot.published_at and o.reason for o in overrides)
+
+    # The call in review: a draft ranking for the chair, nothing published.
+    draft = draft_run(session, call=call)
+    assert draft is not None and published_runs(session, call=call) == [] and draft.computed_by_id == chair.id
+    assert session.exec(select(func.count()).where(ResultEntry.run_id == draft.id)).one() == 292
+    assert draft.summary["counts"]["vetoes_pending"] == 3
 
 
 def test_demo_review_is_under_way_with_a_realistic_spread(app, runner, session):
@@ -186,7 +270,7 @@ def test_demo_review_is_under_way_with_a_realistic_spread(app, runner, session):
     call = session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).one()
     review = call.phase_window(Phase.REVIEW)
     entries = {e.id: e for e in session.exec(select(Entry).where(Entry.call_id == call.id)).all()}
-    in_review = {entry_id for entry_id, e in entries.items() if e.status == EntryStatus.IN_REVIEW}
+    in_review = {entry_id for entry_id, e in entries.items() if e.status in (EntryStatus.IN_REVIEW, EntryStatus.SCORED)}
     experts = {u.id: u for u in session.exec(select(User).where(User.email.like("expert%@demo.local"))).all()}
     profiles = {p.user_id: p for p in session.exec(select(ExpertProfile)).all()}
 
@@ -215,7 +299,8 @@ def test_demo_review_is_under_way_with_a_realistic_spread(app, runner, session):
     # No assignment against a conflict of interest; automatic conflicts do occur among panel members.
     assignments = session.exec(select(Assignment).where(Assignment.call_id == call.id)).all()
     active = [a for a in assignments if a.removed_at is None]
-    declared = session.exec(select(Conflict).where(Conflict.source == ConflictSource.DECLARED)).all()
+    declared = session.exec(
+        select(Conflict).where(Conflict.source == ConflictSource.DECLARED, Conflict.entry_id.in_(list(entries)))).all()
     assert len(declared) == 3 and all(c.reason for c in declared)
     assert {(c.entry_id, c.expert_id) for c in declared} == {(a.entry_id, a.expert_id) for a in assignments if a.removed_at}
     assert all(automatic_conflict(profiles[a.expert_id], entries[a.entry_id], year=call.year) is None for a in assignments)
@@ -237,7 +322,7 @@ def test_demo_review_is_under_way_with_a_realistic_spread(app, runner, session):
     assert set(per_entry) == in_review
 
     # About 80% submitted, 10% drafts, 10% not opened.
-    sheets = {sheet.assignment_id: sheet for sheet in session.exec(select(ScoreSheet)).all()}
+    sheets = {sheet.assignment_id: sheet for sheet in session.exec(select(ScoreSheet).where(ScoreSheet.entry_id.in_(list(entries)))).all()}
     assert set(sheets) <= {a.id for a in active}
     statuses = Counter(sheets[a.id].status if a.id in sheets else None for a in active)
     assert 0.75 <= statuses[SheetStatus.SUBMITTED] / len(active) <= 0.85
@@ -268,7 +353,8 @@ def test_demo_review_is_under_way_with_a_realistic_spread(app, runner, session):
             assert sheet.total is None and sheet.submitted_at is None and sheet.vetoes == {}
             assert any(row.score is None for row in scores.values()) and any(row.score is not None for row in scores.values())
     assert vetoed == 3
-    audit = Counter(session.exec(select(AuditEvent.action).where(AuditEvent.object_type == "score_sheets")).all())
+    audit = Counter(session.exec(select(AuditEvent.action).where(
+        AuditEvent.object_type == "score_sheets", AuditEvent.object_id.in_([sheet.id for sheet in sheets.values()]))).all())
     assert audit == {"sheet.opened": len(sheets), "sheet.autosaved": len(sheets), "sheet.submitted": statuses[SheetStatus.SUBMITTED]}
 
     # Lenient and harsh experts, and a few entries the experts disagree on.
@@ -311,20 +397,19 @@ def test_demo_load_if_empty_leaves_a_used_database_alone(runner, session, make):
     assert session.exec(select(User).where(User.email == "chair@demo.local")).first() is None
 
 
-def test_demo_logins_work(client, runner):
-    runner.invoke(args=["demo", "load"])
-    for email in ("chair@demo.local", "publicity@demo.local", "expert01@demo.local", "applicant01@demo.local"):
-        response = client.post("/account/login", data={"email": email, "password": "demo-password"})
-        assert response.status_code == 302, email
-        client.post("/account/logout")
-
-
-def test_demo_pages_open_on_the_call_in_review(client, runner, session):
-    """The expert's queue and the chair's review pages show the demo call in
-    review, though the current call (banner, new entries) is the next one."""
+def test_demo_logins_work_and_pages_open_on_the_call_in_review(client, runner, session):
+    """Every demo role logs in. The expert's queue and the chair's review pages
+    show the demo call in review, though the current call (banner, new
+    entries) is the next one; the chair's results show its draft, and last
+    year's published snapshot."""
     runner.invoke(args=["demo", "load"])
     call = session.exec(select(Call).where(Call.name == DEMO_CALL_NAME)).one()
+    past = session.exec(select(Call).where(Call.year == call.year - 1)).one()
+    draft, snapshot = draft_run(session, call=call), latest_published(session, call=past)
     client.set_cookie("lang", "en")
+    response = client.post("/account/login", data={"email": "publicity@demo.local", "password": "demo-password"})
+    assert response.status_code == 302
+    client.post("/account/logout")
     client.post("/account/login", data={"email": "expert01@demo.local", "password": "demo-password"})
     page = client.get("/review/").get_data(as_text=True)
     assert f'<h2 class="h5 card-title">{DEMO_CALL_NAME}</h2>' in page
@@ -335,6 +420,11 @@ def test_demo_pages_open_on_the_call_in_review(client, runner, session):
         assert f'<option value="{call.id}" selected>' in client.get(path).get_data(as_text=True), path
     progress = client.get(f"/review/manage/calls/{call.id}/progress").get_data(as_text=True)
     assert "expert01@demo.local" in progress or "张晓东" in progress
+    results = client.get("/results/").get_data(as_text=True)
+    assert f'href="/results/runs/{draft.id}"' in results and "No snapshot of this call has been published yet." in results
+    assert snapshot.content_hash in client.get(f"/results/?call={past.id}").get_data(as_text=True)
+    first = session.exec(select(ResultEntry.title).where(ResultEntry.run_id == snapshot.id, ResultEntry.rank == 1)).one()
+    assert first in client.get(f"/results/runs/{snapshot.id}").get_data(as_text=True)
     client.post("/account/logout")
     client.post("/account/login", data={"email": "applicant01@demo.local", "password": "demo-password"})
     assert "2027年人工智能应用场景征集（第二批）" in client.get("/entries/").get_data(as_text=True)

@@ -15,8 +15,9 @@ from app.accounts.credit_code import normalise_credit_code
 from app.demo.entries import PARTNERS, demo_entry_specs, partner_credit_code
 from app.demo.experts import EXPERTS, PANELS, affiliation_code, expert_name, panels_of
 from app.demo.pictures import PICTURES, render
+from app.demo.results import PEARL_RIVER_DELTA, VETO_REASONS, entry_to_bring_in, entry_to_take_out
 from app.demo.scenarios import DOMAIN_TEXT, SCENARIOS
-from app.demo.services import open_call_schedule, review_call_schedule
+from app.demo.services import PAST_QUOTA, PAST_TARGET, open_call_schedule, past_call_schedule, review_call_schedule
 from app.demo.sheets import (
     Merit,
     Traits,
@@ -27,7 +28,7 @@ from app.demo.sheets import (
     sheet_status,
 )
 from app.enums import Phase, SheetStatus
-from app.models import Organisation
+from app.models import Organisation, ResultEntry
 from app.models.entries import LIMITS
 from app.reference import CITIES, Domain
 from app.review.rubrics import check_file
@@ -90,6 +91,17 @@ def test_specs_are_deterministic_complete_and_within_limits():
         assert spec.deployment_length is None or spec.deployment_length < spec.deployment_months
         assert re.fullmatch(r"1[3-9]\d{9}", spec.contact.phone) and re.fullmatch(r"[a-z]+@org\d\d\.demo\.local", spec.contact.email)
         assert spec.investment > 0
+
+
+def test_another_call_gets_other_titles_and_still_every_domain_and_city():
+    orgs = organisations()
+    taken = {s.title for s in demo_entry_specs(orgs, random.Random(7))}
+    specs = demo_entry_specs(orgs, random.Random(8), count=280, taken=taken)
+    assert specs == demo_entry_specs(orgs, random.Random(8), count=280, taken=taken)
+    assert len(specs) == 280 and len({s.title for s in specs}) == 280 and not {s.title for s in specs} & taken
+    assert all("（" not in s.title for s in specs)  # the vocabulary suffices: no numbered fallback titles
+    # Every domain has more entries than last year's quota, so quotas can fill.
+    assert min(Counter(s.domain for s in specs).values()) > PAST_QUOTA and {s.city_code for s in specs} == set(CITIES)
 
 
 def test_a_hospital_enters_healthcare_and_a_data_bureau_government_scenarios():
@@ -223,3 +235,44 @@ def test_the_demo_call_is_in_review_and_the_next_takes_entries(app):
     assert review[Phase.SUBMISSION][1] < review[Phase.FORMAL_CHECK][1] < now - timedelta(days=9)
     assert now - timedelta(days=61) < review[Phase.SUBMISSION][0] < now - timedelta(days=59)
     assert following[Phase.SUBMISSION][0] <= now < following[Phase.SUBMISSION][1]
+
+
+def test_last_years_call_ran_52_weeks_before_and_has_ended(app):
+    now = datetime(2026, 11, 27, 5, 0, tzinfo=timezone.utc)
+    with app.app_context():
+        past, review = past_call_schedule(now), review_call_schedule(now)
+    assert all(past[a][1] < past[b][0] for a, b in pairwise(list(Phase)))
+    assert past[Phase.PUBLICATION][1] < now - timedelta(days=270)
+    for phase in Phase:
+        assert [review[phase][i] - past[phase][i] for i in (0, 1)] == [timedelta(weeks=52)] * 2
+    # Its selection means something: the quotas cap domains above the target.
+    assert PAST_TARGET < 8 * PAST_QUOTA < 280
+
+
+# --- results --------------------------------------------------------------------------
+
+
+def test_every_veto_question_has_a_reason_to_confirm_and_to_dismiss_it():
+    keys = {veto["key"] for key in ("default", "healthcare") for veto in check_file(RUBRICS / f"{key}.yaml")["vetoes"]}
+    assert set(VETO_REASONS) == {(key, confirmed) for key in keys for confirmed in (True, False)}
+    assert all(reason.endswith("。") for reason in VETO_REASONS.values())
+
+
+def _row(entry_id: int, decision: str, *, city: str = "440100", flags=(), veto: str = "none") -> ResultEntry:
+    return ResultEntry(entry_id=entry_id, rank=entry_id, decision=decision, city_code=city, domain=Domain.CITY,
+                       disagreement_flags=list(flags), veto_status=veto, raw_max=88.425, raw_min=59.875)
+
+
+def test_the_chair_brings_in_the_best_entry_from_outside_the_delta_and_takes_out_the_lowest_disputed_one():
+    rows = [
+        _row(1, "selected", flags=["sd"]), _row(2, "selected"), _row(3, "selected", flags=["range"]), _row(4, "selected"),
+        _row(5, "quota_full", city="440800"), _row(6, "target_reached", city="441300"),
+        _row(7, "target_reached", city="440900", veto="confirmed"), _row(8, "target_reached", city="445100"),
+        _row(9, "target_reached", city="440800"),
+    ]
+    assert "441300" in PEARL_RIVER_DELTA and "445100" not in PEARL_RIVER_DELTA
+    row, reason = entry_to_bring_in(rows)
+    assert row.entry_id == 8 and reason.startswith("该场景位于潮州市，是粤东西北地区智慧城市领域")
+    row, reason = entry_to_take_out(rows)
+    assert row.entry_id == 3 and "最高88.4分、最低59.9分" in reason
+    assert entry_to_bring_in(rows[:6]) is None and entry_to_take_out([_row(1, "selected")]) is None

@@ -176,6 +176,7 @@ def load_past_results(session: Session, *, call: Call, chair: User) -> tuple[Res
         history.now = times["computed"]
         run = compute_results(session, call=call, actor=chair, now=times["computed"])
         _decide_vetoes(session, call=call, chair=chair, at=times["vetoes"], history=history)
+        run = draft_run(session, call=call)  # each veto decision computed the draft again
         # At the committee meeting: one entry brought in, then (the selection redone) one taken out.
         for minutes, include, pick in ((0, True, entry_to_bring_in), (10, False, entry_to_take_out)):
             choice = pick(_ranked(session, run))

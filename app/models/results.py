@@ -19,7 +19,9 @@ from app.reference import Domain
 
 class ResultRun(SQLModel, table=True):
     __tablename__ = "result_runs"
-    __table_args__ = (sa.Index("ix_result_runs_call_published", "call_id", "published_at"),)
+    # AUTOINCREMENT on SQLite: a replaced draft's id is never reused, so a
+    # link to an old draft can never open another run.
+    __table_args__ = (sa.Index("ix_result_runs_call_published", "call_id", "published_at"), {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
@@ -63,6 +65,7 @@ class ResultEntry(SQLModel, table=True):
         sa.Index("ix_result_entries_run_rank", "run_id", "rank"),
         sa.Index("ix_result_entries_run_domain_rank", "run_id", "domain", "domain_rank"),
         sa.Index("ix_result_entries_run_city_rank", "run_id", "city_code", "city_rank"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -10,8 +10,9 @@ Each entry gets the 5th and 95th percentile of its rank over the resamples (a
 inside the selection (rank ≤ cut) in some resamples and outside in others.
 
 The work is vectorised with numpy: entries are grouped by their number of
-sheets into 2-D arrays, all resample indices of a group are drawn at once, and
-the ranks of all resamples come from one ``argsort`` of the score matrix.
+sheets into 2-D arrays, all resample indices of a group are drawn at once
+(laid out sheets first, so the aggregation reduces contiguous slabs), and the
+ranks of all resamples come from one ``argsort`` of the score matrix.
 Resamples are processed in fixed-size chunks to bound memory; the chunk size
 depends only on the input, so a seed always gives the same result.
 """
@@ -57,21 +58,21 @@ class RankInterval:
     borderline: bool
 
 
-def mean(values: np.ndarray) -> np.ndarray:
-    """Mean along the last axis."""
-    return values.mean(axis=-1)
+def mean(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Mean along ``axis`` (the sheets)."""
+    return values.mean(axis=axis)
 
 
-def trimmed_mean(values: np.ndarray) -> np.ndarray:
+def trimmed_mean(values: np.ndarray, axis: int = -1) -> np.ndarray:
     """Mean without one highest and one lowest value when there are ≥ 5 values.
 
     Computed as (sum − max − min) / (n − 2), which equals sorting and dropping
     both ends without the cost of a sort.
     """
-    n = values.shape[-1]
+    n = values.shape[axis]
     if n < TRIM_FROM:
-        return values.mean(axis=-1)
-    total = values.sum(axis=-1) - values.max(axis=-1) - values.min(axis=-1)
+        return values.mean(axis=axis)
+    total = values.sum(axis=axis) - values.max(axis=axis) - values.min(axis=axis)
     return total / (n - 2)
 
 
@@ -151,9 +152,15 @@ def bootstrap(
         scores = np.empty((r, n))
         for m, (positions, values) in arrays.items():
             k = len(positions)
-            idx = rng.integers(0, m, size=(r, k, m), dtype=np.int8 if m <= 127 else np.intp)
-            drawn = values[np.arange(k)[None, :, None], idx]
-            scores[:, positions] = aggregate(drawn.reshape(r * k, m)).reshape(r, k)
+            # Sheets first: drawn[j, i, e] is draw j of resample i for entry
+            # e, so the reductions run over whole contiguous (r, k) slabs,
+            # much faster than over a short last axis.
+            idx = rng.integers(0, m, size=(m, r, k), dtype=np.int8 if m <= 127 else np.intp)
+            drawn = values.ravel()[np.arange(k) * m + idx]
+            if aggregate in (mean, trimmed_mean):
+                scores[:, positions] = aggregate(drawn, axis=0)
+            else:  # a caller's function reduces the last axis
+                scores[:, positions] = aggregate(np.moveaxis(drawn, 0, -1).reshape(r * k, m)).reshape(r, k)
         ranks[start:start + r] = rank_scores(scores)
 
     lo = np.percentile(ranks, LOWER_PERCENTILE, axis=0, method="lower")

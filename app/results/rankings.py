@@ -15,8 +15,6 @@ from app.models import (
     ResultRun,
     RubricVersion,
     ScoreSheet,
-    SelectionOverride,
-    User,
 )
 from app.reference import Domain
 from app.results import charts
@@ -150,7 +148,9 @@ def distribution_chart(session: Session, *, run: ResultRun, title, axis_label):
 
 def _criteria_names(session: Session, row: ResultEntry) -> dict[str, dict]:
     """Criterion key → its name in the frozen rubric the entry was scored with."""
-    version_id = session.exec(select(ScoreSheet.rubric_version_id).where(ScoreSheet.entry_id == row.entry_id)).first()
+    version_id = session.exec(
+        select(ScoreSheet.rubric_version_id).where(ScoreSheet.entry_id == row.entry_id).order_by(ScoreSheet.id)
+    ).first()
     version = session.get(RubricVersion, version_id) if version_id else None
     return {c["key"]: c["name"] for c in criteria(version.content)} if version else {}
 
@@ -183,15 +183,13 @@ def selection_rows(session: Session, *, run: ResultRun, selected: bool, limit: i
     return list(session.exec(statement).all())
 
 
-def overrides(session: Session, *, run: ResultRun):
-    """The call's overrides with who made them and the entry's row in this run."""
-    return session.exec(
-        select(SelectionOverride, User.name, ResultEntry)
-        .outerjoin(User, User.id == SelectionOverride.created_by_id)
-        .outerjoin(
-            ResultEntry,
-            sa.and_(ResultEntry.entry_id == SelectionOverride.entry_id, ResultEntry.run_id == run.id),
-        )
-        .where(SelectionOverride.call_id == run.call_id)
-        .order_by(SelectionOverride.created_at)
-    ).all()
+def chair_decisions(session: Session, *, run: ResultRun) -> list[ResultEntry]:
+    """The entries the chair forced in or out, as this run records them (a
+    published snapshot keeps the decisions it was published with)."""
+    return list(
+        session.exec(
+            select(ResultEntry)
+            .where(ResultEntry.run_id == run.id, ResultEntry.decision.in_(("included_by_chair", "excluded_by_chair")))
+            .order_by(ResultEntry.rank)
+        ).all()
+    )

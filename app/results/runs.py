@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -33,11 +33,13 @@ from app.models import (
     Assignment,
     Call,
     CallQuota,
+    CallRubric,
     Entry,
     Organisation,
     Panel,
     ResultEntry,
     ResultRun,
+    RubricVersion,
     Score,
     ScoreSheet,
     SelectionOverride,
@@ -46,8 +48,8 @@ from app.models import (
 )
 from app.results import aggregation, bootstrap, reliability, selection
 from app.results.experts import ExpertSheet, expert_statistics
-from app.review.rubric_settings import rubric_table
-from app.review.rubrics import available_rubrics
+from app.review.rubric_settings import DEFAULT_KEY
+from app.review.rubrics import RubricError, check_file, rubrics_folder
 
 #: Entries whose results are computed: those that reached expert review.
 RESULT_STATUSES = (
@@ -57,6 +59,11 @@ RESULT_STATUSES = (
     EntryStatus.NOT_SELECTED,
     EntryStatus.PUBLISHED,
 )
+
+#: ICC is reported on a complete block of at least this many entries.
+MIN_BLOCK_ENTRIES = 5
+#: How many of the most common sets of experts are tried as ICC blocks.
+BLOCK_CANDIDATES = 20
 
 VETO_NONE = "none"
 VETO_PENDING = "pending"
@@ -96,12 +103,16 @@ class Settings:
 
 
 def default_method(session: Session, *, call: Call) -> str:
-    """The aggregation method of the call's default rubric (frozen if it is)."""
-    default = rubric_table(session, call=call)[0]
-    if default.version is not None:
-        return default.version.content["aggregation"]
-    content = available_rubrics().get(default.rubric_key)
-    return content["aggregation"] if isinstance(content, dict) else aggregation.METHODS[1]
+    """The aggregation method of the call's default rubric (frozen if it is;
+    else its file, only that one read)."""
+    row = session.exec(select(CallRubric).where(CallRubric.call_id == call.id, CallRubric.domain.is_(None))).first()
+    if row is not None and row.rubric_version_id is not None:
+        return session.get(RubricVersion, row.rubric_version_id).content["aggregation"]
+    try:
+        content = check_file(rubrics_folder() / f"{row.rubric_key if row else DEFAULT_KEY}.yaml")
+    except RubricError:
+        return "trimmed_mean"  # the rubric page says what is wrong with the file
+    return content["aggregation"]
 
 
 def settings_for(session: Session, *, call: Call, resamples: int | None = None, seed: int | None = None) -> Settings:
@@ -154,42 +165,53 @@ def update_settings(
 # --- what a run reads --------------------------------------------------------
 
 
-def inputs_fingerprint(session: Session, *, call: Call) -> str:
-    """A hash of what the results depend on, from two aggregate queries.
+def inputs_fingerprint(session: Session, *, call: Call, settings: Settings | None = None) -> str:
+    """A hash of everything a computation reads, so that a draft whose
+    fingerprint differs from the current one is known to be out of date.
 
-    Submitting, reopening or resubmitting a sheet and adding or removing an
-    assignment all change it, so a draft whose fingerprint differs from the
-    current one is out of date.
+    It covers every submitted sheet of an active assignment (id, total, last
+    change), the active assignments, the entries taking part, the chair's
+    veto decisions and the call's results settings (method, thresholds,
+    target, quotas, cap). Reopening and resubmitting a sheet, adding or
+    removing an expert, a veto decision or a new quota all change it.
     """
-    sheets = session.exec(
-        select(
-            sa.func.count(ScoreSheet.id),
-            sa.func.sum(ScoreSheet.total),
-            sa.func.max(ScoreSheet.updated_at),
-            sa.func.sum(ScoreSheet.id),
-        )
-        .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
-        .where(Assignment.call_id == call.id, _ACTIVE, ScoreSheet.status == SheetStatus.SUBMITTED)
-    ).one()
-    assignments = session.exec(
-        select(sa.func.count(Assignment.id), sa.func.sum(Assignment.id), sa.func.max(Assignment.removed_at))
-        .where(Assignment.call_id == call.id)
-        .where(_ACTIVE)
-    ).one()
-    removed = session.exec(
-        select(sa.func.count(Assignment.id)).where(Assignment.call_id == call.id, Assignment.removed_at.is_not(None))
-    ).one()
-    count, total_sum, updated, id_sum = sheets
-    parts = [
-        count,
-        None if total_sum is None else round(float(total_sum), 4),
-        updated.isoformat() if updated else None,
-        id_sum,
-        assignments[0],
-        assignments[1],
-        removed,
-    ]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    connection = session.connection()
+    # The time as the database's text: no parsing of 25,000 date-times.
+    sheets = connection.execute(
+        _counted(call, select(ScoreSheet.id, ScoreSheet.total, sa.cast(ScoreSheet.updated_at, sa.String)))
+        .order_by(ScoreSheet.id)
+    ).all()
+    assignments = connection.execute(
+        select(Assignment.id).where(Assignment.call_id == call.id, _ACTIVE).order_by(Assignment.id)
+    ).scalars().all()
+    entries = connection.execute(
+        select(Entry.id).where(Entry.call_id == call.id, Entry.status.in_(RESULT_STATUSES)).order_by(Entry.id)
+    ).scalars().all()
+    vetoes = connection.execute(
+        select(VetoDecision.entry_id, VetoDecision.confirmed, VetoDecision.decided_at)
+        .join(Entry, Entry.id == VetoDecision.entry_id)
+        .where(Entry.call_id == call.id)
+        .order_by(VetoDecision.entry_id)
+    ).all()
+    settings = (settings or settings_for(session, call=call)).as_dict()
+    del settings["resamples"], settings["seed"]  # chosen per computation, stored with the run
+    digest = hashlib.sha256()
+    for part in (
+        [(i, None if t is None else round(float(t), 4), u) for i, t, u in sheets],
+        list(assignments),
+        list(entries),
+        [(e, c, d.isoformat() if d else None) for e, c, d in vetoes],
+        settings,
+    ):
+        digest.update(json.dumps(part, sort_keys=True, default=str).encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _lock_call(session: Session, call_id: int) -> None:
+    """Serialise the writers of a call's results (PostgreSQL row lock; on
+    SQLite, writing requests already hold the database's write lock)."""
+    session.exec(select(Call.id).where(Call.id == call_id).with_for_update()).one()
 
 
 @dataclass(frozen=True)
@@ -367,9 +389,12 @@ def reliability_summary(ratings: list[tuple[int, int, float]]) -> dict[str, Any]
     """Alpha over all ratings and ICC on the largest complete block, as JSON.
 
     ``ratings``: (entry id, expert id, total). A complete block is a set of
-    entries all scored by the same experts; the largest (most entries, then
-    most experts) gives the ICCs, since ICC needs every expert to score every
-    entry. Krippendorff's alpha uses every rating, missing ones allowed.
+    experts and every entry all of them scored; ICC needs every expert to
+    score every entry. Blocks are tried for the most common sets of experts
+    (at most ``BLOCK_CANDIDATES``); the one with most entries, then most
+    experts, gives the ICCs — none below ``MIN_BLOCK_ENTRIES`` entries, where
+    the coefficient means little. Krippendorff's alpha uses every rating,
+    missing ones allowed.
     """
     experts = sorted({expert for _, expert, _ in ratings})
     entries = sorted({entry for entry, _, _ in ratings})
@@ -384,19 +409,21 @@ def reliability_summary(ratings: list[tuple[int, int, float]]) -> dict[str, Any]
     for entry, expert, total in ratings:
         raters_of[entry][expert] = total
 
-    blocks: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for entry, scored in raters_of.items():
-        if len(scored) >= 2:
-            blocks[tuple(sorted(scored))].append(entry)
-    best = max(
-        (b for b in blocks.items() if len(b[1]) >= 2),
-        key=lambda b: (len(b[1]), len(b[0]), [-e for e in b[0]]),
-        default=None,
-    )
+    # Candidate blocks: the most common exact sets of experts; each block then
+    # takes every entry those experts all scored (others may have scored it too).
+    common = Counter(tuple(sorted(scored)) for scored in raters_of.values() if len(scored) >= 2)
+    best = None
+    for experts_of_block, _count in sorted(common.items(), key=lambda item: (-item[1], item[0]))[:BLOCK_CANDIDATES]:
+        members = set(experts_of_block)
+        block_entries = sorted(entry for entry, scored in raters_of.items() if members <= scored.keys())
+        key = (len(block_entries), len(experts_of_block))
+        if best is None or key > best[0]:
+            best = (key, experts_of_block, block_entries)
+    best = (best[1], best[2]) if best is not None and len(best[2]) >= MIN_BLOCK_ENTRIES else None
     icc = None
     if best is not None:
         block_experts, block_entries = best
-        result = reliability.icc([[raters_of[e][x] for x in block_experts] for e in sorted(block_entries)])
+        result = reliability.icc([[raters_of[e][x] for x in block_experts] for e in block_entries])
         if result is not None:
             icc = {
                 "entries": result.n,
@@ -418,6 +445,16 @@ def reliability_summary(ratings: list[tuple[int, int, float]]) -> dict[str, Any]
         "alpha_band": reliability.interpret_alpha(alpha),
         "icc": icc,
     }
+
+
+def _cuts(rule_selection, settings: "Settings", *, domain_rank, domain_of, overall_rank) -> dict[str, int]:
+    """Where the rule's selection stops: per domain (domain rank) with quotas,
+    else over the call (overall rank, key ""). Vetoes, caps and the chair's
+    exclusions push it down, so it is read from the selection, not the target."""
+    if settings.quotas:
+        return _domain_cuts(rule_selection, domain_rank, domain_of)
+    chosen = [overall_rank[d.entry_id] for d in rule_selection.decisions if d.selected]
+    return {"": max(chosen, default=0)}
 
 
 def _domain_cuts(selected: selection.Selection, domain_rank: dict[int, int], domain_of: dict[int, str]) -> dict[str, int]:
@@ -444,8 +481,9 @@ def compute_results(
     Deterministic: the same sheets, settings and seed give the same figures.
     The previous draft (if any) is replaced; published runs stay as they are.
     """
+    _lock_call(session, call.id)
     settings = settings_for(session, call=call, resamples=resamples, seed=seed)
-    fingerprint = inputs_fingerprint(session, call=call)
+    fingerprint = inputs_fingerprint(session, call=call, settings=settings)
     entries = _entries(session, call)
     facts = {row.id: row for row in entries}
     sheets = [sheet for sheet in _sheets(session, call) if sheet.entry_id in facts]
@@ -502,17 +540,27 @@ def compute_results(
     final = _select(session, call=call, ranking=ranking, settings=settings)
     decision_of = {d.entry_id: d for d in final.decisions}
 
-    for run in session.exec(
-        select(ResultRun).where(ResultRun.call_id == call.id, ResultRun.published_at.is_(None))
-    ).all():
-        session.delete(run)
-    session.flush()
+    # Only drafts: the condition is checked again by the DELETE itself, so a
+    # snapshot published meanwhile can never be removed. Its rows go with it
+    # (ON DELETE CASCADE); objects of it this session holds are let go.
+    drafts = set(
+        session.exec(
+            select(ResultRun.id).where(ResultRun.call_id == call.id, ResultRun.published_at.is_(None))
+        ).all()
+    )
+    session.execute(
+        sa.delete(ResultRun).where(ResultRun.id.in_(drafts), ResultRun.published_at.is_(None)),
+        execution_options={"synchronize_session": False},
+    )
+    for stale in [o for o in session.identity_map.values()
+                  if (isinstance(o, ResultRun) and o.id in drafts) or (isinstance(o, ResultEntry) and o.run_id in drafts)]:
+        session.expunge(stale)
     run = ResultRun(
         call_id=call.id,
         computed_at=now,
         computed_by_id=actor.id if getattr(actor, "is_authenticated", False) else None,
         method=settings.method,
-        parameters=settings.as_dict(),
+        parameters={**settings.as_dict(), "call": {"id": call.id, "name": call.name, "year": call.year}},
         summary={},
         inputs_hash=fingerprint,
     )
@@ -573,8 +621,11 @@ def compute_results(
     session.connection().execute(ResultEntry.__table__.insert(), rows)
     run.summary = _summary(
         session, sheets=sheets, rows=rows, selected=final, domain_means=_domain_means(entry_means, domain_of),
-        cuts=_domain_cuts(rule_selection, domain_rank, domain_of) if settings.quotas else {"": settings.target},
+        cuts=_cuts(rule_selection, settings, domain_rank=domain_rank, domain_of=domain_of,
+                   overall_rank={item.result.entry_id: item.position for item in ranked}),
     )
+    # Entries that reached review but have no submitted sheet cannot be ranked.
+    run.summary["counts"]["unranked"] = len(facts) - len(rows)
     session.add(run)
     session.flush()
     record(
@@ -606,14 +657,13 @@ def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, doma
     for (entry_id, _expert), value in sorted(values.items()):
         totals[entry_id].append(value)
 
+    cuts = _cuts(rule_selection, settings, domain_rank=domain_rank, domain_of=domain_of, overall_rank=overall_rank)
     if settings.quotas:
-        cuts = _domain_cuts(rule_selection, domain_rank, domain_of)
         groups: dict[str, list[int]] = defaultdict(list)
         for entry_id in totals:
             groups[domain_of[entry_id]].append(entry_id)
         position = domain_rank
     else:
-        cuts = {"": settings.target}
         groups = {"": list(totals)}
         position = overall_rank
     intervals = {}
@@ -742,6 +792,8 @@ def _check_draft(run: ResultRun) -> None:
 
 def reselect(session: Session, *, run: ResultRun) -> selection.Selection:
     """Apply the call's current overrides and veto decisions to the draft's selection."""
+    _lock_call(session, run.call_id)
+    session.refresh(run)
     _check_draft(run)
     call = session.get(Call, run.call_id)
     rows = list(session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all())
@@ -787,6 +839,7 @@ def set_override(session: Session, *, call: Call, entry: Entry, include: bool, r
         raise DomainError(_l("Give a reason for the change: it is recorded with the selection."))
     if entry.call_id != call.id:
         raise DomainError(_l("This entry does not belong to this call."))
+    _lock_call(session, call.id)
     run = draft_run(session, call=call)
     if run is None or session.exec(
         select(ResultEntry.id).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry.id)
@@ -809,6 +862,7 @@ def set_override(session: Session, *, call: Call, entry: Entry, include: bool, r
 
 def remove_override(session: Session, *, override: SelectionOverride, actor, reason: str = "") -> None:
     """Let the rule decide the entry again (audited)."""
+    _lock_call(session, override.call_id)
     entry = session.get(Entry, override.entry_id)
     call = session.get(Call, override.call_id)
     record(session, actor=actor, action="selection.override_removed", obj=entry,
@@ -821,7 +875,8 @@ def remove_override(session: Session, *, override: SelectionOverride, actor, rea
 
 
 def decide_veto(session: Session, *, entry: Entry, confirmed: bool, reason: str, actor, now: datetime) -> None:
-    """Confirm an entry's veto flags (it is excluded from selection) or dismiss them."""
+    """Confirm an entry's veto flags (it is excluded from selection) or dismiss
+    them; the draft, if any, is computed again with the decision."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Give a reason for the veto decision: it is recorded."))
@@ -842,9 +897,10 @@ def decide_veto(session: Session, *, entry: Entry, confirmed: bool, reason: str,
     session.flush()
     record(session, actor=actor, action="veto.confirmed" if confirmed else "veto.dismissed", obj=entry,
            before=before, after={"confirmed": confirmed}, reason=reason)
-    run = draft_run(session, call=entry.call)
-    if run is not None:
-        reselect(session, run=run)
+    # A confirmed veto moves the cut line, hence the rank intervals: the draft
+    # is computed again rather than only reselected.
+    if draft_run(session, call=entry.call) is not None:
+        compute_results(session, call=entry.call, actor=actor, now=now)
 
 
 # --- publishing ----------------------------------------------------------------
@@ -852,16 +908,17 @@ def decide_veto(session: Session, *, entry: Entry, confirmed: bool, reason: str,
 
 def snapshot_document(session: Session, run: ResultRun) -> dict[str, Any]:
     """The run as one canonical document: what the content hash covers."""
-    call = session.get(Call, run.call_id)
     rows = session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all()
     columns = [c.name for c in ResultEntry.__table__.columns if c.name not in ("id", "run_id")]
     return {
-        "call": {"id": call.id, "name": call.name, "year": call.year},
         "run": run.id,
+        "call_id": run.call_id,
         "method": run.method,
-        "parameters": run.parameters,
+        "parameters": run.parameters,  # with the call's name and year as computed
         "summary": run.summary,
-        "computed_at": run.computed_at.isoformat(),
+        "computed_at": _plain(run.computed_at),
+        "published_at": _plain(run.published_at),
+        "published_by_id": run.published_by_id,
         "public_scores": run.public_scores,
         "entries": [{name: _plain(getattr(row, name)) for name in columns} for row in rows],
     }
@@ -869,7 +926,8 @@ def snapshot_document(session: Session, run: ResultRun) -> dict[str, Any]:
 
 def _plain(value):
     if isinstance(value, datetime):
-        return value.isoformat()
+        # In UTC: the same instant reads back from the database as UTC.
+        return value.astimezone(timezone.utc).isoformat()
     if hasattr(value, "value"):  # enums
         return value.value
     return value
@@ -907,6 +965,9 @@ def publish_blockers(session: Session, *, run: ResultRun) -> list[PublishBlocker
         count = session.exec(select(sa.func.count(ResultEntry.id)).where(ResultEntry.run_id == run.id, condition)).one()
         if count:
             blockers.append(PublishBlocker(key, count))
+    unranked = run.summary.get("counts", {}).get("unranked", 0)
+    if unranked:
+        blockers.append(PublishBlocker("unranked", unranked))
     return blockers
 
 
@@ -921,6 +982,11 @@ def blocker_message(blocker: PublishBlocker):
             "%(count)s entries still have score sheets outstanding: wait for them, or remove those assignments.",
             count=blocker.count,
         )
+    if blocker.key == "unranked":
+        return _l(
+            "%(count)s entries in review have no submitted score sheet: they would be missing from the ranking.",
+            count=blocker.count,
+        )
     return _l("%(count)s entries have veto flags awaiting your decision.", count=blocker.count)
 
 
@@ -930,8 +996,7 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     Entries move to "selected" or "not selected". Refused while anything in
     :func:`publish_blockers` holds.
     """
-    # One publication at a time per call (PostgreSQL; SQLite's write lock does the same).
-    session.exec(select(Call.id).where(Call.id == run.call_id).with_for_update()).one()
+    _lock_call(session, run.call_id)
     session.refresh(run)
     blockers = publish_blockers(session, run=run)
     if blockers:

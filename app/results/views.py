@@ -28,6 +28,7 @@ from app.enums import Phase, Role
 from app.errors import DomainError
 from app.forms import ActionForm
 from app.models import (
+    Assignment,
     Call,
     Entry,
     ResultEntry,
@@ -168,14 +169,16 @@ def settings(call_id: int):
             range_threshold=float(form.range_threshold.data) if form.range_threshold.data is not None else None,
             organisation_cap=form.organisation_cap.data,
         )
-        if runs.draft_run(db.session, call=call) is not None:
+        recomputed = runs.draft_run(db.session, call=call) is not None
+        if recomputed:
             runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
     except DomainError as error:
         db.rollback()
         flash(_message(error), "danger")
     else:
         db.commit()
-        flash(_("Settings saved; the draft was computed again with them."), "success")
+        flash(_("Settings saved; the draft was computed again with them.") if recomputed else _("Settings saved."),
+              "success")
     return redirect(url_for("results.index", call=call.id))
 
 
@@ -262,11 +265,13 @@ def entry_result(run_id: int, entry_id: int):
     }
     if context["is_chair"]:
         context |= {
+            # The sheets as they count now: active assignments only.
             "sheets": db.session.exec(
                 select(ScoreSheet, User.name)
                 .join(User, User.id == ScoreSheet.expert_id)
-                .where(ScoreSheet.entry_id == entry_id)
-                .order_by(ScoreSheet.total.desc())
+                .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+                .where(ScoreSheet.entry_id == entry_id, Assignment.removed_at.is_(None))
+                .order_by(ScoreSheet.total.desc(), ScoreSheet.id)
             ).all(),
             "override": db.session.exec(
                 select(SelectionOverride).where(SelectionOverride.call_id == run.call_id,
@@ -311,7 +316,7 @@ def selection_page(run_id: int):
     context |= {
         "chosen": rankings.selection_rows(db.session, run=run, selected=True),
         "skipped": rankings.selection_rows(db.session, run=run, selected=False, limit=100),
-        "overrides": rankings.overrides(db.session, run=run) if context["is_chair"] else [],
+        "chair_rows": rankings.chair_decisions(db.session, run=run),
         "action_form": ActionForm(),
     }
     return render_template("results/selection.html", **context)
@@ -333,7 +338,9 @@ def _entry_in_draft(entry_id: int) -> tuple[Entry, ResultRun]:
 def override(entry_id: int):
     entry, draft = _entry_in_draft(entry_id)
     form = OverrideForm()
-    if form.validate_on_submit() and str(entry.id) == form.entry_id.data:
+    if form.validate_on_submit() and str(entry.id) != form.entry_id.data:
+        abort(400)  # the form was made for another entry
+    if form.validate_on_submit():
         try:
             runs.set_override(db.session, call=entry.call, entry=entry, include=form.include.data == "include",
                               reason=form.reason.data, actor=current_user, now=utcnow())
@@ -376,7 +383,8 @@ def veto(entry_id: int):
             flash(_message(error), "danger")
         else:
             db.commit()
-            flash(_("Your veto decision was recorded and the selection updated."), "success")
+            flash(_("Your veto decision was recorded and the draft computed again with it."), "success")
+            draft = runs.draft_run(db.session, call=entry.call) or draft  # the new draft
     else:
         _flash_errors(form)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))

@@ -33,7 +33,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_result_runs_call_id_calls'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['computed_by_id'], ['users.id'], name=op.f('fk_result_runs_computed_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['published_by_id'], ['users.id'], name=op.f('fk_result_runs_published_by_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_result_runs'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_result_runs')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('result_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_result_runs_call_id'), ['call_id'], unique=False)
@@ -78,7 +79,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_result_entries_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['run_id'], ['result_runs.id'], name=op.f('fk_result_entries_run_id_result_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_result_entries')),
-    sa.UniqueConstraint('run_id', 'entry_id', name=op.f('uq_result_entries_run_id_entry_id'))
+    sa.UniqueConstraint('run_id', 'entry_id', name=op.f('uq_result_entries_run_id_entry_id')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('result_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_result_entries_entry_id'), ['entry_id'], unique=False)

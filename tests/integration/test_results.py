@@ -114,7 +114,11 @@ def test_disagreement_flags_follow_the_call_thresholds(app, make, session):
 def test_reliability_and_expert_statistics_are_in_the_summary(app, make, session):
     scored = scored_call(make, session, totals=FIVE)
     summary = _compute(app, session, scored).summary
-    assert summary["call"]["icc"]["entries"] == 4 and summary["call"]["icc"]["experts"] == 5
+    # Four entries are too few for an ICC; alpha needs no complete block.
+    assert summary["call"]["icc"] is None and summary["call"]["alpha"] is not None
+    scored = scored_call(make, session, totals=FIVE + [[61, 66, 63, 70, 64], [77, 79, 75, 81, 78]])
+    summary = _compute(app, session, scored).summary
+    assert summary["call"]["icc"]["entries"] == 6 and summary["call"]["icc"]["experts"] == 5
     assert 0 < summary["call"]["icc"]["icc2_1"] < 1
     assert summary["call"]["alpha"] is not None
     assert [panel["panel_id"] for panel in summary["panels"]] == [scored.panel.id]
@@ -136,16 +140,23 @@ def test_pending_veto_blocks_publishing_and_a_confirmed_one_excludes(app, make, 
             runs.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=False)
     session.rollback()
     entry = session.get(Entry, top.entry_id)
+
+    def row_of_draft():
+        draft = runs.draft_run(session, call=scored.call)
+        return session.exec(select(ResultEntry).where(ResultEntry.run_id == draft.id, ResultEntry.entry_id == entry.id)).one()
+
     with app.test_request_context():
         runs.decide_veto(session, entry=entry, confirmed=True, reason="材料造假属实", actor=scored.chair, now=utcnow())
         session.commit()
-    row = session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry.id)).one()
-    assert (row.veto_status, row.selected, row.decision) == ("confirmed", False, "veto")
-    with app.test_request_context():
+        # The draft was computed again with the decision.
+        assert runs.draft_run(session, call=scored.call).id != run.id
+        row = row_of_draft()
+        assert (row.veto_status, row.selected, row.decision) == ("confirmed", False, "veto")
+        assert runs.publish_blockers(session, run=runs.draft_run(session, call=scored.call)) == []
         runs.decide_veto(session, entry=entry, confirmed=False, reason="复核无误", actor=scored.chair, now=utcnow())
         session.commit()
-    session.refresh(row)
-    assert (row.veto_status, row.selected) == ("dismissed", True)
+        row = row_of_draft()
+        assert (row.veto_status, row.selected) == ("dismissed", True)
 
 
 def test_a_veto_decision_needs_a_raised_veto_and_a_reason(app, make, session):
@@ -355,7 +366,9 @@ def test_every_results_form_needs_a_csrf_token(app, make, session, client, csrf)
     assert scored.call.results_method is None
     rows = _rows(session, run)
     assert all(row.decision != "excluded_by_chair" and row.veto_status == "pending" for row in rows if row.entry_id == entry)
+    session.refresh(run)
     assert runs.draft_run(session, call=scored.call).id == run.id and not run.published
+    assert session.exec(select(Assignment).where(Assignment.source == AssignmentSource.EXTRA)).first() is None
 
 
 def test_override_through_the_page_requires_a_reason(app, make, session, client, login, english):
@@ -417,3 +430,74 @@ def test_publicity_downloads_the_published_rankings(app, make, session, client, 
         assert response.data.startswith("\ufeff".encode())
     with client.get(f"/results/runs/{run.id}/rankings.pdf") as response:
         assert response.data.startswith(b"%PDF")
+
+
+def test_an_entry_without_any_submitted_sheet_blocks_publishing(app, make, session):
+    scored = scored_call(make, session, totals=[[80, 82], [None, None]], open_phase=Phase.RESULTS)
+    run = _compute(app, session, scored)
+    assert len(_rows(session, run)) == 1 and run.summary["counts"]["unranked"] == 1
+    with app.test_request_context():
+        assert ("unranked", 1) in [(b.key, b.count) for b in runs.publish_blockers(session, run=run)]
+
+
+def test_changing_the_target_or_quotas_makes_the_draft_stale(app, make, session):
+    scored = scored_call(make, session, totals=FIVE, target_count=3, open_phase=Phase.RESULTS)
+    run = _compute(app, session, scored)
+    with app.test_request_context():
+        assert runs.publish_blockers(session, run=run) == []
+        scored.call.target_count = 1
+        session.add(scored.call)
+        session.flush()
+        assert [b.key for b in runs.publish_blockers(session, run=run)] == ["stale"]
+
+
+def test_the_snapshot_hash_survives_a_renamed_call_and_covers_the_publication_time(app, make, session):
+    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    run = _compute(app, session, scored)
+    _publish(app, session, run, scored)
+    scored.call.name = "改名后的征集批次"
+    session.add(scored.call)
+    session.commit()
+    with app.test_request_context():
+        assert runs.verify(session, run)
+        run.published_at = run.published_at.replace(year=run.published_at.year - 1)
+        assert not runs.verify(session, run)
+    session.rollback()
+
+
+def test_without_quotas_the_cut_line_follows_the_selection_not_the_target(app, make, session):
+    scored = scored_call(make, session, totals=FIVE, vetoes={2: {"false_information": True}}, target_count=2)
+    for quota in list(scored.call.quotas):
+        session.delete(quota)
+    session.commit()
+    _compute(app, session, scored)
+    with app.test_request_context():
+        runs.decide_veto(session, entry=scored.entries[2], confirmed=True, reason="属实", actor=scored.chair, now=utcnow())
+        session.commit()
+        draft = runs.draft_run(session, call=scored.call)
+    # The best entry is vetoed: the two selected are ranked 2 and 3, so the cut is at 3.
+    assert [row.rank for row in _rows(session, draft) if row.selected] == [2, 3]
+    assert draft.summary["cuts"] == {"": 3}
+
+
+def test_a_published_snapshot_is_never_deleted_by_a_later_computation(app, make, session):
+    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    first = _compute(app, session, scored)
+    _publish(app, session, first, scored)
+    for _ in range(2):
+        _compute(app, session, scored)
+    runs_of_call = session.exec(select(ResultRun).where(ResultRun.call_id == scored.call.id).order_by(ResultRun.id)).all()
+    assert [(r.id == first.id, r.published) for r in runs_of_call] == [(True, True), (False, False)]
+
+
+def test_the_hash_does_not_depend_on_the_time_zone_the_publication_time_came_in(app, make, session):
+    from zoneinfo import ZoneInfo
+
+    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    run = _compute(app, session, scored)
+    with app.test_request_context():
+        runs.publish(session, run=run, actor=scored.chair, now=utcnow().astimezone(ZoneInfo("Asia/Shanghai")),
+                     public_scores=False)
+        session.commit()
+        session.expire_all()
+        assert runs.verify(session, session.get(ResultRun, run.id))

@@ -12,10 +12,13 @@ export FLASK_APP := app
 .PHONY: run test bench system-deps system-deps-test install install-test translations extract-messages migrate demo clean
 
 ## run: install everything, migrate the SQLite database, load demo data when empty, serve on :5000
+## (with a job worker for brochure builds in the background, stopped with the server)
 run: install translations
 	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask db upgrade
 	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask demo load --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT), with a job worker  (Ctrl+C to stop both)"
+	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## test: install what the tests need, run the suite on SQLite, then on PostgreSQL when reachable

@@ -66,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.admin.views import bp as admin_bp
+    from app.brochure.views import bp as brochure_bp
     from app.calls.views import bp as calls_bp
     from app.entries.views import bp as entries_bp
     from app.formal_check.views import bp as formal_check_bp
@@ -86,5 +87,6 @@ def _register_blueprints(app: Flask) -> None:
         review_manage_bp,
         review_assign_bp,
         results_bp,
+        brochure_bp,
     ):
         app.register_blueprint(blueprint)

@@ -125,6 +125,8 @@ def chair_actor(email: str | None):
 
 
 def register_cli(app: Flask) -> None:
+    from app.brochure.cli import brochure_cli
+    from app.brochure.worker_cli import worker_command
     from app.demo.cli import demo_cli
     from app.results.cli import results_cli
     from app.review.assign_cli import review_cli
@@ -137,6 +139,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(storage_cli)
     app.cli.add_command(review_cli)
     app.cli.add_command(results_cli)
+    app.cli.add_command(brochure_cli)
+    app.cli.add_command(worker_command)
 
 
 storage_cli = AppGroup("storage", help="Uploaded files.")
@@ -146,11 +150,13 @@ storage_cli = AppGroup("storage", help="Uploaded files.")
 @click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=0),
               help="Keep unused files stored more recently than this.")
 def storage_prune(older_than_hours: int):
-    """Delete uploaded files no entry uses any more (run it daily, e.g. from cron)."""
+    """Delete uploaded files no entry or brochure uses any more (run it daily, e.g. from cron)."""
     from datetime import timedelta
 
+    from app.brochure.service import brochure_blobs
     from app.entries.services import referenced_blobs
     from app.storage import storage
 
-    removed = storage().prune(referenced=referenced_blobs(db.session), older_than=timedelta(hours=older_than_hours))
+    referenced = referenced_blobs(db.session) | brochure_blobs(db.session)
+    removed = storage().prune(referenced=referenced, older_than=timedelta(hours=older_than_hours))
     click.echo(f"Removed {len(removed)} unused file(s).")

@@ -47,6 +47,12 @@ DEFAULTS = {
     "UPLOAD_FOLDER": "",  # empty: instance/uploads
     "RUBRICS_FOLDER": "",  # empty: rubrics/ beside the app package
     "RESULTS_RESAMPLES": 1000,  # bootstrap resamples for the rank intervals
+    # The job queue (brochure builds): Redis when a URL is given, else a SQLite file.
+    "JOBS_REDIS_URL": "",
+    "JOBS_SQLITE_PATH": "",  # empty: instance/jobs.sqlite3
+    "BROCHURE_CACHE_FOLDER": "",  # empty: instance/brochure-cache (prepared images, rendered parts)
+    "BROCHURE_FOLDER": "",  # empty: instance/brochures (the built PDFs)
+    "BROCHURE_WORKERS": 0,  # processes rendering brochure parts; 0: up to 2, by the CPU count
     "SESSION_LIFETIME_HOURS": 12,
     "PREFERRED_URL_SCHEME": "http",
     # Where users reach the site. Links in mails are built from it, never from
@@ -90,6 +96,12 @@ def load_config(app, test_config: dict | None) -> None:
         app.config["RUBRICS_FOLDER"] = str(Path(app.root_path).parent / "rubrics")
     if not app.config["MAIL_OUTBOX_DIR"]:
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "mail")
+    if not app.config["JOBS_SQLITE_PATH"]:
+        app.config["JOBS_SQLITE_PATH"] = str(instance / "jobs.sqlite3")
+    if not app.config["BROCHURE_CACHE_FOLDER"]:
+        app.config["BROCHURE_CACHE_FOLDER"] = str(instance / "brochure-cache")
+    if not app.config["BROCHURE_FOLDER"]:
+        app.config["BROCHURE_FOLDER"] = str(instance / "brochures")
 
     env = app.config["SHOWCASE_ENV"]
     if env not in {"development", "production", "testing"}:

@@ -184,3 +184,11 @@ def can_view_run(user, run) -> bool:
 def can_view_expert_statistics(user) -> bool:
     """How each expert scored (leniency, speed) stays with the chairs."""
     return has_role(user, Role.CHAIR)
+
+
+# --- brochure ---------------------------------------------------------------
+
+
+def can_build_brochure(user) -> bool:
+    """Publicity staff and chairs build and download a call's PDF brochure."""
+    return has_role(user, Role.CHAIR, Role.PUBLICITY)

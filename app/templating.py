@@ -31,12 +31,13 @@ def _navigation():
             ("formal_check.index", _l("Formal check")),
             ("review_manage.index", _l("Expert review")),
             ("results.index", _l("Results")),
+            ("brochure.index", _l("Brochure")),
             ("admin.organisations", _l("Organisations")),
             ("admin.users", _l("People")),
             ("admin.audit_log", _l("Audit log")),
         ]
     elif current_user.has_role(Role.PUBLICITY):
-        items += [("results.index", _l("Results"))]
+        items += [("results.index", _l("Results")), ("brochure.index", _l("Brochure"))]
     return items
 
 

@@ -11,8 +11,9 @@ if ! "${PYTHON:-python3}" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     required="python3-venv"
 fi
 want_browser=""
-# The tests read PDFs back with pdftotext and pdffonts.
-[ "${1:-run}" = "test" ] && packages="$packages poppler-utils"
+# The tests read PDFs back with pdftotext, pdffonts and pdftoppm, and decode
+# the brochure's QR codes with zbarimg.
+[ "${1:-run}" = "test" ] && packages="$packages poppler-utils zbar-tools"
 if [ "${1:-run}" = "test" ] && ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
     want_browser="chromium"
 fi

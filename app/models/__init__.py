@@ -8,6 +8,7 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 from app.models.accounts import Organisation, User, UserRole, UserToken  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
+from app.models.brochures import Brochure  # noqa: E402
 from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
 from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto  # noqa: E402
 from app.models.results import ResultEntry, ResultRun, SelectionOverride, VetoDecision  # noqa: E402
@@ -27,6 +28,7 @@ from app.models.review import (  # noqa: E402
 __all__ = [
     "Assignment",
     "AuditEvent",
+    "Brochure",
     "Call",
     "CallPhase",
     "CallQuota",

@@ -1,0 +1,1 @@
+"""The PDF showcase brochure: content, pages, images, the build and its job."""

@@ -1,0 +1,268 @@
+"""Building the brochure PDF: plan, render the parts in parallel, merge.
+
+Every page type has a fixed frame (a scenario is exactly one page, a chapter
+opener one page, tables a fixed number of rows per page), so the page count
+of every part — a "chunk": the front matter, each chapter, the city index,
+the ranking tables, the back cover — is known before anything is rendered,
+and so is the page every scenario lands on. That makes the build
+parallel and incremental:
+
+1. The content is read once (``content.brochure_content``) and cut into
+   chunks (``pages.chunks``) with their page counts; the start page of each
+   follows, and the table of contents with it.
+2. Each chunk is rendered by WeasyPrint on its own, numbered from its start
+   page, in worker processes, and cached under a hash of everything it is
+   made from (its content, start page, table of contents for the front
+   matter, profile, templates and CSS). A rebuild after one scenario changed
+   renders only that chapter (and the front matter if a title moved).
+3. The parts are merged with pypdf, one bookmark per chapter and scenario,
+   title, author and language set, written to a temporary file and moved into
+   place atomically. The whole build is cached too: unchanged inputs return
+   the previous file at once.
+
+If a chunk renders to another page count than planned (a layout bug), the
+start pages after it are recomputed and the affected chunks rendered again,
+so page numbers, the table of contents and bookmarks stay right.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import get_locale
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, TextStringObject
+
+from app.brochure import pages
+from app.brochure.content import brochure_content
+from app.brochure.options import BuildOptions
+from app.db import db
+from app.pdf.text import document_language, language_tag
+
+#: Bump when the builder's own output changes, to drop old cached files.
+BUILD_VERSION = 1
+TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates" / "brochure" / "pdf"
+CSS_FILE = Path(__file__).resolve().parent.parent / "static" / "pdf" / "brochure.css"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    pages: int
+    size: int  # bytes
+    input_hash: str
+    cached: bool  # the whole file came from the cache
+    rendered: int  # chunks rendered in this build (the others came from the cache)
+    seconds: float
+
+
+def cache_folder() -> Path:
+    return Path(current_app.config["BROCHURE_CACHE_FOLDER"])
+
+
+def _plain(value):
+    """JSON-able form of the dataclasses a chunk carries (for hashing)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _digest(*parts) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(_plain(part), ensure_ascii=False, sort_keys=True).encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _design_version() -> str:
+    """A hash of the templates and the stylesheet: changing the design invalidates the caches."""
+    files = sorted(TEMPLATE_FOLDER.glob("*.html")) + [CSS_FILE]
+    return _digest(BUILD_VERSION, [(f.name, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files if f.exists()])
+
+
+def _start_pages(plan: list, counts: dict[str, int]) -> dict[str, int]:
+    start, positions = 1, {}
+    for chunk in plan:
+        positions[chunk.key] = start
+        start += counts[chunk.key]
+    return positions
+
+
+def _render_in_worker(app_config_key, chunk, start_page, toc, profile, locale, out_path):
+    """Render one chunk to ``out_path`` (runs in a forked worker process)."""
+    app = _FORKED_APPS[app_config_key]
+    from flask_babel import force_locale
+
+    with app.app_context(), force_locale(locale):
+        data = pages.render_chunk(chunk, start_page=start_page, toc=toc, profile=profile)
+    _atomic_write(Path(out_path), data)
+    return len(PdfReader(out_path).pages)
+
+
+# Apps handed to forked workers (inherited through fork, never pickled).
+_FORKED_APPS: dict[int, object] = {}
+
+
+def _forget_connections(app_config_key) -> None:
+    """In a forked worker: never touch the parent's database connections
+    (SQLAlchemy's advice for fork; with SQLite, closing an inherited file
+    would drop the parent's locks)."""
+    _FORKED_APPS[app_config_key].extensions["db"].engine.dispose(close=False)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _workers() -> int:
+    configured = current_app.config["BROCHURE_WORKERS"]
+    return max(1, int(configured) or min(2, os.cpu_count() or 1))
+
+
+def build_brochure(options: BuildOptions, *, out_path: Path, progress: Progress | None = None) -> BuildResult:
+    """Build the brochure ``options`` describe into ``out_path``.
+
+    Needs an app context (it reads the snapshot). ``progress(step, done,
+    total)`` is called as parts are finished. Raises DomainError when there
+    is nothing to print (no published snapshot).
+    """
+    started = time.perf_counter()
+    report = progress or (lambda step, done, total: None)
+    out_path = Path(out_path)
+    with document_language():
+        locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+        lang = language_tag()
+        content = brochure_content(db.session, options)
+        plan = pages.chunks(content)
+    design = _design_version()
+    input_hash = _digest(options.as_dict(), [(c.key, c.kind, c.pages, c.payload) for c in plan], locale, design)
+    folder = cache_folder()
+    whole = folder / "builds" / f"{input_hash}.pdf"
+    if whole.exists():
+        shutil.copyfile(whole, out_path.with_name(out_path.name + ".part"))
+        os.replace(out_path.with_name(out_path.name + ".part"), out_path)
+        report("done", len(plan), len(plan))
+        return BuildResult(out_path, len(PdfReader(whole).pages), whole.stat().st_size, input_hash, True, 0,
+                           time.perf_counter() - started)
+
+    counts = {chunk.key: chunk.pages for chunk in plan}
+    rendered = 0
+    files: dict[str, Path] = {}
+    for _attempt in range(3):
+        positions = _start_pages(plan, counts)
+        toc = pages.table_of_contents(plan, positions)
+        jobs = {}
+        for chunk in plan:
+            chunk_toc = toc if chunk.needs_toc else None
+            key = _digest(design, locale, options.profile, chunk.key, chunk.kind, chunk.payload, positions[chunk.key],
+                          chunk_toc)
+            files[chunk.key] = folder / "chunks" / f"{key}.pdf"
+            if not files[chunk.key].exists():
+                jobs[chunk.key] = (chunk, positions[chunk.key], chunk_toc)
+        done = len(plan) - len(jobs)
+        report("cached", done, len(plan))
+        actual = _render(jobs, files, options.profile, locale, report, done, len(plan))
+        rendered += len(jobs)
+        for chunk in plan:
+            if chunk.key not in actual:
+                actual[chunk.key] = len(PdfReader(files[chunk.key]).pages)
+        if actual == counts:
+            break
+        counts = actual  # a part came out longer or shorter: renumber and render again
+    else:
+        raise RuntimeError("the brochure's page numbering did not settle")
+
+    positions = _start_pages(plan, counts)
+    report("merging", len(plan), len(plan))
+    writer = PdfWriter()
+    for chunk in plan:
+        writer.append(PdfReader(files[chunk.key]), import_outline=False)
+    for chunk in plan:
+        parent = None
+        for bookmark in chunk.bookmarks:
+            page_index = positions[chunk.key] - 1 + bookmark.page_offset
+            if bookmark.level == 0:
+                parent = writer.add_outline_item(title=bookmark.title, page_number=page_index)
+            else:
+                writer.add_outline_item(title=bookmark.title, page_number=page_index, parent=parent)
+    writer.add_metadata({
+        "/Title": content.title,
+        "/Author": content.author,
+        "/Subject": content.subtitle or content.title,
+        "/Creator": "Scenario Showcase",
+    })
+    writer._root_object[NameObject("/Lang")] = TextStringObject(lang)
+    writer.page_mode = "/UseOutlines"
+    whole.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=whole.parent, prefix=".part-")
+    with os.fdopen(handle, "wb") as out:
+        writer.write(out)
+    os.replace(temporary, whole)
+    part = out_path.with_name(out_path.name + ".part")
+    shutil.copyfile(whole, part)
+    os.replace(part, out_path)
+    total = sum(counts.values())
+    report("done", len(plan), len(plan))
+    return BuildResult(out_path, total, out_path.stat().st_size, input_hash, False, rendered, time.perf_counter() - started)
+
+
+def _render(jobs: dict, files: dict[str, Path], profile: str, locale: str, report: Progress, done: int, total: int):
+    """Render the chunks of ``jobs`` (key → (chunk, start page, toc)); returns key → page count."""
+    counts: dict[str, int] = {}
+    if not jobs:
+        return counts
+    app = current_app._get_current_object()
+    workers = min(_workers(), len(jobs))
+    if workers == 1:
+        for key, (chunk, start, toc) in jobs.items():
+            data = pages.render_chunk(chunk, start_page=start, toc=toc, profile=profile)
+            _atomic_write(files[key], data)
+            counts[key] = len(PdfReader(files[key]).pages)
+            done += 1
+            report(chunk.title, done, total)
+        return counts
+    # Forked workers inherit the app (templates, config, fonts) without pickling it.
+    slot = id(app)
+    _FORKED_APPS[slot] = app
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_forget_connections, initargs=(slot,)) as pool:
+            futures = {
+                pool.submit(_render_in_worker, slot, chunk, start, toc, profile, locale, str(files[key])): (key, chunk)
+                for key, (chunk, start, toc) in sorted(jobs.items(), key=lambda item: -item[1][0].pages)
+            }
+            for future in as_completed(futures):
+                key, chunk = futures[future]
+                counts[key] = future.result()
+                done += 1
+                report(chunk.title, done, total)
+    finally:
+        _FORKED_APPS.pop(slot, None)
+    return counts

@@ -1,0 +1,49 @@
+"""``flask worker``: run the queued background jobs (brochure builds)."""
+import logging
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("worker")
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 4),
+              help="Jobs run at the same time. A brochure build renders in several processes "
+                   "of its own, so 1 or 2 is plenty.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every step of the queue (debug).")
+@with_appcontext
+def worker_command(workers: int, verbose: bool):
+    """Run the background jobs (brochure builds) until stopped.
+
+    The queue is the SQLite file JOBS_SQLITE_PATH (default
+    instance/jobs.sqlite3), or Redis at JOBS_REDIS_URL. Ctrl+C (SIGINT) lets
+    running jobs finish first (press it twice to stop at once); SIGTERM stops
+    at once. `make run` starts one beside the web server.
+    """
+    from app.brochure.jobs import job_queue
+
+    queue = job_queue()
+    if queue.huey.immediate:
+        raise click.ClickException("In testing, jobs run at once when queued: there is nothing for a worker to do.")
+    _log_to_stderr(logging.DEBUG if verbose else logging.INFO)
+    click.echo(f"Worker: {workers} thread(s) on the {queue.backend} queue; jobs: {', '.join(sorted(queue.tasks))}")
+    # Threads, not Huey's "process" workers: those are daemon processes, which
+    # may not start the processes a brochure build renders its chapters in.
+    consumer = queue.huey.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        # The SQLite queue is polled: wait at most 2 s before starting a new job.
+        max_delay=2.0,
+    )
+    consumer.run()
+
+
+def _log_to_stderr(level: int) -> None:
+    """Show the consumer's messages (job started, finished, failed) on stderr."""
+    logger = logging.getLogger("huey")
+    if not any(getattr(handler, "_showcase_worker", False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
+        handler._showcase_worker = True
+        logger.addHandler(handler)
+    logger.setLevel(level)

@@ -51,6 +51,8 @@ from app.pdf.text import document_language, language_tag
 
 #: Bump when the builder's own output changes, to drop old cached files.
 BUILD_VERSION = 1
+#: Cached parts and builds unused for this long are deleted after a build.
+CACHE_DAYS = 30
 TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates" / "brochure" / "pdf"
 CSS_FILE = Path(__file__).resolve().parent.parent / "static" / "pdf" / "brochure.css"
 
@@ -166,6 +168,7 @@ def build_brochure(options: BuildOptions, *, out_path: Path, progress: Progress 
     folder = cache_folder()
     whole = folder / "builds" / f"{input_hash}.pdf"
     if whole.exists():
+        whole.touch()
         shutil.copyfile(whole, out_path.with_name(out_path.name + ".part"))
         os.replace(out_path.with_name(out_path.name + ".part"), out_path)
         report("done", len(plan), len(plan))
@@ -229,8 +232,23 @@ def build_brochure(options: BuildOptions, *, out_path: Path, progress: Progress 
     shutil.copyfile(whole, part)
     os.replace(part, out_path)
     total = sum(counts.values())
+    for path in files.values():
+        path.touch()  # used now: kept by the sweep below
+    _sweep(folder)
     report("done", len(plan), len(plan))
     return BuildResult(out_path, total, out_path.stat().st_size, input_hash, False, rendered, time.perf_counter() - started)
+
+
+def _sweep(folder: Path) -> None:
+    """Delete cached parts and builds no build has used for CACHE_DAYS."""
+    limit = time.time() - CACHE_DAYS * 86400
+    for sub in ("chunks", "builds"):
+        for path in (folder / sub).glob("*.pdf"):
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+            except FileNotFoundError:  # another build swept it first
+                pass
 
 
 def _render(jobs: dict, files: dict[str, Path], profile: str, locale: str, report: Progress, done: int, total: int):

@@ -158,3 +158,21 @@ def test_no_published_snapshot_is_a_clear_error(app, make, session, tmp_path):
     with app.test_request_context(), pytest.raises(DomainError):
         build_brochure(BuildOptions(call_id=call.id), out_path=tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_cached_parts_unused_for_a_month_are_swept(app, published, tmp_path):
+    import os
+    import time
+
+    first = _build(app, published, tmp_path, "a.pdf")
+    cache = Path(app.config["BROCHURE_CACHE_FOLDER"])
+    stale = cache / "chunks" / ("0" * 64 + ".pdf")
+    stale.write_bytes(b"%PDF-1.7 old")
+    old = time.time() - 40 * 86400
+    os.utime(stale, (old, old))
+    for path in (cache / "builds").glob("*.pdf"):
+        path.unlink()  # force a merge, which sweeps
+    second = _build(app, published, tmp_path, "b.pdf")
+    assert not second.cached and second.rendered == 0 and second.pages == first.pages
+    assert not stale.exists()
+    assert len(list((cache / "chunks").glob("*.pdf"))) >= 4  # the parts in use stay

@@ -15,9 +15,20 @@ from app.accounts.credit_code import normalise_credit_code
 from app.demo.entries import PARTNERS, demo_entry_specs, partner_credit_code
 from app.demo.experts import EXPERTS, PANELS, affiliation_code, expert_name, panels_of
 from app.demo.pictures import PICTURES, render
-from app.demo.results import PEARL_RIVER_DELTA, VETO_REASONS, entry_to_bring_in, entry_to_take_out
+from app.demo.results import (
+    PEARL_RIVER_DELTA,
+    VETO_REASONS,
+    entry_to_bring_in,
+    entry_to_take_out,
+)
 from app.demo.scenarios import DOMAIN_TEXT, SCENARIOS
-from app.demo.services import PAST_QUOTA, PAST_TARGET, open_call_schedule, past_call_schedule, review_call_schedule
+from app.demo.services import (
+    PAST_QUOTA,
+    PAST_TARGET,
+    open_call_schedule,
+    past_call_schedule,
+    review_call_schedule,
+)
 from app.demo.sheets import (
     Merit,
     Traits,

@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.brochure.options import BuildOptions
+from app.calls.services import lock_call
 from app.db import db, utcnow, write_intent
 from app.enums import EntryStatus
 from app.errors import DomainError
@@ -123,12 +124,6 @@ def brochure_blobs(session: Session) -> set[str]:
 # --- starting a build -------------------------------------------------------------
 
 
-def _lock_call(session: Session, call_id: int) -> None:
-    """Serialise the starts of a call's builds (PostgreSQL row lock; on
-    SQLite, writing requests already hold the database's write lock)."""
-    session.exec(select(Call.id).where(Call.id == call_id).with_for_update()).one()
-
-
 def published_snapshot(session: Session, *, call: Call, snapshot_id: int | None) -> ResultRun | None:
     if snapshot_id is None:
         return session.exec(
@@ -191,7 +186,7 @@ def start_build(session: Session, *, call: Call, options: BuildOptions, actor, n
     """
     if options.call_id != call.id:
         raise ValueError("the options are for another call")
-    _lock_call(session, call.id)
+    lock_call(session, call.id)
     active = _active(session, call=call)
     if active is not None:
         if now - active.heartbeat_at < STALE_AFTER:

@@ -59,6 +59,13 @@ def is_phase_open(call: Call, phase: Phase, *, now: datetime) -> bool:
     return window is not None and window.starts_at <= now < window.ends_at
 
 
+def lock_call(session: Session, call_id: int) -> None:
+    """Serialise the writers of one call's review, results or brochure state
+    until the transaction ends: a row lock on PostgreSQL; on SQLite, writing
+    requests already hold the database's write lock (BEGIN IMMEDIATE)."""
+    session.exec(select(Call.id).where(Call.id == call_id).with_for_update()).one()
+
+
 def current_call(session: Session, *, now: datetime) -> Call | None:
     """The call the site is about: one that is running, else the next, else the last."""
     calls = session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all()

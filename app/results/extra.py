@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import is_phase_open
+from app.calls.services import is_phase_open, lock_call
 from app.entries.states import sync_scoring_status
 from app.enums import AssignmentSource, EntryStatus, Phase, SheetStatus
 from app.errors import DomainError
@@ -62,8 +62,7 @@ def assign_extra_experts(session: Session, *, run: ResultRun, actor, now: dateti
     call = session.get(Call, run.call_id)
     if not is_phase_open(call, Phase.REVIEW, now=now):
         raise DomainError(_l("Extra experts can only score while the review phase runs: extend the review phase first."))
-    # One run at a time per call (PostgreSQL; SQLite's write lock does the same).
-    session.exec(select(Call.id).where(Call.id == call.id).with_for_update()).one()
+    lock_call(session, call.id)  # one run at a time per call
 
     disputed = set(
         session.exec(

@@ -26,6 +26,7 @@ from flask import current_app
 from sqlmodel import Session, select
 
 from app.audit.services import record
+from app.calls.services import lock_call
 from app.enums import EntryStatus, SheetStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -206,12 +207,6 @@ def inputs_fingerprint(session: Session, *, call: Call, settings: Settings | Non
         digest.update(json.dumps(part, sort_keys=True, default=str).encode())
         digest.update(b"\x00")
     return digest.hexdigest()
-
-
-def _lock_call(session: Session, call_id: int) -> None:
-    """Serialise the writers of a call's results (PostgreSQL row lock; on
-    SQLite, writing requests already hold the database's write lock)."""
-    session.exec(select(Call.id).where(Call.id == call_id).with_for_update()).one()
 
 
 @dataclass(frozen=True)
@@ -481,7 +476,7 @@ def compute_results(
     Deterministic: the same sheets, settings and seed give the same figures.
     The previous draft (if any) is replaced; published runs stay as they are.
     """
-    _lock_call(session, call.id)
+    lock_call(session, call.id)
     settings = settings_for(session, call=call, resamples=resamples, seed=seed)
     fingerprint = inputs_fingerprint(session, call=call, settings=settings)
     entries = _entries(session, call)
@@ -792,7 +787,7 @@ def _check_draft(run: ResultRun) -> None:
 
 def reselect(session: Session, *, run: ResultRun) -> selection.Selection:
     """Apply the call's current overrides and veto decisions to the draft's selection."""
-    _lock_call(session, run.call_id)
+    lock_call(session, run.call_id)
     session.refresh(run)
     _check_draft(run)
     call = session.get(Call, run.call_id)
@@ -839,7 +834,7 @@ def set_override(session: Session, *, call: Call, entry: Entry, include: bool, r
         raise DomainError(_l("Give a reason for the change: it is recorded with the selection."))
     if entry.call_id != call.id:
         raise DomainError(_l("This entry does not belong to this call."))
-    _lock_call(session, call.id)
+    lock_call(session, call.id)
     run = draft_run(session, call=call)
     if run is None or session.exec(
         select(ResultEntry.id).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry.id)
@@ -862,7 +857,7 @@ def set_override(session: Session, *, call: Call, entry: Entry, include: bool, r
 
 def remove_override(session: Session, *, override: SelectionOverride, actor, reason: str = "") -> None:
     """Let the rule decide the entry again (audited)."""
-    _lock_call(session, override.call_id)
+    lock_call(session, override.call_id)
     entry = session.get(Entry, override.entry_id)
     call = session.get(Call, override.call_id)
     record(session, actor=actor, action="selection.override_removed", obj=entry,
@@ -996,7 +991,7 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     Entries move to "selected" or "not selected". Refused while anything in
     :func:`publish_blockers` holds.
     """
-    _lock_call(session, run.call_id)
+    lock_call(session, run.call_id)
     session.refresh(run)
     blockers = publish_blockers(session, run=run)
     if blockers:

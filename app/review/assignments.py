@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from sqlmodel import Session, select
 
 from app.audit.services import record
+from app.calls.services import lock_call
 from app.entries.states import sync_scoring_status, transition, transition_many
 from app.enums import AssignmentSource, EntryStatus, Phase, Role
 from app.errors import DomainError
@@ -323,8 +324,7 @@ def run_assignment(
         raise DomainError(_l("Ask for between 1 and %(n)s experts per entry.", n=MAX_PER_ENTRY))
     if call.phase_window(Phase.REVIEW) is None:
         raise DomainError(_l("This call has no review phase."))
-    # One run at a time per call (PostgreSQL; SQLite's write lock does the same).
-    session.exec(select(Call.id).where(Call.id == call.id).with_for_update()).one()
+    lock_call(session, call.id)  # one run at a time per call
 
     loaded = _load_run(session, call=call, statuses=REVIEWED if top_up else ASSIGNABLE)
     entries, panels, experts, existing = loaded.entries, loaded.panels, loaded.experts, loaded.existing

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
+from app.calls.services import lock_call
 from app.enums import Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -40,13 +41,6 @@ def panel_domains(panel: Panel) -> list[Domain]:
 def panel_of_domain(session: Session, *, call: Call, domain: Domain) -> Panel | None:
     """The panel of ``call`` that covers ``domain``, if any."""
     return next((panel for panel in list_panels(session, call=call) if domain.value in panel.domains), None)
-
-
-def _lock_call(session: Session, call: Call) -> None:
-    """Serialise panel changes of one call (PostgreSQL row lock; SQLite
-    writers are serialised by BEGIN IMMEDIATE), so two chairs cannot give
-    the same domain to two panels at once."""
-    session.exec(select(Call.id).where(Call.id == call.id).with_for_update()).one()
 
 
 def _clean_name(name: str) -> str:
@@ -109,7 +103,7 @@ def create_panel(
     """Create a panel of ``call`` covering ``domains`` (Domain values or members)."""
     name, domains = _clean_name(name), _clean_domains(domains)
     ids = _members(session, member_ids=member_ids, leader_id=leader_id)
-    _lock_call(session, call)
+    lock_call(session, call.id)
     _check_unique(session, call=call, panel_id=None, name=name, domains=domains)
     panel = Panel(
         call_id=call.id,
@@ -132,7 +126,7 @@ def update_panel(session: Session, *, actor, panel: Panel, name: str, domains, m
     call = session.get(Call, panel.call_id)
     name, domains = _clean_name(name), _clean_domains(domains)
     ids = _members(session, member_ids=member_ids, leader_id=leader_id)
-    _lock_call(session, call)
+    lock_call(session, call.id)
     _check_unique(session, call=call, panel_id=panel.id, name=name, domains=domains)
     before = panel_snapshot(panel)
     panel.name = name

@@ -66,7 +66,7 @@ from pypdf import PdfReader  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.brochure import pages  # noqa: E402
-from app.brochure.builder import build_brochure  # noqa: E402
+from app.brochure.builder import build_brochure, plan_fonts  # noqa: E402
 from app.brochure.content import brochure_content  # noqa: E402
 from app.brochure.options import BuildOptions  # noqa: E402
 from app.db import db  # noqa: E402
@@ -351,22 +351,30 @@ def _pss(pid: int) -> int:
 
 
 def composition(path: Path) -> dict[str, int]:
-    """Where the bytes of a PDF go: image streams, embedded font files, the rest (every object in the file)."""
+    """Where the bytes of a PDF go: photos (JPEG), other images (the QR codes), embedded font files, the rest.
+    Objects are counted once each however many pages use them."""
     reader = PdfReader(path)
-    found = {"images": 0, "image_bytes": 0, "fonts": 0, "font_bytes": 0}
-    for number in range(1, int(reader.trailer["/Size"])):
-        obj = reader.get_object(number)  # None for a free entry
-        if not hasattr(obj, "get"):
-            continue
-        if obj.get("/Subtype") == "/Image":
-            found["images"] += 1
-            found["image_bytes"] += len(getattr(obj, "_data", b"") or b"")
-        for name in ("/FontFile", "/FontFile2", "/FontFile3"):
-            if name in obj:
-                found["fonts"] += 1
-                found["font_bytes"] += len(getattr(obj[name].get_object(), "_data", b"") or b"")
-    found["total"] = path.stat().st_size
-    found["other_bytes"] = found["total"] - found["image_bytes"] - found["font_bytes"]
+    images, fonts = {}, {}
+    for page in reader.pages:
+        resources = page["/Resources"]
+        for ref in (resources.get("/XObject") or {}).values():
+            image = ref.get_object()
+            images[ref.idnum] = (image.get("/Filter") == "/DCTDecode", len(image._data or b""))
+        for ref in (resources.get("/Font") or {}).values():
+            descriptor = ref.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            for name in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if name in descriptor:
+                    fonts[descriptor.raw_get(name).idnum] = len(descriptor[name].get_object()._data or b"")
+    found = {
+        "images": sum(jpeg for jpeg, _size in images.values()),
+        "image_bytes": sum(size for jpeg, size in images.values() if jpeg),
+        "other_images": sum(not jpeg for jpeg, _size in images.values()),
+        "other_image_bytes": sum(size for jpeg, size in images.values() if not jpeg),
+        "fonts": len(fonts),
+        "font_bytes": sum(fonts.values()),
+        "total": path.stat().st_size,
+    }
+    found["other_bytes"] = found["total"] - found["image_bytes"] - found["other_image_bytes"] - found["font_bytes"]
     return found
 
 
@@ -392,14 +400,15 @@ def combined_html(app, options: BuildOptions, folder: Path) -> tuple[Path, float
         plan = pages.chunks(content)
         positions = pages.start_pages(plan)
         toc = pages.table_of_contents(plan, positions)
+        fonts = plan_fonts(plan)
         bodies = []
         for chunk in plan:
             html = pages.chunk_html(chunk, start_page=positions[chunk.key], toc=toc if chunk.needs_toc else None,
-                                    profile=options.profile)
+                                    profile=options.profile, fonts=fonts)
             body = re.search(r"<body[^>]*>(.*)</body>", html, re.DOTALL).group(1)
             bodies.append(f'<div class="bench-chunk chunk-{chunk.kind}">{body}</div>')
-        head = re.search(r"<head>(.*?)</head>", pages.chunk_html(plan[0], start_page=1, toc=toc, profile=options.profile),
-                         re.DOTALL).group(1)
+        head = re.search(r"<head>(.*?)</head>", pages.chunk_html(plan[0], start_page=1, toc=toc, profile=options.profile,
+                                                                 fonts=fonts), re.DOTALL).group(1)
     # The same head as the first chunk (its @page counter starts at 1), our stylesheet linked, and a page
     # break between chunks (WeasyPrint renders each chunk as its own document).
     document = (f'<!DOCTYPE html>\n<html lang="{content.lang}">\n<head>{head}'
@@ -455,7 +464,7 @@ def profile_build(app, options: BuildOptions, out: Path, cache: Path) -> None:
     total = cum("app/brochure/builder.py", "build_brochure")
     content = cum("app/brochure/content.py", "brochure_content") + cum("app/brochure/pages.py", "chunks")
     html = cum("app/brochure/pages.py", "chunk_html")
-    qr = cum("app/brochure/images.py", "qr_svg")
+    qr = cum("app/brochure/images.py", "qr_image")
     render = cum("app/pdf/render.py", "render_pdf")
     write = cum("weasyprint/__init__.py", "write_pdf")
     styled = cum("weasyprint/document.py", "_render")
@@ -465,8 +474,10 @@ def profile_build(app, options: BuildOptions, out: Path, cache: Path) -> None:
     fonts = cum("weasyprint/pdf/fonts.py", "build_fonts_dictionary")
     rendered = cum("app/brochure/builder.py", "_render")
     chunks = cum("app/brochure/pages.py", "render_chunk")
+    cut = cum("app/brochure/builder.py", "plan_fonts")
     phases = [
         ("read the snapshot and entries, fit the texts, plan", content),
+        ("cut the fonts to the brochure's characters (HarfBuzz)", cut),
         ("chunk HTML (Jinja, image cache look-ups, QR codes)", html),
         ("  of which QR codes (segno)", qr),
         ("WeasyPrint: parse the HTML and the stylesheet", render - write),
@@ -476,7 +487,7 @@ def profile_build(app, options: BuildOptions, out: Path, cache: Path) -> None:
         ("WeasyPrint: writing the PDF (fonts, images, streams)", pdf - paint),
         ("  of which font subsets (HarfBuzz)", fonts),
         ("builder: page counts of the parts (pypdf)", rendered - chunks),
-        ("builder: hashing, merging (pypdf), bookmarks, writing", total - rendered - content),
+        ("builder: hashing, merging (pikepdf), bookmarks, writing", total - rendered - content - cut),
     ]
     print(f"\ncProfile of a full build in one process (BROCHURE_WORKERS=1, image cache warm): {seconds:.1f} s "
           f"under the profiler (which inflates Python-heavy parts)")
@@ -569,7 +580,7 @@ def main() -> None:
         print(f"\nbrochure: {cold.pages} pages (planned {planned}), {cold.rendered} chunks (front matter, "
               f"{len(Domain)} chapters, city index, rankings, back cover); load average after: {load_after:.2f}")
         print("ours = build_brochure: read the snapshot and entries, plan, make each chunk's HTML, render the chunks "
-              "with WeasyPrint in forked workers, merge with pypdf, bookmarks, metadata, write")
+              "with WeasyPrint in forked workers, merge with pikepdf, bookmarks, metadata, write")
         print(f"{'measure':<56} {'wall':>8} {'size':>8} {'pages':>5} {'peak RSS':>9}")
         rows = [
             ("cold build, screen (resizes every photo)", cold_s, cold.size, cold.pages, cold_mem),
@@ -591,8 +602,9 @@ def main() -> None:
               f"of its {same_s:.2f} s")
         print(f"chunks rendered: cold {cold.rendered}, warm {warm.rendered}, unchanged {same.rendered} "
               f"(from the cache: {same.cached}), summary changed {one.rendered}, title changed {titled.rendered}")
-        print(f"screen PDF: {parts['images']} images {mb(parts['image_bytes'])}, {parts['fonts']} embedded font "
-              f"subsets {mb(parts['font_bytes'])} (each chunk embeds its own), the rest {mb(parts['other_bytes'])}")
+        print(f"screen PDF: {parts['images']} photos {mb(parts['image_bytes'])}, {parts['other_images']} QR codes "
+              f"{mb(parts['other_image_bytes'])}, {parts['fonts']} embedded font subsets {mb(parts['font_bytes'])} "
+              f"(each chunk embeds its own subsets of the build's cut faces), the rest {mb(parts['other_bytes'])}")
         print(f"memory, warm build sampled with PSS ({pss_s:.1f} s, slowed by the sampling): peak PSS "
               f"{mb(pss_mem.peak_pss)}, RSS summed {mb(pss_mem.peak_rss)}; the parent alone {mb(warm_mem.peak_parent)}"
               f"; at most {warm_mem.most_processes} processes; getrusage(RUSAGE_CHILDREN): largest child "

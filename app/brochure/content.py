@@ -18,6 +18,7 @@ are absolute (mm), so the estimate and the layout agree on heights.
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -240,6 +241,7 @@ _ASCII_EM = dict(zip(map(chr, range(32, 127)), (
 ), strict=True))
 
 
+@functools.cache  # a brochure measures a few thousand distinct characters a million times
 def char_em(ch: str) -> float:
     """The advance width of ``ch`` in em: measured for ASCII, one em for
     ideographs and full-width or ambiguous-width signs, 0.7 em for the rest."""
@@ -249,7 +251,7 @@ def char_em(ch: str) -> float:
 
 
 def text_em(text: str) -> float:
-    return sum(char_em(ch) for ch in text)
+    return sum(map(char_em, text))
 
 
 def _tokens(text: str) -> list[str]:
@@ -264,6 +266,7 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+@functools.cache
 def _is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in "WFA"
 
@@ -274,7 +277,8 @@ def wrap(text: str, width_em: float, *, indent_em: float = 0.0) -> list[str]:
     lines: list[str] = []
     line, used = "", indent_em
     for token in _tokens(text):
-        width = text_em(token.rstrip(" "))
+        word = token.rstrip(" ")
+        width = char_em(word) if len(word) == 1 else text_em(word)  # mostly one ideograph
         if used + width > budget and line:
             carried = ""
             # Kinsoku: the token may not start a line, or the line may not end
@@ -287,9 +291,10 @@ def wrap(text: str, width_em: float, *, indent_em: float = 0.0) -> list[str]:
             cut = _longest_prefix(token, budget - used)
             lines.append(token[:cut])
             token = token[cut:]
-            width, used = text_em(token.rstrip(" ")), 0.0
+            word = token.rstrip(" ")
+            width, used = text_em(word), 0.0
         line += token
-        used += width + (text_em(token) - text_em(token.rstrip(" ")) if token.endswith(" ") else 0.0)
+        used += width + (len(token) - len(word)) * _ASCII_EM[" "]
     if line or not lines:
         lines.append(line)
     return lines
@@ -769,6 +774,10 @@ def _rankings(ordered: list[Scenario], items: list[_Item], *, public: bool) -> t
 # --- the opener's chart -----------------------------------------------------------
 
 
+#: The chart's text: the build's cut of Noto Sans CJK SC first (app/brochure/fonts.py).
+CHART_FONTS = "&#39;Noto Sans CJK SC Subset&#39;, &#39;Noto Sans CJK SC&#39;, sans-serif"
+
+
 def bar_chart(rows: Sequence[tuple[str, int]], *, title: str) -> Markup:
     """Horizontal bars of counts, labels left, counts right: inline SVG (text escaped)."""
     label_width, bar_width, count_width, row_height, font = 64.0, 170.0, 24.0, 22.0, 11.0
@@ -787,6 +796,6 @@ def bar_chart(rows: Sequence[tuple[str, int]], *, title: str) -> Markup:
         )
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="100%" role="img" '
-        f'aria-label="{escape(title)}" font-family="Noto Sans CJK SC, sans-serif" font-size="{font:.0f}">'
+        f'aria-label="{escape(title)}" font-family="{CHART_FONTS}" font-size="{font:.0f}">'
         + "".join(parts) + "</svg>"
     )

@@ -5,29 +5,29 @@ wide would make the PDF huge and slow to write. :func:`print_image` crops
 the stored master to the frame's aspect around its centre and resizes it to
 exactly the pixels the frame needs at the profile's resolution, once: the
 JPEG is cached under ``BROCHURE_CACHE_FOLDER/images`` by a hash of what it is
-made from, so a rebuild finds it at once. :func:`qr_svg` draws the QR code of
-a scenario's public page as inline SVG (vector, sharp at any size).
+made from, so a rebuild finds it at once. :func:`qr_image` makes the QR code of a
+scenario's public page, cached the same way.
 """
 import hashlib
 import io
 import math
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import segno
 from flask import current_app
-from markupsafe import Markup
 from PIL import Image, ImageOps
 from werkzeug.urls import iri_to_uri
 
+from app.brochure.files import atomic_write
 from app.storage import storage
 
 #: Bump when the way images are prepared changes, so old cached files are not reused.
 RENDITION_VERSION = 1
+#: Bump when the QR code images change.
+QR_VERSION = 1
 #: JPEG quality for the screen profile, and from PRINT_DPI on.
-SCREEN_QUALITY = 85
+SCREEN_QUALITY = 65
 PRINT_QUALITY = 90
 PRINT_DPI = 300
 MM_PER_INCH = 25.4
@@ -86,7 +86,7 @@ def print_image(key: str, *, width_mm: float, height_mm: float, dpi: int) -> Pat
     image.info = {}  # Pillow would write a JPEG comment it carried over again
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=quality, optimize=True, progressive=dpi < PRINT_DPI)
-    _atomic_write(target, out.getvalue())
+    atomic_write(target, out.getvalue())
     return target
 
 
@@ -181,16 +181,6 @@ def _rgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False) as tmp:
-        tmp.write(data)
-    try:
-        os.replace(tmp.name, path)
-    except BaseException:
-        os.unlink(tmp.name)
-        raise
-
-
 def qr_code(url: str) -> segno.QRCode:
     """The QR code of ``url``: error correction M (survives a scuff on paper).
 
@@ -202,11 +192,19 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make(iri_to_uri(url), error="m", micro=False, boost_error=False)
 
 
-def qr_svg(url: str) -> Markup:
-    """The QR code of ``url`` as an inline ``<svg>`` element (markup-safe).
+def qr_image(url: str) -> Path:
+    """The QR code of ``url`` as a PNG of one pixel per module (4-module white
+    quiet zone included), cached under ``BROCHURE_CACHE_FOLDER/images``.
 
-    No XML declaration, no width or height: a ``viewBox`` in modules, the
-    4-module quiet zone included and painted white, so CSS sizes it
-    (``svg.qr { width: 22mm; height: 22mm }``). Embed it as ``{{ qr }}``.
+    A bitmap, not SVG: WeasyPrint draws an inline SVG QR code as hundreds of
+    path segments, parsed and painted per page (a seventh of a chapter's
+    render time); a 1-bit PNG of ≈ 300 bytes is one image. Printed with
+    ``image-rendering: pixelated`` its modules stay sharp at any size (the
+    PDF asks viewers and printers not to smooth it).
     """
-    return Markup(qr_code(url).svg_inline(border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr", lineclass=None))
+    target = image_cache_dir() / f"qr-{hashlib.sha256(f'{QR_VERSION}|{url}'.encode()).hexdigest()}.png"
+    if not target.exists():
+        out = io.BytesIO()
+        qr_code(url).save(out, kind="png", scale=1, border=4, dark="#000", light="#fff")
+        atomic_write(target, out.getvalue())
+    return target

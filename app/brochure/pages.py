@@ -23,7 +23,7 @@ Call them inside an app context (templates, image cache, translations).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import current_app
@@ -38,7 +38,8 @@ from app.brochure.content import (
     RankingRow,
     Scenario,
 )
-from app.brochure.images import MissingImage, image_cache_dir, print_image, qr_svg
+from app.brochure.fonts import NO_SUBSETS, FontSet
+from app.brochure.images import MissingImage, image_cache_dir, print_image, qr_image
 from app.brochure.options import PROFILES
 from app.pdf.render import CSS_FOLDER, render_pdf
 from app.pdf.text import document_language
@@ -57,6 +58,8 @@ TOC_CHAPTER_WIDTH, TOC_CHAPTER_SIZE = 150.0, 10.5
 INDEX_CITY_LINE, INDEX_LINE = 10.0, 5.8
 RANKING_HEADER, RANKING_ROW = 8.0, 6.4
 RANKING_ROWS = int((LIST_HEIGHT - RANKING_HEADER) // RANKING_ROW)
+#: Most scenario pages in a chapter part (a chunk); the first part also has the opener.
+PART_SCENARIOS = 30
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,8 @@ class FrontPayload:
 @dataclass(frozen=True)
 class ChapterPayload:
     doc: Doc
-    chapter: Chapter
+    chapter: Chapter  # its ``scenarios``: this part's only
+    opener: bool  # the chapter's first part starts with the opener page
 
 
 @dataclass(frozen=True)
@@ -170,12 +174,7 @@ def chunks(content: BrochureContent) -> list[Chunk]:
                   public_scores=content.public_scores)
         body: list[Chunk] = []
         for chapter in content.chapters:
-            body.append(Chunk(
-                key=chapter.key, kind="chapter", title=chapter.title, pages=1 + len(chapter.scenarios),
-                payload=ChapterPayload(doc=doc, chapter=chapter),
-                bookmarks=[Bookmark(chapter.title, 0, 0, chapter.key)]
-                + [Bookmark(s.title, offset, 1, s.key) for offset, s in enumerate(chapter.scenarios, start=1)],
-            ))
+            body.extend(_chapter_parts(chapter, doc))
         if content.city_index:
             index_pages = _index_pages(content.city_index)
             title = _("Index by city")
@@ -194,6 +193,30 @@ def chunks(content: BrochureContent) -> list[Chunk]:
                                          paragraphs=content.back, library_url=content.library_url),
                      bookmarks=[])
         return [_front(content, doc, body), *body, back]
+
+
+def _chapter_parts(chapter: Chapter, doc: Doc) -> list[Chunk]:
+    """A chapter as chunks of at most PART_SCENARIOS scenario pages, of even
+    size, the first with the opener. Each part's payload holds its own
+    scenarios only, so a changed scenario re-renders its part and no other.
+    Smaller parts would make that faster but every part embeds its own font
+    subsets (≈ 90 kB): 30 keeps a 200-scenario brochure in 12 parts."""
+    count = max(1, -(-len(chapter.scenarios) // PART_SCENARIOS))  # parts of even size
+    size = -(-len(chapter.scenarios) // count) or 1
+    parts = [chapter.scenarios[start:start + size] for start in range(0, len(chapter.scenarios), size)] or [()]
+    chunks_ = []
+    for number, scenarios in enumerate(parts):
+        opener = number == 0
+        first = 1 if opener else 0  # the scenarios' page offsets in the part
+        chunks_.append(Chunk(
+            key=chapter.key if opener else f"{chapter.key}-{number + 1}", kind="chapter",
+            title=chapter.title if opener else f"{chapter.title} · {number + 1}",
+            pages=first + len(scenarios),
+            payload=ChapterPayload(doc=doc, chapter=replace(chapter, scenarios=scenarios), opener=opener),
+            bookmarks=([Bookmark(chapter.title, 0, 0, chapter.key)] if opener else [])
+            + [Bookmark(s.title, offset, 1, s.key) for offset, s in enumerate(scenarios, start=first)],
+        ))
+    return chunks_
 
 
 def _front(content: BrochureContent, doc: Doc, body: list[Chunk]) -> Chunk:
@@ -291,15 +314,17 @@ class ScenarioView:
     scenario: Scenario
     page: int
     photos: tuple[PhotoView, ...]
-    qr: Markup
+    qr_url: str
 
 
-def chunk_html(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = None, profile: str = "screen") -> str:
+def chunk_html(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = None, profile: str = "screen",
+               fonts: FontSet = NO_SUBSETS) -> str:
     """The HTML document of ``chunk``, its first page numbered ``start_page``.
 
     ``toc``: the lines of :func:`table_of_contents` with the final page
     numbers; required when ``chunk.needs_toc``. ``profile``: "screen" or
-    "print" (300 dpi images, 3 mm bleed).
+    "print" (300 dpi images, 3 mm bleed). ``fonts``: the build's cut faces
+    (:func:`app.brochure.fonts.brochure_fonts`), declared in the head.
     """
     if chunk.kind not in KINDS:
         raise ValueError(f"unknown chunk kind {chunk.kind!r}")
@@ -313,6 +338,7 @@ def chunk_html(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = Non
         "start_page": start_page,
         "bleed_mm": settings.bleed_mm,
         "dpi": settings.dpi,
+        "font_faces": Markup(fonts.css),  # our own rules: file URLs of our cached fonts
     }
     with document_language(payload.doc.locale):
         if chunk.kind == "front":
@@ -322,15 +348,17 @@ def chunk_html(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = Non
         elif chunk.kind in ("city_index", "rankings"):
             context["pages_of"] = {line.key: line.page for line in toc}
         elif chunk.kind == "back":
-            context["qr"] = qr_svg(payload.library_url)
+            context["qr_url"] = qr_image(payload.library_url).as_uri()
         return current_app.jinja_env.get_template(TEMPLATES.format(kind=chunk.kind)).render(**context)
 
 
-def render_chunk(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = None, profile: str = "screen") -> bytes:
-    """The PDF of ``chunk``: exactly ``chunk.pages`` pages, numbered from ``start_page``."""
-    html = chunk_html(chunk, start_page=start_page, toc=toc, profile=profile)
-    return render_pdf(html, base_url=CSS_FOLDER.as_uri() + "/", stylesheets=[STYLESHEET],
-                      allowed_roots=[CSS_FOLDER, image_cache_dir()])
+def render_chunk(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = None, profile: str = "screen",
+                 fonts: FontSet = NO_SUBSETS) -> bytes:
+    """The PDF of ``chunk``: exactly ``chunk.pages`` pages, numbered from ``start_page``,
+    set in the cut faces of ``fonts``."""
+    html = chunk_html(chunk, start_page=start_page, toc=toc, profile=profile, fonts=fonts)
+    roots = [CSS_FOLDER, image_cache_dir(), *([fonts.folder] if fonts.folder else [])]
+    return render_pdf(html, base_url=CSS_FOLDER.as_uri() + "/", stylesheets=[STYLESHEET], allowed_roots=roots)
 
 
 def _front_context(payload: FrontPayload, toc: list[TocLine], *, dpi: int) -> dict:
@@ -354,13 +382,14 @@ def _toc_line(line: TocLine) -> TocLine:
 
 def _chapter_context(payload: ChapterPayload, start_page: int, *, dpi: int) -> dict:
     views = []
-    for offset, scenario in enumerate(payload.chapter.scenarios, start=1):
+    for offset, scenario in enumerate(payload.chapter.scenarios, start=1 if payload.opener else 0):
         slots = c.PHOTO_SLOTS[len(scenario.photos)]
         photos = tuple(
             PhotoView(url=_image(photo.key, width, height, dpi), caption=photo.caption)
             for photo, (width, height) in zip(scenario.photos, slots, strict=True)
         )
-        views.append(ScenarioView(scenario=scenario, page=start_page + offset, photos=photos, qr=qr_svg(scenario.url)))
+        views.append(ScenarioView(scenario=scenario, page=start_page + offset, photos=photos,
+                                  qr_url=qr_image(scenario.url).as_uri()))
     return {"chapter": payload.chapter, "scenarios": views}
 
 

@@ -98,7 +98,8 @@ def test_fonts_are_embedded_subsets_and_no_glyph_is_missing(app, published, tmp_
     assert rows
     for row in rows:
         name = row[0]
-        assert re.match(r"[A-Z]{6}\+Noto-(Sans|Serif)-CJK-SC", name), f"unexpected font (a fallback?): {name}"
+        # The build's cuts of Noto (app/brochure/fonts.py): every character is in them, nothing fell back.
+        assert re.fullmatch(r"[A-Z]{6}\+Noto-(Sans|Serif)-CJK-SC-Subset(-Bold)?", name), f"unexpected font: {name}"
         emb, sub = row[-5], row[-4]
         assert (emb, sub) == ("yes", "yes"), row
     # Every character printed is in the Noto CJK fonts: nothing fell back to a missing-glyph box.
@@ -176,3 +177,30 @@ def test_cached_parts_unused_for_a_month_are_swept(app, published, tmp_path):
     assert not second.cached and second.rendered == 0 and second.pages == first.pages
     assert not stale.exists()
     assert len(list((cache / "chunks").glob("*.pdf"))) >= 4  # the parts in use stay
+
+
+def test_a_chapter_is_rendered_in_parts_that_nest_under_its_bookmark(app, published, session, tmp_path, monkeypatch):
+    whole = _build(app, published, tmp_path, "whole.pdf")
+    monkeypatch.setattr(pages, "PART_SCENARIOS", 1)  # 2 scenarios a chapter: an opener part and a second part
+    split = _build(app, published, tmp_path, "split.pdf")
+
+    assert split.pages == whole.pages
+    assert _text(tmp_path / "split.pdf") == _text(tmp_path / "whole.pdf")  # same pages, same numbers
+    outline = PdfReader(split.path).outline
+    chapters = [(item, outline[index + 1]) for index, item in enumerate(outline[:-1])
+                if not isinstance(item, list) and isinstance(outline[index + 1], list)]
+    assert len(chapters) == 2 and all(len(children) == 2 for _chapter, children in chapters)
+
+    # A scenario of a second part changes: only that part is rendered again.
+    with app.app_context():
+        options = BuildOptions(call_id=published.call.id, title="人工智能应用示范场景案例集")
+        plan = pages.chunks(brochure_content(db.session, options))
+        later = next(chunk for chunk in plan if chunk.kind == "chapter" and not chunk.payload.opener)
+        entry_id = later.payload.chapter.scenarios[0].entry_id
+        db.session.close()
+    entry = session.get(Entry, entry_id)
+    entry.summary = "第二部分的案例改写了简介。"
+    session.add(entry)
+    session.commit()
+    changed = _build(app, published, tmp_path, "changed.pdf")
+    assert changed.rendered == 1 and "第二部分的案例改写了简介" in _text(tmp_path / "changed.pdf")

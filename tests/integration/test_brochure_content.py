@@ -328,5 +328,7 @@ def test_missing_photos_and_many_photos_lay_out(built):
     # No photo: the summary panel.
     assert 'class="panel"' in built.html["chapter-manufacturing"].split('class="page scenario')[1]
     # A QR code per scenario page.
-    assert html.count('<svg viewBox') >= 2
+    qr_codes = re.findall(r'<img class="qr" src="([^"]+)"', html)
+    assert len(qr_codes) == html.count('class="page scenario') and all(
+        source.startswith(built.cache + "/qr-") and source.endswith(".png") for source in qr_codes)
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from app.brochure import images
-from app.brochure.images import MissingImage, print_image, qr_code, qr_svg
+from app.brochure.images import MissingImage, print_image, qr_code, qr_image
 from app.pdf.render import render_pdf
 from app.storage import storage
 
@@ -182,18 +182,21 @@ def test_a_missing_or_unreadable_blob_raises_missing_image(cache):
     assert not any(cache.iterdir())  # nothing half-written
 
 
-def test_qr_svg_is_inline_scalable_svg_with_error_correction_m():
+def test_qr_image_is_a_cached_png_of_one_pixel_per_module_with_error_correction_m(cache):
     url = "http://127.0.0.1:5000/library/2025/17"
 
-    svg = qr_svg(url)
+    path = qr_image(url)
 
-    assert svg.__html__() == svg  # markup-safe: {{ qr }} in a template embeds it as is
-    assert svg.startswith("<svg") and "<?xml" not in svg
-    modules = qr_code(url).symbol_size(border=4)[0]
-    assert f'viewBox="0 0 {modules} {modules}"' in svg
-    assert "width=" not in svg.split(">")[0] and "height=" not in svg.split(">")[0]
-    assert 'class="qr"' in svg
+    modules = qr_code(url).symbol_size(border=4)[0]  # the quiet zone of 4 modules included
+    with Image.open(path) as png:
+        assert png.format == "PNG" and png.size == (modules, modules)
+        assert png.convert("L").getpixel((0, 0)) == 255  # the quiet zone is white
+        assert png.convert("L").getpixel((4, 4)) == 0  # the finder pattern's dark corner
     assert qr_code(url).error == "M"
+    assert path.parent == cache
+    modified = path.stat().st_mtime_ns
+    assert qr_image(url) == path and path.stat().st_mtime_ns == modified  # from the cache
+    assert qr_image(url + "8") != path
 
 
 ZBARIMG = shutil.which("zbarimg")
@@ -232,14 +235,18 @@ def test_a_url_with_chinese_path_and_query_decodes_to_its_uri(tmp_path):
 
 @needs_zbar
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
-def test_the_inline_svg_printed_by_weasyprint_decodes_to_the_url(tmp_path):
+def test_the_qr_image_printed_by_weasyprint_decodes_to_the_url(cache, tmp_path):
     url = "http://127.0.0.1:5000/library/2025/123"
+    png = qr_image(url)
     html = f"""<!doctype html><html><head><style>
-        @page {{ size: 60mm 60mm; margin: 10mm }} svg.qr {{ width: 30mm; height: 30mm }}
-        </style></head><body>{qr_svg(url)}</body></html>"""
+        @page {{ size: 60mm 60mm; margin: 10mm }}
+        img {{ width: 30mm; height: 30mm; image-rendering: pixelated }}
+        </style></head><body><img src="{png.as_uri()}" alt=""></body></html>"""
     pdf = tmp_path / "qr.pdf"
-    pdf.write_bytes(render_pdf(html, base_url=tmp_path.as_uri() + "/", stylesheets=[], allowed_roots=[tmp_path]))
+    pdf.write_bytes(render_pdf(html, base_url=tmp_path.as_uri() + "/", stylesheets=[], allowed_roots=[cache]))
 
+    # Printed unsmoothed: the PDF image says so, and the scan of the page decodes.
+    assert b"/Interpolate false" in pdf.read_bytes()
     subprocess.run(["pdftoppm", "-r", "200", "-png", "-singlefile", str(pdf), str(tmp_path / "page")],
                    check=True, timeout=60, env={**os.environ, "LC_ALL": "C"})
 

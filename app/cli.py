@@ -155,8 +155,9 @@ def storage_prune(older_than_hours: int):
 
     from app.brochure.service import brochure_blobs
     from app.entries.services import referenced_blobs
+    from app.library.services import library_blobs
     from app.storage import storage
 
-    referenced = referenced_blobs(db.session) | brochure_blobs(db.session)
+    referenced = referenced_blobs(db.session) | brochure_blobs(db.session) | library_blobs(db.session)
     removed = storage().prune(referenced=referenced, older_than=timedelta(hours=older_than_hours))
     click.echo(f"Removed {len(removed)} unused file(s).")

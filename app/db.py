@@ -209,3 +209,12 @@ class Database:
 
 
 db = Database()
+
+
+def migration_include_name(name, type_, parent_names) -> bool:
+    """For Alembic's autogenerate (``include_name``): leave out what migrations
+    make by hand and no model describes — the library's SQLite FTS5 search
+    table with its shadow tables, and its PostgreSQL trigram index."""
+    if type_ == "table" and name and name.startswith("library_search"):
+        return False
+    return not (type_ == "index" and name == "ix_library_cases_search_trgm")

@@ -189,6 +189,12 @@ def can_view_expert_statistics(user) -> bool:
 # --- brochure ---------------------------------------------------------------
 
 
+def can_curate_library(user) -> bool:
+    """Publicity staff and chairs curate the public case library: feature,
+    hide with a reason, rewrite a public summary, set the home page headline."""
+    return has_role(user, Role.CHAIR, Role.PUBLICITY)
+
+
 def can_build_brochure(user) -> bool:
     """Publicity staff and chairs build and download a call's PDF brochure."""
     return has_role(user, Role.CHAIR, Role.PUBLICITY)

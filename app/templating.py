@@ -18,9 +18,10 @@ def _navigation():
     """(endpoint, label) pairs for the logged-in user's roles, in menu order."""
     from app.i18n import lazy_gettext as _l
 
+    public = [("library.home", _l("Case library"))]
     if not current_user.is_authenticated:
-        return []
-    items = [("main.dashboard", _l("Dashboard"))]
+        return public
+    items = [("main.dashboard", _l("Dashboard")), *public]
     if current_user.is_applicant and can_view_organisation(current_user, current_user.organisation_id):
         items += [("entries.index", _l("My entries")), ("accounts.organisation", _l("My organisation"))]
     if current_user.has_role(Role.EXPERT):
@@ -32,12 +33,14 @@ def _navigation():
             ("review_manage.index", _l("Expert review")),
             ("results.index", _l("Results")),
             ("brochure.index", _l("Brochure")),
+            ("library_manage.index", _l("Curate the library")),
             ("admin.organisations", _l("Organisations")),
             ("admin.users", _l("People")),
             ("admin.audit_log", _l("Audit log")),
         ]
     elif current_user.has_role(Role.PUBLICITY):
-        items += [("results.index", _l("Results")), ("brochure.index", _l("Brochure"))]
+        items += [("results.index", _l("Results")), ("brochure.index", _l("Brochure")),
+                  ("library_manage.index", _l("Curate the library"))]
     return items
 
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import context
 
 import app.models  # noqa: F401  (registers every table)
-from app.db import EnumText, UTCDateTime, create_engine
+from app.db import EnumText, UTCDateTime, create_engine, migration_include_name
 from sqlmodel import SQLModel
 
 config = context.config
@@ -29,6 +29,7 @@ def _configure(connection) -> None:
         compare_server_default=True,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_name=migration_include_name,
     )
 
 

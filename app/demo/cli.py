@@ -26,3 +26,4 @@ def demo_load(if_empty: bool):
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for login, role in DEMO_LOGINS:
         click.echo(f"  {role:<10} {login}")
+    click.echo(f"Public case library (no login): {current_app.config['BASE_URL'].rstrip('/')}/library/")

@@ -29,8 +29,9 @@ from app.demo.experts import DOMAIN_NAMES
 from app.demo.history import History
 from app.demo.review import day_of, office_time
 from app.enums import Phase
+from app.library.services import set_featured, set_headline
 from app.mail import muted
-from app.models import Call, Entry, ResultEntry, ResultRun, User
+from app.models import Call, Entry, LibraryCase, ResultEntry, ResultRun, User
 from app.reference import CITIES
 from app.results import selection
 from app.results.runs import (
@@ -43,6 +44,8 @@ from app.results.runs import (
     set_override,
 )
 from app.review.progress import veto_flags
+
+LIBRARY_HEADLINE = "从实验室走向生产线：广东省人工智能应用示范场景，看得见、学得会、用得上。"
 
 # The Pearl River Delta: an entry from elsewhere (粤东西北) is the one the chair brings in.
 PEARL_RIVER_DELTA = {"440100", "440300", "440400", "440600", "440700", "441200", "441300", "441900", "442000"}
@@ -187,7 +190,19 @@ def load_past_results(session: Session, *, call: Call, chair: User) -> tuple[Res
                              actor=chair, now=history.now)
         history.now = times["published"]
         publish(session, run=run, actor=chair, now=times["published"], public_scores=True)
+        _curate_library(session, call=call, chair=chair, now=times["published"] + timedelta(days=2))
     return run, True
+
+
+def _curate_library(session: Session, *, call: Call, chair: User, now: datetime) -> None:
+    """What publicity staff do after a publication: a headline, and the top
+    scenario of each domain featured on the library's home page."""
+    set_headline(session, text=LIBRARY_HEADLINE, actor=chair, now=now)
+    best: dict[str, LibraryCase] = {}
+    for case in session.exec(select(LibraryCase).where(LibraryCase.call_id == call.id).order_by(LibraryCase.rank)):
+        best.setdefault(case.domain, case)
+    for case in list(best.values())[:6]:
+        set_featured(session, case=case, featured=True, actor=chair, now=now)
 
 
 def load_draft_results(session: Session, *, call: Call, chair: User, now: datetime) -> tuple[ResultRun | None, bool]:

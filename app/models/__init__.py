@@ -11,6 +11,7 @@ from app.models.audit import AuditEvent  # noqa: E402
 from app.models.brochures import Brochure  # noqa: E402
 from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
 from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto  # noqa: E402
+from app.models.library import LibraryCase, LibrarySetting  # noqa: E402
 from app.models.results import ResultEntry, ResultRun, SelectionOverride, VetoDecision  # noqa: E402
 from app.models.review import (  # noqa: E402
     Assignment,
@@ -38,6 +39,8 @@ __all__ = [
     "EntryAttachment",
     "EntryOutcome",
     "EntryPhoto",
+    "LibraryCase",
+    "LibrarySetting",
     "ExpertEmployment",
     "ExpertProfile",
     "Organisation",

@@ -90,11 +90,12 @@ def _num(x: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _clean(text: object) -> str:
+def clean_text(text: object) -> str:
+    """``text`` as a string without the characters XML 1.0 forbids."""
     return _XML_FORBIDDEN.sub("", str(text))
 
 
-def _el(tag: str, content: object = None, /, **attrs: object) -> Markup:
+def svg_element(tag: str, content: object = None, /, **attrs: object) -> Markup:
     """An element; ``text_anchor=`` becomes ``text-anchor="…"``, None attributes are left out.
 
     Numbers are rounded by ``_num``, strings escaped; content is escaped unless
@@ -104,12 +105,12 @@ def _el(tag: str, content: object = None, /, **attrs: object) -> Markup:
     for name, value in attrs.items():
         if value is None:
             continue
-        shown = _num(value) if isinstance(value, int | float) else escape(_clean(value))
+        shown = _num(value) if isinstance(value, int | float) else escape(clean_text(value))
         head.append(f'{name.replace("_", "-")}="{shown}"')
     opening = " ".join(head)
     if content is None:
         return Markup(f"<{opening}/>")
-    inner = content if isinstance(content, Markup) else escape(_clean(content))
+    inner = content if isinstance(content, Markup) else escape(clean_text(content))
     return Markup(f"<{opening}>{inner}</{tag}>")
 
 
@@ -118,9 +119,9 @@ def _join(parts: Iterable[Markup]) -> Markup:
 
 
 def _svg(*, width: float, height: float, title: str, body: Iterable[Markup]) -> Markup:
-    return _el(
+    return svg_element(
         "svg",
-        _join([Markup(""), _el("title", title), *body, Markup("")]),
+        _join([Markup(""), svg_element("title", title), *body, Markup("")]),
         xmlns=SVG_NS,
         viewBox=f"0 0 {_num(width)} {_num(height)}",
         width="100%",
@@ -131,19 +132,19 @@ def _svg(*, width: float, height: float, title: str, body: Iterable[Markup]) -> 
     )
 
 
-def _text_width(text: str, font_size: float) -> float:
+def text_width(text: str, font_size: float) -> float:
     """A rough rendered width: full-width (CJK) characters 1 em, others 0.6 em."""
     return font_size * sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6 for ch in text)
 
 
-def _fit(text: str, width: float, font_size: float) -> str:
+def fit_text(text: str, width: float, font_size: float) -> str:
     """``text``, or its longest start that fits ``width`` with "…" added."""
-    if _text_width(text, font_size) <= width:
+    if text_width(text, font_size) <= width:
         return text
-    budget = width - _text_width("…", font_size)
+    budget = width - text_width("…", font_size)
     used = 0.0
     for index, ch in enumerate(text):
-        used += _text_width(ch, font_size)
+        used += text_width(ch, font_size)
         if used > budget:
             return text[:index] + "…"
     return text
@@ -152,17 +153,17 @@ def _fit(text: str, width: float, font_size: float) -> str:
 def _label(text: str, *, x: float, y: float, anchor: str, max_width: float, font_size: float = 12,
            fill: str = INK) -> Markup:
     """A text, shortened to ``max_width`` if need be, with the full text then as its tooltip."""
-    full = _clean(text)
-    shown = _fit(full, max_width, font_size)
-    element = _el("text", shown, x=x, y=y, text_anchor=anchor, font_size=font_size, fill=fill)
+    full = clean_text(text)
+    shown = fit_text(full, max_width, font_size)
+    element = svg_element("text", shown, x=x, y=y, text_anchor=anchor, font_size=font_size, fill=fill)
     if shown == full:
         return element
-    return _el("g", _join([_el("title", full), element]))
+    return svg_element("g", _join([svg_element("title", full), element]))
 
 
 def _label_column(labels: Iterable[str], font_size: float, *, least: float, most: float) -> float:
     """The width of a label column: the widest label's, between ``least`` and ``most``."""
-    widest = max((_text_width(_clean(label), font_size) for label in labels), default=0.0)
+    widest = max((text_width(clean_text(label), font_size) for label in labels), default=0.0)
     return min(max(widest, least), most)
 
 
@@ -192,11 +193,11 @@ def _ticks(lo: float, hi: float, step: float) -> list[float]:
 def _x_axis(*, ticks: Sequence[float], x_of: Callable[[float], float], left: float, right: float, top: float, y: float,
             label: str) -> list[Markup]:
     """Vertical grid lines from ``top``, an axis line at ``y``, tick marks and labels, the axis label."""
-    parts = [_el("line", x1=x_of(t), y1=top, x2=x_of(t), y2=y, stroke=GRID, stroke_width=1) for t in ticks]
-    parts.append(_el("line", data_part="axis", x1=left, y1=y, x2=right, y2=y, stroke=MUTED, stroke_width=1))
+    parts = [svg_element("line", x1=x_of(t), y1=top, x2=x_of(t), y2=y, stroke=GRID, stroke_width=1) for t in ticks]
+    parts.append(svg_element("line", data_part="axis", x1=left, y1=y, x2=right, y2=y, stroke=MUTED, stroke_width=1))
     for t in ticks:
-        parts.append(_el("line", x1=x_of(t), y1=y, x2=x_of(t), y2=y + 4, stroke=MUTED, stroke_width=1))
-        parts.append(_el("text", _num(t), data_part="tick", x=x_of(t), y=y + 16, text_anchor="middle",
+        parts.append(svg_element("line", x1=x_of(t), y1=y, x2=x_of(t), y2=y + 4, stroke=MUTED, stroke_width=1))
+        parts.append(svg_element("text", _num(t), data_part="tick", x=x_of(t), y=y + 16, text_anchor="middle",
                          font_size=10, fill=MUTED))
     parts.append(_label(label, x=(left + right) / 2, y=y + 34, anchor="middle", max_width=right - left,
                         font_size=11, fill=INK))
@@ -207,7 +208,7 @@ def _whisker(x1: float, x2: float, y: float, cap: float, **attrs: object) -> Mar
     """A horizontal line from ``x1`` to ``x2`` with a vertical cap of half-height ``cap`` at each end."""
     d = (f"M{_num(x1)} {_num(y - cap)}V{_num(y + cap)}M{_num(x1)} {_num(y)}H{_num(x2)}"
          f"M{_num(x2)} {_num(y - cap)}V{_num(y + cap)}")
-    return _el("path", d=d, fill="none", **attrs)
+    return svg_element("path", d=d, fill="none", **attrs)
 
 
 # --- Distribution -----------------------------------------------------------
@@ -253,7 +254,7 @@ def distribution_svg(groups: Sequence[DomainScores | tuple[str, Sequence[float]]
     body = []
     for index in range(1, len(rows), 2):
         y = _DIST_TOP + index * _DIST_ROW
-        body.append(_el("rect", x=0, y=y, width=_DIST_WIDTH, height=_DIST_ROW, fill=BAND))
+        body.append(svg_element("rect", x=0, y=y, width=_DIST_WIDTH, height=_DIST_ROW, fill=BAND))
     body.extend(_x_axis(ticks=_ticks(lo, hi, _nice_step(hi - lo, 10)), x_of=x_of, left=left, right=right,
                         top=_DIST_TOP, y=axis_y, label=axis_label))
     for index, (label, values) in enumerate(rows):
@@ -267,7 +268,7 @@ def _distribution_row(label: str, values: list[float], *, x_of: Callable[[float]
                       dot_y: float) -> Markup:
     parts = [_label(label, x=left - 8, y=box_y + 4, anchor="end", max_width=left - 16)]
     if not values:
-        parts.append(_el("text", "—", data_part="empty", x=(left + right) / 2, y=box_y + 4, text_anchor="middle",
+        parts.append(svg_element("text", "—", data_part="empty", x=(left + right) / 2, y=box_y + 4, text_anchor="middle",
                          fill=MUTED))
     if len(values) >= 2:
         q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
@@ -275,15 +276,15 @@ def _distribution_row(label: str, values: list[float], *, x_of: Callable[[float]
                               stroke_width=1))
         parts.append(_whisker(x_of(q3), x_of(max(values)), box_y, 5, data_part="whisker", stroke=PRIMARY,
                               stroke_width=1))
-        parts.append(_el("rect", data_part="box", x=x_of(q1), y=box_y - 7, width=x_of(q3) - x_of(q1), height=14,
+        parts.append(svg_element("rect", data_part="box", x=x_of(q1), y=box_y - 7, width=x_of(q3) - x_of(q1), height=14,
                          fill=PRIMARY_LIGHT, stroke=PRIMARY, stroke_width=1))
-        parts.append(_el("line", data_part="median", x1=x_of(median), y1=box_y - 7, x2=x_of(median), y2=box_y + 7,
+        parts.append(svg_element("line", data_part="median", x1=x_of(median), y1=box_y - 7, x2=x_of(median), y2=box_y + 7,
                          stroke=PRIMARY, stroke_width=2.5))
-    parts.extend(_el("circle", data_part="dot", cx=x_of(v), cy=dot_y, r=2.5, fill=PRIMARY, fill_opacity=0.45)
+    parts.extend(svg_element("circle", data_part="dot", cx=x_of(v), cy=dot_y, r=2.5, fill=PRIMARY, fill_opacity=0.45)
                  for v in values)
-    parts.append(_el("text", f"n = {len(values)}", data_part="count", x=right + 10, y=box_y + 4, font_size=11,
+    parts.append(svg_element("text", f"n = {len(values)}", data_part="count", x=right + 10, y=box_y + 4, font_size=11,
                      fill=MUTED))
-    return _el("g", _join(parts), data_part="row")
+    return svg_element("g", _join(parts), data_part="row")
 
 
 # --- Radar ------------------------------------------------------------------
@@ -330,33 +331,33 @@ def radar_svg(axes: Sequence[RadarAxis | tuple[str, float | None, float | None]]
 
     body = []
     for ring in range(1, _RADAR_RINGS + 1):
-        body.append(_el("polygon", data_part="ring", points=points([hi * ring / _RADAR_RINGS] * len(rows)),
+        body.append(svg_element("polygon", data_part="ring", points=points([hi * ring / _RADAR_RINGS] * len(rows)),
                         fill="none", stroke=GRID, stroke_width=1))
     for angle in angles:
         x, y = point(angle, hi)
-        body.append(_el("line", data_part="spoke", x1=_RADAR_CX, y1=_RADAR_CY, x2=x, y2=y, stroke=GRID,
+        body.append(svg_element("line", data_part="spoke", x1=_RADAR_CX, y1=_RADAR_CY, x2=x, y2=y, stroke=GRID,
                         stroke_width=1))
     for ring in range(1, _RADAR_RINGS + 1):
-        body.append(_el("text", _num(hi * ring / _RADAR_RINGS), x=_RADAR_CX + 4,
+        body.append(svg_element("text", _num(hi * ring / _RADAR_RINGS), x=_RADAR_CX + 4,
                         y=_RADAR_CY - _RADAR_R * ring / _RADAR_RINGS + 10, font_size=9, fill=MUTED))
 
     values = [value for _, value, _ in rows]
     references = [reference for _, _, reference in rows]
-    body.append(_el("polygon", data_part="entry", points=points(values), fill=PRIMARY, fill_opacity=0.25,
+    body.append(svg_element("polygon", data_part="entry", points=points(values), fill=PRIMARY, fill_opacity=0.25,
                     stroke=PRIMARY, stroke_width=2, stroke_linejoin="round"))
-    body.append(_el("polygon", data_part="reference", points=points(references), fill="none", stroke=REFERENCE,
+    body.append(svg_element("polygon", data_part="reference", points=points(references), fill="none", stroke=REFERENCE,
                     stroke_width=1.5, stroke_dasharray="5 4", stroke_linejoin="round"))
     for angle, value, reference in zip(angles, values, references):
         if reference is None:
             x, y = point(angle, None)
-            body.append(_el("circle", data_part="reference-missing", cx=x, cy=y, r=4, fill=WHITE, stroke=REFERENCE,
+            body.append(svg_element("circle", data_part="reference-missing", cx=x, cy=y, r=4, fill=WHITE, stroke=REFERENCE,
                             stroke_width=1.5))
         x, y = point(angle, value)
         if value is None:
-            body.append(_el("circle", data_part="entry-missing", cx=x, cy=y, r=3.5, fill=WHITE, stroke=PRIMARY,
+            body.append(svg_element("circle", data_part="entry-missing", cx=x, cy=y, r=3.5, fill=WHITE, stroke=PRIMARY,
                             stroke_width=1.5))
         else:
-            body.append(_el("circle", data_part="entry-point", cx=x, cy=y, r=3, fill=PRIMARY))
+            body.append(svg_element("circle", data_part="entry-point", cx=x, cy=y, r=3, fill=PRIMARY))
 
     body.extend(_radar_label(label, angle) for (label, _, _), angle in zip(rows, angles))
     body.extend(_radar_legend(series_labels))
@@ -389,10 +390,10 @@ def _radar_legend(series_labels: tuple[str, str]) -> list[Markup]:
     top = _RADAR_HEIGHT - 44
     room = _RADAR_WIDTH - 56
     return [
-        _el("rect", x=16, y=top, width=16, height=10, fill=PRIMARY, fill_opacity=0.25, stroke=PRIMARY,
+        svg_element("rect", x=16, y=top, width=16, height=10, fill=PRIMARY, fill_opacity=0.25, stroke=PRIMARY,
             stroke_width=1.5),
         _label(entry_label, x=40, y=top + 9, anchor="start", max_width=room),
-        _el("line", x1=16, y1=top + 25, x2=32, y2=top + 25, stroke=REFERENCE, stroke_width=1.5,
+        svg_element("line", x1=16, y1=top + 25, x2=32, y2=top + 25, stroke=REFERENCE, stroke_width=1.5,
             stroke_dasharray="5 4"),
         _label(reference_label, x=40, y=top + 29, anchor="start", max_width=room),
     ]
@@ -448,10 +449,10 @@ def leniency_svg(experts: Sequence[ExpertDeviation | tuple[str, float, float | N
     body = []
     for index in range(1, len(rows), 2):
         y = _LENIENCY_TOP + index * _LENIENCY_ROW
-        body.append(_el("rect", x=0, y=y, width=_LENIENCY_WIDTH, height=_LENIENCY_ROW, fill=BAND))
+        body.append(svg_element("rect", x=0, y=y, width=_LENIENCY_WIDTH, height=_LENIENCY_ROW, fill=BAND))
     body.extend(_x_axis(ticks=_ticks(-limit, limit, step), x_of=x_of, left=left, right=right, top=_LENIENCY_TOP,
                         y=axis_y, label=axis_label))
-    body.append(_el("line", data_part="zero", x1=x_of(0), y1=_LENIENCY_TOP, x2=x_of(0), y2=axis_y, stroke=INK,
+    body.append(svg_element("line", data_part="zero", x1=x_of(0), y1=_LENIENCY_TOP, x2=x_of(0), y2=axis_y, stroke=INK,
                     stroke_width=1.2))
     for index, row in enumerate(rows):
         y = _LENIENCY_TOP + index * _LENIENCY_ROW + _LENIENCY_ROW / 2
@@ -469,7 +470,7 @@ def _leniency_row(row: ExpertDeviation, *, x_of: Callable[[float], float], left:
     x = x_of(row.deviation)
     if row.flagged:
         diamond = f"{_num(x)},{_num(y - 5)} {_num(x + 5)},{_num(y)} {_num(x)},{_num(y + 5)} {_num(x - 5)},{_num(y)}"
-        parts.append(_el("polygon", data_part="marker", points=diamond, fill=FLAGGED))
+        parts.append(svg_element("polygon", data_part="marker", points=diamond, fill=FLAGGED))
     else:
-        parts.append(_el("circle", data_part="marker", cx=x, cy=y, r=4, fill=PRIMARY))
-    return _el("g", _join(parts), data_part="row")
+        parts.append(svg_element("circle", data_part="marker", cx=x, cy=y, r=4, fill=PRIMARY))
+    return svg_element("g", _join(parts), data_part="row")

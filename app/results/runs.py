@@ -30,6 +30,7 @@ from app.calls.services import lock_call
 from app.enums import EntryStatus, SheetStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
+from app.library.services import publish_snapshot
 from app.models import (
     Assignment,
     Call,
@@ -988,8 +989,9 @@ def blocker_message(blocker: PublishBlocker):
 def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_scores: bool) -> ResultRun:
     """Freeze the draft as a published snapshot, with its content hash.
 
-    Entries move to "selected" or "not selected". Refused while anything in
-    :func:`publish_blockers` holds.
+    Entries move to "selected" or "not selected", and the selected ones go
+    into the public case library (``app.library.services.publish_snapshot``).
+    Refused while anything in :func:`publish_blockers` holds.
     """
     lock_call(session, run.call_id)
     session.refresh(run)
@@ -1003,6 +1005,7 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     session.add(run)
     session.flush()
     _move_entries(session, run=run, actor=actor, now=now)
+    publish_snapshot(session, run=run, now=now)
     record(session, actor=actor, action="results.published", obj=session.get(Call, run.call_id),
            after={"run_id": run.id, "content_hash": run.content_hash, "public_scores": public_scores,
                   "selected": run.summary.get("selection", {}).get("selected")})

@@ -11,7 +11,7 @@ from sqlmodel import SQLModel, select
 
 from app import create_app
 from app.cli import alembic_config
-from app.db import create_engine, db, write_intent
+from app.db import create_engine, db, migration_include_name, write_intent
 from app.enums import Phase
 from app.models import Call, CallPhase
 from tests.conftest import make_test_config
@@ -23,7 +23,8 @@ def test_migrations_match_the_models(tmp_path):
     with fresh_database(tmp_path) as url:
         engine = create_engine(url)
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True, "compare_server_default": True, "include_name": migration_include_name})
             assert compare_metadata(context, SQLModel.metadata) == []
         engine.dispose()
 

@@ -9,3 +9,8 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Print buttons (a library case page): no inline script under the CSP.
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.addEventListener("click", () => window.print());
+});

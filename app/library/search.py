@@ -1,0 +1,194 @@
+"""Finding published scenarios: filters, sorting and substring search.
+
+Search is by substring, in Chinese or English, over each case's
+``search_text`` (title, shown summary, organisation, tag names; lower-cased
+when stored): every whitespace-separated term of the query must occur, so
+"智能" finds every scenario with those two characters in a row and
+"缺陷检测" only those with the four. Cases whose title holds the first term
+come first, then featured ones, then by rank.
+
+- SQLite: the FTS5 table ``library_search`` (trigram tokenizer) holds a copy
+  of every text. A term of three characters or more is a phrase query (a
+  substring match through the index); a shorter one is ``instr()`` over
+  that narrow copy — never ``LIKE`` on the trigram table, which SQLite 3.40
+  answers wrongly for two-character Chinese terms.
+- PostgreSQL: ``LIKE`` on ``search_text`` (stored lower-case), served by a
+  pg_trgm GIN index for terms of three characters or more.
+
+Only visible cases (not hidden) are ever returned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from app.models import LibraryCase
+from app.reference import CITIES, Domain, Technology
+
+SORTS = ("rank", "newest", "title")
+MAX_QUERY = 100
+MAX_TERMS = 5
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a visitor asked for; :meth:`parse` accepts only known values."""
+
+    q: str = ""
+    domain: str | None = None
+    city: str | None = None
+    tag: str | None = None
+    year: int | None = None
+    sort: str = "rank"
+
+    @classmethod
+    def parse(cls, args) -> tuple[Filters, dict[str, str]]:
+        """Filters from query arguments, and the problems found (field → reason key).
+
+        A bad value is dropped, not guessed: the caller says so to the visitor
+        (HTML) or answers 400 (open data).
+        """
+        problems: dict[str, str] = {}
+        q = " ".join((args.get("q") or "").split())[:MAX_QUERY]
+        domain = args.get("domain") or None
+        if domain and domain not in {d.value for d in Domain}:
+            problems["domain"], domain = "unknown", None
+        city = args.get("city") or None
+        if city and city not in CITIES:
+            problems["city"], city = "unknown", None
+        tag = args.get("tag") or None
+        if tag and tag not in {t.value for t in Technology}:
+            problems["tag"], tag = "unknown", None
+        year = None
+        if args.get("year"):
+            try:
+                year = int(args["year"])
+            except ValueError:
+                problems["year"] = "number"
+            else:
+                if not 2000 <= year <= 2100:
+                    problems["year"], year = "range", None
+        sort = args.get("sort") or "rank"
+        if sort not in SORTS:
+            problems["sort"], sort = "unknown", "rank"
+        return cls(q=q, domain=domain, city=city, tag=tag, year=year, sort=sort), problems
+
+    def args(self) -> dict[str, str]:
+        """The non-default filters as query arguments (for links and pagination)."""
+        pairs = {"q": self.q, "domain": self.domain, "city": self.city, "tag": self.tag,
+                 "year": str(self.year) if self.year else None, "sort": self.sort if self.sort != "rank" else None}
+        return {key: value for key, value in pairs.items() if value}
+
+
+def terms(query: str) -> list[str]:
+    """The lower-cased terms of a query, at most MAX_TERMS."""
+    return [term.lower() for term in query.split()][:MAX_TERMS]
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_conditions(session: Session, found: list[str]) -> list:
+    """The WHERE clauses that make every term of ``found`` occur."""
+    if not found:
+        return []
+    if session.get_bind().dialect.name != "sqlite":
+        # search_text is stored lower-case: LIKE (served by the pg_trgm index from three characters) is enough.
+        return [LibraryCase.search_text.like(_like_pattern(term), escape="\\") for term in found]
+    # One pass over the FTS table: the long terms as one phrase query through
+    # the trigram index, the short ones with instr() on its own narrow copy of
+    # the text (never LIKE on the trigram table: SQLite 3.40 gets two
+    # Chinese characters wrong there).
+    where = []
+    long_terms = [term for term in found if len(term) >= 3]
+    if long_terms:
+        query = " ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
+        where.append(sa.text("library_search MATCH :phrases").bindparams(sa.bindparam("phrases", query, unique=True)))
+    where += [sa.func.instr(sa.column("search_text"), sa.bindparam("term", term, unique=True)) > 0
+              for term in found if len(term) < 3]
+    return [LibraryCase.id.in_(sa.select(sa.column("rowid")).select_from(sa.table("library_search")).where(*where))]
+
+
+def visible():
+    """Cases the public may see."""
+    return LibraryCase.hidden.is_(False)
+
+
+def conditions(session: Session, filters: Filters) -> list:
+    """The WHERE clauses of ``filters`` (visibility included)."""
+    where = [visible()]
+    if filters.domain:
+        where.append(LibraryCase.domain == Domain(filters.domain))
+    if filters.city:
+        where.append(LibraryCase.city_code == filters.city)
+    if filters.year:
+        where.append(LibraryCase.year == filters.year)
+    if filters.tag:
+        # JSON arrays differ by dialect; the tag codes are plain words, so a
+        # quoted match on the stored JSON text is exact on both.
+        where.append(sa.cast(LibraryCase.tech_tags, sa.Text).like(f'%"{filters.tag}"%'))
+    where.extend(_search_conditions(session, terms(filters.q)))
+    return where
+
+
+def _order(filters: Filters, dialect: str) -> list:
+    order = []
+    found = terms(filters.q)
+    if found:
+        # The title sits early in the row (the long texts come later, or out of line).
+        position = func.strpos if dialect == "postgresql" else func.instr
+        first = position(func.lower(LibraryCase.title), sa.bindparam("first_term", found[0], unique=True))
+        order.append(sa.case((first > 0, 0), else_=1))
+    if filters.sort == "newest":
+        order += [LibraryCase.published_at.desc(), LibraryCase.id.desc()]
+    elif filters.sort == "title":
+        order += [LibraryCase.title, LibraryCase.id]
+    else:
+        if found:
+            order.append(LibraryCase.featured.desc())
+        order += [LibraryCase.year.desc(), sa.case((LibraryCase.rank.is_(None), 1), else_=0), LibraryCase.rank,
+                  LibraryCase.id]
+    return order
+
+
+@dataclass(frozen=True)
+class Page:
+    cases: list[LibraryCase]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 20) -> Page:
+    """One page of the visible cases matching ``filters``, best first.
+
+    One scan finds every matching id in order (the count is their number),
+    then only the page's rows are loaded: searching reads the table once.
+    """
+    ids = list(session.exec(select(LibraryCase.id).where(*conditions(session, filters))
+                            .order_by(*_order(filters, session.get_bind().dialect.name))).all())
+    page = max(1, page)
+    wanted = ids[(page - 1) * per_page:page * per_page]
+    rows = {case.id: case for case in session.exec(select(LibraryCase).where(LibraryCase.id.in_(wanted or [0])))}
+    return Page(cases=[rows[case_id] for case_id in wanted], total=len(ids), page=page, per_page=per_page)
+
+
+def counts_by(session: Session, column) -> dict[str, int]:
+    """Visible cases per value of ``column`` (domain or city code)."""
+    rows = session.exec(select(column, func.count()).where(visible()).group_by(column)).all()
+    return {str(getattr(value, "value", value)): count for value, count in rows}
+
+
+def visible_case(session: Session, *, year: int, entry_id: int) -> LibraryCase | None:
+    """The case at ``/library/<year>/<entry_id>``, or None (unknown, another year, or hidden)."""
+    return session.exec(
+        select(LibraryCase).where(LibraryCase.entry_id == entry_id, LibraryCase.year == year, visible())
+    ).first()

@@ -1,0 +1,200 @@
+"""The public case library: home, browsing and search, a page per scenario,
+photos, and open data. No login; only what published snapshots put in the
+library (``LibraryCase``) and is not hidden is ever shown.
+
+The scenario's URL, ``/library/<year>/<entry id>``, is printed as a QR code
+in the brochure: it must stay stable.
+"""
+from flask import (
+    Blueprint,
+    abort,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlmodel import func, select
+
+from app.db import db
+from app.i18n import lazy_gettext as _l
+from app.library import opendata, search
+from app.library.caching import conditional
+from app.library.citymap import city_tile_map
+from app.library.services import headline
+from app.models import Call, LibraryCase
+from app.reference import CITIES, Domain, Technology
+from app.storage import storage
+
+bp = Blueprint("library", __name__, url_prefix="/library")
+
+FEATURED = 6
+PER_PAGE = 12
+
+
+def case_url(case: LibraryCase, *, external: bool = False) -> str:
+    return url_for("library.case", year=case.year, entry_id=case.entry_id, _external=external)
+
+
+def photo_url(case: LibraryCase, photo: dict, *, size: str = "display", external: bool = False) -> str:
+    return url_for("library.photo", entry_id=case.entry_id, photo_id=photo["id"], size=size, _external=external)
+
+
+PROBLEMS = {
+    "domain": _l("That domain is not one of the library's, so every domain is shown."),
+    "city": _l("That city is not one of Guangdong's 21, so every city is shown."),
+    "tag": _l("That technology is not one we know, so every technology is shown."),
+    "year": _l("The year must be a number such as 2025, so every year is shown."),
+    "sort": _l("That sort order is not one we offer, so the scenarios are sorted by rank."),
+    "page": _l("The page must be a whole number from 1."),
+    "per_page": _l("per_page must be a whole number from 1 to 100."),
+}
+
+
+def _filter_problems(problems: dict[str, str]) -> list[str]:
+    return [str(PROBLEMS[field]) for field in problems]
+
+
+def _years() -> list[int]:
+    return list(db.session.exec(select(LibraryCase.year).where(search.visible()).distinct()
+                                .order_by(LibraryCase.year.desc())).all())
+
+
+@bp.route("/")
+@conditional
+def home():
+    by_domain = search.counts_by(db.session, LibraryCase.domain)
+    by_city = search.counts_by(db.session, LibraryCase.city_code)
+    featured = db.session.exec(
+        select(LibraryCase).where(search.visible(), LibraryCase.featured.is_(True))
+        .order_by(LibraryCase.year.desc(), LibraryCase.rank, LibraryCase.id).limit(FEATURED)
+    ).all()
+    if not featured:
+        featured = search.find(db.session, search.Filters(), per_page=FEATURED).cases
+    latest = db.session.exec(
+        select(Call, func.count(LibraryCase.id)).join(LibraryCase, LibraryCase.call_id == Call.id)
+        .where(search.visible()).group_by(Call.id).order_by(Call.year.desc(), Call.id.desc()).limit(1)
+    ).first()
+    city_map = city_tile_map(by_city, link=lambda code: url_for("library.cases", city=code),
+                             title=_("Published scenarios by city"))
+    return render_template(
+        "library/home.html", headline=headline(db.session), total=sum(by_domain.values()),
+        domains=[(domain, by_domain.get(domain.value, 0)) for domain in Domain], cities=len(by_city),
+        featured=featured, latest=latest, city_map=city_map,
+    )
+
+
+@bp.route("/cases")
+@conditional
+def cases():
+    filters, problems = search.Filters.parse(request.args)
+    page = request.args.get("page", 1, type=int) or 1
+    found = search.find(db.session, filters, page=page, per_page=PER_PAGE)
+    return render_template(
+        "library/cases.html", filters=filters, found=found, problems=_filter_problems(problems),
+        domains=list(Domain), cities=sorted(CITIES), technologies=list(Technology), years=_years(),
+        sorts=[("rank", _("Rank")), ("newest", _("Newest")), ("title", _("Title"))],
+    )
+
+
+@bp.route("/<int:year>/<int:entry_id>")
+@conditional
+def case(year: int, entry_id: int):
+    shown = search.visible_case(db.session, year=year, entry_id=entry_id)
+    if shown is None:
+        abort(404)
+    return render_template("library/case.html", case=shown, url=case_url(shown, external=True))
+
+
+@bp.route("/photos/<int:entry_id>/<int:photo_id>")
+def photo(entry_id: int, photo_id: int):
+    """A photo the library shows, in the rendition published with it; nothing else."""
+    shown = db.session.exec(select(LibraryCase).where(LibraryCase.entry_id == entry_id, search.visible())).first()
+    published = next((p for p in (shown.photos if shown else []) if p.get("id") == photo_id), None)
+    if published is None:
+        abort(404)
+    key = published["thumb_key"] if request.args.get("size") == "thumb" else published["display_key"]
+    try:
+        blob = storage().open(key)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    response = send_file(blob, mimetype="image/jpeg", etag=key, conditional=True, max_age=0)
+    response.cache_control.no_cache = True  # revalidate: a case may be hidden later
+    return response
+
+
+# --- open data ---------------------------------------------------------------------
+
+
+def _records(cases: list[LibraryCase]) -> list[dict]:
+    return [opendata.case_record(case, url=case_url(case, external=True),
+                                 photo_urls=[photo_url(case, p, external=True) for p in case.photos])
+            for case in cases]
+
+
+def _bad_request(problems: dict[str, str]):
+    field = next(iter(problems))
+    response = jsonify({"error": {"message": _filter_problems({field: problems[field]})[0], "field": field}})
+    response.status_code = 400
+    return response
+
+
+@bp.route("/data")
+@conditional
+def data():
+    return render_template("library/data.html", fields=opendata.FIELDS, licence_url=opendata.LICENCE_URL,
+                           licence_name=opendata.LICENCE_NAME)
+
+
+@bp.route("/data/cases.json")
+@conditional
+def cases_json():
+    filters, problems = search.Filters.parse(request.args)
+    page = request.args.get("page", 1, type=int)
+    per_page = request.args.get("per_page", opendata.DEFAULT_PER_PAGE, type=int)
+    if page is None or page < 1:
+        problems["page"] = "number"
+    if per_page is None or not 1 <= per_page <= opendata.MAX_PER_PAGE:
+        problems["per_page"] = "range"
+    if problems:
+        return _bad_request(problems)
+    found = search.find(db.session, filters, page=page, per_page=per_page)
+    pages = opendata.page_count(found.total, per_page)
+
+    def link(number: int | None) -> str | None:
+        if number is None:
+            return None
+        return url_for("library.cases_json", page=number, per_page=per_page, _external=True, **filters.args())
+
+    links = {"self": link(page), "first": link(1), "last": link(pages),
+             "next": link(page + 1 if page < pages else None), "prev": link(page - 1 if page > 1 else None)}
+    return jsonify(opendata.page_document(_records(found.cases), page=page, per_page=per_page, total=found.total,
+                                          links=links))
+
+
+@bp.route("/data/cases.csv")
+@conditional
+def cases_csv():
+    filters, problems = search.Filters.parse(request.args)
+    if problems:
+        return _bad_request(problems)
+    found = search.find(db.session, filters, per_page=1_000_000)
+    response = make_response(opendata.cases_csv(_records(found.cases)))
+    response.mimetype = "text/csv"
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = "attachment; filename=showcase-cases.csv"
+    return response
+
+
+@bp.route("/data/openapi.json")
+def openapi():
+    return jsonify(opendata.openapi_document(
+        base_url=request.url_root.rstrip("/"), title=_("Scenario Showcase open data"),
+        description=_("Published AI application scenarios of the showcase case library.")))
+
+
+@bp.errorhandler(404)
+def not_found(error):
+    return render_template("library/not_found.html"), 404

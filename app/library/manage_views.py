@@ -38,11 +38,6 @@ def _staff_only():
 # --- the list -------------------------------------------------------------------------
 
 
-def _like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def all_cases(session: Session, *, q: str = "", year: int | None = None, state: str | None = None, page: int = 1,
               per_page: int = PER_PAGE) -> search.Page:
     """One page of every case, hidden ones included, newest year first, then by rank.
@@ -59,7 +54,7 @@ def all_cases(session: Session, *, q: str = "", year: int | None = None, state: 
         where.append(LibraryCase.featured.is_(True))
     elif state == "hidden":
         where.append(LibraryCase.hidden.is_(True))
-    where.extend(LibraryCase.search_text.like(_like_pattern(term), escape="\\") for term in search.terms(q))
+    where.extend(LibraryCase.search_text.like(search.like_pattern(term), escape="\\") for term in search.terms(q))
     total = session.exec(select(func.count()).select_from(LibraryCase).where(*where)).one()
     page = min(max(1, page), max(1, -(-total // per_page)))
     cases = session.exec(

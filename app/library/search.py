@@ -87,7 +87,8 @@ def terms(query: str) -> list[str]:
     return [term.lower() for term in query.split()][:MAX_TERMS]
 
 
-def _like_pattern(term: str) -> str:
+def like_pattern(term: str) -> str:
+    """``%term%`` for LIKE with ``escape='\\'``: the term's own % and _ match themselves."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -98,7 +99,7 @@ def _search_conditions(session: Session, found: list[str]) -> list:
         return []
     if session.get_bind().dialect.name != "sqlite":
         # search_text is stored lower-case: LIKE (served by the pg_trgm index from three characters) is enough.
-        return [LibraryCase.search_text.like(_like_pattern(term), escape="\\") for term in found]
+        return [LibraryCase.search_text.like(like_pattern(term), escape="\\") for term in found]
     # One pass over the FTS table: the long terms as one phrase query through
     # the trigram index, the short ones with instr() on its own narrow copy of
     # the text (never LIKE on the trigram table: SQLite 3.40 gets two

@@ -2,6 +2,7 @@
 import re
 
 import email_validator
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -23,6 +24,19 @@ _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 def strip(value):
     """A WTForms filter: drop surrounding white space (pasted values often have it)."""
     return value.strip() if isinstance(value, str) else value
+
+
+def limit_attributes(limit: int, *, rows: int | None = None) -> dict:
+    """``render_kw`` of a text field with a length limit: the browser enforces it
+    and the ``field`` macro's counter shows it (``data-limit``); ``rows`` for a textarea."""
+    return {"maxlength": limit, "data-limit": limit} | ({"rows": rows} if rows else {})
+
+
+def flash_form_errors(form) -> None:
+    """Every error of ``form`` as a message on the page the user is sent back to."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "danger")
 
 
 class ActionForm(FlaskForm):

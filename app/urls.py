@@ -1,15 +1,21 @@
 """Redirect targets that cannot leave the site."""
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, request, url_for
 
 
-def safe_next(default_endpoint: str = "main.dashboard") -> str:
-    """The ``next`` parameter if it is a local path, else ``default_endpoint``."""
+def safe_next(default_endpoint: str = "main.dashboard", *, within: str | None = None) -> str:
+    """The ``next`` parameter if it is a local path (below ``within``, when
+    given), else ``default_endpoint``."""
     target = request.values.get("next") or ""
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc and "\\" not in target:
-        return target
+        if within is None:
+            return target
+        path = unquote(parts.path)
+        if (target.isprintable() and ".." not in path.split("/")
+                and (path == within or path.startswith(within.rstrip("/") + "/"))):
+            return target
     return url_for(default_endpoint)
 
 

@@ -28,14 +28,15 @@ from flask import current_app
 from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.brochure.options import BuildOptions
+from app.brochure.service import published_snapshot
 from app.errors import DomainError
 from app.models import Call, Entry, ResultEntry, ResultRun
 from app.pdf.text import document_language, language_tag, printable
 from app.reference import CITIES, Domain, city_label, technology_label
-from app.results.runs import latest_published
 
 ELLIPSIS = "…"
 SAFETY_EM = 0.5  # left free on every line: kerning, rounding, justification quirks
@@ -247,7 +248,7 @@ def char_em(ch: str) -> float:
     ideographs and full-width or ambiguous-width signs, 0.7 em for the rest."""
     if ch in _ASCII_EM:
         return _ASCII_EM[ch]
-    return 1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.7
+    return 1.0 if _is_wide(ch) else 0.7
 
 
 def text_em(text: str) -> float:
@@ -446,30 +447,29 @@ def brochure_content(session: Session, options: BuildOptions) -> BrochureContent
         call = session.get(Call, options.call_id)
         if call is None:
             raise DomainError(_("This call does not exist."))
-        run = _snapshot(session, call=call, snapshot_id=options.snapshot_id)
+        run = _snapshot(session, call=call, options=options)
         items = _items(session, call=call, run=run, entry_ids=options.entry_ids)
         return _content(call, run, items, options)
 
 
-def _snapshot(session: Session, *, call: Call, snapshot_id: int | None) -> ResultRun:
-    if snapshot_id is None:
-        run = latest_published(session, call=call)
-        if run is None:
-            raise DomainError(_("This call has no published results yet: publish a snapshot before building the brochure."))
-        return run
-    run = session.get(ResultRun, snapshot_id)
-    if run is None or run.call_id != call.id or not run.published:
-        raise DomainError(_("Snapshot %(id)s is not a published snapshot of this call.", id=snapshot_id))
+def _snapshot(session: Session, *, call: Call, options: BuildOptions) -> ResultRun | None:
+    """The snapshot the brochure prints from; None only for hand-picked
+    entries of a call that has published nothing yet (no ranks, no scores)."""
+    run = published_snapshot(session, call=call, snapshot_id=options.snapshot_id)
+    if run is None and options.entry_ids is None:
+        raise DomainError(_("This call has no published results yet: publish a snapshot before building the brochure."))
     return run
 
 
-def _items(session: Session, *, call: Call, run: ResultRun, entry_ids: Sequence[int] | None) -> list[_Item]:
-    rows = {row.entry_id: row for row in session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id)).all()}
+def _items(session: Session, *, call: Call, run: ResultRun | None, entry_ids: Sequence[int] | None) -> list[_Item]:
+    rows = {} if run is None else {
+        row.entry_id: row for row in session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id)).all()}
     if entry_ids is None:
         wanted = [row.entry_id for row in sorted(rows.values(), key=lambda row: row.rank) if row.selected]
     else:
         wanted = list(dict.fromkeys(entry_ids))
-    entries = {entry.id: entry for entry in session.exec(select(Entry).where(Entry.id.in_(wanted))).all()} if wanted else {}
+    entries = {entry.id: entry for entry in session.exec(
+        select(Entry).where(Entry.id.in_(wanted)).options(selectinload(Entry.organisation))).all()} if wanted else {}
     missing = [entry_id for entry_id in wanted if entry_id not in entries or entries[entry_id].call_id != call.id]
     if missing:
         raise DomainError(_("Entry %(id)s is not an entry of this call.", id=missing[0]))
@@ -479,8 +479,8 @@ def _items(session: Session, *, call: Call, run: ResultRun, entry_ids: Sequence[
 # --- building it ------------------------------------------------------------------
 
 
-def _content(call: Call, run: ResultRun, items: list[_Item], options: BuildOptions) -> BrochureContent:
-    public = bool(run.public_scores)
+def _content(call: Call, run: ResultRun | None, items: list[_Item], options: BuildOptions) -> BrochureContent:
+    public = bool(run and run.public_scores)
     year = str(options.year or call.year)
     title = printable(options.title) or printable(call.name)
     chapters, ordered = _chapters(call, items, order=options.order, public=public,
@@ -500,7 +500,7 @@ def _content(call: Call, run: ResultRun, items: list[_Item], options: BuildOptio
         author=printable(call.name),
         year=year,
         call_name=printable(call.name),
-        published=format_date(run.published_at, "long") if run.published_at else "",
+        published=format_date(run.published_at, "long") if run and run.published_at else "",
         running=fit(f"{year} · {title}" if year not in title else title, width_mm=110.0, size_pt=7.5),
         public_scores=public,
         cover_key=cover_key,

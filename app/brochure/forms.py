@@ -21,11 +21,11 @@ from wtforms.validators import (
 )
 
 from app.brochure.options import BuildOptions
-from app.forms import single_line, strip
+from app.brochure.service import MAX_PICKED
+from app.forms import limit_attributes, single_line, strip
 from app.i18n import lazy_gettext as _l
 
 LIMITS = {"title": 60, "subtitle": 80, "foreword": 2000, "back_text": 500}
-MAX_PICKED = 500
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
@@ -35,7 +35,7 @@ def _text(label, name, *, required=False, area=False, description=None):
         validators.append(single_line)
     field_class = TextAreaField if area else StringField
     return field_class(label, filters=[strip], validators=validators, description=description,
-                       render_kw={"maxlength": LIMITS[name], "data-limit": LIMITS[name]} | ({"rows": 6} if area else {}))
+                       render_kw=limit_attributes(LIMITS[name], rows=6 if area else None))
 
 
 class BrochureForm(FlaskForm):

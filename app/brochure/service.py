@@ -33,6 +33,7 @@ from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, ResultEntry, ResultRun
 from app.models.brochures import ACTIVE_STATUSES, Brochure, BrochureStatus
 from app.pdf.text import document_language
+from app.results.runs import latest_published
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +126,10 @@ def brochure_blobs(session: Session) -> set[str]:
 
 
 def published_snapshot(session: Session, *, call: Call, snapshot_id: int | None) -> ResultRun | None:
+    """The published snapshot ``snapshot_id`` of ``call`` (DomainError if it is
+    not one), or without an id the call's latest (None if it has none)."""
     if snapshot_id is None:
-        return session.exec(
-            select(ResultRun)
-            .where(ResultRun.call_id == call.id, ResultRun.published_at.is_not(None))
-            .order_by(ResultRun.published_at.desc(), ResultRun.id.desc())
-        ).first()
+        return latest_published(session, call=call)
     run = session.get(ResultRun, snapshot_id)
     if run is None or run.call_id != call.id or run.published_at is None:
         raise DomainError(_l("That is not a published results snapshot of this call."))

@@ -31,6 +31,7 @@ from wtforms.validators import (
 from app.forms import (
     CheckboxesField,
     free_tags,
+    limit_attributes,
     single_line,
     strip,
     validate_credit_code,
@@ -53,7 +54,7 @@ def _text(label, name, *, multiline=False, description=None):
         filters=[strip],
         validators=validators,
         description=description,
-        render_kw={"maxlength": limit, "data-limit": limit, **({"rows": 6 if limit > 500 else 3} if multiline else {})},
+        render_kw=limit_attributes(limit, rows=(6 if limit > 500 else 3) if multiline else None),
     )
 
 

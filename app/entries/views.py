@@ -34,7 +34,7 @@ from app.entries.history import describe_history
 from app.entries.states import review_started, transition
 from app.enums import EntryStatus, Role
 from app.errors import DomainError
-from app.forms import ActionForm
+from app.forms import ActionForm, flash_form_errors
 from app.i18n import lazy_gettext as _l
 from app.models import Entry
 from app.pdf.entry import entry_pdf, entry_pdf_filename
@@ -242,9 +242,7 @@ def _receive_upload(form_class, field_name: str, store) -> None:
         flash(_("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)), "danger")
         return
     if not valid or upload is None:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
         return
     data, filename = upload
     store(form, data, filename)

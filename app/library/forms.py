@@ -7,14 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import single_line, strip
+from app.forms import limit_attributes, single_line, strip
 from app.i18n import lazy_gettext as _l
 from app.library.services import HEADLINE_LIMIT, REASON_LIMIT, SUMMARY_LIMIT
-
-
-def _limit(limit: int, rows: int | None = None) -> dict:
-    """The input attributes that show and enforce a length limit (see the ``field`` macro)."""
-    return {"maxlength": limit, "data-limit": limit} | ({"rows": rows} if rows else {})
 
 
 class HideForm(FlaskForm):
@@ -24,7 +19,7 @@ class HideForm(FlaskForm):
                     Length(max=REASON_LIMIT, message=_l("The reason is too long (at most %(limit)s characters).",
                                                         limit=REASON_LIMIT))],
         description=_l("Kept with the scenario and in the audit log. The public library stops showing the scenario."),
-        render_kw=_limit(REASON_LIMIT, rows=2),
+        render_kw=limit_attributes(REASON_LIMIT, rows=2),
     )
 
 
@@ -34,7 +29,7 @@ class SummaryForm(FlaskForm):
         validators=[Optional(), Length(max=SUMMARY_LIMIT, message=_l(
             "The summary is too long (at most %(limit)s characters).", limit=SUMMARY_LIMIT))],
         description=_l("What the public library shows. Leave it empty, or as submitted, to show the submitted summary."),
-        render_kw=_limit(SUMMARY_LIMIT, rows=6),
+        render_kw=limit_attributes(SUMMARY_LIMIT, rows=6),
     )
     save = SubmitField(_l("Save"))
     restore = SubmitField(_l("Restore the submitted summary"))
@@ -46,5 +41,5 @@ class HeadlineForm(FlaskForm):
         validators=[Optional(), Length(max=HEADLINE_LIMIT, message=_l(
             "The headline is too long (at most %(limit)s characters).", limit=HEADLINE_LIMIT)), single_line],
         description=_l("Shown at the top of the public library's home page. Empty: no headline."),
-        render_kw=_limit(HEADLINE_LIMIT),
+        render_kw=limit_attributes(HEADLINE_LIMIT),
     )

@@ -6,9 +6,7 @@ curation service (``app.library.services``: audited, bumps the library's
 version), commits once and goes back to the list as it was filtered.
 """
 from collections.abc import Callable
-from urllib.parse import unquote, urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,11 +15,13 @@ from sqlmodel import Session, func, select
 from app.db import db, utcnow
 from app.enums import Role
 from app.errors import DomainError
-from app.forms import ActionForm
+from app.forms import ActionForm, flash_form_errors
 from app.library import search, services
 from app.library.forms import HeadlineForm, HideForm, SummaryForm
+from app.library.views import filter_messages
 from app.models import LibraryCase
 from app.permissions import can_curate_library, require, roles_required
+from app.urls import safe_next
 
 bp = Blueprint("library_manage", __name__, url_prefix="/library/manage")
 
@@ -59,8 +59,7 @@ def all_cases(session: Session, *, q: str = "", year: int | None = None, state: 
     page = min(max(1, page), max(1, -(-total // per_page)))
     cases = session.exec(
         select(LibraryCase).where(*where)
-        .order_by(LibraryCase.year.desc(), sa.case((LibraryCase.rank.is_(None), 1), else_=0), LibraryCase.rank,
-                  LibraryCase.id)
+        .order_by(*search.RANK_ORDER)
         .offset((page - 1) * per_page).limit(per_page)
     ).all()
     return search.Page(cases=list(cases), total=total, page=page, per_page=per_page)
@@ -72,7 +71,9 @@ def _years(session: Session) -> list[int]:
 
 @bp.route("/")
 def index():
-    filters, _problems = search.Filters.parse({"q": request.args.get("q", ""), "year": request.args.get("year", "")})
+    filters, problems = search.Filters.parse({"q": request.args.get("q", ""), "year": request.args.get("year", "")})
+    for message in filter_messages(problems):
+        flash(message, "warning")
     state = request.args.get("state") if request.args.get("state") in STATES else None
     result = all_cases(db.session, q=filters.q, year=filters.year, state=state,
                        page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
@@ -96,20 +97,7 @@ def index():
 
 def _back() -> str:
     """Where to go after a change: ``next`` if it is a page of this blueprint, else the list."""
-    target = request.values.get("next") or ""
-    parts = urlsplit(target)
-    path = unquote(parts.path)
-    local = (target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
-             and "\\" not in target and target.isprintable() and ".." not in path.split("/"))
-    if local and (path == bp.url_prefix or path.startswith(bp.url_prefix + "/")):
-        return target
-    return url_for("library_manage.index")
-
-
-def _flash_errors(form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "danger")
+    return safe_next("library_manage.index", within=bp.url_prefix)
 
 
 def _apply(form, change: Callable[[], None], success: str):
@@ -117,7 +105,7 @@ def _apply(form, change: Callable[[], None], success: str):
     roll back and say why. Either way, back to the list."""
     if not form.validate_on_submit():
         db.rollback()
-        _flash_errors(form)
+        flash_form_errors(form)
         return redirect(_back())
     try:
         change()

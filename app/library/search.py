@@ -28,6 +28,9 @@ from app.models import LibraryCase
 from app.reference import CITIES, Domain, Technology
 
 SORTS = ("rank", "newest", "title")
+#: Newest call first, then by rank (unranked last).
+RANK_ORDER = (LibraryCase.year.desc(), sa.case((LibraryCase.rank.is_(None), 1), else_=0), LibraryCase.rank,
+              LibraryCase.id)
 MAX_QUERY = 100
 MAX_TERMS = 5
 
@@ -151,8 +154,7 @@ def _order(filters: Filters, dialect: str) -> list:
     else:
         if found:
             order.append(LibraryCase.featured.desc())
-        order += [LibraryCase.year.desc(), sa.case((LibraryCase.rank.is_(None), 1), else_=0), LibraryCase.rank,
-                  LibraryCase.id]
+        order += RANK_ORDER
     return order
 
 

@@ -18,7 +18,7 @@ from app.audit.services import record
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Entry, LibraryCase, LibrarySetting, ResultEntry, ResultRun  # noqa: F401  (LibrarySetting: tests reach it here)
-from app.reference import city_label, technology_label
+from app.reference import technology_label
 
 VERSION_KEY = "version"
 HEADLINE_KEY = "headline"
@@ -189,7 +189,3 @@ def set_headline(session: Session, *, text: str, actor, now: datetime) -> None:
     record(session, actor=actor, action="library.headline", obj=setting, before={"key": HEADLINE_KEY, **before},
            after={"key": HEADLINE_KEY, "value": text})
     touch_version(session, now=now)
-
-
-def city_name(code: str) -> str:
-    return str(city_label(code))

@@ -53,7 +53,8 @@ PROBLEMS = {
 }
 
 
-def _filter_problems(problems: dict[str, str]) -> list[str]:
+def filter_messages(problems: dict[str, str]) -> list[str]:
+    """The translated message of each filter problem ``search.Filters.parse`` found."""
     return [str(PROBLEMS[field]) for field in problems]
 
 
@@ -93,7 +94,7 @@ def cases():
     page = request.args.get("page", 1, type=int) or 1
     found = search.find(db.session, filters, page=page, per_page=PER_PAGE)
     return render_template(
-        "library/cases.html", filters=filters, found=found, problems=_filter_problems(problems),
+        "library/cases.html", filters=filters, found=found, problems=filter_messages(problems),
         domains=list(Domain), cities=sorted(CITIES), technologies=list(Technology), years=_years(),
         sorts=[("rank", _("Rank")), ("newest", _("Newest")), ("title", _("Title"))],
     )
@@ -136,7 +137,7 @@ def _records(cases: list[LibraryCase]) -> list[dict]:
 
 def _bad_request(problems: dict[str, str]):
     field = next(iter(problems))
-    response = jsonify({"error": {"message": _filter_problems({field: problems[field]})[0], "field": field}})
+    response = jsonify({"error": {"message": filter_messages({field: problems[field]})[0], "field": field}})
     response.status_code = 400
     return response
 

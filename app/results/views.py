@@ -26,7 +26,7 @@ from app.calls.services import call_in_phase, current_call, is_phase_open, list_
 from app.db import db, utcnow
 from app.enums import Phase, Role
 from app.errors import DomainError
-from app.forms import ActionForm
+from app.forms import ActionForm, flash_form_errors
 from app.models import (
     Assignment,
     Call,
@@ -85,13 +85,6 @@ def _run(run_id: int) -> ResultRun:
 
 def _message(error: DomainError) -> str:
     return str(error.message)
-
-
-def _flash_errors(form) -> None:
-    """The form's errors as messages on the page the chair goes back to."""
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "danger")
 
 
 # --- overview -------------------------------------------------------------------
@@ -160,7 +153,7 @@ def settings(call_id: int):
     form = SettingsForm()
     form.set_choices(runs.default_method(db.session, call=call))
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return redirect(url_for("results.index", call=call.id))
     try:
         runs.update_settings(
@@ -188,7 +181,7 @@ def publish(run_id: int):
     run = _run(run_id)
     form = PublishForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return redirect(url_for("results.index", call=run.call_id))
     try:
         runs.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data)
@@ -351,7 +344,7 @@ def override(entry_id: int):
             db.commit()
             flash(_("The selection was updated with your decision."), "success")
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
 
 
@@ -386,7 +379,7 @@ def veto(entry_id: int):
             flash(_("Your veto decision was recorded and the draft computed again with it."), "success")
             draft = runs.draft_run(db.session, call=entry.call) or draft  # the new draft
     else:
-        _flash_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
 
 

@@ -14,7 +14,7 @@ from app.brochure.builder import build_brochure
 from app.brochure.content import brochure_content, scenario_url
 from app.brochure.options import BuildOptions
 from app.db import db, utcnow
-from app.enums import Phase
+from app.enums import EntryStatus, Phase
 from app.models import Entry, EntryOutcome
 from app.reference import Domain
 from app.results import runs
@@ -204,3 +204,18 @@ def test_a_chapter_is_rendered_in_parts_that_nest_under_its_bookmark(app, publis
     session.commit()
     changed = _build(app, published, tmp_path, "changed.pdf")
     assert changed.rendered == 1 and "第二部分的案例改写了简介" in _text(tmp_path / "changed.pdf")
+
+
+def test_hand_picked_entries_of_a_call_without_a_snapshot_are_printed_without_ranks(app, make, session, tmp_path):
+    call = make.call(open_phase=Phase.RESULTS)
+    entry = make.entry(call=call, status=EntryStatus.SCORED, photos=0)
+    entry.title = "未公布结果前手选的案例"
+    session.add(entry)
+    session.commit()
+    with app.app_context():
+        result = build_brochure(BuildOptions(call_id=call.id, title="手选案例集", entry_ids=(entry.id,)),
+                                out_path=tmp_path / "picked.pdf")
+        db.session.close()
+
+    text = _text(result.path)
+    assert "未公布结果前手选的案例" in text and result.pages >= 4

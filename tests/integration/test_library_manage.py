@@ -116,6 +116,7 @@ def test_search_year_and_state_filters_include_hidden_cases(app, client, publici
     assert titles(f"?year={year}&q=配料") == {TITLES[4]}
     assert titles(f"?year={year + 1}") == set()
     assert titles("?year=nonsense") == set(TITLES[:5])  # a bad year is dropped, not an error
+    assert "The year must be a number such as 2025" in client.get(INDEX + "?year=nonsense").get_data(as_text=True)
 
 
 def test_the_list_is_paginated_and_actions_come_back_to_the_same_page(client, publicity, session, library, english,

@@ -28,6 +28,26 @@ class InvalidToken(DomainError):
     """A link token that is unknown, expired or already used."""
 
 
+class UploadTooLarge(DomainError):
+    """An uploaded file over the size limit (``MAX_UPLOAD_BYTES``)."""
+
+    status_code = 413
+
+    def __init__(self, limit: int):
+        super().__init__(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
+
+
+class StaleVersion(DomainError):
+    """A row changed by another request between loading and saving it."""
+
+    status_code = 409
+
+    def __init__(self, message=None):
+        super().__init__(message or _l(
+            "Someone else changed this in the meantime. Reload the page to see the latest version, then try again."
+        ))
+
+
 _ERROR_TEXTS = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),

@@ -9,9 +9,9 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
 from app.accounts.services import check_password_strength
+from app.enums import Technology
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
-from app.reference import Technology
 
 # Intranet deployments (and the demo accounts) use addresses under ".local",
 # which email-validator refuses as a special-use domain by default.

@@ -1,29 +1,8 @@
-"""Reference data of the call: the eight domains and Guangdong's 21 cities."""
-from app.enums import LabelledEnum
+"""Reference data of the call: Guangdong's 21 cities, and the labels of the
+technology tags (the domains and the technology vocabulary are enums, in
+:mod:`app.enums`)."""
+from app.enums import Technology
 from app.i18n import lazy_gettext as _l
-
-
-class Domain(LabelledEnum):
-    MANUFACTURING = "manufacturing"
-    GOVERNMENT = "government"
-    CITY = "city"
-    HEALTHCARE = "healthcare"
-    EDUCATION = "education"
-    FINANCE = "finance"
-    SECURITY = "security"
-    UNMANNED = "unmanned"
-
-
-Domain._labels = {
-    Domain.MANUFACTURING: _l("Smart manufacturing"),
-    Domain.GOVERNMENT: _l("Smart government services"),
-    Domain.CITY: _l("Smart city"),
-    Domain.HEALTHCARE: _l("Smart healthcare"),
-    Domain.EDUCATION: _l("Smart education"),
-    Domain.FINANCE: _l("Smart finance"),
-    Domain.SECURITY: _l("Smart public security"),
-    Domain.UNMANNED: _l("Intelligent unmanned systems"),
-}
 
 # GB/T 2260 code → (Chinese name, translatable label). The Chinese name is
 # kept for data exchange; the label is what the UI shows.
@@ -58,42 +37,10 @@ def city_label(code: str):
     return entry[1] if entry else code
 
 
-class Technology(LabelledEnum):
-    """The fixed vocabulary of AI technologies; entries may add free tags too."""
-
-    COMPUTER_VISION = "computer_vision"
-    NLP = "nlp"
-    LARGE_MODELS = "large_models"
-    KNOWLEDGE_GRAPHS = "knowledge_graphs"
-    ROBOTICS = "robotics"
-    SPEECH = "speech"
-    MACHINE_LEARNING = "machine_learning"
-    MULTIMODAL = "multimodal"
-    DIGITAL_TWIN = "digital_twin"
-    AUTONOMOUS_SYSTEMS = "autonomous_systems"
-    EDGE_AI = "edge_ai"
-    RECOMMENDATION = "recommendation"
-
-
-Technology._labels = {
-    Technology.COMPUTER_VISION: _l("Computer vision"),
-    Technology.NLP: _l("Natural language processing"),
-    Technology.LARGE_MODELS: _l("Large models"),
-    Technology.KNOWLEDGE_GRAPHS: _l("Knowledge graphs"),
-    Technology.ROBOTICS: _l("Robotics"),
-    Technology.SPEECH: _l("Speech recognition and synthesis"),
-    Technology.MACHINE_LEARNING: _l("Machine learning and prediction"),
-    Technology.MULTIMODAL: _l("Multimodal AI"),
-    Technology.DIGITAL_TWIN: _l("Digital twins"),
-    Technology.AUTONOMOUS_SYSTEMS: _l("Autonomous driving and navigation"),
-    Technology.EDGE_AI: _l("Edge AI"),
-    Technology.RECOMMENDATION: _l("Recommendation and search"),
-}
-
-
 def technology_label(tag: str):
     """A vocabulary tag's translated label; a free tag as typed."""
     try:
         return Technology(tag).label
     except ValueError:
         return tag
+

@@ -1,16 +1,20 @@
 """File storage for uploads: content-addressed blobs behind a small interface.
 
 A blob's key is derived from the SHA-256 of its bytes, so storing the same
-bytes twice keeps one copy, and a key can never be chosen by a user. Unused
-blobs are removed by ``flask storage prune`` (see :meth:`LocalStorage.prune`). The
-default backend keeps files under ``instance/uploads``, outside ``static/``;
-a deployment can plug in another backend with the same three methods.
+bytes twice keeps one copy, and a key can never be chosen by a user. Every
+caller — views (:func:`app.web.send_blob`), the PDF fetcher (``storage:``
+URLs), the brochure's images, the prune command — uses only the
+:class:`BlobStorage` protocol, so another backend (an object store, say) is
+one class that implements it, chosen in :func:`init_storage`. The default
+backend keeps files under ``instance/uploads``, outside ``static/``.
 """
 import hashlib
 import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -20,12 +24,35 @@ from flask import Flask, current_app
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{1,5}$")
 
 
+@dataclass(frozen=True)
+class StoredBlob:
+    """A blob as listed by :meth:`BlobStorage.blobs`."""
+
+    key: str
+    stored_at: float  # when its bytes were last stored (a POSIX timestamp)
+
+
 class BlobStorage(Protocol):
-    def put(self, data: bytes, *, suffix: str) -> str: ...
+    """What the app needs of a blob store. Keys are made by :func:`blob_key`;
+    a malformed key raises ``ValueError``, a missing blob ``FileNotFoundError``."""
 
-    def open(self, key: str) -> BinaryIO: ...
+    def put(self, data: bytes, *, suffix: str) -> str:
+        """Store ``data`` (again: that refreshes its ``stored_at``); return its key."""
 
-    def delete(self, key: str) -> None: ...
+    def open(self, key: str) -> BinaryIO:
+        """The blob's bytes as a binary file object, to read or stream."""
+
+    def size(self, key: str) -> int:
+        """The blob's length in bytes."""
+
+    def exists(self, key: str) -> bool:
+        """Whether the blob is stored (False for a malformed key)."""
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; nothing happens if it is not stored."""
+
+    def blobs(self) -> Iterator[StoredBlob]:
+        """Every stored blob, for :func:`prune`."""
 
 
 def blob_key(data: bytes, suffix: str) -> str:
@@ -62,30 +89,44 @@ class LocalStorage:
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")
 
-    def path(self, key: str) -> Path:
-        """The file of a blob (for WeasyPrint's URL fetcher and send_file)."""
-        return self._path(key)
+    def size(self, key: str) -> int:
+        return self._path(key).stat().st_size
+
+    def exists(self, key: str) -> bool:
+        try:
+            return self._path(key).is_file()
+        except ValueError:
+            return False
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def prune(self, *, referenced: set[str], older_than: timedelta) -> list[str]:
-        """Delete the blobs no row refers to that were last stored before
-        ``older_than`` ago; return their keys.
-
-        Blobs are shared by content, so they are never deleted when a row lets
-        go of one (another request may be storing the same bytes right then);
-        this sweep, run from the CLI, collects them once they have been unused
-        for a while.
-        """
-        cutoff = time.time() - older_than.total_seconds()
-        removed = []
+    def blobs(self) -> Iterator[StoredBlob]:
         for path in sorted(self.root.glob("*/*/*")):
             key = path.relative_to(self.root).as_posix()
-            if _KEY.match(key) and key not in referenced and path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-                removed.append(key)
-        return removed
+            if _KEY.match(key):
+                try:
+                    yield StoredBlob(key=key, stored_at=path.stat().st_mtime)
+                except FileNotFoundError:  # deleted while listing
+                    continue
+
+
+def prune(blobs: BlobStorage, *, referenced: set[str], older_than: timedelta) -> list[str]:
+    """Delete the blobs no row refers to that were last stored before
+    ``older_than`` ago; return their keys.
+
+    Blobs are shared by content, so they are never deleted when a row lets go
+    of one (another request may be storing the same bytes right then); this
+    sweep, run from the CLI, collects them once they have been unused for a
+    while.
+    """
+    cutoff = time.time() - older_than.total_seconds()
+    removed = []
+    for blob in list(blobs.blobs()):
+        if blob.key not in referenced and blob.stored_at < cutoff:
+            blobs.delete(blob.key)
+            removed.append(blob.key)
+    return removed
 
 
 def init_storage(app: Flask) -> None:
@@ -94,5 +135,6 @@ def init_storage(app: Flask) -> None:
     app.extensions["storage"] = LocalStorage(root)
 
 
-def storage() -> LocalStorage:
+def storage() -> BlobStorage:
+    """The current app's blob storage."""
     return current_app.extensions["storage"]

@@ -27,10 +27,10 @@ from sqlmodel import Session
 
 from app.accounts.credit_code import make_credit_code
 from app.db import create_engine
-from app.enums import EntryStatus, Phase
+from app.enums import Domain, EntryStatus, Phase, Technology
 from app.formal_check.services import EntryFilters, entry_table, export_rows
 from app.models import Call, CallPhase, CallQuota, Entry, EntryPhoto, Organisation
-from app.reference import CITIES, Domain, Technology
+from app.reference import CITIES
 from tests.databases import migrate
 
 ORGANISATIONS = 30

@@ -53,11 +53,11 @@ from app import create_app
 from app.accounts.credit_code import make_credit_code
 from app.config import normalise_database_url
 from app.db import create_engine
-from app.enums import EntryStatus
+from app.enums import Domain, EntryStatus, Technology
 from app.library import search
 from app.library.services import search_text
 from app.models import Call, Entry, LibraryCase, Organisation, ResultRun
-from app.reference import CITIES, Domain, Technology
+from app.reference import CITIES
 from tests.databases import migrate
 
 TARGET_MS = 50.0

@@ -29,7 +29,7 @@ from sqlmodel import Session
 from app import create_app
 from app.accounts.credit_code import make_credit_code
 from app.db import create_engine
-from app.enums import AssignmentSource, EntryStatus, Phase, Role, SheetStatus
+from app.enums import AssignmentSource, Domain, EntryStatus, Phase, Role, SheetStatus
 from app.models import (
     Assignment,
     Call,
@@ -43,7 +43,6 @@ from app.models import (
     User,
     UserRole,
 )
-from app.reference import Domain
 from app.review import progress
 from tests.databases import migrate
 

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.reference import Domain
+from app.enums import Domain
 from app.results.bootstrap import EntryTotals, bootstrap, rank_scores
 from app.results.selection import RankedEntry, select
 

@@ -66,10 +66,10 @@ from sqlmodel import select
 from app import create_app
 from app.accounts.credit_code import make_credit_code
 from app.accounts.services import hash_password
-from app.cli import alembic_config
 from app.config import normalise_database_url
 from app.db import db, utcnow
-from app.enums import EntryStatus, Phase, Role, SheetStatus
+from app.db_cli import alembic_config
+from app.enums import Domain, EntryStatus, Phase, Role, SheetStatus, Technology
 from app.models import (
     Assignment,
     AuditEvent,
@@ -88,7 +88,6 @@ from app.models import (
     User,
     UserRole,
 )
-from app.reference import Domain, Technology
 from app.review.assignments import run_assignment
 from app.review.rubrics import choose_rubric, frozen_rubric
 from app.review.scoring import criteria, weighted_total

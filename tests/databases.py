@@ -12,9 +12,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 
-from app.cli import alembic_config
 from app.config import normalise_database_url
 from app.db import create_engine
+from app.db_cli import alembic_config
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or ""
 ON_POSTGRES = bool(POSTGRES_URL)

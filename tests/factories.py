@@ -9,7 +9,7 @@ from app.accounts.credit_code import make_credit_code
 from app.accounts.services import hash_password
 from app.db import utcnow
 from app.entries.images import process_photo
-from app.enums import EntryStatus, Membership, Phase, Role
+from app.enums import Domain, EntryStatus, Membership, Phase, Role
 from app.models import (
     Call,
     CallPhase,
@@ -21,7 +21,6 @@ from app.models import (
     User,
     UserRole,
 )
-from app.reference import Domain
 from app.storage import storage
 
 PASSWORD = "correct-horse-battery"

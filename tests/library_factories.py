@@ -1,9 +1,8 @@
 """A published results snapshot whose selection fills the public case library,
 for the library tests."""
 from app.db import utcnow
-from app.enums import Phase
+from app.enums import Domain, Phase
 from app.models import EntryOutcome
-from app.reference import Domain
 from app.results import runs
 from tests.results_factories import ScoredCall, scored_call
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from app.db import utcnow
-from app.enums import AssignmentSource, EntryStatus, Phase, Role, SheetStatus
+from app.enums import AssignmentSource, Domain, EntryStatus, Phase, Role, SheetStatus
 from app.models import (
     Assignment,
     Call,
@@ -21,7 +21,6 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.reference import Domain
 from app.review.rubrics import frozen_rubric
 
 

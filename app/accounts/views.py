@@ -13,7 +13,7 @@ from app.accounts.forms import (
 )
 from app.db import db, read_only
 from app.enums import Membership, Role, TokenPurpose
-from app.errors import DomainError, InvalidToken
+from app.errors import InvalidToken
 from app.extensions import limiter, login_account_and_address_key, login_account_key
 from app.forms import ActionForm
 from app.i18n import lazy_gettext as _l
@@ -26,6 +26,7 @@ from app.permissions import (
     roles_required,
 )
 from app.urls import safe_next
+from app.web import write
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -37,7 +38,7 @@ def register():
         return redirect(url_for("main.dashboard"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        try:
+        with write(form=form.email) as attempt:
             registration = services.register_applicant(
                 db.session,
                 organisation_name=form.organisation_name.data,
@@ -48,11 +49,7 @@ def register():
                 phone=form.phone.data,
                 password=form.password.data,
             )
-        except DomainError as error:
-            db.rollback()
-            form.email.errors.append(error.message)
-        else:
-            db.commit()
+        if attempt.ok:
             login_user(registration.user)
             if registration.joined_existing:
                 flash(
@@ -87,8 +84,8 @@ def login():
             db.rollback()  # end the read transaction before writing
         if user_id is not None:
             user = db.session.get(User, user_id)
-            services.record_login(db.session, user=user)
-            db.commit()
+            with write():
+                services.record_login(db.session, user=user)
             login_user(user)
             return redirect(safe_next())
         form.password.errors.append(_("The email address or the password is not correct."))
@@ -109,8 +106,8 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(db.session, email=form.email.data)
-        db.commit()
+        with write():
+            services.request_password_reset(db.session, email=form.email.data)
         # The same answer whether or not the address has an account.
         flash(
             _("If an account uses this address, we have sent it a link to set a new password. Check your inbox."),
@@ -125,10 +122,11 @@ def reset_password(token: str):
     user = tokens.check_token(db.session, raw=token, purpose=TokenPurpose.PASSWORD_RESET)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(db.session, raw_token=token, password=form.password.data)
-        db.commit()
-        flash(_("Your password has been changed. Please log in with the new one."), "success")
-        return redirect(url_for("accounts.login"))
+        with write(success=_("Your password has been changed. Please log in with the new one."), form=form,
+                   reraise=(InvalidToken,)) as attempt:
+            services.reset_password(db.session, raw_token=token, password=form.password.data)
+        if attempt.ok:
+            return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form, user=user)
 
 
@@ -137,15 +135,16 @@ def accept_invitation(token: str):
     user = tokens.check_token(db.session, raw=token, purpose=TokenPurpose.INVITATION)
     form = AcceptInvitationForm(obj=user if not user.name else None, data={"name": user.name, "phone": user.phone})
     if form.validate_on_submit():
-        staff.accept_invitation(
-            db.session, raw_token=token, name=form.name.data, phone=form.phone.data, password=form.password.data
-        )
-        db.commit()
-        if current_user.is_authenticated:
-            logout_user()
-        login_user(user)
-        flash(_("Welcome! Your account is ready."), "success")
-        return redirect(url_for("main.dashboard"))
+        with write(form=form, reraise=(InvalidToken,)) as attempt:
+            staff.accept_invitation(
+                db.session, raw_token=token, name=form.name.data, phone=form.phone.data, password=form.password.data
+            )
+        if attempt.ok:
+            if current_user.is_authenticated:
+                logout_user()
+            login_user(user)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(url_for("main.dashboard"))
     return render_template("accounts/accept_invitation.html", form=form, user=user)
 
 
@@ -154,15 +153,11 @@ def accept_invitation(token: str):
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with write(form=form.current_password) as attempt:
             services.change_password(
                 db.session, user=current_user, current_password=form.current_password.data, new_password=form.password.data
             )
-        except DomainError as error:
-            db.rollback()
-            form.current_password.errors.append(error.message)
-        else:
-            db.commit()
+        if attempt.ok:
             login_user(current_user._get_current_object())  # the session id carries the new auth version
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.dashboard"))
@@ -204,14 +199,12 @@ _DECISIONS = {
 def apply_membership_decision(member: User, decision: str, *, reason: str | None) -> None:
     """Carry out a membership button (approve, decline, remove, reinstate), commit, say what happened."""
     membership, message = _DECISIONS[decision]
-    try:
+    with write(quiet=True) as attempt:
         memberships.set_membership(db.session, actor=current_user, member=member, membership=membership, reason=reason)
-    except DomainError as error:
-        db.rollback()
-        flash(error.message, "warning")
-        return
-    db.commit()
-    flash(str(message) % {"name": member.name, "organisation": member.organisation.name}, "success")
+    if attempt.ok:
+        flash(str(message) % {"name": member.name, "organisation": member.organisation.name}, "success")
+    else:
+        flash(attempt.message, "warning")
 
 
 @bp.errorhandler(InvalidToken)

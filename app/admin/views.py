@@ -9,7 +9,6 @@ from app.admin.forms import InviteForm, MembershipDecisionForm, StaffForm
 from app.audit.services import events_page, object_history
 from app.db import db
 from app.enums import Role
-from app.errors import DomainError
 from app.forms import ActionForm
 from app.models import Organisation, User
 from app.permissions import (
@@ -18,6 +17,7 @@ from app.permissions import (
     require,
     roles_required,
 )
+from app.web import write
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -47,15 +47,11 @@ def users():
 def invite():
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with write(form=form.email) as attempt:
             user, _url = staff.invite_staff(
                 db.session, inviter=current_user, email=form.email.data, name=form.name.data, roles=form.roles.data
             )
-        except DomainError as error:
-            db.rollback()
-            form.email.errors.append(error.message)
-        else:
-            db.commit()
+        if attempt.ok:
             flash(_("An invitation has been sent to %(email)s.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/invite.html", form=form)
@@ -66,14 +62,9 @@ def user(user_id: int):
     user = _staff_user(user_id)
     form = StaffForm(data={"roles": [role.value for role in user.roles], "active": user.active})
     if form.validate_on_submit():
-        try:
+        with write(success=_("The account of %(name)s has been updated.", name=user.name), form=form.roles) as attempt:
             staff.update_staff(db.session, actor=current_user, user=user, roles=form.roles.data, active=form.active.data)
-        except DomainError as error:
-            db.rollback()
-            form.roles.errors.append(error.message)
-        else:
-            db.commit()
-            flash(_("The account of %(name)s has been updated.", name=user.name), "success")
+        if attempt.ok:
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template(
         "admin/user.html",
@@ -87,14 +78,8 @@ def user(user_id: int):
 def resend_invitation(user_id: int):
     user = _staff_user(user_id)
     if ActionForm().validate_on_submit():
-        try:
+        with write(success=_("A new invitation has been sent to %(email)s.", email=user.email)):
             staff.resend_invitation(db.session, inviter=current_user, user=user)
-        except DomainError as error:
-            db.rollback()
-            flash(error.message, "danger")
-        else:
-            db.commit()
-            flash(_("A new invitation has been sent to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.user", user_id=user.id))
 
 

@@ -33,10 +33,11 @@ from sqlmodel import Session, select
 
 from app.brochure.options import BuildOptions
 from app.brochure.service import published_snapshot
+from app.enums import Domain
 from app.errors import DomainError
 from app.models import Call, Entry, ResultEntry, ResultRun
 from app.pdf.text import document_language, language_tag, printable
-from app.reference import CITIES, Domain, city_label, technology_label
+from app.reference import CITIES, city_label, technology_label
 
 ELLIPSIS = "…"
 SAFETY_EM = 0.5  # left free on every line: kerning, rounding, justification quirks

@@ -27,11 +27,11 @@ from app.audit.services import record
 from app.brochure.options import BuildOptions
 from app.calls.services import lock_call
 from app.db import db, utcnow, write_intent
-from app.enums import EntryStatus
+from app.enums import BrochureStatus, EntryStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, ResultEntry, ResultRun
-from app.models.brochures import ACTIVE_STATUSES, Brochure, BrochureStatus
+from app.models.brochures import ACTIVE_STATUSES, Brochure
 from app.pdf.text import document_language
 from app.results.runs import latest_published
 
@@ -238,9 +238,9 @@ def enqueue(brochure_id: int) -> None:
     ``db.after_commit``). When the queue cannot be reached the build is
     marked failed instead of waiting for ever."""
     try:
-        from app.brochure import jobs
+        from app.brochure import tasks
 
-        jobs.enqueue_build(brochure_id)
+        tasks.enqueue_build(brochure_id)
     except Exception as error:  # noqa: BLE001 - any queue failure ends the build, with the reason
         log.exception("Could not enqueue brochure build %s", brochure_id)
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):

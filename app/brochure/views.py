@@ -15,28 +15,27 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.brochure import service
 from app.brochure.forms import BrochureForm
 from app.calls.services import current_call, list_calls
 from app.db import db, utcnow
 from app.entries.images import process_photo
-from app.enums import Role
-from app.errors import DomainError
+from app.enums import BrochureStatus, Role
+from app.errors import DomainError, UploadTooLarge
 from app.models import Call, ResultRun, User
-from app.models.brochures import Brochure, BrochureStatus
+from app.models.brochures import Brochure
 from app.permissions import can_build_brochure, require, roles_required
 from app.results import runs
 from app.spreadsheets import filename
 from app.storage import storage
+from app.web import error_message, read_upload, send_path, write
 
 bp = Blueprint("brochure", __name__, url_prefix="/brochure")
 
@@ -188,15 +187,10 @@ def index():
     return _render(_pick_call(calls), calls)
 
 
-def _cover_key(form: BrochureForm, previous: Brochure | None) -> str | None:
+def _cover_key(form: BrochureForm, cover: bytes | None, previous: Brochure | None) -> str | None:
     """A new cover (checked and re-encoded, stored as a blob), else the previous build's unless removed."""
-    upload = request.files.get(form.cover.name)
-    if upload is not None and upload.filename:
-        data = upload.stream.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
-        if len(data) > current_app.config["MAX_UPLOAD_BYTES"]:
-            raise DomainError(_("The file is larger than %(mb)s MB.",
-                                mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)))
-        processed = process_photo(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    if cover is not None:
+        processed = process_photo(cover, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
         return storage().put(processed.renditions["master"], suffix=".jpg")
     if form.remove_cover.data or previous is None:
         return None
@@ -208,29 +202,24 @@ def start(call_id: int):
     call = db.get_or_404(Call, call_id)
     calls = list_calls(db.session)
     try:
-        form = _form(call, runs.published_runs(db.session, call=call))
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        flash(_("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)),
-              "danger")
+        upload = read_upload("cover")  # before the form reads a body that may be over the limit
+    except UploadTooLarge as error:
+        flash(error_message(error), "danger")
         return redirect(url_for("brochure.index", call=call.id))
-    if not valid:
+    form = _form(call, runs.published_runs(db.session, call=call))
+    if not form.validate_on_submit():
         return _render(call, calls, form)
-    try:
-        cover_key = _cover_key(form, service.latest(db.session, call=call))
+    try:  # the cover is checked (and stored, shared by content) before the build is recorded
+        cover_key = _cover_key(form, upload[0] if upload else None, service.latest(db.session, call=call))
     except DomainError as error:
-        form.cover.errors = [*form.cover.errors, error.message]
+        form.cover.errors = [*form.cover.errors, error_message(error)]
         return _render(call, calls, form)
-    try:
+    with write(success=_("The brochure is being built; this page shows its progress."), form=form) as attempt:
         brochure = service.start_build(db.session, call=call, options=form.options(call_id=call.id, cover_key=cover_key),
                                        actor=current_user, now=utcnow())
-    except DomainError as error:
-        db.rollback()
-        form.form_errors.append(error.message)
+        db.after_commit(partial(service.enqueue, brochure.id))
+    if not attempt.ok:
         return _render(call, calls, form)
-    db.after_commit(partial(service.enqueue, brochure.id))
-    db.commit()
-    flash(_("The brochure is being built; this page shows its progress."), "success")
     return redirect(url_for("brochure.index", call=call.id))
 
 
@@ -246,12 +235,10 @@ def _send(brochure: Brochure | None, call: Call):
     path = service.file_path(brochure) if brochure is not None else None
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=_download_name(brochure, call))
     # Staff only, and the address serves a newer file after each build:
     # never kept by a shared cache, always revalidated by the browser.
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return send_path(path, mimetype="application/pdf", download_name=_download_name(brochure, call),
+                     cache_control="private, no-cache")
 
 
 @bp.route("/calls/<int:call_id>/download")

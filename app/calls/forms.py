@@ -6,10 +6,9 @@ from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from app.calls.services import DEFAULT_EXPERTS_PER_ENTRY, EXPERTS_PER_ENTRY_RANGE
-from app.enums import Phase
+from app.enums import Domain, Phase
 from app.forms import single_line, strip
 from app.i18n import lazy_gettext as _l
-from app.reference import Domain
 
 # What <input type="datetime-local"> sends and expects (minutes precision).
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"

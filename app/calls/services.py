@@ -9,11 +9,10 @@ from datetime import datetime, timezone
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.enums import PHASE_ORDER, Phase
+from app.enums import PHASE_ORDER, Domain, Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, CallPhase, CallQuota
-from app.reference import Domain
 
 Schedule = dict[Phase, tuple[datetime, datetime]]
 

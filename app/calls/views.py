@@ -1,6 +1,6 @@
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,9 +9,9 @@ from app.calls import services
 from app.calls.forms import CallForm
 from app.db import db, utcnow
 from app.enums import Role
-from app.errors import DomainError
 from app.models import Call
 from app.permissions import roles_required
+from app.web import write
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
@@ -53,14 +53,9 @@ def _edit(call: Call | None):
     elif call is None and not form.is_submitted():
         form.year.data = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
     if form.validate_on_submit():
-        try:
+        with write(success=_("The call has been saved."), form=form) as attempt:
             saved = _save(form, call)
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.commit()
-            flash(_("The call has been saved."), "success")
+        if attempt.ok:
             return redirect(url_for("calls.detail", call_id=saved.id))
     return render_template("calls/edit.html", form=form, call=call, timezone=current_app.config["TIMEZONE"])
 

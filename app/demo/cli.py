@@ -2,7 +2,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.db import db, utcnow, write_intent
+from app.commands import transaction
+from app.db import db, utcnow
 from app.demo.services import DEMO_LOGINS, DEMO_PASSWORD, database_is_empty, load_demo
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
@@ -15,14 +16,15 @@ def demo_load(if_empty: bool):
     if current_app.config["SHOWCASE_ENV"] == "production":
         # The demo accounts share a published password.
         raise click.ClickException("Demo data is never loaded in production (SHOWCASE_ENV=production).")
-    with write_intent(), current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        if if_empty and not database_is_empty(db.session):
-            click.echo("The database already has data; demo data not loaded.")
-        else:
+    summary = None
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]), transaction():
+        if not (if_empty and not database_is_empty(db.session)):
             summary = load_demo(db.session, now=utcnow())
-            db.commit()
-            for line in summary.lines():
-                click.echo(line)
+    if summary is None:
+        click.echo("The database already has data; demo data not loaded.")
+    else:
+        for line in summary.lines():
+            click.echo(line)
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for login, role in DEMO_LOGINS:
         click.echo(f"  {role:<10} {login}")

@@ -32,10 +32,10 @@ from app.audit.services import record
 from app.demo.pictures import render
 from app.demo.scenarios import DOMAIN_TEXT, SCENARIOS, Outcome, Scenario
 from app.entries.images import ProcessedImage, process_photo
-from app.enums import EntryStatus, Membership, Phase
+from app.enums import Domain, EntryStatus, Membership, Phase
 from app.models import Call, Entry, EntryOutcome, EntryPhoto, Organisation, User
 from app.models.entries import LIMITS
-from app.reference import CITIES, Domain
+from app.reference import CITIES
 from app.storage import storage
 
 ENTRY_COUNT = 300

@@ -21,8 +21,8 @@ from sqlmodel import Session, select
 
 from app.accounts.credit_code import ALPHABET, make_credit_code
 from app.demo.entries import PARTNERS, partner_credit_code
+from app.enums import Domain, Technology
 from app.models import Call, Entry, Organisation, Panel, User
-from app.reference import Domain, Technology
 from app.review.panels import create_panel
 from app.review.profiles import Employment, profile_of, update_profile
 

@@ -37,7 +37,7 @@ from app.demo.drawing import (
     tiles_panel,
     tree,
 )
-from app.reference import Domain
+from app.enums import Domain
 
 PALETTES = {
     Domain.MANUFACTURING: Palette((196, 207, 219), (150, 158, 166), (176, 188, 201), (240, 140, 40), (46, 110, 180), (38, 46, 58), (228, 232, 236)),

@@ -35,7 +35,7 @@ from app.demo import sheets as demo_sheets
 from app.demo.experts import PANELS, load_expert_profiles, load_panels
 from app.demo.history import History
 from app.entries.states import transition
-from app.enums import ConflictSource, EntryStatus, Membership, Phase, SheetStatus
+from app.enums import ConflictSource, Domain, EntryStatus, Membership, Phase, SheetStatus
 from app.mail import muted
 from app.models import (
     Assignment,
@@ -49,7 +49,6 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.reference import Domain
 from app.review.assignments import last_run, run_assignment
 from app.review.conflicts import automatic_conflict
 from app.review.progress import veto_flags

@@ -51,9 +51,9 @@ from app.demo.review import (
     profiles_time,
     review_census,
 )
-from app.enums import Membership, Phase, Role, SheetStatus
+from app.enums import Domain, Membership, Phase, Role, SheetStatus
 from app.models import Call, Organisation, User, UserRole
-from app.reference import CITIES, Domain
+from app.reference import CITIES
 from app.results.runs import VETO_CONFIRMED, VETO_DISMISSED, VETO_PENDING
 
 DEMO_PASSWORD = "demo-password"

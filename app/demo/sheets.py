@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.entries.states import sync_scoring_status
-from app.enums import Phase, SheetStatus
+from app.enums import Domain, Phase, SheetStatus
 from app.models import (
     Assignment,
     AuditEvent,
@@ -46,7 +46,6 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.reference import Domain
 from app.review.scoring import criteria, weighted_total
 
 SEED = "demo-sheets-2026"

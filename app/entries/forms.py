@@ -28,6 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.enums import Domain, Technology
 from app.forms import (
     CheckboxesField,
     free_tags,
@@ -39,7 +40,7 @@ from app.forms import (
 )
 from app.i18n import lazy_gettext as _l
 from app.models.entries import LIMITS, MAX_FREE_TAGS, MAX_OUTCOMES, MAX_PARTNERS
-from app.reference import CITIES, Domain, Technology
+from app.reference import CITIES
 
 
 def _text(label, name, *, multiline=False, description=None):
@@ -118,7 +119,6 @@ class BasicsForm(EntryStepForm):
             "tech_tags": list(self.tech_tags.data or []) + self.free_tag_list(),
             "partners": partners,
         }
-
 
 
 class SolutionForm(EntryStepForm):

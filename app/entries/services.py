@@ -13,7 +13,7 @@ from app.audit.services import record
 from app.entries.documents import check_pdf, safe_filename
 from app.entries.images import process_photo
 from app.enums import EntryStatus
-from app.errors import DomainError, NotAllowed
+from app.errors import DomainError, NotAllowed, StaleVersion, UploadTooLarge
 from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, EntryAttachment, EntryOutcome, EntryPhoto
 from app.models.entries import MAX_ATTACHMENTS, MAX_PHOTOS
@@ -21,10 +21,8 @@ from app.permissions import can_create_entry, can_edit_entry
 from app.storage import storage
 
 
-class EditConflict(DomainError):
+class EditConflict(StaleVersion):
     """The entry changed since the user's form was loaded."""
-
-    status_code = 409
 
     def __init__(self):
         super().__init__(
@@ -257,7 +255,7 @@ def _check_size(data: bytes) -> None:
     if not data:
         raise DomainError(_l("The file is empty."))
     if len(data) > limit:
-        raise DomainError(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
+        raise UploadTooLarge(limit)
 
 
 def delete_draft(session: Session, *, entry: Entry, actor, now: datetime, version: int | None) -> None:

@@ -1,22 +1,16 @@
 """The applicant's entry wizard, the entry page, and the entry's files."""
-import io
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.audit.services import object_history
 from app.calls.services import current_call
@@ -33,7 +27,7 @@ from app.entries.forms import (
 from app.entries.history import describe_history
 from app.entries.states import review_started, transition
 from app.enums import EntryStatus, Role
-from app.errors import DomainError
+from app.errors import UploadTooLarge
 from app.forms import ActionForm, flash_form_errors
 from app.i18n import lazy_gettext as _l
 from app.models import Entry
@@ -47,7 +41,7 @@ from app.permissions import (
     is_active_member,
     require,
 )
-from app.storage import storage
+from app.web import error_message, read_upload, send_blob, send_bytes, write
 
 bp = Blueprint("entries", __name__, url_prefix="/entries")
 
@@ -90,8 +84,11 @@ def new():
     call = current_call(db.session, now=now)
     if call is None or not ActionForm().validate_on_submit():
         abort(400)
-    entry = services.create_entry(db.session, actor=current_user, call=call, now=now)
-    db.commit()
+    require(can_create_entry(current_user, call, now=now))
+    with write() as attempt:
+        entry = services.create_entry(db.session, actor=current_user, call=call, now=now)
+    if not attempt.ok:
+        return redirect(url_for("entries.index"))
     return redirect(url_for("entries.edit", entry_id=entry.id, step="basics"))
 
 
@@ -143,22 +140,9 @@ def edit(entry_id: int, step: str):
         form_class = STEP_FORMS[step]
         form = form_class() if request.method == "POST" else form_class(data=initial_data(step, entry))
         if form.validate_on_submit():
-            try:
-                services.update_step(
-                    db.session,
-                    entry=entry,
-                    actor=current_user,
-                    now=utcnow(),
-                    version=form.version_number(),
-                    step=step,
-                    values=form.values(),
-                    outcomes=form.outcome_rows() if step == "outcomes" else None,
-                )
-                db.commit()
-            except (DomainError, StaleDataError) as error:
-                db.rollback()
-                flash(_message(error), "danger")
-            else:
+            with write(stale=services.EditConflict) as attempt:
+                _save_step(entry, step, form)
+            if attempt.ok:
                 return redirect(url_for("entries.edit", entry_id=entry.id, step=_next_step(step)))
         elif request.method == "POST":
             flash(_("Some fields need attention; nothing on this page was saved yet."), "danger")
@@ -175,10 +159,18 @@ def edit(entry_id: int, step: str):
     )
 
 
-def _message(error) -> str:
-    if isinstance(error, StaleDataError):
-        return str(services.EditConflict().message)
-    return str(error.message)
+def _save_step(entry: Entry, step: str, form, *, autosave: bool = False) -> bool:
+    return services.update_step(
+        db.session,
+        entry=entry,
+        actor=current_user,
+        now=utcnow(),
+        version=form.version_number(),
+        step=step,
+        values=form.values(),
+        outcomes=form.outcome_rows() if step == "outcomes" else None,
+        autosave=autosave,
+    )
 
 
 @bp.route("/<int:entry_id>/autosave/<any(basics, solution, outcomes, contacts):step>", methods=["POST"])
@@ -188,80 +180,42 @@ def autosave(entry_id: int, step: str):
     form = STEP_FORMS[step]()
     if not form.validate_on_submit():
         return jsonify(ok=False, errors=form.errors), 422
-    try:
-        changed = services.update_step(
-            db.session,
-            entry=entry,
-            actor=current_user,
-            now=utcnow(),
-            version=form.version_number(),
-            step=step,
-            values=form.values(),
-            outcomes=form.outcome_rows() if step == "outcomes" else None,
-            autosave=True,
-        )
-        db.commit()
-    except (DomainError, StaleDataError) as error:
-        db.rollback()
-        status = error.status_code if isinstance(error, DomainError) else 409
-        return jsonify(ok=False, message=_message(error)), status
+    with write(stale=services.EditConflict, quiet=True) as attempt:
+        changed = _save_step(entry, step, form, autosave=True)
+    if not attempt.ok:
+        return jsonify(ok=False, message=attempt.message), attempt.status
     return jsonify(ok=True, version=entry.version, changed=changed, saved_at=utcnow().isoformat())
-
-
-def _uploaded(field_name: str) -> tuple[bytes, str] | None:
-    """The bytes and name of an uploaded file, at most MAX_UPLOAD_BYTES + 1 read."""
-    upload = request.files.get(field_name)
-    if upload is None or not upload.filename:
-        return None
-    return upload.stream.read(current_app.config["MAX_UPLOAD_BYTES"] + 1), upload.filename
-
-
-def _media_action(action, *, success: str) -> None:
-    """Run a photo/attachment change, commit, and report the outcome as a flash."""
-    try:
-        action()
-        db.commit()
-        flash(success, "success")
-    except (DomainError, StaleDataError) as error:
-        db.rollback()
-        flash(_message(error), "danger")
 
 
 def _back_to_media(entry: Entry):
     return redirect(url_for("entries.edit", entry_id=entry.id, step="media"))
 
 
-def _receive_upload(form_class, field_name: str, store) -> None:
-    """Validate an upload form, read the file (size-limited) and hand it to
-    ``store(form, data, filename)``; every outcome becomes a flash message."""
+def _received_upload(form_class, field_name: str):
+    """The validated upload form and the file's bytes and name, or None after
+    flashing why not (too large, a form error, no file)."""
     try:
-        form = form_class()
-        valid = form.validate_on_submit()
-        upload = _uploaded(field_name)
-    except RequestEntityTooLarge:
-        flash(_("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)), "danger")
-        return
+        upload = read_upload(field_name)
+    except UploadTooLarge as error:
+        flash(error_message(error), "danger")
+        return None
+    form = form_class()
+    valid = form.validate_on_submit()
     if not valid or upload is None:
         flash_form_errors(form)
-        return
-    data, filename = upload
-    store(form, data, filename)
+        return None
+    return form, *upload
 
 
 @bp.route("/<int:entry_id>/photos", methods=["POST"])
 def add_photo(entry_id: int):
     entry = _editable_entry(entry_id)
-    _receive_upload(
-        PhotoForm,
-        "photo",
-        lambda form, data, _filename: _media_action(
-            lambda: services.add_photo(
-                db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(), data=data,
-                caption=form.caption.data or "",
-            ),
-            success=_("The photo has been added."),
-        ),
-    )
+    received = _received_upload(PhotoForm, "photo")
+    if received is not None:
+        form, data, _filename = received
+        with write(success=_("The photo has been added."), stale=services.EditConflict):
+            services.add_photo(db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(),
+                               data=data, caption=form.caption.data or "")
     return _back_to_media(entry)
 
 
@@ -270,13 +224,10 @@ def update_photo(entry_id: int, photo_id: int):
     entry = _editable_entry(entry_id)
     form = PhotoEditForm(prefix=f"photo{photo_id}")
     if form.validate_on_submit():
-        _media_action(
-            lambda: services.update_photo(
-                db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(),
-                photo_id=photo_id, caption=form.caption.data or "", move=form.move.data or 0,
-            ),
-            success=_("The photo has been updated."),
-        )
+        with write(success=_("The photo has been updated."), stale=services.EditConflict):
+            services.update_photo(db.session, entry=entry, actor=current_user, now=utcnow(),
+                                  version=form.version_number(), photo_id=photo_id, caption=form.caption.data or "",
+                                  move=form.move.data or 0)
     return _back_to_media(entry)
 
 
@@ -284,29 +235,21 @@ def update_photo(entry_id: int, photo_id: int):
 def remove_photo(entry_id: int, photo_id: int):
     entry = _editable_entry(entry_id)
     if ActionForm().validate_on_submit():
-        _media_action(
-            lambda: services.remove_photo(
-                db.session, entry=entry, actor=current_user, now=utcnow(), version=_version(), photo_id=photo_id
-            ),
-            success=_("The photo has been removed."),
-        )
+        with write(success=_("The photo has been removed."), stale=services.EditConflict):
+            services.remove_photo(db.session, entry=entry, actor=current_user, now=utcnow(), version=_version(),
+                                  photo_id=photo_id)
     return _back_to_media(entry)
 
 
 @bp.route("/<int:entry_id>/attachments", methods=["POST"])
 def add_attachment(entry_id: int):
     entry = _editable_entry(entry_id)
-    _receive_upload(
-        AttachmentForm,
-        "document",
-        lambda form, data, filename: _media_action(
-            lambda: services.add_attachment(
-                db.session, entry=entry, actor=current_user, now=utcnow(), version=form.version_number(), data=data,
-                filename=filename,
-            ),
-            success=_("The attachment has been added."),
-        ),
-    )
+    received = _received_upload(AttachmentForm, "document")
+    if received is not None:
+        form, data, filename = received
+        with write(success=_("The attachment has been added."), stale=services.EditConflict):
+            services.add_attachment(db.session, entry=entry, actor=current_user, now=utcnow(),
+                                    version=form.version_number(), data=data, filename=filename)
     return _back_to_media(entry)
 
 
@@ -314,12 +257,9 @@ def add_attachment(entry_id: int):
 def remove_attachment(entry_id: int, attachment_id: int):
     entry = _editable_entry(entry_id)
     if ActionForm().validate_on_submit():
-        _media_action(
-            lambda: services.remove_attachment(
-                db.session, entry=entry, actor=current_user, now=utcnow(), version=_version(), attachment_id=attachment_id
-            ),
-            success=_("The attachment has been removed."),
-        )
+        with write(success=_("The attachment has been removed."), stale=services.EditConflict):
+            services.remove_attachment(db.session, entry=entry, actor=current_user, now=utcnow(), version=_version(),
+                                       attachment_id=attachment_id)
     return _back_to_media(entry)
 
 
@@ -337,18 +277,12 @@ def change_status(entry_id: int, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     if _version() != entry.version:
-        flash(_message(services.EditConflict()), "danger")
+        flash(error_message(services.EditConflict()), "danger")
         return redirect(url_for("entries.detail", entry_id=entry.id))
-    try:
+    with write(success=message, stale=services.EditConflict) as attempt:
         transition(db.session, entry=entry, target=target, actor=current_user, now=utcnow())
-        db.commit()
-    except (DomainError, StaleDataError) as error:
-        db.rollback()
-        flash(_message(error), "danger")
-        if action == "submit" and can_edit_entry(current_user, entry, now=utcnow()):
-            return redirect(url_for("entries.edit", entry_id=entry.id, step="review"))
-    else:
-        flash(str(message), "success")
+    if not attempt.ok and action == "submit" and can_edit_entry(current_user, entry, now=utcnow()):
+        return redirect(url_for("entries.edit", entry_id=entry.id, step="review"))
     return redirect(url_for("entries.detail", entry_id=entry.id))
 
 
@@ -357,25 +291,14 @@ def delete(entry_id: int):
     entry = _entry(entry_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with write(success=_("The draft has been deleted."), stale=services.EditConflict) as attempt:
         services.delete_draft(db.session, entry=entry, actor=current_user, now=utcnow(), version=_version())
-        db.commit()
-    except (DomainError, StaleDataError) as error:
-        db.rollback()
-        flash(_message(error), "danger")
+    if not attempt.ok:
         return redirect(url_for("entries.detail", entry_id=entry.id))
-    flash(_("The draft has been deleted."), "success")
     return redirect(url_for("entries.index"))
 
 
 # --- files --------------------------------------------------------------------
-
-
-def _private(response):
-    """Files of an entry are personal data: never cached by shared caches."""
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @bp.route("/<int:entry_id>/photos/<int:photo_id>/<any(thumb, display, master):size>.jpg")
@@ -384,8 +307,7 @@ def photo(entry_id: int, photo_id: int, size: str):
     photo = next((item for item in entry.photos if item.id == photo_id), None)
     if photo is None:
         abort(404)
-    key = {"thumb": photo.thumb_key, "display": photo.display_key, "master": photo.master_key}[size]
-    return _private(send_file(storage().path(key), mimetype="image/jpeg", conditional=True, etag=key.rsplit("/", 1)[1]))
+    return send_blob(photo.key(size), mimetype="image/jpeg")
 
 
 @bp.route("/<int:entry_id>/attachments/<int:attachment_id>")
@@ -394,20 +316,12 @@ def attachment(entry_id: int, attachment_id: int):
     attachment = next((item for item in entry.attachments if item.id == attachment_id), None)
     if attachment is None:
         abort(404)
-    return _private(
-        send_file(
-            storage().path(attachment.blob_key),
-            mimetype="application/pdf",
-            as_attachment=True,
-            download_name=attachment.filename,
-            conditional=True,
-        )
-    )
+    return send_blob(attachment.blob_key, mimetype="application/pdf", as_attachment=True,
+                     download_name=attachment.filename)
 
 
 @bp.route("/<int:entry_id>/application.pdf")
 def application_pdf(entry_id: int):
     entry = _entry(entry_id)
-    return _private(
-        send_file(io.BytesIO(entry_pdf(entry)), mimetype="application/pdf", as_attachment=True, download_name=entry_pdf_filename(entry))
-    )
+    return send_bytes(entry_pdf(entry), mimetype="application/pdf", download_name=entry_pdf_filename(entry),
+                      cache_control="private, max-age=3600", sandbox=True)

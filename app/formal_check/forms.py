@@ -18,11 +18,11 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from app.calls.forms import DATETIME_LOCAL
 from app.entries.states import DECISIONS
-from app.enums import EntryStatus
+from app.enums import Domain, EntryStatus
 from app.formal_check.services import MAX_SELECTION, SORTS, EntryFilters, decisions_from
 from app.forms import strip
 from app.i18n import lazy_gettext as _l
-from app.reference import CITIES, Domain
+from app.reference import CITIES
 
 REASON_MAX = 1000
 SEARCH_MAX = 100

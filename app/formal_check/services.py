@@ -15,11 +15,10 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.entries.states import DECISIONS, RULES, transition
-from app.enums import EntryStatus
+from app.enums import Domain, EntryStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, EntryPhoto, Organisation
-from app.reference import Domain
 
 PER_PAGE = 50
 MAX_SELECTION = 200  # entries one bulk decision may change

@@ -1,6 +1,5 @@
 """The chair's formal check pages: the entry table with filters, decisions on
 one entry or on a selection, and the Excel and CSV exports of the table."""
-import io
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -11,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -22,12 +20,12 @@ from app.audit.services import object_history
 from app.calls.services import current_call
 from app.db import db, utcnow
 from app.enums import Role
-from app.errors import DomainError
 from app.formal_check import exports, services
 from app.formal_check.forms import BulkDecisionForm, DecisionForm, TableFilterForm
 from app.models import Entry
 from app.permissions import can_check_entries, require, roles_required
 from app.urls import safe_next
+from app.web import send_bytes, write
 
 bp = Blueprint("formal_check", __name__, url_prefix="/check")
 
@@ -96,7 +94,7 @@ def bulk_decision():
     form = BulkDecisionForm()
     refusals = []
     if form.validate_on_submit():
-        try:
+        with write(form=form) as attempt:
             entries = services.decide_many(
                 db.session,
                 call_id=call.id,
@@ -107,15 +105,9 @@ def bulk_decision():
                 reason=form.reason.data,
                 revision_deadline=form.deadline(current_app.config["TIMEZONE"]),
             )
-        except services.SelectionRefused as error:
-            db.rollback()
-            form.form_errors.append(error.message)
-            refusals = error.refusals
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.commit()
+        if isinstance(attempt.error, services.SelectionRefused):
+            refusals = attempt.error.refusals
+        if attempt.ok:
             flash(
                 ngettext(
                     "“%(status)s” has been recorded for %(num)s entry.",
@@ -140,7 +132,7 @@ def decision(entry_id: int):
     if not form.is_submitted():
         form.next.data = safe_next("formal_check.index")
     if form.validate_on_submit():
-        try:
+        with write(form=form) as attempt:
             services.decide(
                 db.session,
                 entry=entry,
@@ -150,11 +142,7 @@ def decision(entry_id: int):
                 reason=form.reason.data,
                 revision_deadline=form.deadline(current_app.config["TIMEZONE"]),
             )
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.commit()
+        if attempt.ok:
             flash(
                 _("The formal check of “%(title)s” has been recorded: %(status)s.", title=entry.title, status=entry.status.label),
                 "success",
@@ -184,7 +172,5 @@ def export(fmt: str):
     else:
         data = exports.to_csv(rows, zone=zone)
         mimetype = exports.CSV_MIMETYPE
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=download_name)
     # Contact details inside: never kept by a browser or a proxy.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_bytes(data, mimetype=mimetype, download_name=download_name, cache_control="no-store")

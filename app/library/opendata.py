@@ -23,10 +23,11 @@ from copy import deepcopy
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from app.enums import Domain, Technology
 from app.i18n import lazy_gettext as _l
 from app.library.search import MAX_QUERY, SORTS
 from app.models.library import LibraryCase
-from app.reference import CITIES, Domain, Technology, technology_label
+from app.reference import CITIES, technology_label
 from app.spreadsheets import csv_bytes, neutralise
 
 LICENCE_ID = "CC-BY-4.0"

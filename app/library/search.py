@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from app.models import LibraryCase
-from app.reference import CITIES, Domain, Technology
+from app.enums import Domain, Technology
+from app.models import Call, LibraryCase
+from app.reference import CITIES
 
 SORTS = ("rank", "newest", "title")
 #: Newest call first, then by rank (unranked last).
@@ -195,3 +196,59 @@ def visible_case(session: Session, *, year: int, entry_id: int) -> LibraryCase |
     return session.exec(
         select(LibraryCase).where(LibraryCase.entry_id == entry_id, LibraryCase.year == year, visible())
     ).first()
+
+
+def visible_photo(session: Session, *, entry_id: int, photo_id: int) -> dict | None:
+    """The published photo ``photo_id`` of a visible case (its renditions' keys), or None."""
+    shown = session.exec(select(LibraryCase).where(LibraryCase.entry_id == entry_id, visible())).first()
+    return next((photo for photo in (shown.photos if shown else []) if photo.get("id") == photo_id), None)
+
+
+def featured_cases(session: Session, *, limit: int) -> list[LibraryCase]:
+    """The featured visible cases, newest call first, then by rank; else the best ranked ones."""
+    featured = session.exec(
+        select(LibraryCase).where(visible(), LibraryCase.featured.is_(True))
+        .order_by(LibraryCase.year.desc(), LibraryCase.rank, LibraryCase.id).limit(limit)
+    ).all()
+    return list(featured) or find(session, Filters(), per_page=limit).cases
+
+
+def latest_call(session: Session) -> tuple[Call, int] | None:
+    """The newest call with visible cases in the library, and their number."""
+    return session.exec(
+        select(Call, func.count(LibraryCase.id)).join(LibraryCase, LibraryCase.call_id == Call.id)
+        .where(visible()).group_by(Call.id).order_by(Call.year.desc(), Call.id.desc()).limit(1)
+    ).first()
+
+
+def years(session: Session, *, hidden: bool = False) -> list[int]:
+    """The years of the library's cases, newest first (of visible cases only, unless ``hidden``)."""
+    query = select(LibraryCase.year).distinct().order_by(LibraryCase.year.desc())
+    return list(session.exec(query if hidden else query.where(visible())).all())
+
+
+def curation_page(session: Session, *, q: str = "", year: int | None = None, state: str | None = None, page: int = 1,
+                  per_page: int = 50) -> Page:
+    """One page of every case, hidden ones included, newest year first, then by rank.
+
+    Every term of ``q`` must occur in the case's ``search_text`` (lower-cased
+    title, shown summary, organisation, tags): a plain substring scan, enough
+    for a staff list of a few thousand rows. ``state`` keeps only the
+    featured or the hidden cases.
+    """
+    where = []
+    if year:
+        where.append(LibraryCase.year == year)
+    if state == "featured":
+        where.append(LibraryCase.featured.is_(True))
+    elif state == "hidden":
+        where.append(LibraryCase.hidden.is_(True))
+    where.extend(LibraryCase.search_text.like(like_pattern(term), escape="\\") for term in terms(q))
+    total = session.exec(select(func.count()).select_from(LibraryCase).where(*where)).one()
+    page = min(max(1, page), max(1, -(-total // per_page)))
+    cases = session.exec(
+        select(LibraryCase).where(*where)
+        .order_by(*RANK_ORDER)
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(cases=list(cases), total=total, page=page, per_page=per_page)

@@ -12,21 +12,20 @@ from flask import (
     make_response,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
-from sqlmodel import func, select
 
 from app.db import db
+from app.enums import Domain, Technology
 from app.i18n import lazy_gettext as _l
 from app.library import opendata, search
 from app.library.caching import conditional
 from app.library.citymap import city_tile_map
 from app.library.services import headline
-from app.models import Call, LibraryCase
-from app.reference import CITIES, Domain, Technology
-from app.storage import storage
+from app.models import LibraryCase
+from app.reference import CITIES
+from app.web import send_blob
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -58,26 +57,13 @@ def filter_messages(problems: dict[str, str]) -> list[str]:
     return [str(PROBLEMS[field]) for field in problems]
 
 
-def _years() -> list[int]:
-    return list(db.session.exec(select(LibraryCase.year).where(search.visible()).distinct()
-                                .order_by(LibraryCase.year.desc())).all())
-
-
 @bp.route("/")
 @conditional
 def home():
     by_domain = search.counts_by(db.session, LibraryCase.domain)
     by_city = search.counts_by(db.session, LibraryCase.city_code)
-    featured = db.session.exec(
-        select(LibraryCase).where(search.visible(), LibraryCase.featured.is_(True))
-        .order_by(LibraryCase.year.desc(), LibraryCase.rank, LibraryCase.id).limit(FEATURED)
-    ).all()
-    if not featured:
-        featured = search.find(db.session, search.Filters(), per_page=FEATURED).cases
-    latest = db.session.exec(
-        select(Call, func.count(LibraryCase.id)).join(LibraryCase, LibraryCase.call_id == Call.id)
-        .where(search.visible()).group_by(Call.id).order_by(Call.year.desc(), Call.id.desc()).limit(1)
-    ).first()
+    featured = search.featured_cases(db.session, limit=FEATURED)
+    latest = search.latest_call(db.session)
     city_map = city_tile_map(by_city, link=lambda code: url_for("library.cases", city=code),
                              title=_("Published scenarios by city"))
     return render_template(
@@ -95,7 +81,7 @@ def cases():
     found = search.find(db.session, filters, page=page, per_page=PER_PAGE)
     return render_template(
         "library/cases.html", filters=filters, found=found, problems=filter_messages(problems),
-        domains=list(Domain), cities=sorted(CITIES), technologies=list(Technology), years=_years(),
+        domains=list(Domain), cities=sorted(CITIES), technologies=list(Technology), years=search.years(db.session),
         sorts=[("rank", _("Rank")), ("newest", _("Newest")), ("title", _("Title"))],
     )
 
@@ -112,18 +98,12 @@ def case(year: int, entry_id: int):
 @bp.route("/photos/<int:entry_id>/<int:photo_id>")
 def photo(entry_id: int, photo_id: int):
     """A photo the library shows, in the rendition published with it; nothing else."""
-    shown = db.session.exec(select(LibraryCase).where(LibraryCase.entry_id == entry_id, search.visible())).first()
-    published = next((p for p in (shown.photos if shown else []) if p.get("id") == photo_id), None)
+    published = search.visible_photo(db.session, entry_id=entry_id, photo_id=photo_id)
     if published is None:
         abort(404)
     key = published["thumb_key"] if request.args.get("size") == "thumb" else published["display_key"]
-    try:
-        blob = storage().open(key)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    response = send_file(blob, mimetype="image/jpeg", etag=key, conditional=True, max_age=0)
-    response.cache_control.no_cache = True  # revalidate: a case may be hidden later
-    return response
+    # Public, but revalidated every time: a case may be hidden later.
+    return send_blob(key, mimetype="image/jpeg", cache_control="no-cache", sandbox=False)
 
 
 # --- open data ---------------------------------------------------------------------

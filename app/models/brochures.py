@@ -12,23 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import EnumText, UTCDateTime, utcnow
-from app.enums import LabelledEnum
-from app.i18n import lazy_gettext as _l
-
-
-class BrochureStatus(LabelledEnum):
-    QUEUED = "queued"  # waiting for the worker
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-
-
-BrochureStatus._labels = {
-    BrochureStatus.QUEUED: _l("Waiting for the worker"),
-    BrochureStatus.RUNNING: _l("Building"),
-    BrochureStatus.DONE: _l("Ready"),
-    BrochureStatus.FAILED: _l("Failed"),
-}
+from app.enums import BrochureStatus
 
 #: A call has at most one build in these states at a time.
 ACTIVE_STATUSES = (BrochureStatus.QUEUED, BrochureStatus.RUNNING)

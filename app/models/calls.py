@@ -5,8 +5,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import EnumText, UTCDateTime, utcnow
-from app.enums import PHASE_ORDER, Phase
-from app.reference import Domain
+from app.enums import PHASE_ORDER, Domain, Phase
 
 
 class Call(SQLModel, table=True):

@@ -6,8 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import EnumText, UTCDateTime, utcnow
-from app.enums import EntryStatus
-from app.reference import Domain
+from app.enums import Domain, EntryStatus
 
 # Field limits, in characters. Forms, services and templates all read these.
 LIMITS = {
@@ -157,6 +156,10 @@ class EntryPhoto(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     entry: Entry = Relationship(back_populates="photos")
+
+    def key(self, size: str) -> str:
+        """The blob key of the ``thumb``, ``display`` or ``master`` rendition."""
+        return {"thumb": self.thumb_key, "display": self.display_key, "master": self.master_key}[size]
 
 
 class EntryAttachment(SQLModel, table=True):

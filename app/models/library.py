@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import EnumText, UTCDateTime, utcnow
-from app.reference import Domain
+from app.enums import Domain
 
 
 class LibraryCase(SQLModel, table=True):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import EnumText, UTCDateTime, utcnow
-from app.reference import Domain
+from app.enums import Domain
 
 
 class ResultRun(SQLModel, table=True):

@@ -7,8 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import EnumText, UTCDateTime, utcnow
-from app.enums import AssignmentSource, ConflictSource, SheetStatus
-from app.reference import Domain
+from app.enums import AssignmentSource, ConflictSource, Domain, SheetStatus
 
 
 class RubricVersion(SQLModel, table=True):

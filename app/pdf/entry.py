@@ -21,6 +21,7 @@ from markupsafe import Markup
 from app.db import utcnow
 from app.enums import EntryStatus
 from app.models import Entry
+from app.pdf.fetcher import storage_url
 from app.pdf.render import CSS_FOLDER, render_pdf
 from app.pdf.text import document_language, language_tag, printable
 from app.reference import city_label, technology_label
@@ -47,7 +48,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Photo:
-    url: str  # file:// URL of the display rendition in blob storage
+    url: str  # storage: URL of the display rendition (read by the PDF's fetcher)
     caption: str
 
 
@@ -106,10 +107,7 @@ def entry_pdf(entry: Entry, *, locale: str | None = None, now: datetime | None =
     default language. The entry's organisation, call, outcomes, photos and
     attachments are read here, before rendering.
 
-    A view serves it with, e.g.::
-
-        return send_file(io.BytesIO(entry_pdf(entry)), mimetype="application/pdf",
-                         download_name=entry_pdf_filename(entry))
+    A view serves it with :func:`app.web.send_bytes`.
     """
     with document_language(locale):
         sheet = entry_sheet(entry, now=now or utcnow())
@@ -123,7 +121,8 @@ def entry_pdf(entry: Entry, *, locale: str | None = None, now: datetime | None =
         html,
         base_url=CSS_FOLDER.as_uri() + "/",
         stylesheets=[STYLESHEET],
-        allowed_roots=[storage().root, CSS_FOLDER],
+        allowed_roots=[CSS_FOLDER],
+        blobs=storage(),
     )
 
 
@@ -139,7 +138,6 @@ def entry_sheet(entry: Entry, *, now: datetime, locale: str | None = None) -> En
 
 
 def _sheet(entry: Entry, *, now: datetime) -> EntrySheet:
-    blobs = storage()
     return EntrySheet(
         lang=language_tag(),
         call_name=printable(entry.call.name),
@@ -183,7 +181,7 @@ def _sheet(entry: Entry, *, now: datetime) -> EntrySheet:
         contact_phone=printable(entry.contact_phone),
         contact_email=printable(entry.contact_email),
         photos=tuple(
-            Photo(url=blobs.path(photo.display_key).as_uri(), caption=printable(photo.caption))
+            Photo(url=storage_url(photo.display_key), caption=printable(photo.caption))
             for photo in entry.photos
         ),
         attachments=tuple(

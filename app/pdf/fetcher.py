@@ -6,9 +6,13 @@ default fetcher, one ``<img src="file:///etc/passwd">`` or a link to an
 internal address would read a file or reach the network. This fetcher opens
 no socket at all; it serves
 
-- ``data:`` URIs, and
+- ``data:`` URIs,
+- ``storage:<key>`` URLs (:func:`storage_url`): an uploaded blob, read
+  through the :class:`~app.storage.BlobStorage` it was given, so a PDF never
+  needs to know where or how blobs are kept, and
 - ``file://`` URLs whose percent-decoded path, with every symlink resolved,
-  lies below one of the roots it was built with,
+  lies below one of the roots it was built with (our stylesheets, the
+  brochure's build cache),
 
 and refuses everything else with :class:`FetchRefused`. WeasyPrint sees URLs
 before ``..`` or ``%2e%2e`` are normalised, so the check is made on the
@@ -29,6 +33,8 @@ from urllib.request import DataHandler, Request
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from app.storage import BlobStorage
+
 logger = logging.getLogger(__name__)
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9.+-]*):")
@@ -37,23 +43,33 @@ _ENCODED_SEPARATOR = re.compile(r"%(2f|5c|00)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+STORAGE_SCHEME = "storage"
+
+
+def storage_url(key: str) -> str:
+    """The URL a PDF names a stored blob by (served only by a fetcher given the storage)."""
+    return f"{STORAGE_SCHEME}:{key}"
+
+
 class FetchRefused(ValueError):
     """A URL the PDF may not load. WeasyPrint logs it and leaves the resource out."""
 
 
 class LockedFetcher(URLFetcher):
-    """Serve ``data:`` URIs and files below ``roots``; refuse anything else.
+    """Serve ``data:`` URIs, blobs of ``blobs`` and files below ``roots``;
+    refuse anything else.
 
     ``roots`` are directories; each is resolved once, here. A file is served
     when its resolved path is inside one of them (a symlink inside a root that
-    points outside is refused).
+    points outside is refused). Without ``blobs``, ``storage:`` URLs are refused.
     """
 
-    def __init__(self, roots: Iterable[str | Path]):
+    def __init__(self, roots: Iterable[str | Path], *, blobs: BlobStorage | None = None):
         # No redirects, and only these two schemes even for WeasyPrint's own
         # checks; fetch() below never reaches urllib's network handlers.
         super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, fail_on_errors=False)
         self.roots = tuple(Path(root).resolve() for root in roots)
+        self.blobs = blobs
         for root in self.roots:
             if root == Path(root.anchor):
                 raise ValueError(f"a filesystem root cannot be an allowed PDF folder: {root}")
@@ -67,7 +83,9 @@ class LockedFetcher(URLFetcher):
             return self._data(url)
         if scheme == "file":
             return self._file(url)
-        self._refuse(url, "only data: and local files are served")
+        if scheme == STORAGE_SCHEME and self.blobs is not None:
+            return self._blob(url)
+        self._refuse(url, "only data:, storage: and local files are served")
 
     def _refuse(self, url: str, reason: str) -> NoReturn:
         shown = url if len(url) <= 200 else url[:200] + "…"
@@ -80,6 +98,16 @@ class LockedFetcher(URLFetcher):
         except (ValueError, TypeError) as error:  # includes binascii.Error
             self._refuse(url, f"malformed data: URI ({error})")
         return URLFetcherResponse(url, response.read(), {"Content-Type": response.headers["Content-Type"]})
+
+    def _blob(self, url: str) -> URLFetcherResponse:
+        key = url[len(STORAGE_SCHEME) + 1:]
+        try:
+            with self.blobs.open(key) as blob:
+                body = blob.read()
+        except (FileNotFoundError, ValueError):  # not stored, or not a blob key
+            self._refuse(url, "no such stored file")
+        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body, {"Content-Type": content_type})
 
     def _file(self, url: str) -> URLFetcherResponse:
         path = self.resolve(url)

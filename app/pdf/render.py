@@ -6,12 +6,14 @@ from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 
 from app.pdf.fetcher import LockedFetcher
+from app.storage import BlobStorage
 
 # Our stylesheets for PDFs; this folder is one of the fetcher's allowed roots.
 CSS_FOLDER = Path(__file__).resolve().parent.parent / "static" / "pdf"
 
 
-def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roots: list[Path]) -> bytes:
+def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roots: list[Path],
+               blobs: BlobStorage | None = None) -> bytes:
     """The PDF of ``html``, its stylesheets and resources read through a LockedFetcher.
 
     ``base_url`` resolves relative URLs in the document (e.g. the CSS folder's
@@ -26,7 +28,7 @@ def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roo
     (Author), ``<meta name=generator>`` (Creator), ``<meta name=dcterms.created>``
     (CreationDate) and ``<html lang>`` (Lang).
     """
-    fetcher = LockedFetcher(allowed_roots)
+    fetcher = LockedFetcher(allowed_roots, blobs=blobs)
     # Shared by the stylesheets and the document, so that their @font-face
     # and @counter-style rules apply.
     font_config = FontConfiguration()

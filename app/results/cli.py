@@ -2,9 +2,9 @@
 import click
 from flask.cli import AppGroup
 
-from app.cli import chair_actor
-from app.db import db, utcnow, write_intent
-from app.errors import DomainError
+from app.accounts.actors import chair_actor
+from app.commands import transaction
+from app.db import db, utcnow
 from app.models import Call
 from app.results import runs
 
@@ -31,15 +31,10 @@ def results_compute(call_id: int, resamples: int | None, seed: int | None, as_em
     Published snapshots are never changed. Deterministic: the same sheets,
     settings and seed give the same results.
     """
-    with write_intent():
+    with transaction():
         call = _call(call_id)
         actor = chair_actor(as_email)
-        try:
-            run = runs.compute_results(db.session, call=call, actor=actor, now=utcnow(), resamples=resamples, seed=seed)
-        except DomainError as error:
-            db.rollback()
-            raise click.ClickException(str(error.message)) from None
-        db.commit()
+        run = runs.compute_results(db.session, call=call, actor=actor, now=utcnow(), resamples=resamples, seed=seed)
     summary = run.summary
     counts = summary["counts"]
     click.echo(f"Results for call {call.id} “{call.name}” ({call.year}): draft run {run.id}, method {run.method}, "
@@ -63,16 +58,11 @@ def results_compute(call_id: int, resamples: int | None, seed: int | None, as_em
               help="Record this chair as the actor (default: the command line).")
 def results_publish(call_id: int, public_scores: bool, as_email: str | None):
     """Publish the call's draft as a frozen snapshot (with its content hash)."""
-    with write_intent():
+    with transaction():
         call = _call(call_id)
         actor = chair_actor(as_email)
         run = runs.draft_run(db.session, call=call)
         if run is None:
             raise click.ClickException("The call has no draft results: run `flask results compute` first.")
-        try:
-            runs.publish(db.session, run=run, actor=actor, now=utcnow(), public_scores=public_scores)
-        except DomainError as error:
-            db.rollback()
-            raise click.ClickException(str(error.message)) from None
-        db.commit()
+        runs.publish(db.session, run=run, actor=actor, now=utcnow(), public_scores=public_scores)
     click.echo(f"Published snapshot {run.id} of call {call.id}: sha256 {run.content_hash}")

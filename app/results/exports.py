@@ -29,10 +29,11 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.db import utcnow
+from app.enums import Domain
 from app.i18n import lazy_gettext as _l
 from app.pdf.render import CSS_FOLDER, render_pdf
 from app.pdf.text import document_language, language_tag, printable
-from app.reference import Domain, city_label
+from app.reference import city_label
 from app.results import aggregation, charts, labels, selection
 from app.results.rankings import TIE_RULE
 from app.review.rubric_settings import AGGREGATION_LABELS
@@ -138,7 +139,6 @@ def _interval_header(run) -> str:
     if _quotas_apply(run):
         return _("Rank interval in domain (%(level)s)", level=_interval_level(run))
     return _("Rank interval (%(level)s)", level=_interval_level(run))
-
 
 
 def _yes_no(value: bool) -> str:
@@ -397,7 +397,6 @@ def _running_status(run) -> str:
         return _("Published %(date)s · SHA-256 %(hash)s", date=format_date(run.published_at, "medium"),
                  hash=(run.content_hash or "")[:HASH_SHOWN])
     return _("Draft")
-
 
 
 def _figure(value: float | None) -> str:

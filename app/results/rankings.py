@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from sqlmodel import Session, select
 
+from app.enums import Domain
 from app.i18n import lazy_gettext as _l
 from app.models import (
     ResultEntry,
@@ -16,7 +17,6 @@ from app.models import (
     RubricVersion,
     ScoreSheet,
 )
-from app.reference import Domain
 from app.results import charts
 from app.review.scoring import criteria
 

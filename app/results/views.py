@@ -5,8 +5,6 @@ reliability, selection and exports of a run.
 Chairs see drafts and published snapshots; publicity staff see published
 snapshots only; nobody else sees any of it (experts never see rankings).
 """
-import io
-
 from flask import (
     Blueprint,
     abort,
@@ -14,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import format_datetime, ngettext
@@ -24,8 +21,7 @@ from sqlmodel import select
 
 from app.calls.services import call_in_phase, current_call, is_phase_open, list_calls
 from app.db import db, utcnow
-from app.enums import Phase, Role
-from app.errors import DomainError
+from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
 from app.models import (
     Assignment,
@@ -46,7 +42,6 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.reference import Domain
 from app.results import charts, exports, labels, rankings, runs
 from app.results.extra import assign_extra_experts
 from app.results.forms import (
@@ -58,6 +53,7 @@ from app.results.forms import (
 )
 from app.review.rubric_settings import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
+from app.web import send_bytes, write
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -81,10 +77,6 @@ def _run(run_id: int) -> ResultRun:
     run = db.get_or_404(ResultRun, run_id)
     require(can_view_run(current_user, run))
     return run
-
-
-def _message(error: DomainError) -> str:
-    return str(error.message)
 
 
 # --- overview -------------------------------------------------------------------
@@ -134,13 +126,9 @@ def compute(call_id: int):
     call = db.get_or_404(Call, call_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with write() as attempt:
         run = runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
-    except DomainError as error:
-        db.rollback()
-        flash(_message(error), "danger")
-    else:
-        db.commit()
+    if attempt.ok:
         flash(_("Results computed: %(entries)s entries ranked, %(selected)s selected.",
                 entries=run.summary["counts"]["entries"], selected=run.summary["selection"]["selected"]), "success")
     return redirect(url_for("results.index", call=call.id))
@@ -155,7 +143,7 @@ def settings(call_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("results.index", call=call.id))
-    try:
+    with write() as attempt:
         runs.update_settings(
             db.session, call=call, actor=current_user, method=form.chosen_method(),
             sd_threshold=float(form.sd_threshold.data) if form.sd_threshold.data is not None else None,
@@ -165,11 +153,7 @@ def settings(call_id: int):
         recomputed = runs.draft_run(db.session, call=call) is not None
         if recomputed:
             runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
-    except DomainError as error:
-        db.rollback()
-        flash(_message(error), "danger")
-    else:
-        db.commit()
+    if attempt.ok:
         flash(_("Settings saved; the draft was computed again with them.") if recomputed else _("Settings saved."),
               "success")
     return redirect(url_for("results.index", call=call.id))
@@ -183,13 +167,9 @@ def publish(run_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("results.index", call=run.call_id))
-    try:
+    with write() as attempt:
         runs.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data)
-    except DomainError as error:
-        db.rollback()
-        flash(_message(error), "danger")
-    else:
-        db.commit()
+    if attempt.ok:
         flash(_("Published. The snapshot's SHA-256 is %(hash)s.", hash=run.content_hash), "success")
     return redirect(url_for("results.index", call=run.call_id))
 
@@ -201,13 +181,9 @@ def extra_experts(run_id: int):
     run = _run(run_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with write() as attempt:
         report = assign_extra_experts(db.session, run=run, actor=current_user, now=utcnow())
-    except DomainError as error:
-        db.rollback()
-        flash(_message(error), "danger")
-    else:
-        db.commit()
+    if attempt.ok:
         flash(ngettext("An extra expert was assigned to %(num)s disputed entry.",
                        "An extra expert was assigned to %(num)s disputed entries.", len(report.assigned)), "success")
         if report.waiting:
@@ -334,15 +310,9 @@ def override(entry_id: int):
     if form.validate_on_submit() and str(entry.id) != form.entry_id.data:
         abort(400)  # the form was made for another entry
     if form.validate_on_submit():
-        try:
+        with write(success=_("The selection was updated with your decision.")):
             runs.set_override(db.session, call=entry.call, entry=entry, include=form.include.data == "include",
                               reason=form.reason.data, actor=current_user, now=utcnow())
-        except DomainError as error:
-            db.rollback()
-            flash(_message(error), "danger")
-        else:
-            db.commit()
-            flash(_("The selection was updated with your decision."), "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
@@ -357,9 +327,8 @@ def remove_override(entry_id: int):
         select(SelectionOverride).where(SelectionOverride.call_id == entry.call_id, SelectionOverride.entry_id == entry.id)
     ).first()
     if row is not None:
-        runs.remove_override(db.session, override=row, actor=current_user)
-        db.commit()
-        flash(_("The ranking rule decides this entry again."), "success")
+        with write(success=_("The ranking rule decides this entry again.")):
+            runs.remove_override(db.session, override=row, actor=current_user)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
 
 
@@ -368,14 +337,10 @@ def veto(entry_id: int):
     entry, draft = _entry_in_draft(entry_id)
     form = VetoForm()
     if form.validate_on_submit():
-        try:
+        with write() as attempt:
             runs.decide_veto(db.session, entry=entry, confirmed=form.decision.data == "confirm", reason=form.reason.data,
                              actor=current_user, now=utcnow())
-        except DomainError as error:
-            db.rollback()
-            flash(_message(error), "danger")
-        else:
-            db.commit()
+        if attempt.ok:
             flash(_("Your veto decision was recorded and the draft computed again with it."), "success")
             draft = runs.draft_run(db.session, call=entry.call) or draft  # the new draft
     else:
@@ -399,8 +364,5 @@ def export(run_id: int, fmt: str):
         data, mimetype = exports.rankings_csv(run, rows, call=call), CSV_MIMETYPE
     else:
         data, mimetype = exports.rankings_pdf(run, rows, call=call), "application/pdf"
-    name = filename(call.name, _("rankings"), kind, stamp, extension=fmt)
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
-    # Drafts are not public: never kept by a browser or a proxy.
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    # Drafts are not public: never kept by a browser or a proxy (send_bytes' default).
+    return send_bytes(data, mimetype=mimetype, download_name=filename(call.name, _("rankings"), kind, stamp, extension=fmt))

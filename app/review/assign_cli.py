@@ -2,14 +2,14 @@
 
 Moving an entry to review is a chair's transition (``entries/states.py``).
 The command acts as the chair named by ``--as``, or else as the operator at
-the command line (``app.cli.chair_actor``).
+the command line (``app.accounts.actors.chair_actor``).
 """
 import click
 from flask.cli import AppGroup
 
-from app.cli import chair_actor
-from app.db import db, utcnow, write_intent
-from app.errors import DomainError
+from app.accounts.actors import chair_actor
+from app.commands import transaction
+from app.db import db, utcnow
 from app.models import Call
 from app.review.assignment import CAPS, NO_PANEL, TOO_FEW_EXPERTS
 from app.review.assignments import MAX_PER_ENTRY, run_assignment
@@ -30,19 +30,14 @@ def review_assign(call_id: int, per_entry: int | None, seed: int, top_up: bool, 
 
     Exits with status 1 when nothing could be assigned.
     """
-    with write_intent():
+    with transaction():
         call = db.session.get(Call, call_id)
         if call is None:
             raise click.ClickException(f"There is no call with id {call_id}.")
         actor = chair_actor(as_email)
-        try:
-            report = run_assignment(
-                db.session, call=call, actor=actor, now=utcnow(), per_entry=per_entry, seed=seed, top_up=top_up
-            )
-        except DomainError as error:
-            db.rollback()
-            raise click.ClickException(str(error.message)) from None
-        db.commit()
+        report = run_assignment(
+            db.session, call=call, actor=actor, now=utcnow(), per_entry=per_entry, seed=seed, top_up=top_up
+        )
 
     kind = "Top-up" if top_up else "Assignment"
     click.echo(f"{kind} for call {call.id} “{call.name}” ({call.year}): "

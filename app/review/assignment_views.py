@@ -6,13 +6,13 @@ from flask_login import current_user
 
 from app.calls.services import call_in_phase, current_call, list_calls
 from app.db import db, utcnow
-from app.enums import Phase, Role
+from app.enums import Domain, Phase, Role
 from app.errors import DomainError
 from app.models import Assignment, Call, Entry, User
 from app.permissions import can_manage_review, require, roles_required
-from app.reference import Domain
 from app.review import assignments
 from app.review.assignment_forms import AddExpertForm, RemoveExpertForm, RunForm
+from app.web import write
 
 bp = Blueprint("review_assign", __name__, url_prefix="/review/assign")
 
@@ -63,16 +63,12 @@ def run(call_id: int):
     call = db.get_or_404(Call, call_id)
     form = RunForm()
     if form.validate_on_submit():
-        try:
+        with write(form=form) as attempt:
             report = assignments.run_assignment(
                 db.session, call=call, actor=current_user, now=utcnow(),
                 per_entry=form.per_entry.data, seed=form.seed.data, top_up=bool(form.top_up.data),
             )
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.commit()
+        if attempt.ok:
             flash(
                 ngettext("%(num)s expert assignment made.", "%(num)s expert assignments made.", report.pairs),
                 "success" if report.pairs or not report.infeasible else "warning",
@@ -132,17 +128,13 @@ def add(entry_id: int):
     form.set_options(assignments.expert_options(db.session, entry=entry))
     if form.validate_on_submit():
         expert = db.session.get(User, form.expert_id.data)
-        try:
+        with write(form=form) as attempt:
             if expert is None:
                 raise DomainError(_("There is no such expert."))
             assignments.add_assignment(
                 db.session, entry=entry, expert=expert, actor=current_user, reason=form.reason.data, now=utcnow()
             )
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.commit()
+        if attempt.ok:
             flash(_("%(name)s has been assigned to “%(title)s”.", name=expert.name, title=entry.title), "success")
             return redirect(url_for("review_assign.entry", entry_id=entry.id))
     return _render_entry(entry, add_form=form)
@@ -156,15 +148,11 @@ def remove(assignment_id: int):
     entry = db.session.get(Entry, assignment.entry_id)
     form = RemoveExpertForm(prefix=_remove_prefix(assignment.id))
     if form.validate_on_submit():
-        try:
+        with write(form=form) as attempt:
             assignments.remove_assignment(
                 db.session, assignment=assignment, actor=current_user, reason=form.reason.data, now=utcnow()
             )
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.commit()
+        if attempt.ok:
             expert = db.session.get(User, assignment.expert_id)
             flash(_("%(name)s has been taken off “%(title)s”.", name=expert.name, title=entry.title), "success")
             return redirect(url_for("review_assign.entry", entry_id=entry.id))

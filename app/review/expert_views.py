@@ -13,22 +13,19 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import db, utcnow
 from app.enums import Phase, Role, SheetStatus
-from app.errors import DomainError
 from app.models import Assignment, Call, Entry, ScoreSheet
 from app.permissions import can_score, owns_assignment, require
 from app.review import sheets
 from app.review.scoring import weighted_total
 from app.review.sheet_forms import ConflictForm, NoConflictForm, SheetForm, sheet_values
-from app.storage import storage
+from app.web import send_blob, write
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -59,12 +56,6 @@ def _sheet(sheet_id: int) -> tuple[ScoreSheet, Assignment]:
     call = db.session.get(Call, assignment.call_id)
     require(sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call) is None)
     return sheet, assignment
-
-
-def _message(error) -> str:
-    if isinstance(error, StaleDataError):
-        return str(sheets.SheetConflict().message)
-    return str(error.message)
 
 
 # --- the queue ------------------------------------------------------------------
@@ -121,12 +112,9 @@ def open_sheet(assignment_id: int):
     form = NoConflictForm()
     if not form.validate_on_submit():
         return _declaration_page(assignment, no_conflict_form=form, status=422)
-    try:
+    with write() as attempt:
         sheet = sheets.declare_no_conflict_and_open(db.session, assignment=assignment, expert=current_user, now=utcnow())
-        db.commit()
-    except DomainError as error:
-        db.rollback()
-        flash(_message(error), "danger")
+    if not attempt.ok:
         return redirect(url_for("review.declare", assignment_id=assignment.id))
     return redirect(url_for("review.sheet", sheet_id=sheet.id))
 
@@ -137,14 +125,11 @@ def conflict(assignment_id: int):
     form = ConflictForm()
     if not form.validate_on_submit():
         return _declaration_page(assignment, conflict_form=form, status=422)
-    try:
+    with write(success=_("Your conflict of interest has been recorded; the entry has been removed from your queue. "
+                         "Thank you.")) as attempt:
         sheets.declare_conflict(db.session, assignment=assignment, expert=current_user, reason=form.reason.data, now=utcnow())
-        db.commit()
-    except DomainError as error:
-        db.rollback()
-        flash(_message(error), "danger")
+    if not attempt.ok:
         return redirect(url_for("review.declare", assignment_id=assignment.id))
-    flash(_("Your conflict of interest has been recorded; the entry has been removed from your queue. Thank you."), "success")
     return redirect(url_for("review.queue", call=assignment.call_id))
 
 
@@ -215,18 +200,10 @@ def sheet(sheet_id: int):
     form = SheetForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with write(success=_("The draft has been saved."), stale=sheets.SheetConflict) as attempt:
         _save(sheet, form)
-        db.commit()
-    except sheets.InvalidSheet as error:
-        db.rollback()
-        flash(_message(error), "danger")
-        return _sheet_page(sheet, assignment, errors=error.errors, posted=request.form, status=422)
-    except (DomainError, StaleDataError) as error:
-        db.rollback()
-        flash(_message(error), "danger")
-    else:
-        flash(_("The draft has been saved."), "success")
+    if isinstance(attempt.error, sheets.InvalidSheet):
+        return _sheet_page(sheet, assignment, errors=attempt.error.errors, posted=request.form, status=422)
     return redirect(url_for("review.sheet", sheet_id=sheet.id))
 
 
@@ -237,16 +214,13 @@ def autosave(sheet_id: int):
     form = SheetForm()
     if not form.validate_on_submit():
         return jsonify(ok=False, errors={name: [str(e) for e in errs] for name, errs in form.errors.items()}), 422
-    try:
+    with write(stale=sheets.SheetConflict, quiet=True) as attempt:
         changed = _save(sheet, form, autosave=True)
-        db.commit()
-    except sheets.InvalidSheet as error:
-        db.rollback()
-        return jsonify(ok=False, message=_message(error), errors={name: str(text) for name, text in error.errors.items()}), 422
-    except (DomainError, StaleDataError) as error:
-        db.rollback()
-        status = error.status_code if isinstance(error, DomainError) else 409
-        return jsonify(ok=False, message=_message(error)), status
+    if isinstance(attempt.error, sheets.InvalidSheet):
+        return jsonify(ok=False, message=attempt.message,
+                       errors={name: str(text) for name, text in attempt.error.errors.items()}), 422
+    if not attempt.ok:
+        return jsonify(ok=False, message=attempt.message), attempt.status
     rubric = sheets.rubric_of(db.session, sheet)
     total = weighted_total(rubric, {row.criterion_key: row.score for row in sheet.scores})
     return jsonify(ok=True, version=sheet.version, changed=changed, total=total, saved_at=utcnow().isoformat())
@@ -265,39 +239,23 @@ def submit(sheet_id: int):
     if sheet.status == SheetStatus.SUBMITTED:
         flash(_("This sheet had already been submitted."), "info")
         return redirect(url_for("review.sheet", sheet_id=sheet.id))
-    try:
+    # An incomplete sheet keeps the draft just saved (committed all the same).
+    with write(stale=sheets.SheetConflict, commit_on=(sheets.IncompleteSheet,), quiet=True) as attempt:
         _save(sheet, form)
-    except sheets.InvalidSheet as error:
-        db.rollback()
-        flash(_message(error), "danger")
-        return _sheet_page(sheet, assignment, errors=error.errors, posted=request.form, status=422)
-    except (DomainError, StaleDataError) as error:
-        db.rollback()
-        flash(_message(error), "danger")
-        return redirect(url_for("review.sheet", sheet_id=sheet.id))
-    try:
         sheet = sheets.submit_sheet(db.session, sheet=sheet, expert=current_user, now=utcnow(), version=sheet.version)
-        db.commit()
-    except sheets.IncompleteSheet as error:
-        db.commit()  # the draft just saved is kept
+    if isinstance(attempt.error, sheets.IncompleteSheet):
         flash(_("The sheet has been saved as a draft but not submitted yet."), "warning")
-        return _sheet_page(sheet, assignment, problems=error.problems, status=422)
-    except (DomainError, StaleDataError) as error:
-        db.rollback()
-        flash(_message(error), "danger")
+        return _sheet_page(sheet, assignment, problems=attempt.error.problems, status=422)
+    if not attempt.ok:
+        flash(attempt.message, "danger")
+        if isinstance(attempt.error, sheets.InvalidSheet):
+            return _sheet_page(sheet, assignment, errors=attempt.error.errors, posted=request.form, status=422)
         return redirect(url_for("review.sheet", sheet_id=sheet.id))
     flash(_("Your scores have been submitted. Thank you."), "success")
     return redirect(url_for("review.sheet", sheet_id=sheet.id))
 
 
 # --- the entry's files ----------------------------------------------------------
-
-
-def _private(response):
-    """Files of an entry are personal data: never cached by shared caches."""
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @bp.route("/sheets/<int:sheet_id>/photos/<int:photo_id>/<any(thumb, display, master):size>.jpg")
@@ -307,12 +265,7 @@ def photo(sheet_id: int, photo_id: int, size: str):
     position = next((index for index, item in enumerate(entry.photos, start=1) if item.id == photo_id), None)
     if position is None:
         abort(404)
-    photo = entry.photos[position - 1]
-    key = {"thumb": photo.thumb_key, "display": photo.display_key, "master": photo.master_key}[size]
-    return _private(
-        send_file(storage().path(key), mimetype="image/jpeg", download_name=f"photo-{position}.jpg", conditional=True,
-                  etag=key.rsplit("/", 1)[1])
-    )
+    return send_blob(entry.photos[position - 1].key(size), mimetype="image/jpeg", download_name=f"photo-{position}.jpg")
 
 
 @bp.route("/sheets/<int:sheet_id>/attachments/<int:attachment_id>")
@@ -325,7 +278,4 @@ def attachment(sheet_id: int, attachment_id: int):
     attachment = entry.attachments[position - 1]
     call = db.session.get(Call, assignment.call_id)
     name = f"{_('Attachment %(n)s', n=position)}.pdf" if call.blind_review else attachment.filename
-    return _private(
-        send_file(storage().path(attachment.blob_key), mimetype="application/pdf", as_attachment=True, download_name=name,
-                  conditional=True)
-    )
+    return send_blob(attachment.blob_key, mimetype="application/pdf", as_attachment=True, download_name=name)

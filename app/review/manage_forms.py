@@ -21,6 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.enums import Domain, Technology
 from app.forms import (
     CheckboxesField,
     free_tags,
@@ -29,7 +30,6 @@ from app.forms import (
     validate_credit_code,
 )
 from app.i18n import lazy_gettext as _l
-from app.reference import Domain, Technology
 from app.review import profiles
 from app.review.panels import NAME_MAX as PANEL_NAME_MAX
 from app.review.reminders import REASON_MAX

@@ -21,8 +21,7 @@ from app.calls.services import (
     phase_state,
 )
 from app.db import db, utcnow
-from app.enums import ConflictSource, Phase, Role, SheetStatus
-from app.errors import DomainError
+from app.enums import ConflictSource, Domain, Phase, Role, SheetStatus
 from app.forms import ActionForm
 from app.models import Call, Conflict, Entry, Panel, ScoreSheet, User
 from app.permissions import (
@@ -32,7 +31,6 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.reference import Domain
 from app.review import panels as panel_services
 from app.review import profiles, progress, reminders, rubric_settings
 from app.review.conflicts import record_conflict, recorded_conflict
@@ -46,6 +44,7 @@ from app.review.manage_forms import (
     profile_data,
 )
 from app.review.rubrics import RubricError, available_rubrics
+from app.web import write
 
 bp = Blueprint("review_manage", __name__, url_prefix="/review/manage")
 
@@ -80,14 +79,8 @@ def _problems(error: RubricError) -> list[str]:
     ]
 
 
-def _message(error: DomainError) -> str:
-    """The error's text as a plain string: a lazy string counts as safe
-    markup in templates, and messages carry names people typed."""
-    return str(error.message)
-
-
-def _error_messages(error: DomainError) -> list[str]:
-    return _problems(error) if isinstance(error, RubricError) else [_message(error)]
+def _error_messages(attempt) -> list[str]:
+    return _problems(attempt.error) if isinstance(attempt.error, RubricError) else [attempt.message]
 
 
 # --- overview ---------------------------------------------------------------
@@ -154,17 +147,14 @@ def rubrics(call_id: int):
     if not form.validate():
         return _render_rubrics(call, errors=[error for errors in form.errors.values() for error in errors], status=400)
     domain = form.target_domain()
-    try:
+    where = domain.label if domain else _("the call's default")
+    with write(success=_("The rubric for %(where)s has been saved.", where=where), quiet=True) as attempt:
         if domain is not None and not form.rubric_key.data:
             rubric_settings.clear_override(db.session, actor=current_user, call=call, domain=domain)
         else:
             rubric_settings.set_rubric(db.session, actor=current_user, call=call, domain=domain, rubric_key=form.rubric_key.data)
-    except DomainError as error:
-        db.rollback()
-        return _render_rubrics(call, errors=_error_messages(error), status=400)
-    db.commit()
-    where = domain.label if domain else _("the call's default")
-    flash(_("The rubric for %(where)s has been saved.", where=where), "success")
+    if not attempt.ok:
+        return _render_rubrics(call, errors=_error_messages(attempt), status=400)
     return redirect(url_for("review_manage.rubrics", call_id=call.id))
 
 
@@ -174,12 +164,10 @@ def freeze_rubrics(call_id: int):
     call = db.get_or_404(Call, call_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
+    with write(quiet=True) as attempt:
         frozen = rubric_settings.freeze_rubrics(db.session, actor=current_user, call=call, now=utcnow())
-    except DomainError as error:
-        db.rollback()
-        return _render_rubrics(call, errors=_error_messages(error), status=400)
-    db.commit()
+    if not attempt.ok:
+        return _render_rubrics(call, errors=_error_messages(attempt), status=400)
     flash(
         ngettext("The rubric of %(num)s domain is frozen.", "The rubrics of %(num)s domains are frozen.", len(frozen)),
         "success",
@@ -218,16 +206,12 @@ def _panel_form(call: Call, panel: Panel | None):
         form.leader.data = panel.leader_id
     if form.validate_on_submit():
         fields = {"name": form.name.data, "domains": form.domains.data, "member_ids": form.members.data or [], "leader_id": form.leader.data}
-        try:
+        with write(form=form) as attempt:
             if panel is None:
                 panel = panel_services.create_panel(db.session, actor=current_user, call=call, **fields)
             else:
                 panel_services.update_panel(db.session, actor=current_user, panel=panel, **fields)
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(_message(error))
-        else:
-            db.commit()
+        if attempt.ok:
             flash(_("The panel “%(name)s” has been saved.", name=panel.name), "success")
             return redirect(url_for("review_manage.panels", call_id=call.id))
     history = object_history(db.session, object_type="panels", object_id=panel.id) if panel is not None and panel.id else []
@@ -250,14 +234,10 @@ def delete_panel(panel_id: int):
     panel = db.get_or_404(Panel, panel_id)
     call_id, name = panel.call_id, panel.name
     if ActionForm().validate_on_submit():
-        try:
+        with write(success=_("The panel “%(name)s” has been deleted.", name=name)) as attempt:
             panel_services.delete_panel(db.session, actor=current_user, panel=panel)
-        except DomainError as error:
-            db.rollback()
-            flash(_message(error), "danger")
+        if not attempt.ok:
             return redirect(url_for("review_manage.edit_panel", panel_id=panel_id))
-        db.commit()
-        flash(_("The panel “%(name)s” has been deleted.", name=name), "success")
     return redirect(url_for("review_manage.panels", call_id=call_id))
 
 
@@ -284,14 +264,9 @@ def profile(user_id: int):
     chair = can_set_assignment_cap(current_user)
     form = ExpertProfileForm(data=profile_data(current), cap_field=chair)
     if form.validate_on_submit():
-        try:
+        with write(success=_("The expert profile of %(name)s has been saved.", name=expert.name), form=form) as attempt:
             profiles.update_profile(db.session, actor=current_user, expert=expert, **form.values())
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(_message(error))
-        else:
-            db.commit()
-            flash(_("The expert profile of %(name)s has been saved.", name=expert.name), "success")
+        if attempt.ok:
             return redirect(url_for("review_manage.profile", user_id=expert.id))
     history = (
         [event for event in object_history(db.session, object_type="users", object_id=expert.id) if event.action.startswith("expert_profile.")]
@@ -320,16 +295,12 @@ def conflicts(call_id: int):
             form.entry_id.errors.append(_("There is no entry with this number in this call."))
         else:
             existing = recorded_conflict(db.session, expert_id=form.expert_id.data, entry_id=entry.id)
-            try:
+            with write(form=form) as attempt:
                 record_conflict(
                     db.session, expert_id=form.expert_id.data, entry=entry, source=ConflictSource.CHAIR,
                     reason=form.reason.data, actor=current_user, now=utcnow(),
                 )
-            except DomainError as error:
-                db.rollback()
-                form.form_errors.append(_message(error))
-            else:
-                db.commit()
+            if attempt.ok:
                 if existing is not None:
                     flash(_("This conflict of interest was already recorded; the expert's assignment to the entry is closed."), "info")
                 else:
@@ -399,13 +370,9 @@ def remind(call_id: int):
     if not form.validate_on_submit():
         abort(400)
     expert_id = form.expert()
-    try:
+    with write() as attempt:
         result = reminders.send_reminders(db.session, actor=current_user, call=call, now=utcnow(), expert_id=expert_id)
-    except DomainError as error:
-        db.rollback()
-        flash(_message(error), "danger")
-    else:
-        db.commit()
+    if attempt.ok:
         if result.sent:
             flash(
                 ngettext(
@@ -454,14 +421,10 @@ def reopen_sheet(sheet_id: int):
     expert = db.get_or_404(User, sheet.expert_id)
     form = ReopenForm()
     if form.validate_on_submit():
-        try:
+        with write(success=_("The sheet of %(name)s is a draft again; the expert has been told by mail.", name=expert.name),
+                   form=form) as attempt:
             reminders.reopen_sheet(db.session, actor=current_user, sheet=sheet, reason=form.reason.data, now=utcnow())
-        except DomainError as error:
-            db.rollback()
-            form.form_errors.append(_message(error))
-        else:
-            db.commit()
-            flash(_("The sheet of %(name)s is a draft again; the expert has been told by mail.", name=expert.name), "success")
+        if attempt.ok:
             return redirect(url_for("review_manage.entry", entry_id=entry.id))
     return render_template(
         "review/manage/reopen.html",

@@ -10,11 +10,10 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.calls.services import lock_call
-from app.enums import Role
+from app.enums import Domain, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Assignment, Call, Panel, PanelMember, User
-from app.reference import Domain
 from app.review.profiles import list_experts
 
 NAME_MAX = 100

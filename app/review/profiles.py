@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
 from app.audit.services import record
 from app.db import utcnow
-from app.enums import ConflictSource, Role
+from app.enums import ConflictSource, Domain, Role, Technology
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
 from app.models import (
@@ -30,7 +30,6 @@ from app.permissions import (
     can_manage_review,
     can_set_assignment_cap,
 )
-from app.reference import Domain, Technology
 from app.review.conflicts import automatic_conflict, organisation_keys, record_conflict
 
 NAME_MAX = 200

@@ -12,11 +12,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.enums import EntryStatus
+from app.enums import Domain, EntryStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, CallRubric, Entry, RubricVersion
-from app.reference import Domain
 from app.review.rubrics import RubricError, choose_rubric, frozen_rubric, review_open
 
 DEFAULT_KEY = "default"

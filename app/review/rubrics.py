@@ -18,11 +18,10 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.calls.services import is_phase_open
-from app.enums import Phase
+from app.enums import Domain, Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, CallRubric, RubricVersion
-from app.reference import Domain
 
 AGGREGATIONS = ("mean", "trimmed_mean", "zscore")
 _KEY = re.compile(r"^[a-z][a-z0-9_-]{0,59}$")

@@ -23,8 +23,8 @@ from sqlmodel import Session, select
 from app.audit.services import record
 from app.calls.services import call_in_phase, current_call, is_phase_open
 from app.entries.states import sync_scoring_status
-from app.enums import ConflictSource, LabelledEnum, Phase, SheetStatus
-from app.errors import DomainError, NotAllowed
+from app.enums import ConflictSource, Phase, QueueState, SheetStatus
+from app.errors import DomainError, NotAllowed, StaleVersion
 from app.i18n import lazy_gettext as _l
 from app.models import (
     Assignment,
@@ -46,23 +46,8 @@ SCORE_STEP = 0.5
 _OPEN_ATTEMPTS = 3
 
 
-class QueueState(LabelledEnum):
-    NOT_OPENED = "not_opened"
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-
-
-QueueState._labels = {
-    QueueState.NOT_OPENED: _l("Not opened"),
-    QueueState.DRAFT: _l("Draft"),
-    QueueState.SUBMITTED: _l("Submitted"),
-}
-
-
-class SheetConflict(DomainError):
+class SheetConflict(StaleVersion):
     """The sheet changed since the expert's page was loaded (another tab)."""
-
-    status_code = 409
 
     def __init__(self):
         super().__init__(

@@ -7,9 +7,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from app.db import utcnow
-from app.enums import Phase
+from app.enums import Domain, Phase
 from app.models import EntryOutcome
-from app.reference import Domain
 from app.results import runs
 from tests.factories import Factories
 from tests.results_factories import scored_call

@@ -7,9 +7,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from app.enums import EntryStatus, Phase, Role
+from app.enums import Domain, EntryStatus, Phase, Role
 from app.models import Entry
-from app.reference import Domain
 from tests.e2e.test_browser_entry import log_in
 from tests.factories import Factories
 from tests.results_factories import scored_call

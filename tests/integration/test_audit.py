@@ -1,6 +1,6 @@
 import html
 
-from app.reference import Domain
+from app.enums import Domain
 from tests.integration.test_calls import _form
 
 

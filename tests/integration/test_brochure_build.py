@@ -14,9 +14,8 @@ from app.brochure.builder import build_brochure
 from app.brochure.content import brochure_content, scenario_url
 from app.brochure.options import BuildOptions
 from app.db import db, utcnow
-from app.enums import EntryStatus, Phase
+from app.enums import Domain, EntryStatus, Phase
 from app.models import Entry, EntryOutcome
-from app.reference import Domain
 from app.results import runs
 from tests.results_factories import scored_call
 

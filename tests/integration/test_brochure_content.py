@@ -16,11 +16,11 @@ from app.brochure import pages
 from app.brochure.content import ELLIPSIS, brochure_content, fit, scenario_url, wrap
 from app.brochure.options import BuildOptions
 from app.db import utcnow
-from app.enums import Phase
+from app.enums import Domain, Phase
 from app.errors import DomainError
 from app.models import EntryOutcome, EntryPhoto, ResultEntry
 from app.pdf.text import document_language
-from app.reference import Domain, technology_label
+from app.reference import technology_label
 from app.results import runs
 from app.storage import storage
 from tests import factories

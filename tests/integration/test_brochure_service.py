@@ -22,12 +22,10 @@ from sqlmodel import select
 from app.brochure import service
 from app.brochure.options import BuildOptions
 from app.db import utcnow
-from app.enums import EntryStatus, Phase, Role
+from app.enums import BrochureStatus, Domain, EntryStatus, Phase, Role
 from app.errors import DomainError
 from app.models import AuditEvent, Brochure, ResultEntry, ResultRun
-from app.models.brochures import BrochureStatus
 from app.pdf.render import CSS_FOLDER, render_pdf
-from app.reference import Domain
 from tests.factories import jpeg_bytes
 
 CHAPTERS = ["智能制造", "智慧医疗", "城市索引"]
@@ -106,10 +104,10 @@ def builder(app, monkeypatch):
 @pytest.fixture
 def queued(monkeypatch):
     """The job queue replaced by a list: builds stay queued until a test runs them."""
-    from app.brochure import jobs
+    from app.brochure import tasks
 
     ids: list[int] = []
-    monkeypatch.setattr(jobs, "enqueue_build", ids.append)
+    monkeypatch.setattr(tasks, "enqueue_build", ids.append)
     return ids
 
 
@@ -373,7 +371,7 @@ def test_a_cover_image_is_checked_and_stored_and_kept_for_the_next_build(app, ma
     with app.app_context():
         from app.storage import storage
 
-        assert storage().path(key).is_file() and key.endswith(".jpg")
+        assert storage().exists(key) and key.endswith(".jpg")
         assert key in service.brochure_blobs(session)
     _run(app, session, first.id)
     client.post(f"/brochure/calls/{call.id}/build", data=_form(run))
@@ -386,7 +384,7 @@ def test_a_cover_image_is_checked_and_stored_and_kept_for_the_next_build(app, ma
     # The daily sweep of unused files keeps the cover earlier builds used.
     assert runner.invoke(args=["storage", "prune", "--older-than-hours", "0"]).exit_code == 0
     with app.app_context():
-        assert storage().path(key).is_file()
+        assert storage().exists(key)
 
 
 # --- the page, the status, the download, who may --------------------------------------------

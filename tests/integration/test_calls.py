@@ -4,9 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from app.enums import Phase
+from app.enums import Domain, Phase
 from app.models import AuditEvent, Call
-from app.reference import Domain
 
 
 def _form(**overrides):

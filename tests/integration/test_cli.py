@@ -22,11 +22,13 @@ from app.entries.completeness import missing_items
 from app.enums import (
     AssignmentSource,
     ConflictSource,
+    Domain,
     EntryStatus,
     Membership,
     Phase,
     Role,
     SheetStatus,
+    Technology,
 )
 from app.models import (
     Assignment,
@@ -51,7 +53,7 @@ from app.models import (
     User,
     VetoDecision,
 )
-from app.reference import CITIES, Domain, Technology
+from app.reference import CITIES
 from app.results.runs import draft_run, latest_published, published_runs, verify
 from app.review.assignments import last_run
 from app.review.conflicts import automatic_conflict
@@ -180,7 +182,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert len(keys) <= 32 * 3  # a shared pool for both calls, not one picture per entry
     with app.app_context():
         assert all(missing_items(e) == {} for e in entries)
-        assert all(storage().path(key).exists() for key in keys)
+        assert all(storage().exists(key) for key in keys)
 
     # The formal check happened in its phase, through the transitions, with a history to show.
     for entry in entries:

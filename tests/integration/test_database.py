@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
 from app import create_app
-from app.cli import alembic_config
 from app.db import create_engine, db, migration_include_name, write_intent
+from app.db_cli import alembic_config
 from app.enums import Phase
 from app.models import Call, CallPhase
 from tests.conftest import make_test_config

@@ -296,12 +296,12 @@ def test_photos_are_reordered_captioned_and_removed(app, client, session, make, 
     with app.app_context():
         from app.storage import storage
 
-        assert storage().path(removed_keys[0]).exists()
+        assert storage().exists(removed_keys[0])
     result = runner.invoke(args=["storage", "prune", "--older-than-hours", "0"])
     assert result.exit_code == 0 and "Removed" in result.output
     with app.app_context():
-        assert not storage().path(removed_keys[0]).exists()
-        assert all(storage().path(key).exists() for photo in entry.photos for key in (photo.master_key, photo.thumb_key))
+        assert not storage().exists(removed_keys[0])
+        assert all(storage().exists(key) for photo in entry.photos for key in (photo.master_key, photo.thumb_key))
 
 
 # --- attachments ----------------------------------------------------------------

@@ -15,9 +15,8 @@ from app.enums import EntryStatus
 from app.models import EntryAttachment, EntryOutcome
 from app.pdf import entry as entry_module
 from app.pdf.entry import EntrySheet, entry_pdf, entry_pdf_filename, entry_sheet
-from app.pdf.fetcher import LockedFetcher
+from app.pdf.fetcher import LockedFetcher, storage_url
 from app.pdf.render import CSS_FOLDER
-from app.storage import storage
 from tests import factories
 
 # Applicant text with what Chinese entries really contain: full-width
@@ -55,7 +54,6 @@ class Rendered:
     logged: list[logging.LogRecord]
     seconds: float
     photo_url: str
-    storage_root: str
 
 
 class _Records(logging.Handler):
@@ -92,8 +90,7 @@ def _render(app, entry, *, request_headers=None, **kwargs):
                 pdf = entry_pdf(entry, **kwargs)
                 seconds = perf_counter() - start
                 sheet = entry_sheet(entry, now=datetime.now(timezone.utc), locale=kwargs.get("locale"))
-                photo_url = storage().path(entry.photos[0].display_key).as_uri()
-                storage_root = storage().root.as_uri() + "/"
+                photo_url = storage_url(entry.photos[0].display_key)
     finally:
         for name in ("weasyprint", "app.pdf"):
             logging.getLogger(name).removeHandler(handler)
@@ -109,7 +106,6 @@ def _render(app, entry, *, request_headers=None, **kwargs):
         logged=handler.records,
         seconds=seconds,
         photo_url=photo_url,
-        storage_root=storage_root,
     )
 
 
@@ -187,6 +183,9 @@ def test_every_character_of_the_entry_has_a_glyph(rendered):
         descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
         stream = (descriptor.get("/FontFile3") or descriptor.get("/FontFile2")).get_object()
         covered |= {chr(code) for code in TTFont(io.BytesIO(stream.get_data())).getBestCmap()}
+        # A glyph reached through an OpenType feature (tabular figures) has
+        # no cmap entry of its own; the font's ToUnicode map names its character.
+        covered |= _to_unicode_characters(font)
     assert sorted(printed - covered) == []
     # WeasyPrint warns about neither a missing resource nor a font problem.
     assert [record.getMessage() for record in rendered.logged] == []
@@ -200,7 +199,8 @@ def test_long_lines_break_the_chinese_way(rendered):
 
 
 def test_embeds_the_photo_from_blob_storage(rendered):
-    assert rendered.photo_url.startswith(rendered.storage_root)
+    # Named by its key and read through the blob storage's interface, not by a path.
+    assert rendered.photo_url.startswith("storage:")
     assert rendered.photo_url in rendered.fetched
     images = {
         xobject.idnum: xobject.get_object()
@@ -291,6 +291,21 @@ def _fonts(reader):
             font = font.get_object()
             seen[font["/BaseFont"]] = font
     return list(seen.values())
+
+
+def _to_unicode_characters(font) -> set[str]:
+    """The characters a font's ToUnicode CMap maps its drawn glyphs to
+    (``bfchar`` pairs and ``bfrange`` runs, as WeasyPrint writes them)."""
+    cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+    characters = set()
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for target in re.findall(r"<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]+)>", block):
+            characters.add(bytes.fromhex(target).decode("utf-16-be"))
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for low, high, start in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+            first = ord(bytes.fromhex(start).decode("utf-16-be"))
+            characters |= {chr(first + offset) for offset in range(int(high, 16) - int(low, 16) + 1)}
+    return characters
 
 
 def _printed_strings(value):

@@ -16,7 +16,7 @@ from app import create_app
 from app.db import utcnow, write_intent
 from app.demo.services import DEMO_CALL_NAME
 from app.entries.states import sync_scoring_status, transition
-from app.enums import AssignmentSource, EntryStatus, Phase, Role, SheetStatus
+from app.enums import AssignmentSource, Domain, EntryStatus, Phase, Role, SheetStatus
 from app.errors import DomainError
 from app.models import (
     Assignment,
@@ -29,7 +29,6 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.reference import Domain
 from app.review import assignments, sheets
 from tests.conftest import make_test_config
 from tests.databases import fresh_database

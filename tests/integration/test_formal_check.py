@@ -11,9 +11,8 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from app.db import utcnow
-from app.enums import EntryStatus, Membership, Phase, Role
+from app.enums import Domain, EntryStatus, Membership, Phase, Role
 from app.models import AuditEvent, Entry
-from app.reference import Domain
 
 S = EntryStatus
 SHANGHAI = ZoneInfo("Asia/Shanghai")

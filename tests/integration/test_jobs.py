@@ -6,15 +6,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey
 
-from app.brochure import jobs
-from app.brochure.jobs import enqueue_build, job, job_queue
+from app import jobs
+from app.brochure.tasks import enqueue_build
+from app.jobs import job, job_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ def test_enqueue_build_runs_the_brochure_build(app, monkeypatch):
         enqueue_build(42)
 
     assert calls == [(42, app)]
-    assert "app.brochure.jobs.build_brochure_task" in job_queue(app).tasks
+    assert "app.brochure.tasks.build_brochure_task" in job_queue(app).tasks
 
 
 def test_a_sqlite_queue_round_trip(tmp_path):
@@ -63,7 +63,7 @@ def test_a_sqlite_queue_round_trip(tmp_path):
     assert isinstance(queue.huey, SqliteHuey) and not queue.huey.immediate
     assert Path(app.config["JOBS_SQLITE_PATH"]).is_file()
     # Every declared job is registered, so a worker can run whatever the web queues.
-    assert {"app.brochure.jobs.build_brochure_task", f"{__name__}.add_and_report"} <= set(queue.tasks)
+    assert {"app.brochure.tasks.build_brochure_task", f"{__name__}.add_and_report"} <= set(queue.tasks)
 
     with app.app_context():
         result = add_and_report.enqueue(20, 22)
@@ -92,7 +92,7 @@ def test_a_consumer_runs_queued_jobs_in_its_threads(tmp_path):
     consumer = queue.huey.create_consumer(workers=2, worker_type="thread", initial_delay=0.05, max_delay=0.2)
     consumer.start()
     try:
-        values = [result.get(blocking=True, timeout=10) for result in results]
+        values = [result.get(blocking=True, timeout=300) for result in results]  # the results: the real signal
     finally:
         consumer.stop(graceful=True)
         for signum, handler in handlers.items():
@@ -159,6 +159,11 @@ def test_flask_worker_refuses_to_run_in_testing(runner):
 
 
 def test_flask_worker_starts_and_stops_on_ctrl_c(tmp_path):
+    """A real ``flask worker``: it says it is ready as systemd's sd_notify
+    protocol has it (a datagram on $NOTIFY_SOCKET, sent once its threads run
+    and Ctrl+C is handled), and Ctrl+C then stops it cleanly."""
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
     env = {
         **os.environ,
         "FLASK_APP": "app",
@@ -170,37 +175,38 @@ def test_flask_worker_starts_and_stops_on_ctrl_c(tmp_path):
         "BROCHURE_CACHE_FOLDER": str(tmp_path / "cache"),
         "JOBS_SQLITE_PATH": str(tmp_path / "jobs.sqlite3"),
         "JOBS_REDIS_URL": "",
+        "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
     }
     flask = Path(sys.executable).parent / "flask"
     worker = subprocess.Popen([str(flask), "worker", "--workers", "2"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        seen = read_until(worker, "Huey consumer started", timeout=90)  # a loaded CI machine starts slowly
-        assert seen[0].startswith("Worker: 2 thread(s) on the SQLite"), seen
-        assert "app.brochure.jobs.build_brochure_task" in seen[0]
-        assert "Huey consumer started with 2 thread" in seen[-1]
-        time.sleep(0.5)  # the consumer sets its signal handlers once its threads are started
+        assert wait_for_datagram(notify, worker) == b"READY=1"
         worker.send_signal(signal.SIGINT)
-        output, _ = worker.communicate(timeout=20)
+        output, _ = worker.communicate(timeout=600)
     finally:
+        notify.close()
         if worker.poll() is None:
             worker.kill()
             worker.wait()
         worker.stdout.close()  # else a failure here leaks the pipe into a later test's warnings
     assert worker.returncode == 0, output
+    first = output.splitlines()[0]
+    assert first.startswith("Worker: 2 thread(s) on the SQLite"), output
+    assert "app.brochure.tasks.build_brochure_task" in first
+    assert "Huey consumer started with 2 thread" in output
     assert "Consumer exiting" in output
 
 
-def read_until(process: subprocess.Popen, text: str, *, timeout: float) -> list[str]:
-    """The lines ``process`` prints up to the first one containing ``text``."""
-    lines, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+def wait_for_datagram(notify: socket.socket, process: subprocess.Popen, *, give_up_after: float = 600) -> bytes:
+    """The first datagram on ``notify``, however long a loaded machine takes
+    to start ``process``; fails at once if the process exits first."""
+    waited = 0.0
+    while waited < give_up_after:
+        ready, _, _ = select.select([notify], [], [], 1.0)
         if ready:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if text in line:
-                return lines
-    raise AssertionError(f"{text!r} not printed; got: {''.join(lines)}")
+            return notify.recv(64)
+        if process.poll() is not None:
+            pytest.fail(f"exited with {process.returncode} before it was ready: {process.stdout.read()}")
+        waited += 1.0
+    pytest.fail(f"not ready after {give_up_after:.0f} s")

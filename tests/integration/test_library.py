@@ -4,11 +4,11 @@ import pytest
 from sqlmodel import select
 
 from app.db import utcnow
+from app.enums import Domain
 from app.errors import DomainError
 from app.library import search, services
 from app.library.search import Filters
 from app.models import AuditEvent, LibraryCase
-from app.reference import Domain
 from app.results import runs
 from tests.library_factories import TITLES, published_library
 

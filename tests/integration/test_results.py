@@ -7,10 +7,9 @@ from flask_babel import force_locale
 from sqlmodel import select
 
 from app.db import utcnow
-from app.enums import AssignmentSource, EntryStatus, Phase, Role, SheetStatus
+from app.enums import AssignmentSource, Domain, EntryStatus, Phase, Role, SheetStatus
 from app.errors import DomainError
 from app.models import Assignment, AuditEvent, Entry, ResultEntry, ResultRun, ScoreSheet
-from app.reference import Domain
 from app.results import runs
 from app.results.extra import assign_extra_experts
 from tests.results_factories import scored_call

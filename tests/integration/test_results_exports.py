@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from app.db import utcnow
+from app.enums import Domain
 from app.models import Call
-from app.reference import Domain
 from app.results import exports, runs
 from tests.results_factories import scored_call
 

@@ -7,14 +7,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import utcnow
-from app.enums import (
-    AssignmentSource,
-    ConflictSource,
-    EntryStatus,
-    Membership,
-    Phase,
-    Role,
-)
+from app.enums import AssignmentSource, ConflictSource, Domain, EntryStatus, Membership, Phase, Role
 from app.errors import DomainError
 from app.models import (
     Assignment,
@@ -26,7 +19,6 @@ from app.models import (
     Panel,
     PanelMember,
 )
-from app.reference import Domain
 from app.review import assignments
 from app.review.assignment import CAPS, NO_PANEL, TOO_FEW_EXPERTS
 from tests.factories import credit_code

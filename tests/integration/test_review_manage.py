@@ -11,15 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from app.db import utcnow
-from app.enums import (
-    AssignmentSource,
-    ConflictSource,
-    EntryStatus,
-    Membership,
-    Phase,
-    Role,
-    SheetStatus,
-)
+from app.enums import AssignmentSource, ConflictSource, Domain, EntryStatus, Membership, Phase, Role, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.models import (
     Assignment,
@@ -33,7 +25,6 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.reference import Domain
 from tests.factories import credit_code
 
 VETO_RUBRIC = {

@@ -38,10 +38,10 @@ from app.demo.sheets import (
     plan_sheet,
     sheet_status,
 )
-from app.enums import Phase, SheetStatus
+from app.enums import Domain, Phase, SheetStatus
 from app.models import Organisation, ResultEntry
 from app.models.entries import LIMITS
-from app.reference import CITIES, Domain
+from app.reference import CITIES
 from app.review.rubrics import check_file
 from app.review.scoring import weighted_total
 

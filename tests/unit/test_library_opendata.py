@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask_babel import force_locale
 
+from app.enums import Domain, Technology
 from app.library.opendata import (
     FIELDS,
     LICENCE_ID,
@@ -18,7 +19,7 @@ from app.library.opendata import (
     page_document,
 )
 from app.models.library import LibraryCase
-from app.reference import CITIES, Domain, Technology
+from app.reference import CITIES
 
 BOM = "\ufeff".encode()
 URL = "https://example.org/library/cases/7"

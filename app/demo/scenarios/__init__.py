@@ -8,7 +8,7 @@ row moves in the right direction.
 """
 from app.demo.scenarios import economy, public, social
 from app.demo.scenarios.base import DomainText, Outcome, Scenario
-from app.reference import Domain
+from app.enums import Domain
 
 __all__ = ["DOMAIN_TEXT", "SCENARIOS", "DomainText", "Outcome", "Scenario"]
 

@@ -1,7 +1,7 @@
 """The shapes of the demo vocabulary (see ``app.demo.scenarios``)."""
 from dataclasses import dataclass
 
-from app.reference import Technology
+from app.enums import Technology
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Scenarios of the economy: manufacturing, finance, unmanned systems."""
 from app.demo.scenarios.base import Outcome as M
 from app.demo.scenarios.base import Scenario
-from app.reference import Technology as T
+from app.enums import Technology as T
 
 MANUFACTURING = (
     Scenario(

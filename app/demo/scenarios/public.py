@@ -1,7 +1,7 @@
 """Scenarios of public administration: government services, the city, public security."""
 from app.demo.scenarios.base import Outcome as M
 from app.demo.scenarios.base import Scenario
-from app.reference import Technology as T
+from app.enums import Technology as T
 
 GOVERNMENT = (
     Scenario(

@@ -1,7 +1,7 @@
 """Scenarios of social services: healthcare and education."""
 from app.demo.scenarios.base import Outcome as M
 from app.demo.scenarios.base import Scenario
-from app.reference import Technology as T
+from app.enums import Technology as T
 
 HEALTHCARE = (
     Scenario(

@@ -1,9 +1,14 @@
 """``flask worker``: run the queued background jobs (brochure builds)."""
 import logging
+import os
+import socket
 import sys
 
 import click
 from flask.cli import with_appcontext
+from huey.consumer import Consumer
+
+from app.jobs import job_queue
 
 
 @click.command("worker")
@@ -18,10 +23,9 @@ def worker_command(workers: int, verbose: bool):
     The queue is the SQLite file JOBS_SQLITE_PATH (default
     instance/jobs.sqlite3), or Redis at JOBS_REDIS_URL. Ctrl+C (SIGINT) lets
     running jobs finish first (press it twice to stop at once); SIGTERM stops
-    at once. `make run` starts one beside the web server.
+    at once. `make run` starts one beside the web server. Under systemd
+    (Type=notify) it reports READY=1 once it takes jobs.
     """
-    from app.brochure.jobs import job_queue
-
     queue = job_queue()
     if queue.huey.immediate:
         raise click.ClickException("In testing, jobs run at once when queued: there is nothing for a worker to do.")
@@ -29,13 +33,35 @@ def worker_command(workers: int, verbose: bool):
     click.echo(f"Worker: {workers} thread(s) on the {queue.backend} queue; jobs: {', '.join(sorted(queue.tasks))}")
     # Threads, not Huey's "process" workers: those are daemon processes, which
     # may not start the processes a brochure build renders its chapters in.
-    consumer = queue.huey.create_consumer(
+    consumer = ReadyConsumer(
+        queue.huey,
         workers=workers,
         worker_type="thread",
         # The SQLite queue is polled: wait at most 2 s before starting a new job.
         max_delay=2.0,
     )
     consumer.run()
+
+
+class ReadyConsumer(Consumer):
+    """Huey's consumer, telling its supervisor when it is ready."""
+
+    def start(self):
+        super().start()  # threads started, then the signal handlers set: Ctrl+C is graceful from now on
+        notify_ready()
+
+
+def notify_ready() -> None:
+    """Send systemd's ``READY=1`` to ``$NOTIFY_SOCKET`` when there is one
+    (the sd_notify protocol: one datagram; "@" starts an abstract address)."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as notify:
+        notify.connect(address)
+        notify.sendall(b"READY=1")
 
 
 def _log_to_stderr(level: int) -> None:

@@ -1,8 +1,9 @@
 """The job queue: work that must not run inside a web request.
 
 Brochure builds take tens of seconds, so the page that starts one only
-queues it; ``flask worker`` (:mod:`app.brochure.worker_cli`) runs it. The
-queue is Huey's:
+queues it (:mod:`app.brochure.tasks`); ``flask worker``
+(:mod:`app.jobs_cli`) runs it. Mail and scheduled work use the same queue.
+The queue is Huey's:
 
 - ``SqliteHuey`` in ``JOBS_SQLITE_PATH`` (default ``instance/jobs.sqlite3``):
   nothing else to install or run;
@@ -17,9 +18,6 @@ queue ran it (in ``flask worker``, the app the ``flask`` command created with
 ``create_app()``), so it can use ``db.session`` and ``current_app`` like a
 command. Any module can declare jobs on the same queue (mails, say): add it
 to :data:`JOB_MODULES`, so the worker knows its jobs before it starts.
-
-Huey's own command works too: ``huey_consumer app.brochure.jobs.huey``
-creates the app with ``create_app()`` (see :func:`__getattr__`).
 """
 import functools
 import importlib
@@ -35,7 +33,7 @@ from huey.api import Result, TaskWrapper
 
 #: The modules that declare jobs; imported before a queue is made, so that a
 #: worker can run every job a web process may queue.
-JOB_MODULES = ("app.brochure.jobs",)
+JOB_MODULES = ("app.brochure.tasks",)
 #: The queue's name (a prefix of its Redis keys, the name of its SQLite queue).
 QUEUE_NAME = "showcase"
 
@@ -148,26 +146,3 @@ def job_queue(app: Flask | None = None) -> JobQueue:
                 queue.task(declared)
             app.extensions["jobs"] = queue
         return queue
-
-
-@job()
-def build_brochure_task(brochure_id: int) -> None:
-    """Build the brochure of row ``brochure_id`` (its status tells how it went)."""
-    from app.brochure.service import run_build
-
-    run_build(brochure_id)
-
-
-def enqueue_build(brochure_id: int) -> Result | None:
-    """Queue the build of brochure ``brochure_id`` (after its row was committed)."""
-    return build_brochure_task.enqueue(brochure_id)
-
-
-def __getattr__(name: str):
-    # ``huey_consumer app.brochure.jobs.huey``: Huey's own command imports the
-    # instance by name; it runs outside Flask, so make the app here.
-    if name == "huey":
-        from app import create_app
-
-        return job_queue(create_app()).huey
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,18 @@
+"""The brochure's background job: a build queued by the brochure page runs in
+``flask worker`` (see :mod:`app.jobs`)."""
+from huey.api import Result
+
+from app.jobs import job
+
+
+@job()
+def build_brochure_task(brochure_id: int) -> None:
+    """Build the brochure of row ``brochure_id`` (its status tells how it went)."""
+    from app.brochure.service import run_build
+
+    run_build(brochure_id)
+
+
+def enqueue_build(brochure_id: int) -> Result | None:
+    """Queue the build of brochure ``brochure_id`` (after its row was committed)."""
+    return build_brochure_task.enqueue(brochure_id)

@@ -1,0 +1,26 @@
+"""The command-line edge: what ``with transaction():`` is to a command,
+:func:`app.web.write` is to a view.
+
+A command's writes are one transaction, started as a writing one (SQLite
+takes its write lock up front) and committed once at the end; a service's
+refusal rolls it back and becomes click's error message and exit status 1.
+"""
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from app.db import db, write_intent
+from app.errors import DomainError
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Run the block as the command's one transaction (see the module)."""
+    with write_intent():
+        try:
+            yield
+        except DomainError as error:
+            db.rollback()
+            raise click.ClickException(str(error.message)) from None
+        db.commit()

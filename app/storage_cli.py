@@ -1,0 +1,23 @@
+"""``flask storage prune``: sweep the uploaded files nothing uses any more."""
+from datetime import timedelta
+
+import click
+from flask.cli import AppGroup
+
+from app.brochure.service import brochure_blobs
+from app.db import db
+from app.entries.services import referenced_blobs
+from app.library.services import library_blobs
+from app.storage import prune, storage
+
+storage_cli = AppGroup("storage", help="Uploaded files.")
+
+
+@storage_cli.command("prune")
+@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=0),
+              help="Keep unused files stored more recently than this.")
+def storage_prune(older_than_hours: int):
+    """Delete uploaded files no entry, brochure or library case uses any more (run it daily, e.g. from cron)."""
+    referenced = referenced_blobs(db.session) | brochure_blobs(db.session) | library_blobs(db.session)
+    removed = prune(storage(), referenced=referenced, older_than=timedelta(hours=older_than_hours))
+    click.echo(f"Removed {len(removed)} unused file(s).")

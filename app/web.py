@@ -1,0 +1,206 @@
+"""The web edge: how a request writes, reports a refusal and serves a file.
+
+Every view that changes data runs its service calls inside :func:`write`,
+which is the request's one commit point: the block's work is committed
+once, or rolled back when a service refuses it with a
+:class:`~app.errors.DomainError` (or the row changed under it, a stale
+version), and the refusal is shown where the user looks — on the form, as a
+flash message, or left to the view (JSON answers). Views stay: load → check
+permission → call a service inside ``write`` → render or redirect.
+
+Uploads come in through :func:`read_upload`, which reads at most the size
+limit. Files leave through :func:`send_blob` (a stored upload) and
+:func:`send_bytes` (a document made for this request): both set the content
+type, the download name and headers that keep personal data out of shared
+caches and out of the browser's content sniffing.
+"""
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from unicodedata import normalize
+from urllib.parse import quote
+
+from flask import Response, abort, current_app, flash, request
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import wrap_file
+
+from app.db import db
+from app.errors import DomainError, StaleVersion, UploadTooLarge
+from app.storage import storage
+
+#: Files of an entry are personal data: a browser may keep them a while, a
+#: shared cache never; and they never run as a page of this site.
+PRIVATE_FILE_CACHE = "private, max-age=3600"
+SANDBOX = "default-src 'none'; sandbox"
+
+
+def error_message(error: DomainError | StaleDataError) -> str:
+    """The translated text of a refusal, as a plain string (a lazy string
+    would count as safe markup in templates, and messages carry names people
+    typed)."""
+    if isinstance(error, StaleDataError):
+        error = StaleVersion()
+    return str(error.message)
+
+
+@dataclass
+class Attempt:
+    """How the block of a :func:`write` ended: ``ok``, or refused with ``error``."""
+
+    error: DomainError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def message(self) -> str:
+        """The refusal's translated text ("" when it went through)."""
+        return error_message(self.error) if self.error is not None else ""
+
+    @property
+    def status(self) -> int:
+        """The HTTP status that fits the refusal (200 when it went through)."""
+        return self.error.status_code if self.error is not None else 200
+
+
+@contextmanager
+def write(*, success=None, form=None, quiet: bool = False, stale: type[DomainError] = StaleVersion,
+          commit_on: tuple[type[DomainError], ...] = (), reraise: tuple[type[DomainError], ...] = ()
+          ) -> Iterator[Attempt]:
+    """Run the block as the request's one transaction; yield its :class:`Attempt`.
+
+    When the block finishes, commit (which sends the mails queued for after
+    the commit) and flash ``success`` if given. When a service refuses — a
+    :class:`DomainError`, or SQLAlchemy's ``StaleDataError`` for a row
+    another request changed first (reported as ``stale()``) — roll back,
+    leave the error on the attempt and report it: on ``form`` (a form, or
+    one of its fields) when given, else as a flash message, unless ``quiet``
+    (the view answers itself, e.g. in JSON). Errors of the ``commit_on``
+    types still commit what the block did before them (a score sheet saved
+    as a draft before it was found incomplete). Errors of the ``reraise``
+    types, and anything else, propagate to the error pages, which roll back
+    too (an expired link has a page of its own).
+    """
+    attempt = Attempt()
+    try:
+        yield attempt
+        db.commit()
+    except StaleDataError:
+        db.rollback()
+        attempt.error = stale()
+    except DomainError as error:
+        if isinstance(error, reraise):
+            raise
+        if isinstance(error, commit_on):
+            db.commit()
+        else:
+            db.rollback()
+        attempt.error = error
+    else:
+        if success is not None:
+            flash(str(success), "success")
+        return
+    if quiet:
+        return
+    if form is None:
+        flash(attempt.message, "danger")
+    elif hasattr(form, "form_errors"):
+        form.form_errors.append(attempt.message)
+    else:  # a field: its errors are a tuple until the form was validated
+        form.errors = [*form.errors, attempt.message]
+
+
+def read_upload(field_name: str) -> tuple[bytes, str] | None:
+    """The bytes and file name of the upload in form field ``field_name``, or
+    None when no file was chosen; :class:`UploadTooLarge` beyond
+    ``MAX_UPLOAD_BYTES`` (at most one byte more is read). Call it before the
+    form is read, so that a body over the server's own limit is reported too."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    try:
+        upload = request.files.get(field_name)
+    except RequestEntityTooLarge:
+        raise UploadTooLarge(limit) from None
+    if upload is None or not upload.filename:
+        return None
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadTooLarge(limit)
+    return data, upload.filename
+
+
+def _file_response(body: BinaryIO, *, size: int, mimetype: str, download_name: str | None, as_attachment: bool,
+                   etag: str | None, cache_control: str, last_modified: float | None = None) -> Response:
+    response = Response(wrap_file(request.environ, body), mimetype=mimetype, direct_passthrough=True)
+    response.content_length = size
+    if last_modified is not None:
+        response.last_modified = last_modified
+    if download_name is not None:
+        response.headers.set("Content-Disposition", "attachment" if as_attachment else "inline",
+                             **_filename_parameters(download_name))
+    response.headers["Cache-Control"] = cache_control
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if etag is not None:
+        response.set_etag(etag)
+        response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+        if response.status_code not in (200, 206):  # 304 or 416: no body is sent
+            body.close()
+    return response
+
+
+def _filename_parameters(name: str) -> dict[str, str]:
+    # Werkzeug's own rule (RFC 6266 / 5987): an ASCII fallback and the UTF-8 name.
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"}
+    return {"filename": name}
+
+
+def send_blob(key: str, *, mimetype: str, download_name: str | None = None, as_attachment: bool = False,
+              cache_control: str = PRIVATE_FILE_CACHE, sandbox: bool = True) -> Response:
+    """Serve the stored file ``key`` (an upload), revalidated by its key,
+    with range requests; 404 when the storage has no such file.
+
+    Private by default (``Cache-Control: private``, a sandboxing
+    Content-Security-Policy); a public file passes its own ``cache_control``.
+    """
+    blobs = storage()
+    try:
+        size = blobs.size(key)
+        body = blobs.open(key)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    response = _file_response(body, size=size, mimetype=mimetype, download_name=download_name,
+                              as_attachment=as_attachment, etag=key.rsplit("/", 1)[-1], cache_control=cache_control)
+    if sandbox:
+        response.headers["Content-Security-Policy"] = SANDBOX
+    return response
+
+
+def send_bytes(data: bytes, *, mimetype: str, download_name: str, cache_control: str = "private, no-store",
+               sandbox: bool = False) -> Response:
+    """Serve a document made for this request (an export, a PDF) as a download."""
+    response = _file_response(io.BytesIO(data), size=len(data), mimetype=mimetype, download_name=download_name,
+                              as_attachment=True, etag=None, cache_control=cache_control)
+    if sandbox:
+        response.headers["Content-Security-Policy"] = SANDBOX
+    return response
+
+
+def send_path(path: Path, *, mimetype: str, download_name: str, cache_control: str = "private, no-cache") -> Response:
+    """Serve a file the app built and keeps (a brochure) as a download,
+    revalidated by its size and time; 404 when it is gone."""
+    try:
+        stat = path.stat()
+        body = path.open("rb")
+    except FileNotFoundError:
+        abort(404)
+    return _file_response(body, size=stat.st_size, mimetype=mimetype, download_name=download_name, as_attachment=True,
+                          etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}", cache_control=cache_control,
+                          last_modified=stat.st_mtime)

@@ -41,7 +41,7 @@ from sqlmodel import Session, SQLModel, select
 from app.accounts.tokens import issue_token
 from app.db import utcnow
 from app.entries.images import process_photo
-from app.enums import AssignmentSource, EntryStatus, Membership, Phase, Role, TokenPurpose
+from app.enums import AssignmentSource, BrochureStatus, EntryStatus, Membership, Phase, Role, TokenPurpose
 from app.models import (
     Assignment,
     Brochure,
@@ -54,7 +54,6 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.models.brochures import BrochureStatus
 from app.results import runs
 from app.review import rubrics, sheets
 from app.storage import storage
@@ -579,10 +578,10 @@ def build_world(app, make, session) -> World:
 @pytest.fixture
 def quiet_jobs(monkeypatch):
     """Brochure builds stay queued: the job queue is replaced by a list."""
-    from app.brochure import jobs
+    from app.brochure import tasks
 
     queued: list[int] = []
-    monkeypatch.setattr(jobs, "enqueue_build", queued.append)
+    monkeypatch.setattr(tasks, "enqueue_build", queued.append)
     return queued
 
 

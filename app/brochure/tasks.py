@@ -8,7 +8,7 @@ from app.jobs import job
 @job()
 def build_brochure_task(brochure_id: int) -> None:
     """Build the brochure of row ``brochure_id`` (its status tells how it went)."""
-    from app.brochure.service import run_build
+    from app.brochure.builds import run_build
 
     run_build(brochure_id)
 

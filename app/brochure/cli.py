@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from app.brochure import builds
 from app.brochure.options import BuildOptions
+from app.brochure.snapshots import published_snapshot
 from app.db import db
 from app.errors import DomainError
 from app.models import Call
@@ -42,7 +43,7 @@ def _build(call_id: int, out: Path, profile: str, snapshot_id: int | None) -> No
     if call is None:
         raise click.ClickException(f"There is no call with id {call_id}.")
     try:
-        snapshot = builds.published_snapshot(db.session, call=call, snapshot_id=snapshot_id)
+        snapshot = published_snapshot(db.session, call=call, snapshot_id=snapshot_id)
     except DomainError:
         raise click.ClickException(f"Snapshot {snapshot_id} is not a published results snapshot of call {call.id}.") from None
     if snapshot is None:

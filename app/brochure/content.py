@@ -24,7 +24,6 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
-from app.brochure.builds import published_snapshot
 from app.brochure.charts import bar_chart, chart_rows
 from app.brochure.fitting import ELLIPSIS, PT, SAFETY_EM, fit, fit_paragraphs, line_count, sized, text_em
 from app.brochure.frames import (
@@ -98,6 +97,7 @@ from app.brochure.page_data import (
     Scenario,
     Section,
 )
+from app.brochure.snapshots import published_snapshot
 from app.enums import Domain
 from app.errors import DomainError
 from app.models import Call, Entry, ResultEntry, ResultRun

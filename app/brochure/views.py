@@ -23,6 +23,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from app.brochure import builds
+from app.brochure.files import file_path
 from app.brochure.forms import BrochureForm
 from app.calls.services import current_call, list_calls
 from app.db import db, utcnow
@@ -174,7 +175,7 @@ def _render(call: Call | None, calls: list[Call], form: BrochureForm | None = No
             "status": status_payload(call),
             "builds": recent,
             "people": people,
-            "has_file": {build.id: builds.file_path(build) is not None for build in recent},
+            "has_file": {build.id: file_path(build) is not None for build in recent},
             "previous_cover": bool(previous and (previous.options or {}).get("cover_key")),
             "megabytes": _megabytes,
         }
@@ -232,7 +233,7 @@ def status(call_id: int):
 
 
 def _send(brochure: Brochure | None, call: Call):
-    path = builds.file_path(brochure) if brochure is not None else None
+    path = file_path(brochure) if brochure is not None else None
     if path is None:
         abort(404)
     # Staff only, and the address serves a newer file after each build:

@@ -19,7 +19,8 @@ from flask_babel import force_locale
 from pypdf import PdfReader
 from sqlmodel import select
 
-from app.brochure import builds
+from app.brochure import builds, worker
+from app.brochure.files import file_path
 from app.brochure.options import BuildOptions
 from app.db import utcnow
 from app.enums import BrochureStatus, Domain, EntryStatus, Phase, Role
@@ -83,7 +84,7 @@ class FakeBuilder:
 def _folders(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "BROCHURE_FOLDER", str(tmp_path / "brochures"))
     monkeypatch.setitem(app.config, "BROCHURE_CACHE_FOLDER", str(tmp_path / "brochure-cache"))
-    monkeypatch.setattr(builds, "PROGRESS_INTERVAL", 0)
+    monkeypatch.setattr(worker, "PROGRESS_INTERVAL", 0)
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ def _start(app, session, call, **fields):
 
 def _path(app, brochure):
     with app.app_context():
-        return builds.file_path(brochure)
+        return file_path(brochure)
 
 
 def _last_good(app, session, call):
@@ -169,7 +170,7 @@ def _last_good(app, session, call):
 
 def _run(app, session, brochure_id):
     with app.app_context():
-        builds.run_build(brochure_id)
+        worker.run_build(brochure_id)
     session.expire_all()
     return session.get(Brochure, brochure_id)
 
@@ -308,7 +309,7 @@ def test_a_build_silent_for_too_long_no_longer_blocks(app, make, session, builde
     call, _snapshot, _entries = _published(make, session)
     stuck = _start(app, session, call)
     stuck.status = BrochureStatus.RUNNING
-    stuck.heartbeat_at = utcnow() - builds.STALE_AFTER - timedelta(minutes=1)
+    stuck.heartbeat_at = utcnow() - worker.STALE_AFTER - timedelta(minutes=1)
     session.add(stuck)
     session.commit()
     fresh = _start(app, session, call)

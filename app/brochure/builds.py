@@ -25,7 +25,7 @@ from app.calls.services import lock_call
 from app.enums import BrochureStatus, EntryStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
-from app.models import Call, Entry, ResultEntry, ResultRun
+from app.models import Call, Entry, ResultEntry, ResultRun, User
 from app.models.brochures import ACTIVE_STATUSES, Brochure
 from app.pdf.text import document_language
 
@@ -81,6 +81,19 @@ def default_options(session: Session, *, call: Call) -> dict:
         return defaults
     chosen = {key: value for key, value in (previous.options or {}).items() if key in defaults}
     return defaults | chosen | {"title": chosen.get("title") or defaults["title"]}
+
+
+def creator_names(session: Session, *, builds: list[Brochure]) -> dict[int, str]:
+    """The names of the people who started ``builds``, by user id."""
+    return {user.id: user.name for user in session.exec(
+        select(User).where(User.id.in_({b.created_by_id for b in builds if b.created_by_id}))
+    ).all()}
+
+
+def calls_with_published_results(session: Session) -> set[int]:
+    """The ids of the calls with a published results snapshot (the brochure
+    page opens on the newest of them)."""
+    return set(session.exec(select(ResultRun.call_id).where(ResultRun.published_at.is_not(None))).all())
 
 
 def brochure_blobs(session: Session) -> set[str]:

@@ -20,7 +20,6 @@ from flask import (
 from flask_babel import format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
 
 from app.brochure import builds
 from app.brochure.files import file_path
@@ -30,7 +29,7 @@ from app.db import db, utcnow
 from app.entries.images import process_photo
 from app.enums import BrochureStatus, Role
 from app.errors import DomainError, UploadTooLarge
-from app.models import Call, ResultRun, User
+from app.models import Call, ResultRun
 from app.models.brochures import Brochure
 from app.permissions import can_build_brochure, require, roles_required
 from app.results import runs
@@ -140,7 +139,7 @@ def _pick_call(calls: list[Call]) -> Call | None:
     chosen = next((call for call in calls if call.id == call_id), None)
     if chosen is not None:
         return chosen
-    published = set(db.session.exec(select(ResultRun.call_id).where(ResultRun.published_at.is_not(None))).all())
+    published = builds.calls_with_published_results(db.session)
     return next((call for call in calls if call.id in published), None) or current_call(db.session, now=utcnow()) or (
         calls[0] if calls else None)
 
@@ -166,9 +165,7 @@ def _render(call: Call | None, calls: list[Call], form: BrochureForm | None = No
             form.fill(builds.default_options(db.session, call=call))
             form.snapshot.data = str(snapshots[0].id) if snapshots else ""  # the latest
         recent = builds.history(db.session, call=call)
-        people = {user.id: user.name for user in db.session.exec(
-            select(User).where(User.id.in_({b.created_by_id for b in recent if b.created_by_id}))
-        ).all()}
+        people = builds.creator_names(db.session, builds=recent)
         context |= {
             "form": form,
             "snapshots": snapshots,

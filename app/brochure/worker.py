@@ -10,9 +10,9 @@ written under the brochure folder (:func:`app.brochure.files.brochure_folder`)
 at a path of its own, so the previous good brochure stays untouched until
 the new one is in place, and stays when a build fails.
 
-:func:`give_up_abandoned` is the exception: it ends a build whose worker
-died in the caller's transaction (it only flushes), when a new build of the
-call is started (:func:`app.brochure.builds.start_build`).
+:func:`give_up_abandoned` is the exception: called when a new build of the
+call is started (:func:`app.brochure.builds.start_build`), it ends a build
+whose worker died, in the caller's transaction (it only flushes).
 """
 import logging
 import time

@@ -4,7 +4,7 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
-from app.brochure.service import brochure_blobs
+from app.brochure.builds import brochure_blobs
 from app.db import db
 from app.entries.services import referenced_blobs
 from app.library.services import library_blobs

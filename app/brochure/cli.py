@@ -6,8 +6,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.brochure import service
+from app.brochure import builds
 from app.brochure.options import BuildOptions
+from app.brochure.snapshots import published_snapshot
 from app.db import db
 from app.errors import DomainError
 from app.models import Call
@@ -42,7 +43,7 @@ def _build(call_id: int, out: Path, profile: str, snapshot_id: int | None) -> No
     if call is None:
         raise click.ClickException(f"There is no call with id {call_id}.")
     try:
-        snapshot = service.published_snapshot(db.session, call=call, snapshot_id=snapshot_id)
+        snapshot = published_snapshot(db.session, call=call, snapshot_id=snapshot_id)
     except DomainError:
         raise click.ClickException(f"Snapshot {snapshot_id} is not a published results snapshot of call {call.id}.") from None
     if snapshot is None:
@@ -53,7 +54,7 @@ def _build(call_id: int, out: Path, profile: str, snapshot_id: int | None) -> No
     out = out.resolve()
     if not out.parent.is_dir():
         raise click.ClickException(f"The folder {out.parent} does not exist.")
-    defaults = service.default_options(db.session, call=call)
+    defaults = builds.default_options(db.session, call=call)
     options = BuildOptions(
         call_id=call.id, snapshot_id=snapshot.id, order=defaults["order"], title=defaults["title"],
         subtitle=defaults["subtitle"], year=defaults["year"], foreword=defaults["foreword"],

@@ -1,25 +1,19 @@
 """What the brochure prints, read from a published results snapshot.
 
 :func:`brochure_content` turns a call's published snapshot (its selection, or
-a hand-picked list of entries) into a :class:`BrochureContent` of plain,
-frozen dataclasses: translated labels, printable texts already cut to what
-their fixed frame on the page holds (with "…"), photos as blob keys. No ORM
+a hand-picked list of entries) into a :class:`~app.brochure.page_data.BrochureContent`
+of plain, frozen dataclasses (:mod:`app.brochure.page_data`): translated
+labels, printable texts already cut to what their fixed frame on the page
+holds (with "…", :mod:`app.brochure.fitting`), photos as blob keys. No ORM
 object leaves this module, so the templates cannot run a query, and the
 content can be hashed and handed to worker processes.
 
 The brochure's pages are fixed frames (``pages.py``, ``brochure.css``): a
-scenario is always exactly one page. The frame sizes below mirror the
-stylesheet; the text budgets are computed from them with a conservative
-estimate of how Chinese text breaks into lines (:func:`wrap`): every
-ideograph and full-width punctuation mark takes one em, Latin letters and
-digits about 0.6 em, a line breaks between any two ideographs but not inside
-a Latin word, and closing punctuation never starts a line. CSS line heights
-are absolute (mm), so the estimate and the layout agree on heights.
+scenario is always exactly one page. The frame sizes are in
+:mod:`app.brochure.frames`; the opener's chart in :mod:`app.brochure.charts`.
 """
 from __future__ import annotations
 
-import functools
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,368 +21,88 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
+from app.brochure.charts import bar_chart, chart_rows
+from app.brochure.fitting import ELLIPSIS, PT, SAFETY_EM, fit, fit_paragraphs, line_count, sized, text_em
+from app.brochure.frames import (
+    BACK_HEIGHT,
+    BACK_LINE,
+    BACK_SIZE,
+    BACK_WIDTH,
+    BODY_LINE,
+    BODY_SIZE,
+    CAPTION_PADDING,
+    CAPTION_SIZE,
+    CHANGE_SIZE,
+    COVER_SUBTITLE_LINES,
+    COVER_SUBTITLE_SIZE,
+    COVER_TITLE_CLASSES,
+    COVER_TITLE_WIDTH,
+    DEPLOYMENT_WIDTH,
+    FIGURE_CLASSES,
+    FIGURES_WIDTH,
+    FOREWORD_HEIGHT,
+    FOREWORD_LINE,
+    FOREWORD_SIZE,
+    FOREWORD_WIDTH,
+    HEADING_HEIGHT,
+    INDEX_ORGANISATION,
+    INDEX_TITLE,
+    LEAD_GAP,
+    LEAD_LINE,
+    LEAD_SIZE,
+    MAX_FIGURES,
+    MAX_PHOTOS,
+    META_SIZE,
+    META_WIDTH,
+    METRIC_LINES,
+    METRIC_SIZE,
+    OPENER_LIST_LINES,
+    OPENER_LIST_SIZE,
+    OPENER_LIST_WIDTH,
+    PANEL_LINE,
+    PANEL_SIZE,
+    PANEL_TEXT_HEIGHT,
+    PANEL_TEXT_WIDTH,
+    PHOTO_SLOTS,
+    RANK_CITY,
+    RANK_DOMAIN,
+    RANK_ORGANISATION,
+    RANK_TITLE,
+    RANK_TITLE_WIDE,
+    SECTION_GAP,
+    TAG_EXTRA,
+    TAG_LINES,
+    TAG_SIZE,
+    TAGS_WIDTH,
+    TEXT_HEIGHT,
+    TEXT_WIDTH,
+    TITLE_CLASSES,
+    TITLE_WIDTH,
+    TITLE_WIDTH_WITH_RANK,
+    UNIT_SIZE,
+)
 from app.brochure.options import BuildOptions
-from app.brochure.service import published_snapshot
+from app.brochure.page_data import (
+    BrochureContent,
+    Chapter,
+    CityGroup,
+    Figure,
+    IndexLine,
+    OpenerLine,
+    Photo,
+    RankingRow,
+    Scenario,
+    Section,
+)
+from app.brochure.snapshots import published_snapshot
 from app.enums import Domain
 from app.errors import DomainError
 from app.models import Call, Entry, ResultEntry, ResultRun
 from app.pdf.text import document_language, language_tag, printable
 from app.reference import CITIES, city_label, technology_label
-
-ELLIPSIS = "…"
-SAFETY_EM = 0.5  # left free on every line: kerning, rounding, justification quirks
-PT = 25.4 / 72  # millimetres per point
-
-# --- frames (millimetres; they mirror app/static/pdf/brochure.css) ----------
-
-PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
-BLEED = 3.0  # full-bleed pictures and panels reach this far past the trim
-FRAME_WIDTH = 178.0  # a page with margins: 16 mm left and right
-FRAME_HEIGHT = 265.0  # 15 mm top, 17 mm bottom (the page number sits there)
-
-MAX_PHOTOS = 3
-#: Photo slots (width, height) of a scenario page by the number of photos.
-PHOTO_SLOTS: dict[int, tuple[tuple[float, float], ...]] = {
-    0: (),
-    1: ((178.0, 82.0),),
-    2: ((87.0, 82.0), (87.0, 82.0)),
-    3: ((116.0, 82.0), (58.0, 39.0), (58.0, 39.0)),
-}
-COVER_PHOTO = (PAGE_WIDTH + 2 * BLEED, 185.0 + BLEED)  # the cover picture, bleed included
-
-TITLE_WIDTH = FRAME_WIDTH
-TITLE_WIDTH_WITH_RANK = 142.0  # the rank badge takes the top right corner
-#: Title classes: (class, font size pt, most lines); the first that holds the title wins.
-TITLE_CLASSES = (("l", 18.0, 2), ("m", 15.0, 2), ("s", 12.5, 3))
-META_WIDTH, META_SIZE = FRAME_WIDTH, 9.0
-CAPTION_SIZE = 7.5
-CAPTION_PADDING = 6.0  # left and right, inside the photo
-
-TEXT_WIDTH, TEXT_HEIGHT = 114.0, 92.0  # the text column under the photos
-LEAD_SIZE, LEAD_LINE, LEAD_GAP = 10.5, 6.2, 2.5  # the summary: pt, line height mm, gap after
-BODY_SIZE, BODY_LINE = 9.5, 5.6
-HEADING_HEIGHT = 7.0  # a section heading with its margin
-SECTION_GAP = 2.0
-PANEL_TEXT_WIDTH, PANEL_TEXT_HEIGHT = 150.0, 52.0  # the summary in the panel of a page without photos
-PANEL_SIZE, PANEL_LINE = 12.0, 7.4
-
-FIGURES_WIDTH = 56.0  # the key figures column
-MAX_FIGURES = 4
-METRIC_SIZE, METRIC_LINES = 8.0, 2
-FIGURE_CLASSES = (("l", 20.0), ("m", 16.0), ("s", 12.5))  # the big number: class, pt
-UNIT_SIZE = 9.0
-CHANGE_SIZE = 7.5
-
-TAGS_WIDTH, TAG_SIZE, TAG_LINES = 116.0, 8.0, 2
-TAG_EXTRA = 4.6  # padding, border and gap of one tag, mm
-DEPLOYMENT_WIDTH = 116.0
-
-OPENER_LIST_WIDTH, OPENER_LIST_SIZE, OPENER_LIST_LINES = 73.0, 8.5, 25
-CHART_ROWS = 9  # the opener's chart: the largest groups, the rest summed up as "Other"
-
-FOREWORD_WIDTH, FOREWORD_SIZE, FOREWORD_LINE, FOREWORD_HEIGHT = FRAME_WIDTH, 11.0, 7.2, 224.0
-COVER_TITLE_WIDTH = 170.0
-COVER_TITLE_CLASSES = (("l", 28.0, 2), ("m", 22.0, 2), ("s", 18.0, 3))
-COVER_SUBTITLE_SIZE, COVER_SUBTITLE_LINES = 13.0, 2
-BACK_WIDTH, BACK_SIZE, BACK_LINE, BACK_HEIGHT = 150.0, 10.5, 6.8, 122.0
-
-# Table rows: column widths (mm) at their font sizes (pt).
-INDEX_TITLE = (104.0, 9.5)
-INDEX_ORGANISATION = (54.0, 8.0)
-RANK_TITLE = (56.0, 9.0)  # with a score column; without, RANK_TITLE_WIDE
-RANK_TITLE_WIDE = 66.0
-RANK_ORGANISATION = (40.0, 8.0)
-RANK_CITY = (14.0, 8.0)
-RANK_DOMAIN = (21.0, 8.0)
-
-
-# --- the content ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Photo:
-    key: str  # master blob key; pages.py has it printed at the slot's size
-    caption: str  # "" or one line that fits its slot
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A key outcome: the new value big, the change small."""
-
-    metric: str
-    value: str  # the value after, formatted
-    unit: str
-    change: str  # "92 → 99.5", or "New capability" when there was none before
-    size: str  # "l" | "m" | "s": the big number's class, so that value and unit fit
-
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    paragraphs: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Scenario:
-    key: str  # "scenario-<entry id>": the plan resolves it to a page number
-    entry_id: int
-    number: str  # "001": its place in the brochure
-    title: str
-    title_size: str  # "l" | "m" | "s" (TITLE_CLASSES)
-    meta: str  # the organisation, cut to leave room for the city on its line
-    organisation: str
-    city: str
-    domain: str
-    photos: tuple[Photo, ...]  # 0 to MAX_PHOTOS; the layout follows their number
-    lead: tuple[str, ...]  # the summary (in the panel when there is no photo)
-    sections: tuple[Section, ...]  # problem and solution, cut to the text column
-    figures: tuple[Figure, ...]  # up to MAX_FIGURES
-    tags: tuple[str, ...]
-    deployment: str  # "" or one line
-    url: str  # its public page: the QR code
-    rank: str  # "" unless the snapshot's scores are public
-    domain_rank: str
-    score: str
-
-
-@dataclass(frozen=True)
-class OpenerLine:
-    key: str
-    title: str
-
-
-@dataclass(frozen=True)
-class Chapter:
-    key: str  # "chapter-<domain>" or "chapter-city-<code>"
-    number: str  # "01"
-    title: str  # the domain's (or city's) name
-    count: str  # "15 scenarios"
-    chart_title: str
-    chart: Markup  # SVG bars, labels escaped
-    lines: tuple[OpenerLine, ...]  # the opener's list of its scenarios (cut to OPENER_LIST_LINES)
-    more: str  # "" or "… and 3 more" when the list was cut
-    scenarios: tuple[Scenario, ...]
-
-
-@dataclass(frozen=True)
-class IndexLine:
-    key: str  # the scenario's key: its page comes from the plan
-    title: str
-    organisation: str
-
-
-@dataclass(frozen=True)
-class CityGroup:
-    code: str
-    city: str
-    count: str
-    lines: tuple[IndexLine, ...]
-
-
-@dataclass(frozen=True)
-class RankingRow:
-    key: str
-    rank: str  # the overall rank, or the running number when scores are not public
-    title: str
-    organisation: str
-    city: str
-    domain: str
-    score: str  # "" when scores are not public
-
-
-@dataclass(frozen=True)
-class BrochureContent:
-    lang: str  # BCP 47: <html lang> and the PDF's /Lang
-    locale: str  # the Babel locale the labels were translated in
-    title: str
-    subtitle: str
-    author: str
-    year: str
-    call_name: str
-    published: str  # the snapshot's publication date, formatted
-    running: str  # the running header of content pages
-    public_scores: bool
-    cover_key: str | None
-    cover_title: str  # the title, cut to the cover if it must be
-    cover_title_size: str  # "l" | "m" | "s" (COVER_TITLE_CLASSES)
-    foreword: tuple[str, ...]  # paragraphs; empty: no foreword page
-    chapters: tuple[Chapter, ...]
-    city_index: tuple[CityGroup, ...]
-    rankings_title: str
-    rankings_note: str
-    rankings: tuple[RankingRow, ...]
-    back: tuple[str, ...]  # paragraphs of the back cover
-    library_url: str
-
-
-# --- text fitting ----------------------------------------------------------------
-
-# Closing punctuation and marks that may not start a line; opening ones may not end one.
-_NO_START = set("，。、；：？！）》」』】〕〉”’…·,.;:?!)]}%‰℃")
-_NO_END = set("（《「『【〔〈“‘([{")
-
-
-# Advance widths (em) of printable ASCII, space to "~": the largest of Noto
-# Sans CJK SC and Noto Serif CJK SC, regular and bold (read from the fonts).
-_ASCII_EM = dict(zip(map(chr, range(32, 127)), (
-    .26, .37, .58, .62, .59, .97, .81, .33, .40, .40, .51, .61, .34, .37, .34, .40, .60, .59, .60, .60, .60, .60, .60,
-    .59, .60, .60, .34, .34, .61, .61, .61, .52, 1.01, .75, .71, .71, .79, .67, .65, .76, .87, .43, .57, .77, .65, 1.01,
-    .82, .79, .68, .79, .76, .63, .70, .82, .74, 1.10, .73, .71, .63, .38, .40, .38, .61, .60, .63, .60, .68, .57, .66,
-    .59, .41, .60, .69, .35, .34, .66, .36, 1.01, .69, .63, .68, .65, .50, .50, .43, .68, .58, .88, .60, .59, .52, .38,
-    .34, .38, .61,
-), strict=True))
-
-
-@functools.cache  # a brochure measures a few thousand distinct characters a million times
-def char_em(ch: str) -> float:
-    """The advance width of ``ch`` in em: measured for ASCII, one em for
-    ideographs and full-width or ambiguous-width signs, 0.7 em for the rest."""
-    if ch in _ASCII_EM:
-        return _ASCII_EM[ch]
-    return 1.0 if _is_wide(ch) else 0.7
-
-
-def text_em(text: str) -> float:
-    return sum(map(char_em, text))
-
-
-def _tokens(text: str) -> list[str]:
-    """Units a line may break between: an ideograph, or a Latin word with its trailing spaces."""
-    tokens: list[str] = []
-    for ch in text:
-        joins_word = not _is_wide(ch) and tokens and tokens[-1][-1] != " " and not _is_wide(tokens[-1][-1])
-        if joins_word or (ch == " " and tokens):
-            tokens[-1] += ch
-        else:
-            tokens.append(ch)
-    return tokens
-
-
-@functools.cache
-def _is_wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in "WFA"
-
-
-def wrap(text: str, width_em: float, *, indent_em: float = 0.0) -> list[str]:
-    """``text`` broken into lines of at most ``width_em`` (the first indented)."""
-    budget = width_em - SAFETY_EM
-    lines: list[str] = []
-    line, used = "", indent_em
-    for token in _tokens(text):
-        word = token.rstrip(" ")
-        width = char_em(word) if len(word) == 1 else text_em(word)  # mostly one ideograph
-        if used + width > budget and line:
-            carried = ""
-            # Kinsoku: the token may not start a line, or the line may not end
-            # on an opening mark: carry the line's last character over.
-            if (token[0] in _NO_START or line[-1] in _NO_END) and len(line) > 1:
-                carried, line = line[-1], line[:-1]
-            lines.append(line)
-            line, used = carried, text_em(carried)
-        while width > budget - used and not line:  # a word longer than a line breaks anywhere
-            cut = _longest_prefix(token, budget - used)
-            lines.append(token[:cut])
-            token = token[cut:]
-            word = token.rstrip(" ")
-            width, used = text_em(word), 0.0
-        line += token
-        used += width + (len(token) - len(word)) * _ASCII_EM[" "]
-    if line or not lines:
-        lines.append(line)
-    return lines
-
-
-def _longest_prefix(text: str, width_em: float) -> int:
-    used = 0.0
-    for index, ch in enumerate(text):
-        used += char_em(ch)
-        if used > width_em:
-            return max(1, index)
-    return len(text)
-
-
-def em_width(width_mm: float, size_pt: float) -> float:
-    """How many em of a ``size_pt`` font fit in ``width_mm``."""
-    return width_mm / (size_pt * PT)
-
-
-def fit(text: str, *, width_mm: float, size_pt: float, lines: int = 1, indent_em: float = 0.0) -> str:
-    """``text`` if it takes at most ``lines`` lines of ``width_mm``, else its
-    longest start that does, ending in "…". One line is cut anywhere (it is
-    set without wrapping); more lines are wrapped as the text column wraps."""
-    width = em_width(width_mm, size_pt)
-    if lines == 1:
-        budget = width - SAFETY_EM - indent_em
-        if text_em(text) <= budget:
-            return text
-        used, budget = 0.0, budget - char_em(ELLIPSIS)
-        for index, ch in enumerate(text):
-            used += char_em(ch)
-            if used > budget:
-                return text[:index].rstrip() + ELLIPSIS
-        return text
-    wrapped = wrap(text, width, indent_em=indent_em)
-    if len(wrapped) <= lines:
-        return text
-    return _cut("".join(wrapped[:lines]), width, lines, indent_em)
-
-
-# A cut text does not end on these before its "…".
-_NO_CUT_END = set("，、；：,;:（《「『“(。.")
-
-
-def _cut(text: str, width_em: float, lines: int, indent_em: float) -> str:
-    """The longest start of ``text`` that, with "…" added, takes at most ``lines`` lines."""
-    wrapped = wrap(text, width_em, indent_em=indent_em)[:lines]
-    head, last = wrapped[:-1], wrapped[-1].rstrip()
-    budget = width_em - SAFETY_EM - (indent_em if not head else 0.0) - char_em(ELLIPSIS)
-    while last and (text_em(last) > budget or last[-1] in _NO_CUT_END):
-        last = last[:-1].rstrip()
-    return "".join(head) + last + ELLIPSIS
-
-
-def line_count(text: str, *, width_mm: float, size_pt: float, indent_em: float = 0.0) -> int:
-    return len(wrap(text, em_width(width_mm, size_pt), indent_em=indent_em))
-
-
-def fit_paragraphs(paragraphs: Sequence[str], *, width_mm: float, size_pt: float, lines: int,
-                   indent_em: float = 2.0) -> tuple[tuple[str, ...], int]:
-    """The paragraphs that fit in ``lines`` lines, and the lines they take.
-
-    A paragraph that does not fit is cut with "…"; when whole paragraphs are
-    left out, the last one kept ends in "…" too.
-    """
-    kept: list[str] = []
-    used = 0
-    width = em_width(width_mm, size_pt)
-    for index, paragraph in enumerate(paragraphs):
-        left = lines - used
-        need = len(wrap(paragraph, width, indent_em=indent_em))
-        if need <= left:
-            kept.append(paragraph)
-            used += need
-            continue
-        if left > 0:
-            kept.append(_cut(paragraph, width, left, indent_em))
-            used = lines
-        elif kept and index < len(paragraphs):
-            last = kept[-1]
-            kept[-1] = _cut(last, width, len(wrap(last, width, indent_em=indent_em)), indent_em)
-        break
-    return tuple(kept), used
-
-
-def _sized(text: str, *, width_mm: float, classes) -> tuple[str, str]:
-    """(class, text): the first class in which ``text`` fits, else the last one with "…"."""
-    for name, size, lines in classes:
-        if line_count(text, width_mm=width_mm, size_pt=size) <= lines:
-            return name, text
-    name, size, lines = classes[-1]
-    return name, fit(text, width_mm=width_mm, size_pt=size, lines=lines)
 
 
 def paragraphs(value: str | None) -> tuple[str, ...]:
@@ -487,7 +201,7 @@ def _content(call: Call, run: ResultRun | None, items: list[_Item], options: Bui
     chapters, ordered = _chapters(call, items, order=options.order, public=public,
                                   hand_picked=options.entry_ids is not None)
     cover_key = options.cover_key or next((s.photos[0].key for s in ordered if s.photos), None)
-    cover_size, cover_title = _sized(title, width_mm=COVER_TITLE_WIDTH, classes=COVER_TITLE_CLASSES)
+    cover_size, cover_title = sized(title, width_mm=COVER_TITLE_WIDTH, classes=COVER_TITLE_CLASSES)
     foreword, _lines = fit_paragraphs(paragraphs(options.foreword), width_mm=FOREWORD_WIDTH, size_pt=FOREWORD_SIZE,
                                       lines=int(FOREWORD_HEIGHT // FOREWORD_LINE))
     back, _lines = fit_paragraphs(paragraphs(options.back_text), width_mm=BACK_WIDTH, size_pt=BACK_SIZE,
@@ -574,19 +288,12 @@ def _chapter(key: str, number: int, scenarios: list[Scenario], *, order: str) ->
         title=fit(title, width_mm=170.0, size_pt=30.0),
         count=ngettext("%(num)s showcase scenario", "%(num)s showcase scenarios", len(scenarios)),
         chart_title=chart_title,
-        chart=bar_chart(_chart_rows(counts), title=chart_title),
+        chart=bar_chart(chart_rows(counts, other=_("Other")), title=chart_title),
         lines=tuple(OpenerLine(s.key, fit(s.title, width_mm=OPENER_LIST_WIDTH, size_pt=OPENER_LIST_SIZE)) for s in shown),
         more=more,
         scenarios=tuple(scenarios),
     )
 
-
-def _chart_rows(counts: Counter) -> list[tuple[str, int]]:
-    rows = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
-    if len(rows) > CHART_ROWS:
-        rest = sum(count for _label, count in rows[CHART_ROWS - 1:])
-        rows = rows[: CHART_ROWS - 1] + [(_("Other"), rest)]
-    return rows
 
 
 def _scenario(call: Call, item: _Item, *, number: int, public: bool) -> Scenario:
@@ -596,7 +303,7 @@ def _scenario(call: Call, item: _Item, *, number: int, public: bool) -> Scenario
     city = str(city_label(item.city_code)) if item.city_code else ""
     domain = str(item.domain.label) if item.domain else ""
     show_rank = public and row is not None
-    title_size, title = _sized(title_text, width_mm=TITLE_WIDTH_WITH_RANK if show_rank else TITLE_WIDTH,
+    title_size, title = sized(title_text, width_mm=TITLE_WIDTH_WITH_RANK if show_rank else TITLE_WIDTH,
                                classes=TITLE_CLASSES)
     photos = _photos(entry)
     lead, sections = _texts(entry, photos=len(photos))
@@ -771,32 +478,3 @@ def _rankings(ordered: list[Scenario], items: list[_Item], *, public: bool) -> t
         for rank, score, scenario in pairs
     )
 
-
-# --- the opener's chart -----------------------------------------------------------
-
-
-#: The chart's text: the build's cut of Noto Sans CJK SC first (app/brochure/fonts.py).
-CHART_FONTS = "&#39;Noto Sans CJK SC Subset&#39;, &#39;Noto Sans CJK SC&#39;, sans-serif"
-
-
-def bar_chart(rows: Sequence[tuple[str, int]], *, title: str) -> Markup:
-    """Horizontal bars of counts, labels left, counts right: inline SVG (text escaped)."""
-    label_width, bar_width, count_width, row_height, font = 64.0, 170.0, 24.0, 22.0, 11.0
-    width = label_width + bar_width + count_width
-    height = max(1, len(rows)) * row_height
-    most = max((count for _label, count in rows), default=1) or 1
-    parts = [f"<title>{escape(title)}</title>"]
-    for index, (label, count) in enumerate(rows):
-        y = index * row_height
-        length = max(2.0, bar_width * count / most)
-        shown = fit(label, width_mm=label_width - 6, size_pt=font / PT)  # SVG units in place of mm
-        parts.append(
-            f'<text x="{label_width - 6:.0f}" y="{y + 15:.0f}" text-anchor="end" fill="#33465e">{escape(shown)}</text>'
-            f'<rect x="{label_width:.0f}" y="{y + 4:.0f}" width="{length:.1f}" height="14" fill="#1d4e89"/>'
-            f'<text x="{label_width + length + 5:.1f}" y="{y + 15:.0f}" fill="#1d4e89" font-weight="bold">{count}</text>'
-        )
-    return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="100%" role="img" '
-        f'aria-label="{escape(title)}" font-family="{CHART_FONTS}" font-size="{font:.0f}">'
-        + "".join(parts) + "</svg>"
-    )

@@ -1,7 +1,29 @@
-"""Writing the brochure's cached files so that no reader ever sees half of one."""
+"""The brochure's files: where a build's PDF is kept, and writing cached
+files so that no reader ever sees half of one."""
 import os
 import tempfile
 from pathlib import Path
+
+from flask import current_app
+
+from app.models.brochures import Brochure
+
+
+def brochure_folder() -> Path:
+    """Where builds keep their PDFs: ``BROCHURE_FOLDER`` (default ``instance/brochures``)."""
+    folder = current_app.config["BROCHURE_FOLDER"]
+    return Path(folder).resolve()
+
+
+def file_path(brochure: Brochure) -> Path | None:
+    """The PDF of a finished build, or None when it has none (any more)."""
+    if not brochure.file_key:
+        return None
+    folder = brochure_folder()
+    path = (folder / brochure.file_key).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        return None
+    return path
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -20,8 +20,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.brochure.builds import MAX_PICKED
 from app.brochure.options import BuildOptions
-from app.brochure.service import MAX_PICKED
 from app.forms import limit_attributes, single_line, strip
 from app.i18n import lazy_gettext as _l
 

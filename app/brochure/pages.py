@@ -30,17 +30,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app.brochure import content as c
-from app.brochure.content import (
-    BrochureContent,
-    Chapter,
-    CityGroup,
-    RankingRow,
-    Scenario,
-)
+from app.brochure.fitting import fit
 from app.brochure.fonts import NO_SUBSETS, FontSet
+from app.brochure.frames import COVER_PHOTO, FRAME_HEIGHT, PHOTO_SLOTS
 from app.brochure.images import MissingImage, image_cache_dir, print_image, qr_image
 from app.brochure.options import PROFILES
+from app.brochure.page_data import BrochureContent, Chapter, CityGroup, RankingRow, Scenario
 from app.pdf.render import CSS_FOLDER, render_pdf
 from app.pdf.text import document_language
 
@@ -51,7 +46,7 @@ STYLESHEET = CSS_FOLDER / "brochure.css"
 KINDS = ("front", "chapter", "city_index", "rankings", "back")
 
 # Paginated pages (mm; they mirror brochure.css): a heading zone, then lines.
-LIST_HEIGHT = c.FRAME_HEIGHT - 34.0  # below the page heading
+LIST_HEIGHT = FRAME_HEIGHT - 34.0  # below the page heading
 TOC_CHAPTER_LINE, TOC_LINE = 10.0, 5.8
 TOC_TITLE_WIDTH, TOC_TITLE_SIZE = 146.0, 9.5  # a scenario line: number, title, leader, page
 TOC_CHAPTER_WIDTH, TOC_CHAPTER_SIZE = 150.0, 10.5
@@ -368,22 +363,22 @@ def _front_context(payload: FrontPayload, toc: list[TocLine], *, dpi: int) -> di
     for count in payload.toc_pages:
         toc_pages.append([_toc_line(line) for line in toc[start:start + count]])
         start += count
-    width, height = c.COVER_PHOTO
+    width, height = COVER_PHOTO
     return {"cover_url": _image(payload.cover_key, width, height, dpi), "toc_pages": toc_pages}
 
 
 def _toc_line(line: TocLine) -> TocLine:
     if line.level == 0:
-        title = c.fit(line.title, width_mm=TOC_CHAPTER_WIDTH, size_pt=TOC_CHAPTER_SIZE)
+        title = fit(line.title, width_mm=TOC_CHAPTER_WIDTH, size_pt=TOC_CHAPTER_SIZE)
     else:
-        title = c.fit(line.title, width_mm=TOC_TITLE_WIDTH, size_pt=TOC_TITLE_SIZE)
+        title = fit(line.title, width_mm=TOC_TITLE_WIDTH, size_pt=TOC_TITLE_SIZE)
     return TocLine(key=line.key, title=title, page=line.page, level=line.level)
 
 
 def _chapter_context(payload: ChapterPayload, start_page: int, *, dpi: int) -> dict:
     views = []
     for offset, scenario in enumerate(payload.chapter.scenarios, start=1 if payload.opener else 0):
-        slots = c.PHOTO_SLOTS[len(scenario.photos)]
+        slots = PHOTO_SLOTS[len(scenario.photos)]
         photos = tuple(
             PhotoView(url=_image(photo.key, width, height, dpi), caption=photo.caption)
             for photo, (width, height) in zip(scenario.photos, slots, strict=True)

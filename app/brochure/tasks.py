@@ -2,15 +2,14 @@
 ``flask worker`` (see :mod:`app.jobs`)."""
 from huey.api import Result
 
+from app.brochure import worker
 from app.jobs import job
 
 
 @job()
 def build_brochure_task(brochure_id: int) -> None:
     """Build the brochure of row ``brochure_id`` (its status tells how it went)."""
-    from app.brochure.service import run_build
-
-    run_build(brochure_id)
+    worker.run_build(brochure_id)
 
 
 def enqueue_build(brochure_id: int) -> Result | None:

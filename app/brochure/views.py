@@ -20,16 +20,16 @@ from flask import (
 from flask_babel import format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
 
-from app.brochure import service
+from app.brochure import builds
+from app.brochure.files import file_path
 from app.brochure.forms import BrochureForm
 from app.calls.services import current_call, list_calls
 from app.db import db, utcnow
 from app.entries.images import process_photo
 from app.enums import BrochureStatus, Role
 from app.errors import DomainError, UploadTooLarge
-from app.models import Call, ResultRun, User
+from app.models import Call, ResultRun
 from app.models.brochures import Brochure
 from app.permissions import can_build_brochure, require, roles_required
 from app.results import runs
@@ -94,8 +94,8 @@ def _download_name(brochure: Brochure, call: Call) -> str:
 
 def status_payload(call: Call) -> dict:
     """The state of the call's newest build and its last good brochure (the page polls it)."""
-    build = service.latest(db.session, call=call)
-    good = service.last_good(db.session, call=call)
+    build = builds.latest(db.session, call=call)
+    good = builds.last_good(db.session, call=call)
     payload = {"call_id": call.id, "id": None, "status": None, "status_label": "", "active": False,
                "progress": {"step": None, "line": "", "done": 0, "total": 0, "percent": 0, "finished": []},
                "error": None, "pages": None, "size_bytes": None, "file_url": None, "download": None}
@@ -139,7 +139,7 @@ def _pick_call(calls: list[Call]) -> Call | None:
     chosen = next((call for call in calls if call.id == call_id), None)
     if chosen is not None:
         return chosen
-    published = set(db.session.exec(select(ResultRun.call_id).where(ResultRun.published_at.is_not(None))).all())
+    published = builds.calls_with_published_results(db.session)
     return next((call for call in calls if call.id in published), None) or current_call(db.session, now=utcnow()) or (
         calls[0] if calls else None)
 
@@ -159,22 +159,20 @@ def _render(call: Call | None, calls: list[Call], form: BrochureForm | None = No
     context = {"calls": calls, "call": call}
     if call is not None:
         snapshots = runs.published_runs(db.session, call=call)
-        previous = service.latest(db.session, call=call)
+        previous = builds.latest(db.session, call=call)
         if form is None:
             form = _form(call, snapshots)
-            form.fill(service.default_options(db.session, call=call))
+            form.fill(builds.default_options(db.session, call=call))
             form.snapshot.data = str(snapshots[0].id) if snapshots else ""  # the latest
-        builds = service.history(db.session, call=call)
-        people = {user.id: user.name for user in db.session.exec(
-            select(User).where(User.id.in_({b.created_by_id for b in builds if b.created_by_id}))
-        ).all()}
+        recent = builds.history(db.session, call=call)
+        people = builds.creator_names(db.session, builds=recent)
         context |= {
             "form": form,
             "snapshots": snapshots,
             "status": status_payload(call),
-            "builds": builds,
+            "builds": recent,
             "people": people,
-            "has_file": {build.id: service.file_path(build) is not None for build in builds},
+            "has_file": {build.id: file_path(build) is not None for build in recent},
             "previous_cover": bool(previous and (previous.options or {}).get("cover_key")),
             "megabytes": _megabytes,
         }
@@ -210,14 +208,14 @@ def start(call_id: int):
     if not form.validate_on_submit():
         return _render(call, calls, form)
     try:  # the cover is checked (and stored, shared by content) before the build is recorded
-        cover_key = _cover_key(form, upload[0] if upload else None, service.latest(db.session, call=call))
+        cover_key = _cover_key(form, upload[0] if upload else None, builds.latest(db.session, call=call))
     except DomainError as error:
         form.cover.errors = [*form.cover.errors, error_message(error)]
         return _render(call, calls, form)
     with write(success=_("The brochure is being built; this page shows its progress."), form=form) as attempt:
-        brochure = service.start_build(db.session, call=call, options=form.options(call_id=call.id, cover_key=cover_key),
+        brochure = builds.start_build(db.session, call=call, options=form.options(call_id=call.id, cover_key=cover_key),
                                        actor=current_user, now=utcnow())
-        db.after_commit(partial(service.enqueue, brochure.id))
+        db.after_commit(partial(builds.enqueue, brochure.id))
     if not attempt.ok:
         return _render(call, calls, form)
     return redirect(url_for("brochure.index", call=call.id))
@@ -232,7 +230,7 @@ def status(call_id: int):
 
 
 def _send(brochure: Brochure | None, call: Call):
-    path = service.file_path(brochure) if brochure is not None else None
+    path = file_path(brochure) if brochure is not None else None
     if path is None:
         abort(404)
     # Staff only, and the address serves a newer file after each build:
@@ -245,7 +243,7 @@ def _send(brochure: Brochure | None, call: Call):
 def download(call_id: int):
     """The call's last good brochure."""
     call = db.get_or_404(Call, call_id)
-    return _send(service.last_good(db.session, call=call), call)
+    return _send(builds.last_good(db.session, call=call), call)
 
 
 @bp.route("/calls/<int:call_id>/builds/<int:brochure_id>/download")

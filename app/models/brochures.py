@@ -1,7 +1,7 @@
 """Brochure builds: one row per build of a call's PDF showcase brochure.
 
 A build is queued by publicity staff or a chair, run by the background
-worker (``app.brochure.service.run_build``) and ends done, with its file, or
+worker (``app.brochure.worker.run_build``) and ends done, with its file, or
 failed, with the reason. The newest done build of a call is its "last good"
 brochure: it stays downloadable while a new one builds and when one fails.
 """

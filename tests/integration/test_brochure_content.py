@@ -11,9 +11,9 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
-from app.brochure import content as content_module
 from app.brochure import pages
-from app.brochure.content import ELLIPSIS, brochure_content, fit, scenario_url, wrap
+from app.brochure.content import brochure_content, scenario_url
+from app.brochure.fitting import ELLIPSIS, em_width, fit, wrap
 from app.brochure.options import BuildOptions
 from app.db import utcnow
 from app.enums import Domain, Phase
@@ -202,7 +202,7 @@ def test_texts_are_cut_to_their_frames_with_an_ellipsis(app, make, session):
 
     cut = fit("测" * 100, width_mm=30.0, size_pt=10.0, lines=2)
     assert cut.endswith(ELLIPSIS) and cut[:-1] == "测" * (len(cut) - 1)
-    assert len(wrap(cut, content_module.em_width(30.0, 10.0))) == 2
+    assert len(wrap(cut, em_width(30.0, 10.0))) == 2
     assert fit("短标题", width_mm=30.0, size_pt=10.0) == "短标题"
 
 

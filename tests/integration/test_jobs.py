@@ -49,7 +49,7 @@ def test_enqueue_build_runs_the_brochure_build(app, monkeypatch):
     def run_build(brochure_id):
         calls.append((brochure_id, current_app._get_current_object()))
 
-    monkeypatch.setattr("app.brochure.service.run_build", run_build)
+    monkeypatch.setattr("app.brochure.worker.run_build", run_build)
     with app.app_context():
         enqueue_build(42)
 

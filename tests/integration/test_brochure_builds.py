@@ -19,7 +19,8 @@ from flask_babel import force_locale
 from pypdf import PdfReader
 from sqlmodel import select
 
-from app.brochure import service
+from app.brochure import builds, worker
+from app.brochure.files import file_path
 from app.brochure.options import BuildOptions
 from app.db import utcnow
 from app.enums import BrochureStatus, Domain, EntryStatus, Phase, Role
@@ -83,7 +84,7 @@ class FakeBuilder:
 def _folders(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "BROCHURE_FOLDER", str(tmp_path / "brochures"))
     monkeypatch.setitem(app.config, "BROCHURE_CACHE_FOLDER", str(tmp_path / "brochure-cache"))
-    monkeypatch.setattr(service, "PROGRESS_INTERVAL", 0)
+    monkeypatch.setattr(worker, "PROGRESS_INTERVAL", 0)
 
 
 @pytest.fixture
@@ -152,24 +153,24 @@ def _english(app):
 
 def _start(app, session, call, **fields):
     with app.test_request_context():
-        brochure = service.start_build(session, call=call, options=_options(call, **fields), actor=None, now=utcnow())
+        brochure = builds.start_build(session, call=call, options=_options(call, **fields), actor=None, now=utcnow())
         session.commit()
     return brochure
 
 
 def _path(app, brochure):
     with app.app_context():
-        return service.file_path(brochure)
+        return file_path(brochure)
 
 
 def _last_good(app, session, call):
     with app.app_context():
-        return service.last_good(session, call=call)
+        return builds.last_good(session, call=call)
 
 
 def _run(app, session, brochure_id):
     with app.app_context():
-        service.run_build(brochure_id)
+        worker.run_build(brochure_id)
     session.expire_all()
     return session.get(Brochure, brochure_id)
 
@@ -293,7 +294,7 @@ def test_a_second_build_is_refused_while_one_is_queued(app, make, session, clien
     call, run, _entries = _published(make, session)
     first = _start(app, session, call)
     with _english(app), pytest.raises(DomainError, match="already being built"):
-        service.start_build(session, call=call, options=_options(call), actor=None, now=utcnow())
+        builds.start_build(session, call=call, options=_options(call), actor=None, now=utcnow())
     session.rollback()
 
     login(make.staff(Role.PUBLICITY))
@@ -308,7 +309,7 @@ def test_a_build_silent_for_too_long_no_longer_blocks(app, make, session, builde
     call, _snapshot, _entries = _published(make, session)
     stuck = _start(app, session, call)
     stuck.status = BrochureStatus.RUNNING
-    stuck.heartbeat_at = utcnow() - service.STALE_AFTER - timedelta(minutes=1)
+    stuck.heartbeat_at = utcnow() - worker.STALE_AFTER - timedelta(minutes=1)
     session.add(stuck)
     session.commit()
     fresh = _start(app, session, call)
@@ -322,11 +323,11 @@ def test_without_a_published_snapshot_only_hand_picked_entries_can_be_printed(ap
     draft = make.entry(call=call, status=EntryStatus.DRAFT, photos=0)
     other = make.entry(status=EntryStatus.SCORED, photos=0)
     with _english(app), pytest.raises(DomainError, match="no published results"):
-        service.start_build(session, call=call, options=_options(call), actor=None, now=utcnow())
+        builds.start_build(session, call=call, options=_options(call), actor=None, now=utcnow())
     session.rollback()
     for ids in ([eligible.id, draft.id], [other.id]):
         with _english(app), pytest.raises(DomainError, match="passed the formal check"):
-            service.start_build(session, call=call, options=_options(call, entry_ids=tuple(ids)), actor=None,
+            builds.start_build(session, call=call, options=_options(call, entry_ids=tuple(ids)), actor=None,
                                 now=utcnow())
         session.rollback()
     brochure = _start(app, session, call, entry_ids=(eligible.id,))
@@ -336,11 +337,11 @@ def test_without_a_published_snapshot_only_hand_picked_entries_can_be_printed(ap
 def test_hand_picked_entries_come_from_the_snapshot_selection(app, make, session, client, login, queued, english):
     call, run, entries = _published(make, session, count=3, selected=2)
     with _english(app), pytest.raises(DomainError, match=f"#{entries[2].id}"):
-        service.start_build(session, call=call, options=_options(call, entry_ids=(entries[0].id, entries[2].id)),
+        builds.start_build(session, call=call, options=_options(call, entry_ids=(entries[0].id, entries[2].id)),
                             actor=None, now=utcnow())
     session.rollback()
     with _english(app), pytest.raises(DomainError, match="published results snapshot"):
-        service.start_build(session, call=call, options=_options(call, snapshot_id=run.id + 1000), actor=None,
+        builds.start_build(session, call=call, options=_options(call, snapshot_id=run.id + 1000), actor=None,
                             now=utcnow())
     session.rollback()
 
@@ -372,7 +373,7 @@ def test_a_cover_image_is_checked_and_stored_and_kept_for_the_next_build(app, ma
         from app.storage import storage
 
         assert storage().exists(key) and key.endswith(".jpg")
-        assert key in service.brochure_blobs(session)
+        assert key in builds.brochure_blobs(session)
     _run(app, session, first.id)
     client.post(f"/brochure/calls/{call.id}/build", data=_form(run))
     second = session.exec(select(Brochure).where(Brochure.call_id == call.id).order_by(Brochure.id.desc())).first()
@@ -412,7 +413,7 @@ def test_the_page_offers_the_call_defaults_and_the_navigation_links_it(app, make
     page = client.get(f"/brochure/?call={call.id}").get_data(as_text=True)
     assert 'href="/brochure/"' in page  # the navigation
     with app.test_request_context():
-        title = service.default_title(call)
+        title = builds.default_title(call)
     assert f'value="{title}"' in page and 'value="2025"' in page and f'value="{call.name}"' in page
     assert f'<option selected value="{run.id}">' in page or f'value="{run.id}" selected' in page
     assert f'data-status-url="/brochure/calls/{call.id}/status"' in page

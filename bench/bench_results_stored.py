@@ -33,7 +33,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.db import db  # noqa: E402
-from app.enums import AssignmentSource, EntryStatus, Role, SheetStatus  # noqa: E402
+from app.enums import AssignmentSource, Domain, EntryStatus, Role, SheetStatus  # noqa: E402
 from app.models import (  # noqa: E402
     Assignment,
     Call,
@@ -46,7 +46,6 @@ from app.models import (  # noqa: E402
     User,
     UserRole,
 )
-from app.reference import Domain  # noqa: E402
 from app.results import rankings, runs  # noqa: E402
 from bench.bench_entry_table import build as build_entries  # noqa: E402
 

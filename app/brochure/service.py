@@ -33,7 +33,7 @@ from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, ResultEntry, ResultRun
 from app.models.brochures import ACTIVE_STATUSES, Brochure
 from app.pdf.text import document_language
-from app.results.runs import latest_published
+from app.results.publishing import latest_published
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,8 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.results import charts, exports, labels, rankings, runs
+from app.results import charts, decisions, exports, labels, publishing, rankings
+from app.results.compute import compute_results, draft_run
 from app.results.extra import assign_extra_experts
 from app.results.forms import (
     OverrideForm,
@@ -51,6 +52,8 @@ from app.results.forms import (
     SettingsForm,
     VetoForm,
 )
+from app.results.inputs import inputs_fingerprint
+from app.results.settings import default_method, update_settings
 from app.review.rubric_settings import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
 from app.web import send_bytes, write
@@ -96,21 +99,21 @@ def index():
     )
     context = {"calls": calls, "call": call, "method_labels": AGGREGATION_LABELS}
     if call is not None:
-        snapshots = runs.published_runs(db.session, call=call)
+        snapshots = publishing.published_runs(db.session, call=call)
         context["snapshots"] = snapshots
         if can_manage_results(current_user):
-            draft = runs.draft_run(db.session, call=call)
-            default_method = runs.default_method(db.session, call=call)
+            draft = draft_run(db.session, call=call)
+            rubric_method = default_method(db.session, call=call)
             settings_form = SettingsForm(
                 data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
                       "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap}
             )
-            settings_form.set_choices(default_method)
+            settings_form.set_choices(rubric_method)
             context |= {
                 "draft": draft,
-                "stale": draft is not None and draft.inputs_hash != runs.inputs_fingerprint(db.session, call=call),
-                "blockers": runs.publish_blockers(db.session, run=draft) if draft else [],
-                "blocker_message": runs.blocker_message,
+                "stale": draft is not None and draft.inputs_hash != inputs_fingerprint(db.session, call=call),
+                "blockers": publishing.publish_blockers(db.session, run=draft) if draft else [],
+                "blocker_message": publishing.blocker_message,
                 "blocker_filters": {"incomplete": "incomplete", "vetoes_pending": "veto"},
                 "settings_form": settings_form,
                 "publish_form": PublishForm(),
@@ -127,7 +130,7 @@ def compute(call_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     with write() as attempt:
-        run = runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
+        run = compute_results(db.session, call=call, actor=current_user, now=utcnow())
     if attempt.ok:
         flash(_("Results computed: %(entries)s entries ranked, %(selected)s selected.",
                 entries=run.summary["counts"]["entries"], selected=run.summary["selection"]["selected"]), "success")
@@ -139,20 +142,20 @@ def settings(call_id: int):
     _chair()
     call = db.get_or_404(Call, call_id)
     form = SettingsForm()
-    form.set_choices(runs.default_method(db.session, call=call))
+    form.set_choices(default_method(db.session, call=call))
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("results.index", call=call.id))
     with write() as attempt:
-        runs.update_settings(
+        update_settings(
             db.session, call=call, actor=current_user, method=form.chosen_method(),
             sd_threshold=float(form.sd_threshold.data) if form.sd_threshold.data is not None else None,
             range_threshold=float(form.range_threshold.data) if form.range_threshold.data is not None else None,
             organisation_cap=form.organisation_cap.data,
         )
-        recomputed = runs.draft_run(db.session, call=call) is not None
+        recomputed = draft_run(db.session, call=call) is not None
         if recomputed:
-            runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
+            compute_results(db.session, call=call, actor=current_user, now=utcnow())
     if attempt.ok:
         flash(_("Settings saved; the draft was computed again with them.") if recomputed else _("Settings saved."),
               "success")
@@ -168,7 +171,7 @@ def publish(run_id: int):
         flash_form_errors(form)
         return redirect(url_for("results.index", call=run.call_id))
     with write() as attempt:
-        runs.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data)
+        publishing.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data)
     if attempt.ok:
         flash(_("Published. The snapshot's SHA-256 is %(hash)s.", hash=run.content_hash), "success")
     return redirect(url_for("results.index", call=run.call_id))
@@ -297,7 +300,7 @@ def selection_page(run_id: int):
 def _entry_in_draft(entry_id: int) -> tuple[Entry, ResultRun]:
     _chair()
     entry = db.get_or_404(Entry, entry_id)
-    draft = runs.draft_run(db.session, call=entry.call)
+    draft = draft_run(db.session, call=entry.call)
     if draft is None:
         abort(404)
     return entry, draft
@@ -311,8 +314,8 @@ def override(entry_id: int):
         abort(400)  # the form was made for another entry
     if form.validate_on_submit():
         with write(success=_("The selection was updated with your decision.")):
-            runs.set_override(db.session, call=entry.call, entry=entry, include=form.include.data == "include",
-                              reason=form.reason.data, actor=current_user, now=utcnow())
+            decisions.set_override(db.session, call=entry.call, entry=entry, include=form.include.data == "include",
+                                   reason=form.reason.data, actor=current_user, now=utcnow())
     else:
         flash_form_errors(form)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
@@ -328,7 +331,7 @@ def remove_override(entry_id: int):
     ).first()
     if row is not None:
         with write(success=_("The ranking rule decides this entry again.")):
-            runs.remove_override(db.session, override=row, actor=current_user)
+            decisions.remove_override(db.session, override=row, actor=current_user)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
 
 
@@ -338,11 +341,11 @@ def veto(entry_id: int):
     form = VetoForm()
     if form.validate_on_submit():
         with write() as attempt:
-            runs.decide_veto(db.session, entry=entry, confirmed=form.decision.data == "confirm", reason=form.reason.data,
-                             actor=current_user, now=utcnow())
+            decisions.decide_veto(db.session, entry=entry, confirmed=form.decision.data == "confirm",
+                                  reason=form.reason.data, actor=current_user, now=utcnow())
         if attempt.ok:
             flash(_("Your veto decision was recorded and the draft computed again with it."), "success")
-            draft = runs.draft_run(db.session, call=entry.call) or draft  # the new draft
+            draft = draft_run(db.session, call=entry.call) or draft  # the new draft
     else:
         flash_form_errors(form)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))

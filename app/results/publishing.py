@@ -40,6 +40,17 @@ def latest_published(session: Session, *, call: Call) -> ResultRun | None:
     return runs[0] if runs else None
 
 
+def published_snapshot(session: Session, *, call: Call, snapshot_id: int | None) -> ResultRun | None:
+    """The published snapshot ``snapshot_id`` of ``call`` (DomainError if it is
+    not one), or without an id the call's latest (None if it has none)."""
+    if snapshot_id is None:
+        return latest_published(session, call=call)
+    run = session.get(ResultRun, snapshot_id)
+    if run is None or run.call_id != call.id or run.published_at is None:
+        raise DomainError(_l("That is not a published results snapshot of this call."))
+    return run
+
+
 def snapshot_document(session: Session, run: ResultRun) -> dict[str, Any]:
     """The run as one canonical document: what the content hash covers."""
     rows = session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all()

@@ -13,7 +13,7 @@ from app.models import Assignment, AuditEvent, Entry, ResultEntry, ResultRun, Sc
 from app.results.compute import compute_results, draft_run
 from app.results.decisions import decide_veto, set_override
 from app.results.extra import assign_extra_experts
-from app.results.publishing import latest_published, publish, publish_blockers, verify
+from app.results.publishing import latest_published, publish, publish_blockers, published_snapshot, verify
 from tests.results_factories import scored_call
 
 FIVE = [
@@ -213,6 +213,28 @@ def test_publish_freezes_a_snapshot_that_recomputation_never_changes(app, make, 
         assert verify(session, run)
         assert latest_published(session, call=scored.call).id == run.id
         assert [b.key for b in publish_blockers(session, run=run)] == ["published"]
+
+
+def test_a_published_snapshot_is_looked_up_within_its_call(app, make, session):
+    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    other = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    with app.test_request_context():
+        assert published_snapshot(session, call=scored.call, snapshot_id=None) is None
+    run = _compute(app, session, scored)
+    _publish(app, session, run, scored)
+    draft = _compute(app, session, scored)  # a new draft beside the snapshot
+    theirs = _compute(app, session, other)
+    _publish(app, session, theirs, other)
+    with app.test_request_context():
+        assert published_snapshot(session, call=scored.call, snapshot_id=None).id == run.id
+        assert published_snapshot(session, call=scored.call, snapshot_id=run.id).id == run.id
+        for snapshot_id in (draft.id, theirs.id, theirs.id + 1000):
+            with pytest.raises(DomainError) as error:
+                published_snapshot(session, call=scored.call, snapshot_id=snapshot_id)
+            with force_locale("en"):
+                assert str(error.value.message) == "That is not a published results snapshot of this call."
+            with force_locale("zh"):
+                assert str(error.value.message) == "所选快照不是本批次已发布的结果快照。"
 
 
 def test_tampering_with_a_snapshot_is_detected(app, make, session):

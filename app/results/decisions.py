@@ -30,6 +30,8 @@ from app.results.inputs import (
     ACTIVE_ASSIGNMENT,
     VETO_CONFIRMED,
     VETO_PENDING,
+    override_of,
+    veto_decision_of,
     veto_decisions,
     veto_status,
 )
@@ -86,9 +88,7 @@ def set_override(session: Session, *, call: Call, entry: Entry, include: bool, r
         select(ResultEntry.id).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry.id)
     ).first() is None:
         raise DomainError(_l("Only entries in the current draft ranking can be selected or excluded."))
-    override = session.exec(
-        select(SelectionOverride).where(SelectionOverride.call_id == call.id, SelectionOverride.entry_id == entry.id)
-    ).first()
+    override = override_of(session, call_id=call.id, entry_id=entry.id)
     before = {"include": override.include, "reason": override.reason} if override else None
     if override is None:
         override = SelectionOverride(call_id=call.id, entry_id=entry.id, include=include, reason=reason)
@@ -128,7 +128,7 @@ def decide_veto(session: Session, *, entry: Entry, confirmed: bool, reason: str,
     ).all()
     if not any(answer is True for vetoes in flagged for answer in (vetoes or {}).values()):
         raise DomainError(_l("No expert raised a veto on this entry."))
-    decision = session.exec(select(VetoDecision).where(VetoDecision.entry_id == entry.id)).first()
+    decision = veto_decision_of(session, entry_id=entry.id)
     before = {"confirmed": decision.confirmed, "reason": decision.reason} if decision else None
     if decision is None:
         decision = VetoDecision(entry_id=entry.id, confirmed=confirmed, reason=reason)

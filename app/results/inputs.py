@@ -243,6 +243,18 @@ def overrides_for(session: Session, *, call: Call) -> list[SelectionOverride]:
     )
 
 
+def override_of(session: Session, *, call_id: int, entry_id: int) -> SelectionOverride | None:
+    """The chair's override of an entry in a call, if any."""
+    return session.exec(
+        select(SelectionOverride).where(SelectionOverride.call_id == call_id, SelectionOverride.entry_id == entry_id)
+    ).first()
+
+
+def veto_decision_of(session: Session, *, entry_id: int) -> VetoDecision | None:
+    """The chair's decision on an entry's veto flags, if any."""
+    return session.exec(select(VetoDecision).where(VetoDecision.entry_id == entry_id)).first()
+
+
 def panel_names(session: Session, panel_ids) -> dict[int, str]:
     """Panel id → name."""
     return dict(session.exec(select(Panel.id, Panel.name).where(Panel.id.in_(panel_ids))).all())

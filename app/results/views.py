@@ -17,23 +17,12 @@ from flask import (
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
 
 from app.calls.services import call_in_phase, current_call, is_phase_open, list_calls
 from app.db import db, utcnow
 from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
-from app.models import (
-    Assignment,
-    Call,
-    Entry,
-    ResultEntry,
-    ResultRun,
-    ScoreSheet,
-    SelectionOverride,
-    User,
-    VetoDecision,
-)
+from app.models import Call, Entry, ResultRun
 from app.permissions import (
     can_manage_results,
     can_view_expert_statistics,
@@ -52,7 +41,7 @@ from app.results.forms import (
     SettingsForm,
     VetoForm,
 )
-from app.results.inputs import inputs_fingerprint
+from app.results.inputs import inputs_fingerprint, override_of, veto_decision_of
 from app.results.settings import default_method, update_settings
 from app.review.rubric_settings import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
@@ -225,9 +214,7 @@ def rankings_page(run_id: int):
 @bp.route("/runs/<int:run_id>/entries/<int:entry_id>")
 def entry_result(run_id: int, entry_id: int):
     run = _run(run_id)
-    row = db.session.exec(
-        select(ResultEntry).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry_id)
-    ).first()
+    row = rankings.entry_row(db.session, run=run, entry_id=entry_id)
     if row is None:
         abort(404)
     context = _run_context(run)
@@ -238,18 +225,9 @@ def entry_result(run_id: int, entry_id: int):
     if context["is_chair"]:
         context |= {
             # The sheets as they count now: active assignments only.
-            "sheets": db.session.exec(
-                select(ScoreSheet, User.name)
-                .join(User, User.id == ScoreSheet.expert_id)
-                .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
-                .where(ScoreSheet.entry_id == entry_id, Assignment.removed_at.is_(None))
-                .order_by(ScoreSheet.total.desc(), ScoreSheet.id)
-            ).all(),
-            "override": db.session.exec(
-                select(SelectionOverride).where(SelectionOverride.call_id == run.call_id,
-                                                SelectionOverride.entry_id == entry_id)
-            ).first(),
-            "veto_decision": db.session.exec(select(VetoDecision).where(VetoDecision.entry_id == entry_id)).first(),
+            "sheets": rankings.entry_sheets(db.session, entry_id=entry_id),
+            "override": override_of(db.session, call_id=run.call_id, entry_id=entry_id),
+            "veto_decision": veto_decision_of(db.session, entry_id=entry_id),
             "override_form": OverrideForm(data={"entry_id": entry_id}),
             "veto_form": VetoForm(),
             "action_form": ActionForm(),
@@ -326,9 +304,7 @@ def remove_override(entry_id: int):
     entry, draft = _entry_in_draft(entry_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    row = db.session.exec(
-        select(SelectionOverride).where(SelectionOverride.call_id == entry.call_id, SelectionOverride.entry_id == entry.id)
-    ).first()
+    row = override_of(db.session, call_id=entry.call_id, entry_id=entry.id)
     if row is not None:
         with write(success=_("The ranking rule decides this entry again.")):
             decisions.remove_override(db.session, override=row, actor=current_user)
@@ -358,7 +334,7 @@ def veto(entry_id: int):
 def export(run_id: int, fmt: str):
     run = _run(run_id)
     call = db.session.get(Call, run.call_id)
-    rows = db.session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all()
+    rows = rankings.ranked_rows(db.session, run=run)
     stamp = format_datetime(run.published_at or run.computed_at, "yyyyMMdd-HHmm")
     kind = _("published") if run.published else _("draft")
     if fmt == "xlsx":

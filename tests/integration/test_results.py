@@ -410,6 +410,25 @@ def test_override_through_the_page_requires_a_reason(app, make, session, client,
     assert row.selected and row.decision == "included_by_chair"
 
 
+def test_the_entry_page_shows_the_sheets_and_the_override_until_it_is_removed(app, make, session, client, login,
+                                                                             english):
+    scored = scored_call(make, session, totals=FIVE, target_count=2)
+    run = _compute(app, session, scored)
+    login(scored.chair)
+    entry = scored.entries[3]
+    client.post(f"/results/entries/{entry.id}/override",
+                data={"entry_id": entry.id, "include": "include", "reason": "典型性强"})
+    page = client.get(f"/results/runs/{run.id}/entries/{entry.id}").get_data(as_text=True)
+    assert "Your decision: select it." in page and "典型性强" in page
+    assert all(expert.name in page for expert in scored.experts)
+    client.post(f"/results/entries/{entry.id}/override/remove")
+    page = client.get(f"/results/runs/{run.id}/entries/{entry.id}").get_data(as_text=True)
+    assert "Your decision:" not in page
+    row = session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry.id)).one()
+    session.refresh(row)
+    assert not row.selected and row.decision == "target_reached"
+
+
 def test_flask_results_compute_and_publish(app, make, session, runner):
     scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
     result = runner.invoke(args=["results", "compute", "--call", str(scored.call.id), "--resamples", "200"])

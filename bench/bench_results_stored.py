@@ -2,7 +2,7 @@
 
 Where ``bench_results.py`` times the pure pipeline on plain data, this one
 times what ``flask results compute`` and the chair's "compute" button do:
-``app.results.runs.compute_results`` on a migrated SQLite database holding a
+``app.results.compute.compute_results`` on a migrated SQLite database holding a
 call of 5,000 entries × 5 submitted sheets × 8 criteria by 250 experts in 8
 panels (25,000 sheets, 200,000 criterion scores): load the sheets and scores,
 aggregate (trimmed mean), rank overall/per domain/per city, flag
@@ -33,7 +33,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.db import db  # noqa: E402
-from app.enums import AssignmentSource, EntryStatus, Role, SheetStatus  # noqa: E402
+from app.enums import AssignmentSource, Domain, EntryStatus, Role, SheetStatus  # noqa: E402
 from app.models import (  # noqa: E402
     Assignment,
     Call,
@@ -46,8 +46,8 @@ from app.models import (  # noqa: E402
     User,
     UserRole,
 )
-from app.reference import Domain  # noqa: E402
-from app.results import rankings, runs  # noqa: E402
+from app.results import rankings  # noqa: E402
+from app.results.compute import compute_results  # noqa: E402
 from bench.bench_entry_table import build as build_entries  # noqa: E402
 
 EXPERTS = 250
@@ -154,7 +154,7 @@ def main() -> None:
             baseline, _ = timed(lambda: db.session.exec(sa.select(ScoreSheet.total)).all(), max(5, args.runs))
 
             def recompute():
-                run = runs.compute_results(db.session, call=call, actor=None, now=datetime.now(timezone.utc))
+                run = compute_results(db.session, call=call, actor=None, now=datetime.now(timezone.utc))
                 db.commit()
                 return run
 

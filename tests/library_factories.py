@@ -3,7 +3,8 @@ for the library tests."""
 from app.db import utcnow
 from app.enums import Domain, Phase
 from app.models import EntryOutcome
-from app.results import runs
+from app.results.compute import compute_results
+from app.results.publishing import publish
 from tests.results_factories import ScoredCall, scored_call
 
 TITLES = ["智能质检缺陷检测平台", "基层医疗影像辅助诊断", "港口无人集卡智能调度", "慢病管理随访机器人",
@@ -34,7 +35,7 @@ def published_library(app, make, session) -> ScoredCall:
         session.add(entry)
     session.commit()
     with app.test_request_context():
-        run = runs.compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
-        runs.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=True)
+        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
+        publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=True)
         session.commit()
     return scored

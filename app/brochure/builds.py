@@ -20,7 +20,6 @@ from app.audit.services import record
 from app.brochure import tasks, worker
 from app.brochure.files import file_path
 from app.brochure.options import BuildOptions
-from app.brochure.snapshots import published_snapshot
 from app.calls.services import lock_call
 from app.enums import BrochureStatus, EntryStatus
 from app.errors import DomainError
@@ -28,6 +27,7 @@ from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, ResultEntry, ResultRun, User
 from app.models.brochures import ACTIVE_STATUSES, Brochure
 from app.pdf.text import document_language
+from app.results.publishing import published_snapshot
 
 log = logging.getLogger(__name__)
 

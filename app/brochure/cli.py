@@ -8,11 +8,11 @@ from flask.cli import AppGroup
 
 from app.brochure import builds
 from app.brochure.options import BuildOptions
-from app.brochure.snapshots import published_snapshot
 from app.db import db
 from app.errors import DomainError
 from app.models import Call
 from app.pdf.text import document_language
+from app.results.publishing import published_snapshot
 
 brochure_cli = AppGroup("brochure", help="The PDF showcase brochure.")
 

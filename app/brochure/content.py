@@ -97,12 +97,12 @@ from app.brochure.page_data import (
     Scenario,
     Section,
 )
-from app.brochure.snapshots import published_snapshot
 from app.enums import Domain
 from app.errors import DomainError
 from app.models import Call, Entry, ResultEntry, ResultRun
 from app.pdf.text import document_language, language_tag, printable
 from app.reference import CITIES, city_label, technology_label
+from app.results.publishing import published_snapshot
 
 
 def paragraphs(value: str | None) -> tuple[str, ...]:

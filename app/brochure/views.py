@@ -32,7 +32,7 @@ from app.errors import DomainError, UploadTooLarge
 from app.models import Call, ResultRun
 from app.models.brochures import Brochure
 from app.permissions import can_build_brochure, require, roles_required
-from app.results import runs
+from app.results.publishing import published_runs
 from app.spreadsheets import filename
 from app.storage import storage
 from app.web import error_message, read_upload, send_path, write
@@ -158,7 +158,7 @@ def _form(call: Call, snapshots: list[ResultRun]) -> BrochureForm:
 def _render(call: Call | None, calls: list[Call], form: BrochureForm | None = None):
     context = {"calls": calls, "call": call}
     if call is not None:
-        snapshots = runs.published_runs(db.session, call=call)
+        snapshots = published_runs(db.session, call=call)
         previous = builds.latest(db.session, call=call)
         if form is None:
             form = _form(call, snapshots)
@@ -204,7 +204,7 @@ def start(call_id: int):
     except UploadTooLarge as error:
         flash(error_message(error), "danger")
         return redirect(url_for("brochure.index", call=call.id))
-    form = _form(call, runs.published_runs(db.session, call=call))
+    form = _form(call, published_runs(db.session, call=call))
     if not form.validate_on_submit():
         return _render(call, calls, form)
     try:  # the cover is checked (and stored, shared by content) before the build is recorded

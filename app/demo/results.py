@@ -34,15 +34,10 @@ from app.mail import muted
 from app.models import Call, Entry, LibraryCase, ResultEntry, ResultRun, User
 from app.reference import CITIES
 from app.results import selection
-from app.results.runs import (
-    VETO_CONFIRMED,
-    compute_results,
-    decide_veto,
-    draft_run,
-    latest_published,
-    publish,
-    set_override,
-)
+from app.results.compute import compute_results, draft_run
+from app.results.decisions import decide_veto, set_override
+from app.results.inputs import VETO_CONFIRMED
+from app.results.publishing import latest_published, publish
 from app.review.progress import veto_flags
 
 LIBRARY_HEADLINE = "从实验室走向生产线：广东省人工智能应用示范场景，看得见、学得会、用得上。"

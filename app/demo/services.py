@@ -54,7 +54,7 @@ from app.demo.review import (
 from app.enums import Domain, Membership, Phase, Role, SheetStatus
 from app.models import Call, Organisation, User, UserRole
 from app.reference import CITIES
-from app.results.runs import VETO_CONFIRMED, VETO_DISMISSED, VETO_PENDING
+from app.results.inputs import VETO_CONFIRMED, VETO_DISMISSED, VETO_PENDING
 
 DEMO_PASSWORD = "demo-password"
 DEMO_CALL_NAME = "广东省人工智能应用场景征集（示范）"

@@ -9,11 +9,12 @@ true-area map the dense Pearl River Delta cities (Zhongshan, Zhuhai,
 Dongguan, Shenzhen) would be too small to read or tap, while equal tiles give
 every city the same room for its name and count.
 
-The markup follows the charts of ``app.results.charts``: presentation
-attributes only (the Content-Security-Policy forbids inline styles), no
-scripts or external references, ``viewBox`` with ``width="100%"`` and no
-height, every text and attribute XML-escaped, numbers as plain integers, so
-the same input gives byte-identical output. The map is
+The markup follows the charts of ``app.results.charts``, drawn with the same
+primitives (``app.svg``): presentation attributes only (the
+Content-Security-Policy forbids inline styles), no scripts or external
+references, ``viewBox`` with ``width="100%"`` and no height, every text and
+attribute XML-escaped, numbers as plain integers, so the same input gives
+byte-identical output. The map is
 ``role="group"`` labelled by its ``<title>``; each tile is an ``<a>`` (SVG
 links are keyboard-focusable) with an ``aria-label`` naming the city and its
 count. ``data-part`` and ``data-city`` attributes mark the parts for tests and
@@ -21,7 +22,7 @@ stylesheets; renderers ignore them.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from flask_babel import gettext as _
@@ -29,10 +30,8 @@ from flask_babel import ngettext
 from markupsafe import Markup
 
 from app.reference import CITIES, city_label
-from app.results.charts import clean_text, fit_text, svg_element, text_width
+from app.svg import FONT_FAMILY, SVG_NS, clean_text, fit_text, join_lines, svg_element, text_width
 
-SVG_NS = "http://www.w3.org/2000/svg"
-FONT_FAMILY = "'Noto Sans CJK SC', 'Noto Sans SC', sans-serif"
 TITLE_ID = "citymap-title"  # fixed: the map appears at most once per page
 
 # code → (column, row): column 0 is the west (Zhanjiang), row 0 the north
@@ -184,7 +183,7 @@ def city_tile_map(counts: Mapping[str, int], *, link: Callable[[str], str], titl
     height = grid_bottom + 16 + legend_height + _MARGIN
     return svg_element(
         "svg",
-        _join([Markup(""), *body, Markup("")]),
+        join_lines([Markup(""), *body, Markup("")]),
         xmlns=SVG_NS,
         viewBox=f"0 0 {width} {height}",
         width="100%",
@@ -213,7 +212,7 @@ def _tile(code: str, name: str, count: int, maximum: int, *, link: Callable[[str
         svg_element("text", str(count), x=centre, y=y + 66, text_anchor="middle", font_size=_COUNT_FONT,
             font_weight="bold", fill=swatch.text, data_part="count"),
     ]
-    return svg_element("a", _join(parts), href=link(code), aria_label=label, data_part="city", data_city=code)
+    return svg_element("a", join_lines(parts), href=link(code), aria_label=label, data_part="city", data_city=code)
 
 
 def _legend(maximum: int, *, top: int) -> tuple[Markup, int]:
@@ -230,8 +229,4 @@ def _legend(maximum: int, *, top: int) -> tuple[Markup, int]:
         parts.append(svg_element("text", text, x=x + _SWATCH + 6, y=y + _SWATCH - 3, font_size=_LEGEND_FONT, fill=INK,
                          data_part="range"))
         x += _SWATCH + 6 + round(text_width(text, _LEGEND_FONT)) + 18
-    return svg_element("g", _join(parts), data_part="legend"), y + _SWATCH - top
-
-
-def _join(parts: Iterable[Markup]) -> Markup:
-    return Markup("\n".join(parts))
+    return svg_element("g", join_lines(parts), data_part="legend"), y + _SWATCH - top

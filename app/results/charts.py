@@ -19,7 +19,8 @@ The charts hold no words of their own: all text is given by the caller
 forbids (control characters, lone surrogates) are dropped. A label too long
 for its place is shortened with "…" and the full text kept in a ``<title>``
 (a tooltip). Coordinates are rounded to two decimals, so the same input
-gives byte-identical output.
+gives byte-identical output. The element, escaping and text-fitting
+primitives are ``app.svg``'s, shared with the case library's city map.
 
 The parts a reader or a test looks for carry a ``data-part`` attribute
 (``row``, ``box``, ``median``, ``dot``, ``entry``, ``reference``, ``marker``,
@@ -28,16 +29,13 @@ The parts a reader or a test looks for carry a ``data-part`` attribute
 from __future__ import annotations
 
 import math
-import re
 import statistics
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-SVG_NS = "http://www.w3.org/2000/svg"
-FONT_FAMILY = "'Noto Sans CJK SC', 'Noto Sans SC', sans-serif"
+from app.svg import FONT_FAMILY, SVG_NS, clean_text, fit_text, join_lines, number, svg_element, text_width
 
 # A calm palette that prints well and stays apart in greyscale.
 PRIMARY = "#1f4e79"  # dark blue: the data
@@ -49,8 +47,6 @@ MUTED = "#595959"  # tick labels, counts
 GRID = "#d9d9d9"  # grid lines, radar rings
 BAND = "#f3f6f9"  # alternate row background
 WHITE = "#ffffff"
-
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class DomainScores(NamedTuple):
@@ -84,70 +80,18 @@ class ExpertDeviation(NamedTuple):
 # --- Markup helpers ---------------------------------------------------------
 
 
-def _num(x: float) -> str:
-    """A number for an attribute: at most two decimals, no trailing zeros, never "-0"."""
-    text = f"{x:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def clean_text(text: object) -> str:
-    """``text`` as a string without the characters XML 1.0 forbids."""
-    return _XML_FORBIDDEN.sub("", str(text))
-
-
-def svg_element(tag: str, content: object = None, /, **attrs: object) -> Markup:
-    """An element; ``text_anchor=`` becomes ``text-anchor="…"``, None attributes are left out.
-
-    Numbers are rounded by ``_num``, strings escaped; content is escaped unless
-    it is already Markup. No content gives an empty element.
-    """
-    head = [tag]
-    for name, value in attrs.items():
-        if value is None:
-            continue
-        shown = _num(value) if isinstance(value, int | float) else escape(clean_text(value))
-        head.append(f'{name.replace("_", "-")}="{shown}"')
-    opening = " ".join(head)
-    if content is None:
-        return Markup(f"<{opening}/>")
-    inner = content if isinstance(content, Markup) else escape(clean_text(content))
-    return Markup(f"<{opening}>{inner}</{tag}>")
-
-
-def _join(parts: Iterable[Markup]) -> Markup:
-    return Markup("\n".join(parts))
-
-
 def _svg(*, width: float, height: float, title: str, body: Iterable[Markup]) -> Markup:
     return svg_element(
         "svg",
-        _join([Markup(""), svg_element("title", title), *body, Markup("")]),
+        join_lines([Markup(""), svg_element("title", title), *body, Markup("")]),
         xmlns=SVG_NS,
-        viewBox=f"0 0 {_num(width)} {_num(height)}",
+        viewBox=f"0 0 {number(width)} {number(height)}",
         width="100%",
         role="img",
         aria_label=title,
         font_family=FONT_FAMILY,
         font_size=12,
     )
-
-
-def text_width(text: str, font_size: float) -> float:
-    """A rough rendered width: full-width (CJK) characters 1 em, others 0.6 em."""
-    return font_size * sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6 for ch in text)
-
-
-def fit_text(text: str, width: float, font_size: float) -> str:
-    """``text``, or its longest start that fits ``width`` with "…" added."""
-    if text_width(text, font_size) <= width:
-        return text
-    budget = width - text_width("…", font_size)
-    used = 0.0
-    for index, ch in enumerate(text):
-        used += text_width(ch, font_size)
-        if used > budget:
-            return text[:index] + "…"
-    return text
 
 
 def _label(text: str, *, x: float, y: float, anchor: str, max_width: float, font_size: float = 12,
@@ -158,7 +102,7 @@ def _label(text: str, *, x: float, y: float, anchor: str, max_width: float, font
     element = svg_element("text", shown, x=x, y=y, text_anchor=anchor, font_size=font_size, fill=fill)
     if shown == full:
         return element
-    return svg_element("g", _join([svg_element("title", full), element]))
+    return svg_element("g", join_lines([svg_element("title", full), element]))
 
 
 def _label_column(labels: Iterable[str], font_size: float, *, least: float, most: float) -> float:
@@ -197,7 +141,7 @@ def _x_axis(*, ticks: Sequence[float], x_of: Callable[[float], float], left: flo
     parts.append(svg_element("line", data_part="axis", x1=left, y1=y, x2=right, y2=y, stroke=MUTED, stroke_width=1))
     for t in ticks:
         parts.append(svg_element("line", x1=x_of(t), y1=y, x2=x_of(t), y2=y + 4, stroke=MUTED, stroke_width=1))
-        parts.append(svg_element("text", _num(t), data_part="tick", x=x_of(t), y=y + 16, text_anchor="middle",
+        parts.append(svg_element("text", number(t), data_part="tick", x=x_of(t), y=y + 16, text_anchor="middle",
                          font_size=10, fill=MUTED))
     parts.append(_label(label, x=(left + right) / 2, y=y + 34, anchor="middle", max_width=right - left,
                         font_size=11, fill=INK))
@@ -206,8 +150,8 @@ def _x_axis(*, ticks: Sequence[float], x_of: Callable[[float], float], left: flo
 
 def _whisker(x1: float, x2: float, y: float, cap: float, **attrs: object) -> Markup:
     """A horizontal line from ``x1`` to ``x2`` with a vertical cap of half-height ``cap`` at each end."""
-    d = (f"M{_num(x1)} {_num(y - cap)}V{_num(y + cap)}M{_num(x1)} {_num(y)}H{_num(x2)}"
-         f"M{_num(x2)} {_num(y - cap)}V{_num(y + cap)}")
+    d = (f"M{number(x1)} {number(y - cap)}V{number(y + cap)}M{number(x1)} {number(y)}H{number(x2)}"
+         f"M{number(x2)} {number(y - cap)}V{number(y + cap)}")
     return svg_element("path", d=d, fill="none", **attrs)
 
 
@@ -284,7 +228,7 @@ def _distribution_row(label: str, values: list[float], *, x_of: Callable[[float]
                  for v in values)
     parts.append(svg_element("text", f"n = {len(values)}", data_part="count", x=right + 10, y=box_y + 4, font_size=11,
                      fill=MUTED))
-    return svg_element("g", _join(parts), data_part="row")
+    return svg_element("g", join_lines(parts), data_part="row")
 
 
 # --- Radar ------------------------------------------------------------------
@@ -327,7 +271,7 @@ def radar_svg(axes: Sequence[RadarAxis | tuple[str, float | None, float | None]]
         return (round(_RADAR_CX + radius * math.cos(angle), 2), round(_RADAR_CY + radius * math.sin(angle), 2))
 
     def points(values: Sequence[float | None]) -> str:
-        return " ".join(f"{_num(x)},{_num(y)}" for x, y in (point(a, v) for a, v in zip(angles, values)))
+        return " ".join(f"{number(x)},{number(y)}" for x, y in (point(a, v) for a, v in zip(angles, values)))
 
     body = []
     for ring in range(1, _RADAR_RINGS + 1):
@@ -338,7 +282,7 @@ def radar_svg(axes: Sequence[RadarAxis | tuple[str, float | None, float | None]]
         body.append(svg_element("line", data_part="spoke", x1=_RADAR_CX, y1=_RADAR_CY, x2=x, y2=y, stroke=GRID,
                         stroke_width=1))
     for ring in range(1, _RADAR_RINGS + 1):
-        body.append(svg_element("text", _num(hi * ring / _RADAR_RINGS), x=_RADAR_CX + 4,
+        body.append(svg_element("text", number(hi * ring / _RADAR_RINGS), x=_RADAR_CX + 4,
                         y=_RADAR_CY - _RADAR_R * ring / _RADAR_RINGS + 10, font_size=9, fill=MUTED))
 
     values = [value for _, value, _ in rows]
@@ -469,8 +413,8 @@ def _leniency_row(row: ExpertDeviation, *, x_of: Callable[[float], float], left:
                               data_part="whisker", stroke=colour, stroke_width=1))
     x = x_of(row.deviation)
     if row.flagged:
-        diamond = f"{_num(x)},{_num(y - 5)} {_num(x + 5)},{_num(y)} {_num(x)},{_num(y + 5)} {_num(x - 5)},{_num(y)}"
+        diamond = f"{number(x)},{number(y - 5)} {number(x + 5)},{number(y)} {number(x)},{number(y + 5)} {number(x - 5)},{number(y)}"
         parts.append(svg_element("polygon", data_part="marker", points=diamond, fill=FLAGGED))
     else:
         parts.append(svg_element("circle", data_part="marker", cx=x, cy=y, r=4, fill=PRIMARY))
-    return svg_element("g", _join(parts), data_part="row")
+    return svg_element("g", join_lines(parts), data_part="row")

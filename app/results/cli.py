@@ -6,7 +6,8 @@ from app.accounts.actors import chair_actor
 from app.commands import transaction
 from app.db import db, utcnow
 from app.models import Call
-from app.results import runs
+from app.results.compute import compute_results, draft_run
+from app.results.publishing import publish
 
 results_cli = AppGroup("results", help="Results: rankings, selection, snapshots.")
 
@@ -34,7 +35,7 @@ def results_compute(call_id: int, resamples: int | None, seed: int | None, as_em
     with transaction():
         call = _call(call_id)
         actor = chair_actor(as_email)
-        run = runs.compute_results(db.session, call=call, actor=actor, now=utcnow(), resamples=resamples, seed=seed)
+        run = compute_results(db.session, call=call, actor=actor, now=utcnow(), resamples=resamples, seed=seed)
     summary = run.summary
     counts = summary["counts"]
     click.echo(f"Results for call {call.id} “{call.name}” ({call.year}): draft run {run.id}, method {run.method}, "
@@ -61,8 +62,8 @@ def results_publish(call_id: int, public_scores: bool, as_email: str | None):
     with transaction():
         call = _call(call_id)
         actor = chair_actor(as_email)
-        run = runs.draft_run(db.session, call=call)
+        run = draft_run(db.session, call=call)
         if run is None:
             raise click.ClickException("The call has no draft results: run `flask results compute` first.")
-        runs.publish(db.session, run=run, actor=actor, now=utcnow(), public_scores=public_scores)
+        publish(db.session, run=run, actor=actor, now=utcnow(), public_scores=public_scores)
     click.echo(f"Published snapshot {run.id} of call {call.id}: sha256 {run.content_hash}")

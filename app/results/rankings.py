@@ -1,6 +1,7 @@
 """Reading a run for the pages: the rankings table (filtered, sorted,
-paginated in the database), an entry's radar against its domain, the score
-distribution per domain, and the selection lists."""
+paginated in the database), an entry's row, sheets and radar against its
+domain, the score distribution per domain, the selection lists, and all rows
+in rank order for the exports."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,12 +13,15 @@ from sqlmodel import Session, select
 from app.enums import Domain
 from app.i18n import lazy_gettext as _l
 from app.models import (
+    Assignment,
     ResultEntry,
     ResultRun,
     RubricVersion,
     ScoreSheet,
+    User,
 )
 from app.results import charts
+from app.results.inputs import ACTIVE_ASSIGNMENT
 from app.review.scoring import criteria
 
 PER_PAGE = 50
@@ -127,6 +131,32 @@ def ranking_page(session: Session, *, run: ResultRun, filters: Filters, page: in
         select(ResultEntry).where(*conditions).order_by(*order).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return RankingPage(rows=list(rows), total=total, page=page, per_page=per_page, filters=filters)
+
+
+def ranked_rows(session: Session, *, run: ResultRun) -> list[ResultEntry]:
+    """Every row of the run, in rank order."""
+    return list(session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all())
+
+
+def entry_row(session: Session, *, run: ResultRun, entry_id: int) -> ResultEntry | None:
+    """The run's row of an entry (None: the entry is not ranked in the run)."""
+    return session.exec(
+        select(ResultEntry).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry_id)
+    ).first()
+
+
+def entry_sheets(session: Session, *, entry_id: int) -> list[tuple[ScoreSheet, str]]:
+    """The entry's score sheets as they count now (active assignments only),
+    each with its expert's name, highest total first."""
+    return list(
+        session.exec(
+            select(ScoreSheet, User.name)
+            .join(User, User.id == ScoreSheet.expert_id)
+            .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+            .where(ScoreSheet.entry_id == entry_id, ACTIVE_ASSIGNMENT)
+            .order_by(ScoreSheet.total.desc(), ScoreSheet.id)
+        ).all()
+    )
 
 
 def distribution(session: Session, *, run: ResultRun) -> list[tuple[str, list[float]]]:

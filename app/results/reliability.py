@@ -11,11 +11,16 @@ raters, or no variance). Interpretations return keys, not sentences.
 - Krippendorff's alpha for interval data, from a raters × units reliability
   matrix with missing values (None or NaN), per Krippendorff, K. (2011),
   "Computing Krippendorff's Alpha-Reliability".
+
+``reliability_summary`` puts both together for a list of (entry, expert,
+total) ratings, as the results store them per call and per panel.
 """
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -139,3 +144,71 @@ def interpret_alpha(value: float | None) -> str | None:
     if value >= 0.667:
         return "tentative"
     return "unreliable"
+
+
+#: ICC is reported on a complete block of at least this many entries.
+MIN_BLOCK_ENTRIES = 5
+#: How many of the most common sets of experts are tried as ICC blocks.
+BLOCK_CANDIDATES = 20
+
+
+def reliability_summary(ratings: list[tuple[int, int, float]]) -> dict[str, Any]:
+    """Alpha over all ratings and ICC on the largest complete block, as JSON.
+
+    ``ratings``: (entry id, expert id, total). A complete block is a set of
+    experts and every entry all of them scored; ICC needs every expert to
+    score every entry. Blocks are tried for the most common sets of experts
+    (at most ``BLOCK_CANDIDATES``); the one with most entries, then most
+    experts, gives the ICCs — none below ``MIN_BLOCK_ENTRIES`` entries, where
+    the coefficient means little. Krippendorff's alpha uses every rating,
+    missing ones allowed.
+    """
+    experts = sorted({expert for _, expert, _ in ratings})
+    entries = sorted({entry for entry, _, _ in ratings})
+    alpha = None
+    if ratings:
+        column = {entry: i for i, entry in enumerate(entries)}
+        row = {expert: i for i, expert in enumerate(experts)}
+        matrix = np.full((len(experts), len(entries)), np.nan)
+        matrix[[row[x] for _, x, _ in ratings], [column[e] for e, _, _ in ratings]] = [t for _, _, t in ratings]
+        alpha = krippendorff_alpha_interval(matrix)
+    raters_of: dict[int, dict[int, float]] = defaultdict(dict)
+    for entry, expert, total in ratings:
+        raters_of[entry][expert] = total
+
+    # Candidate blocks: the most common exact sets of experts; each block then
+    # takes every entry those experts all scored (others may have scored it too).
+    common = Counter(tuple(sorted(scored)) for scored in raters_of.values() if len(scored) >= 2)
+    best = None
+    for experts_of_block, _count in sorted(common.items(), key=lambda item: (-item[1], item[0]))[:BLOCK_CANDIDATES]:
+        members = set(experts_of_block)
+        block_entries = sorted(entry for entry, scored in raters_of.items() if members <= scored.keys())
+        key = (len(block_entries), len(experts_of_block))
+        if best is None or key > best[0]:
+            best = (key, experts_of_block, block_entries)
+    best = (best[1], best[2]) if best is not None and len(best[2]) >= MIN_BLOCK_ENTRIES else None
+    block_icc = None
+    if best is not None:
+        block_experts, block_entries = best
+        result = icc([[raters_of[e][x] for x in block_experts] for e in block_entries])
+        if result is not None:
+            block_icc = {
+                "entries": result.n,
+                "experts": result.k,
+                "icc2_1": result.icc2_1,
+                "icc2_k": result.icc2_k,
+                "icc3_1": result.icc3_1,
+                "icc3_k": result.icc3_k,
+                "band2_1": interpret_icc(result.icc2_1),
+                "band3_1": interpret_icc(result.icc3_1),
+                "band2_k": interpret_icc(result.icc2_k),
+                "band3_k": interpret_icc(result.icc3_k),
+            }
+    return {
+        "entries": len(entries),
+        "experts": len(experts),
+        "ratings": len(ratings),
+        "alpha": alpha,
+        "alpha_band": interpret_alpha(alpha),
+        "icc": block_icc,
+    }

@@ -17,23 +17,12 @@ from flask import (
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
 
 from app.calls.services import call_in_phase, current_call, is_phase_open, list_calls
 from app.db import db, utcnow
 from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
-from app.models import (
-    Assignment,
-    Call,
-    Entry,
-    ResultEntry,
-    ResultRun,
-    ScoreSheet,
-    SelectionOverride,
-    User,
-    VetoDecision,
-)
+from app.models import Call, Entry, ResultRun
 from app.permissions import (
     can_manage_results,
     can_view_expert_statistics,
@@ -42,7 +31,8 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.results import charts, exports, labels, rankings, runs
+from app.results import charts, decisions, exports, labels, publishing, rankings
+from app.results.compute import compute_results, draft_run
 from app.results.extra import assign_extra_experts
 from app.results.forms import (
     OverrideForm,
@@ -51,6 +41,8 @@ from app.results.forms import (
     SettingsForm,
     VetoForm,
 )
+from app.results.inputs import inputs_fingerprint, override_of, veto_decision_of
+from app.results.settings import default_method, update_settings
 from app.review.rubric_settings import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
 from app.web import send_bytes, write
@@ -96,21 +88,21 @@ def index():
     )
     context = {"calls": calls, "call": call, "method_labels": AGGREGATION_LABELS}
     if call is not None:
-        snapshots = runs.published_runs(db.session, call=call)
+        snapshots = publishing.published_runs(db.session, call=call)
         context["snapshots"] = snapshots
         if can_manage_results(current_user):
-            draft = runs.draft_run(db.session, call=call)
-            default_method = runs.default_method(db.session, call=call)
+            draft = draft_run(db.session, call=call)
+            rubric_method = default_method(db.session, call=call)
             settings_form = SettingsForm(
                 data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
                       "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap}
             )
-            settings_form.set_choices(default_method)
+            settings_form.set_choices(rubric_method)
             context |= {
                 "draft": draft,
-                "stale": draft is not None and draft.inputs_hash != runs.inputs_fingerprint(db.session, call=call),
-                "blockers": runs.publish_blockers(db.session, run=draft) if draft else [],
-                "blocker_message": runs.blocker_message,
+                "stale": draft is not None and draft.inputs_hash != inputs_fingerprint(db.session, call=call),
+                "blockers": publishing.publish_blockers(db.session, run=draft) if draft else [],
+                "blocker_message": publishing.blocker_message,
                 "blocker_filters": {"incomplete": "incomplete", "vetoes_pending": "veto"},
                 "settings_form": settings_form,
                 "publish_form": PublishForm(),
@@ -127,7 +119,7 @@ def compute(call_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     with write() as attempt:
-        run = runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
+        run = compute_results(db.session, call=call, actor=current_user, now=utcnow())
     if attempt.ok:
         flash(_("Results computed: %(entries)s entries ranked, %(selected)s selected.",
                 entries=run.summary["counts"]["entries"], selected=run.summary["selection"]["selected"]), "success")
@@ -139,20 +131,20 @@ def settings(call_id: int):
     _chair()
     call = db.get_or_404(Call, call_id)
     form = SettingsForm()
-    form.set_choices(runs.default_method(db.session, call=call))
+    form.set_choices(default_method(db.session, call=call))
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("results.index", call=call.id))
     with write() as attempt:
-        runs.update_settings(
+        update_settings(
             db.session, call=call, actor=current_user, method=form.chosen_method(),
             sd_threshold=float(form.sd_threshold.data) if form.sd_threshold.data is not None else None,
             range_threshold=float(form.range_threshold.data) if form.range_threshold.data is not None else None,
             organisation_cap=form.organisation_cap.data,
         )
-        recomputed = runs.draft_run(db.session, call=call) is not None
+        recomputed = draft_run(db.session, call=call) is not None
         if recomputed:
-            runs.compute_results(db.session, call=call, actor=current_user, now=utcnow())
+            compute_results(db.session, call=call, actor=current_user, now=utcnow())
     if attempt.ok:
         flash(_("Settings saved; the draft was computed again with them.") if recomputed else _("Settings saved."),
               "success")
@@ -168,7 +160,7 @@ def publish(run_id: int):
         flash_form_errors(form)
         return redirect(url_for("results.index", call=run.call_id))
     with write() as attempt:
-        runs.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data)
+        publishing.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data)
     if attempt.ok:
         flash(_("Published. The snapshot's SHA-256 is %(hash)s.", hash=run.content_hash), "success")
     return redirect(url_for("results.index", call=run.call_id))
@@ -222,9 +214,7 @@ def rankings_page(run_id: int):
 @bp.route("/runs/<int:run_id>/entries/<int:entry_id>")
 def entry_result(run_id: int, entry_id: int):
     run = _run(run_id)
-    row = db.session.exec(
-        select(ResultEntry).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry_id)
-    ).first()
+    row = rankings.entry_row(db.session, run=run, entry_id=entry_id)
     if row is None:
         abort(404)
     context = _run_context(run)
@@ -235,18 +225,9 @@ def entry_result(run_id: int, entry_id: int):
     if context["is_chair"]:
         context |= {
             # The sheets as they count now: active assignments only.
-            "sheets": db.session.exec(
-                select(ScoreSheet, User.name)
-                .join(User, User.id == ScoreSheet.expert_id)
-                .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
-                .where(ScoreSheet.entry_id == entry_id, Assignment.removed_at.is_(None))
-                .order_by(ScoreSheet.total.desc(), ScoreSheet.id)
-            ).all(),
-            "override": db.session.exec(
-                select(SelectionOverride).where(SelectionOverride.call_id == run.call_id,
-                                                SelectionOverride.entry_id == entry_id)
-            ).first(),
-            "veto_decision": db.session.exec(select(VetoDecision).where(VetoDecision.entry_id == entry_id)).first(),
+            "sheets": rankings.entry_sheets(db.session, entry_id=entry_id),
+            "override": override_of(db.session, call_id=run.call_id, entry_id=entry_id),
+            "veto_decision": veto_decision_of(db.session, entry_id=entry_id),
             "override_form": OverrideForm(data={"entry_id": entry_id}),
             "veto_form": VetoForm(),
             "action_form": ActionForm(),
@@ -297,7 +278,7 @@ def selection_page(run_id: int):
 def _entry_in_draft(entry_id: int) -> tuple[Entry, ResultRun]:
     _chair()
     entry = db.get_or_404(Entry, entry_id)
-    draft = runs.draft_run(db.session, call=entry.call)
+    draft = draft_run(db.session, call=entry.call)
     if draft is None:
         abort(404)
     return entry, draft
@@ -311,8 +292,8 @@ def override(entry_id: int):
         abort(400)  # the form was made for another entry
     if form.validate_on_submit():
         with write(success=_("The selection was updated with your decision.")):
-            runs.set_override(db.session, call=entry.call, entry=entry, include=form.include.data == "include",
-                              reason=form.reason.data, actor=current_user, now=utcnow())
+            decisions.set_override(db.session, call=entry.call, entry=entry, include=form.include.data == "include",
+                                   reason=form.reason.data, actor=current_user, now=utcnow())
     else:
         flash_form_errors(form)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
@@ -323,12 +304,10 @@ def remove_override(entry_id: int):
     entry, draft = _entry_in_draft(entry_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    row = db.session.exec(
-        select(SelectionOverride).where(SelectionOverride.call_id == entry.call_id, SelectionOverride.entry_id == entry.id)
-    ).first()
+    row = override_of(db.session, call_id=entry.call_id, entry_id=entry.id)
     if row is not None:
         with write(success=_("The ranking rule decides this entry again.")):
-            runs.remove_override(db.session, override=row, actor=current_user)
+            decisions.remove_override(db.session, override=row, actor=current_user)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
 
 
@@ -338,11 +317,11 @@ def veto(entry_id: int):
     form = VetoForm()
     if form.validate_on_submit():
         with write() as attempt:
-            runs.decide_veto(db.session, entry=entry, confirmed=form.decision.data == "confirm", reason=form.reason.data,
-                             actor=current_user, now=utcnow())
+            decisions.decide_veto(db.session, entry=entry, confirmed=form.decision.data == "confirm",
+                                  reason=form.reason.data, actor=current_user, now=utcnow())
         if attempt.ok:
             flash(_("Your veto decision was recorded and the draft computed again with it."), "success")
-            draft = runs.draft_run(db.session, call=entry.call) or draft  # the new draft
+            draft = draft_run(db.session, call=entry.call) or draft  # the new draft
     else:
         flash_form_errors(form)
     return redirect(url_for("results.entry_result", run_id=draft.id, entry_id=entry.id))
@@ -355,7 +334,7 @@ def veto(entry_id: int):
 def export(run_id: int, fmt: str):
     run = _run(run_id)
     call = db.session.get(Call, run.call_id)
-    rows = db.session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all()
+    rows = rankings.ranked_rows(db.session, run=run)
     stamp = format_datetime(run.published_at or run.computed_at, "yyyyMMdd-HHmm")
     kind = _("published") if run.published else _("draft")
     if fmt == "xlsx":

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from app.db import utcnow
 from app.enums import Domain, Phase
 from app.models import EntryOutcome
-from app.results import runs
+from app.results.compute import compute_results
+from app.results.publishing import publish
 from tests.factories import Factories
 from tests.results_factories import scored_call
 
@@ -38,8 +39,8 @@ def published(live_server):
             entry.outcomes = [EntryOutcome(position=0, metric="缺陷检出率", before=92.0, after=99.5, unit="%")]
             session.add(entry)
         session.commit()
-        run = runs.compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
-        runs.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=True)
+        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
+        publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=True)
         session.commit()
         session.close()
     return TITLES

@@ -16,7 +16,8 @@ from app.brochure.options import BuildOptions
 from app.db import db, utcnow
 from app.enums import Domain, EntryStatus, Phase
 from app.models import Entry, EntryOutcome
-from app.results import runs
+from app.results.compute import compute_results
+from app.results.publishing import publish
 from tests.results_factories import scored_call
 
 NEEDS = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which("pdffonts")), reason="poppler-utils missing")
@@ -43,8 +44,8 @@ def published(app, make, session):
         session.add(entry)
     session.commit()
     with app.test_request_context():
-        run = runs.compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
-        runs.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=True)
+        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
+        publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=True)
         session.commit()
     return scored
 

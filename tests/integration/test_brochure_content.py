@@ -21,7 +21,8 @@ from app.errors import DomainError
 from app.models import EntryOutcome, EntryPhoto, ResultEntry
 from app.pdf.text import document_language
 from app.reference import technology_label
-from app.results import runs
+from app.results import publishing
+from app.results.compute import compute_results
 from app.storage import storage
 from tests import factories
 from tests.results_factories import scored_call
@@ -74,10 +75,10 @@ def _published(app, make, session, *, public_scores: bool, publish: bool = True)
     third.outcomes = [EntryOutcome(position=p, metric=f"指标{p}", before=p, after=p + 1, unit="个") for p in range(6)]
     session.commit()
     with app.test_request_context():
-        run = runs.compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
+        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
         session.commit()
         if publish:
-            runs.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=public_scores)
+            publishing.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=public_scores)
             session.commit()
     return scored, run
 

@@ -54,7 +54,8 @@ from app.models import (
     VetoDecision,
 )
 from app.reference import CITIES
-from app.results.runs import draft_run, latest_published, published_runs, verify
+from app.results.compute import draft_run
+from app.results.publishing import latest_published, published_runs, verify
 from app.review.assignments import last_run
 from app.review.conflicts import automatic_conflict
 from app.review.scoring import weighted_total

@@ -9,7 +9,8 @@ from app.errors import DomainError
 from app.library import search, services
 from app.library.search import Filters
 from app.models import AuditEvent, LibraryCase
-from app.results import runs
+from app.results.compute import compute_results
+from app.results.publishing import publish
 from tests.library_factories import TITLES, published_library
 
 
@@ -44,8 +45,8 @@ def test_republishing_drops_deselected_cases_and_keeps_curation(app, library, se
         library.call.target_count = 2
         session.add(library.call)
         session.commit()
-        run = runs.compute_results(session, call=library.call, actor=library.chair, now=utcnow())
-        runs.publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=False)
+        run = compute_results(session, call=library.call, actor=library.chair, now=utcnow())
+        publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=False)
         session.commit()
 
     cases = session.exec(select(LibraryCase).order_by(LibraryCase.id)).all()

@@ -91,13 +91,14 @@ def test_scores_appear_only_when_the_snapshot_publishes_them(client, library, se
 
 def test_scores_of_drafts_and_private_snapshots_never_show(client, library, session):  # noqa: F811
     from app.models import ResultEntry
-    from app.results import runs
+    from app.results.compute import compute_results
+    from app.results.publishing import publish
 
     with client.application.test_request_context():
-        run = runs.compute_results(session, call=library.call, actor=library.chair, now=utcnow())
-        runs.publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=False)
+        run = compute_results(session, call=library.call, actor=library.chair, now=utcnow())
+        publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=False)
         session.commit()
-        draft = runs.compute_results(session, call=library.call, actor=library.chair, now=utcnow())
+        draft = compute_results(session, call=library.call, actor=library.chair, now=utcnow())
         session.commit()
     draft_scores = {f"{row.score:.2f}" for row in session.exec(
         select(ResultEntry).where(ResultEntry.run_id == draft.id)).all()}

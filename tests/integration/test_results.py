@@ -10,8 +10,10 @@ from app.db import utcnow
 from app.enums import AssignmentSource, Domain, EntryStatus, Phase, Role, SheetStatus
 from app.errors import DomainError
 from app.models import Assignment, AuditEvent, Entry, ResultEntry, ResultRun, ScoreSheet
-from app.results import runs
+from app.results.compute import compute_results, draft_run
+from app.results.decisions import decide_veto, set_override
 from app.results.extra import assign_extra_experts
+from app.results.publishing import latest_published, publish, publish_blockers, published_snapshot, verify
 from tests.results_factories import scored_call
 
 FIVE = [
@@ -24,7 +26,7 @@ FIVE = [
 
 def _compute(app, session, scored, **kwargs):
     with app.test_request_context():
-        run = runs.compute_results(session, call=scored.call, actor=scored.chair, now=utcnow(), **kwargs)
+        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow(), **kwargs)
         session.commit()
     return run
 
@@ -35,7 +37,7 @@ def _rows(session, run):
 
 def _publish(app, session, run, scored, public_scores=False):
     with app.test_request_context():
-        runs.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=public_scores)
+        publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=public_scores)
         session.commit()
 
 
@@ -97,7 +99,7 @@ def test_no_submitted_sheets_is_a_clear_error(app, make, session):
     scored = scored_call(make, session, totals=[[None, None]])
     with app.test_request_context():
         with pytest.raises(DomainError) as error:
-            runs.compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
+            compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
         with force_locale("en"):
             assert "No submitted score sheets" in str(error.value.message)
 
@@ -134,25 +136,25 @@ def test_pending_veto_blocks_publishing_and_a_confirmed_one_excludes(app, make, 
     top = _rows(session, run)[0]
     assert top.veto_keys == ["false_information"] and top.veto_status == "pending"
     with app.test_request_context():
-        assert [b.key for b in runs.publish_blockers(session, run=run)] == ["vetoes_pending"]
+        assert [b.key for b in publish_blockers(session, run=run)] == ["vetoes_pending"]
         with pytest.raises(DomainError):
-            runs.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=False)
+            publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=False)
     session.rollback()
     entry = session.get(Entry, top.entry_id)
 
     def row_of_draft():
-        draft = runs.draft_run(session, call=scored.call)
+        draft = draft_run(session, call=scored.call)
         return session.exec(select(ResultEntry).where(ResultEntry.run_id == draft.id, ResultEntry.entry_id == entry.id)).one()
 
     with app.test_request_context():
-        runs.decide_veto(session, entry=entry, confirmed=True, reason="材料造假属实", actor=scored.chair, now=utcnow())
+        decide_veto(session, entry=entry, confirmed=True, reason="材料造假属实", actor=scored.chair, now=utcnow())
         session.commit()
         # The draft was computed again with the decision.
-        assert runs.draft_run(session, call=scored.call).id != run.id
+        assert draft_run(session, call=scored.call).id != run.id
         row = row_of_draft()
         assert (row.veto_status, row.selected, row.decision) == ("confirmed", False, "veto")
-        assert runs.publish_blockers(session, run=runs.draft_run(session, call=scored.call)) == []
-        runs.decide_veto(session, entry=entry, confirmed=False, reason="复核无误", actor=scored.chair, now=utcnow())
+        assert publish_blockers(session, run=draft_run(session, call=scored.call)) == []
+        decide_veto(session, entry=entry, confirmed=False, reason="复核无误", actor=scored.chair, now=utcnow())
         session.commit()
         row = row_of_draft()
         assert (row.veto_status, row.selected) == ("dismissed", True)
@@ -163,9 +165,9 @@ def test_a_veto_decision_needs_a_raised_veto_and_a_reason(app, make, session):
     _compute(app, session, scored)
     with app.test_request_context():
         with pytest.raises(DomainError):
-            runs.decide_veto(session, entry=scored.entries[0], confirmed=True, reason="x", actor=scored.chair, now=utcnow())
+            decide_veto(session, entry=scored.entries[0], confirmed=True, reason="x", actor=scored.chair, now=utcnow())
         with pytest.raises(DomainError):
-            runs.decide_veto(session, entry=scored.entries[0], confirmed=True, reason="  ", actor=scored.chair, now=utcnow())
+            decide_veto(session, entry=scored.entries[0], confirmed=True, reason="  ", actor=scored.chair, now=utcnow())
 
 
 def test_overrides_change_the_selection_and_survive_recomputation(app, make, session):
@@ -174,8 +176,8 @@ def test_overrides_change_the_selection_and_survive_recomputation(app, make, ses
     assert [row.selected for row in _rows(session, run)] == [True, True, False, False]
     last = scored.entries[3]
     with app.test_request_context():
-        runs.set_override(session, call=scored.call, entry=last, include=True, reason="地市推荐", actor=scored.chair,
-                          now=utcnow())
+        set_override(session, call=scored.call, entry=last, include=True, reason="地市推荐", actor=scored.chair,
+                     now=utcnow())
         session.commit()
     rows = _rows(session, run)
     assert [(row.selected, row.decision) for row in rows] == [
@@ -185,7 +187,7 @@ def test_overrides_change_the_selection_and_survive_recomputation(app, make, ses
     rows = _rows(session, _compute(app, session, scored))
     assert rows[3].decision == "included_by_chair"
     with app.test_request_context(), pytest.raises(DomainError):
-        runs.set_override(session, call=scored.call, entry=last, include=False, reason="", actor=scored.chair, now=utcnow())
+        set_override(session, call=scored.call, entry=last, include=False, reason="", actor=scored.chair, now=utcnow())
 
 
 def test_publish_freezes_a_snapshot_that_recomputation_never_changes(app, make, session):
@@ -194,7 +196,7 @@ def test_publish_freezes_a_snapshot_that_recomputation_never_changes(app, make, 
     _publish(app, session, run, scored, public_scores=True)
     assert run.published_at is not None and re.fullmatch(r"[0-9a-f]{64}", run.content_hash)
     with app.test_request_context():
-        assert runs.verify(session, run)
+        assert verify(session, run)
     before = [(r.entry_id, r.score, r.rank, r.selected) for r in _rows(session, run)]
     statuses = {entry.id: session.get(Entry, entry.id).status for entry in scored.entries}
     assert sorted(statuses.values()) == sorted([EntryStatus.SELECTED] * 3 + [EntryStatus.NOT_SELECTED])
@@ -208,9 +210,31 @@ def test_publish_freezes_a_snapshot_that_recomputation_never_changes(app, make, 
     session.refresh(run)
     assert [(r.entry_id, r.score, r.rank, r.selected) for r in _rows(session, run)] == before
     with app.test_request_context():
-        assert runs.verify(session, run)
-        assert runs.latest_published(session, call=scored.call).id == run.id
-        assert [b.key for b in runs.publish_blockers(session, run=run)] == ["published"]
+        assert verify(session, run)
+        assert latest_published(session, call=scored.call).id == run.id
+        assert [b.key for b in publish_blockers(session, run=run)] == ["published"]
+
+
+def test_a_published_snapshot_is_looked_up_within_its_call(app, make, session):
+    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    other = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    with app.test_request_context():
+        assert published_snapshot(session, call=scored.call, snapshot_id=None) is None
+    run = _compute(app, session, scored)
+    _publish(app, session, run, scored)
+    draft = _compute(app, session, scored)  # a new draft beside the snapshot
+    theirs = _compute(app, session, other)
+    _publish(app, session, theirs, other)
+    with app.test_request_context():
+        assert published_snapshot(session, call=scored.call, snapshot_id=None).id == run.id
+        assert published_snapshot(session, call=scored.call, snapshot_id=run.id).id == run.id
+        for snapshot_id in (draft.id, theirs.id, theirs.id + 1000):
+            with pytest.raises(DomainError) as error:
+                published_snapshot(session, call=scored.call, snapshot_id=snapshot_id)
+            with force_locale("en"):
+                assert str(error.value.message) == "That is not a published results snapshot of this call."
+            with force_locale("zh"):
+                assert str(error.value.message) == "所选快照不是本批次已发布的结果快照。"
 
 
 def test_tampering_with_a_snapshot_is_detected(app, make, session):
@@ -222,23 +246,23 @@ def test_tampering_with_a_snapshot_is_detected(app, make, session):
     session.add(row)
     session.commit()
     with app.test_request_context():
-        assert not runs.verify(session, run)
+        assert not verify(session, run)
 
 
 def test_publishing_is_refused_while_sheets_are_outstanding_or_the_draft_is_stale(app, make, session):
     scored = scored_call(make, session, totals=[[80, 82, None], [70, 71, 72]])
     run = _compute(app, session, scored)
     with app.test_request_context():
-        assert [(b.key, b.count) for b in runs.publish_blockers(session, run=run)] == [("incomplete", 1)]
+        assert [(b.key, b.count) for b in publish_blockers(session, run=run)] == [("incomplete", 1)]
     sheet = scored.sheets[(scored.entries[0].id, scored.experts[2].id)]
     sheet.status, sheet.total, sheet.submitted_at = SheetStatus.SUBMITTED, 81.0, utcnow()
     sheet.updated_at = utcnow()
     session.add(sheet)
     session.commit()
     with app.test_request_context():
-        assert "stale" in [b.key for b in runs.publish_blockers(session, run=run)]
+        assert "stale" in [b.key for b in publish_blockers(session, run=run)]
         with pytest.raises(DomainError) as error:
-            runs.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=False)
+            publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=False)
         with force_locale("en"):
             assert "compute it again" in str(error.value.message)
 
@@ -311,7 +335,7 @@ def test_the_chair_computes_filters_and_pages_through_the_ranking(app, make, ses
     login(scored.chair)
     response = client.post(f"/results/calls/{scored.call.id}/compute", follow_redirects=True)
     assert "60" in response.get_data(as_text=True)
-    run = runs.draft_run(session, call=scored.call)
+    run = draft_run(session, call=scored.call)
     page = client.get(f"/results/runs/{run.id}").get_data(as_text=True)
     assert page.count('href="/results/runs/%d/entries/' % run.id) == 50  # one page
     assert "Page 1 of 2" in page
@@ -366,7 +390,7 @@ def test_every_results_form_needs_a_csrf_token(app, make, session, client, csrf)
     rows = _rows(session, run)
     assert all(row.decision != "excluded_by_chair" and row.veto_status == "pending" for row in rows if row.entry_id == entry)
     session.refresh(run)
-    assert runs.draft_run(session, call=scored.call).id == run.id and not run.published
+    assert draft_run(session, call=scored.call).id == run.id and not run.published
     assert session.exec(select(Assignment).where(Assignment.source == AssignmentSource.EXTRA)).first() is None
 
 
@@ -386,6 +410,25 @@ def test_override_through_the_page_requires_a_reason(app, make, session, client,
     assert row.selected and row.decision == "included_by_chair"
 
 
+def test_the_entry_page_shows_the_sheets_and_the_override_until_it_is_removed(app, make, session, client, login,
+                                                                             english):
+    scored = scored_call(make, session, totals=FIVE, target_count=2)
+    run = _compute(app, session, scored)
+    login(scored.chair)
+    entry = scored.entries[3]
+    client.post(f"/results/entries/{entry.id}/override",
+                data={"entry_id": entry.id, "include": "include", "reason": "典型性强"})
+    page = client.get(f"/results/runs/{run.id}/entries/{entry.id}").get_data(as_text=True)
+    assert "Your decision: select it." in page and "典型性强" in page
+    assert all(expert.name in page for expert in scored.experts)
+    client.post(f"/results/entries/{entry.id}/override/remove")
+    page = client.get(f"/results/runs/{run.id}/entries/{entry.id}").get_data(as_text=True)
+    assert "Your decision:" not in page
+    row = session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id, ResultEntry.entry_id == entry.id)).one()
+    session.refresh(row)
+    assert not row.selected and row.decision == "target_reached"
+
+
 def test_flask_results_compute_and_publish(app, make, session, runner):
     scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
     result = runner.invoke(args=["results", "compute", "--call", str(scored.call.id), "--resamples", "200"])
@@ -393,7 +436,7 @@ def test_flask_results_compute_and_publish(app, make, session, runner):
     assert "Ranked 4 entries from 20 sheets" in result.output
     result = runner.invoke(args=["results", "publish", "--call", str(scored.call.id)])
     assert result.exit_code == 0, result.output
-    run = runs.latest_published(session, call=scored.call)
+    run = latest_published(session, call=scored.call)
     assert run.content_hash in result.output and run.parameters["resamples"] == 200
     result = runner.invoke(args=["results", "compute", "--call", "999999"])
     assert result.exit_code != 0 and "no call" in result.output
@@ -436,18 +479,18 @@ def test_an_entry_without_any_submitted_sheet_blocks_publishing(app, make, sessi
     run = _compute(app, session, scored)
     assert len(_rows(session, run)) == 1 and run.summary["counts"]["unranked"] == 1
     with app.test_request_context():
-        assert ("unranked", 1) in [(b.key, b.count) for b in runs.publish_blockers(session, run=run)]
+        assert ("unranked", 1) in [(b.key, b.count) for b in publish_blockers(session, run=run)]
 
 
 def test_changing_the_target_or_quotas_makes_the_draft_stale(app, make, session):
     scored = scored_call(make, session, totals=FIVE, target_count=3, open_phase=Phase.RESULTS)
     run = _compute(app, session, scored)
     with app.test_request_context():
-        assert runs.publish_blockers(session, run=run) == []
+        assert publish_blockers(session, run=run) == []
         scored.call.target_count = 1
         session.add(scored.call)
         session.flush()
-        assert [b.key for b in runs.publish_blockers(session, run=run)] == ["stale"]
+        assert [b.key for b in publish_blockers(session, run=run)] == ["stale"]
 
 
 def test_the_snapshot_hash_survives_a_renamed_call_and_covers_the_publication_time(app, make, session):
@@ -458,9 +501,9 @@ def test_the_snapshot_hash_survives_a_renamed_call_and_covers_the_publication_ti
     session.add(scored.call)
     session.commit()
     with app.test_request_context():
-        assert runs.verify(session, run)
+        assert verify(session, run)
         run.published_at = run.published_at.replace(year=run.published_at.year - 1)
-        assert not runs.verify(session, run)
+        assert not verify(session, run)
     session.rollback()
 
 
@@ -471,9 +514,9 @@ def test_without_quotas_the_cut_line_follows_the_selection_not_the_target(app, m
     session.commit()
     _compute(app, session, scored)
     with app.test_request_context():
-        runs.decide_veto(session, entry=scored.entries[2], confirmed=True, reason="属实", actor=scored.chair, now=utcnow())
+        decide_veto(session, entry=scored.entries[2], confirmed=True, reason="属实", actor=scored.chair, now=utcnow())
         session.commit()
-        draft = runs.draft_run(session, call=scored.call)
+        draft = draft_run(session, call=scored.call)
     # The best entry is vetoed: the two selected are ranked 2 and 3, so the cut is at 3.
     assert [row.rank for row in _rows(session, draft) if row.selected] == [2, 3]
     assert draft.summary["cuts"] == {"": 3}
@@ -495,8 +538,8 @@ def test_the_hash_does_not_depend_on_the_time_zone_the_publication_time_came_in(
     scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
     run = _compute(app, session, scored)
     with app.test_request_context():
-        runs.publish(session, run=run, actor=scored.chair, now=utcnow().astimezone(ZoneInfo("Asia/Shanghai")),
-                     public_scores=False)
+        publish(session, run=run, actor=scored.chair, now=utcnow().astimezone(ZoneInfo("Asia/Shanghai")),
+                public_scores=False)
         session.commit()
         session.expire_all()
-        assert runs.verify(session, session.get(ResultRun, run.id))
+        assert verify(session, session.get(ResultRun, run.id))

@@ -12,7 +12,8 @@ from pypdf import PdfReader
 from app.db import utcnow
 from app.enums import Domain
 from app.models import Call
-from app.results import exports, runs
+from app.results import exports
+from app.results.compute import compute_results
 from tests.results_factories import scored_call
 
 HOSTILE = "=cmd|' /C calc'!A0"
@@ -59,7 +60,7 @@ def ranked(app, make, session):
     session.add_all(scored.entries)
     session.commit()
     with app.app_context():
-        run = runs.compute_results(session, call=scored.call, actor=scored.chair, now=utcnow(), resamples=50)
+        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow(), resamples=50)
         session.commit()
     rows = sorted(run.rows, key=lambda row: row.rank)
     return run, rows, session.get(Call, run.call_id)

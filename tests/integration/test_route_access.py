@@ -54,7 +54,8 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.results import runs
+from app.results.compute import compute_results
+from app.results.publishing import publish
 from app.review import rubrics, sheets
 from app.storage import storage
 from tests.factories import PASSWORD, jpeg_bytes
@@ -522,8 +523,8 @@ def build_world(app, make, session) -> World:
     session.commit()
     scored_photo, _ = _add_files(app, session, published)
     with app.test_request_context():
-        run = runs.compute_results(session, call=call, actor=chair, now=utcnow(), resamples=RESAMPLES)
-        runs.publish(session, run=run, actor=chair, now=utcnow(), public_scores=True)
+        run = compute_results(session, call=call, actor=chair, now=utcnow(), resamples=RESAMPLES)
+        publish(session, run=run, actor=chair, now=utcnow(), public_scores=True)
         session.commit()
     case = session.exec(select(LibraryCase).where(LibraryCase.entry_id == published.id)).one()
 
@@ -537,7 +538,7 @@ def build_world(app, make, session) -> World:
     with app.test_request_context():
         sheet = sheets.declare_no_conflict_and_open(session, assignment=assignment, expert=expert, now=utcnow())
         session.commit()
-        draft_run = runs.compute_results(session, call=call, actor=chair, now=utcnow(), resamples=RESAMPLES)
+        draft_run = compute_results(session, call=call, actor=chair, now=utcnow(), resamples=RESAMPLES)
         session.commit()
 
     # A finished brochure of the call, its file in this test's brochure folder.

@@ -1,0 +1,390 @@
+"""Computing a call's results and storing them as its draft.
+
+The figures come from the pure modules beside this one (aggregation,
+bootstrap, reliability, selection, experts) on what ``inputs`` loads; the
+output is stored in one ``ResultRun`` with one ``ResultEntry`` per ranked
+entry, and audited. Services only flush; the caller commits.
+
+A call has at most one draft (the newest unpublished run): computing again
+replaces it. A published run is never changed or deleted; later computations
+make new drafts beside it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.audit.services import record
+from app.calls.services import lock_call
+from app.errors import DomainError
+from app.i18n import lazy_gettext as _l
+from app.models import Call, ResultEntry, ResultRun
+from app.results import aggregation, bootstrap, selection
+from app.results.experts import ExpertSheet, expert_statistics
+from app.results.inputs import (
+    VETO_CONFIRMED,
+    VETO_PENDING,
+    SubmittedSheet,
+    assigned_counts,
+    criterion_means,
+    entries_in_results,
+    inputs_fingerprint,
+    overrides_for,
+    panel_names,
+    submitted_sheets,
+    user_names,
+    veto_decisions,
+    veto_status,
+)
+from app.results.reliability import reliability_summary
+from app.results.settings import Settings, settings_for
+
+
+def draft_run(session: Session, *, call: Call) -> ResultRun | None:
+    """The call's draft: its newest unpublished run."""
+    return session.exec(
+        select(ResultRun)
+        .where(ResultRun.call_id == call.id, ResultRun.published_at.is_(None))
+        .order_by(ResultRun.id.desc())
+    ).first()
+
+
+def compute_results(
+    session: Session,
+    *,
+    call: Call,
+    actor,
+    now: datetime,
+    resamples: int | None = None,
+    seed: int | None = None,
+) -> ResultRun:
+    """Compute the call's results from its submitted sheets and store them as the draft.
+
+    Deterministic: the same sheets, settings and seed give the same figures.
+    The previous draft (if any) is replaced; published runs stay as they are.
+    """
+    lock_call(session, call.id)
+    settings = settings_for(session, call=call, resamples=resamples, seed=seed)
+    fingerprint = inputs_fingerprint(session, call=call, settings=settings)
+    entries = entries_in_results(session, call=call)
+    facts = {row.id: row for row in entries}
+    sheets = [sheet for sheet in submitted_sheets(session, call=call) if sheet.entry_id in facts]
+    if not sheets:
+        raise DomainError(_l("No submitted score sheets yet: there is nothing to compute."))
+    assigned = assigned_counts(session, call=call)
+    entry_means = criterion_means(session, call=call)
+
+    totals = [
+        aggregation.SheetTotal(
+            s.entry_id, s.expert_id, float(s.total),
+            {} if s.outcome is None else {aggregation.OUTCOME_CRITERION: float(s.outcome)}, s.submitted_at,
+        )
+        for s in sheets
+    ]
+    results = aggregation.aggregate(
+        totals,
+        method=settings.method,
+        entry_submitted_at={row.id: row.submitted_at for row in entries if row.submitted_at},
+    )
+    ranked = aggregation.rank(results)
+    domain_of = {row.id: str(row.domain) for row in entries}
+    domain_rank = _positions(ranked, lambda entry_id: domain_of[entry_id])
+    city_rank = _positions(ranked, lambda entry_id: facts[entry_id].city_code)
+
+    by_entry: dict[int, list[SubmittedSheet]] = defaultdict(list)
+    for sheet in sheets:
+        by_entry[sheet.entry_id].append(sheet)
+    veto_keys = {
+        entry_id: sorted({key for s in entry_sheets for key in s.vetoes}) for entry_id, entry_sheets in by_entry.items()
+    }
+    decisions = veto_decisions(session, by_entry)
+    status_of = {entry_id: veto_status(veto_keys[entry_id], decisions.get(entry_id)) for entry_id in by_entry}
+
+    # The selection by the rule alone gives the cut lines for the bootstrap.
+    ranking = [
+        selection.RankedEntry(
+            entry_id=item.result.entry_id,
+            domain=domain_of[item.result.entry_id],
+            organisation_id=facts[item.result.entry_id].organisation_id,
+            score=item.result.score,
+            rank=item.position,
+            vetoed=status_of[item.result.entry_id] == VETO_CONFIRMED,
+        )
+        for item in ranked
+    ]
+    rule_selection = selection.select(
+        ranking, target=settings.target, quotas=settings.quotas, organisation_cap=settings.organisation_cap
+    )
+    intervals = _rank_intervals(
+        sheets, results, settings, rule_selection=rule_selection, domain_rank=domain_rank, domain_of=domain_of,
+        overall_rank={item.result.entry_id: item.position for item in ranked},
+    )
+    final = select_with_overrides(session, call=call, ranking=ranking, settings=settings)
+    decision_of = {d.entry_id: d for d in final.decisions}
+
+    # Only drafts: the condition is checked again by the DELETE itself, so a
+    # snapshot published meanwhile can never be removed. Its rows go with it
+    # (ON DELETE CASCADE); objects of it this session holds are let go.
+    drafts = set(
+        session.exec(
+            select(ResultRun.id).where(ResultRun.call_id == call.id, ResultRun.published_at.is_(None))
+        ).all()
+    )
+    session.execute(
+        sa.delete(ResultRun).where(ResultRun.id.in_(drafts), ResultRun.published_at.is_(None)),
+        execution_options={"synchronize_session": False},
+    )
+    for stale in [o for o in session.identity_map.values()
+                  if (isinstance(o, ResultRun) and o.id in drafts) or (isinstance(o, ResultEntry) and o.run_id in drafts)]:
+        session.expunge(stale)
+    run = ResultRun(
+        call_id=call.id,
+        computed_at=now,
+        computed_by_id=actor.id if getattr(actor, "is_authenticated", False) else None,
+        method=settings.method,
+        parameters={**settings.as_dict(), "call": {"id": call.id, "name": call.name, "year": call.year}},
+        summary={},
+        inputs_hash=fingerprint,
+    )
+    session.add(run)
+    session.flush()
+
+    result_of = {r.entry_id: r for r in results}
+    rows = []
+    for item in ranked:
+        entry_id = item.result.entry_id
+        result, fact = result_of[entry_id], facts[entry_id]
+        interval = intervals[entry_id]
+        decision = decision_of[entry_id]
+        rows.append(
+            {
+                "run_id": run.id,
+                "entry_id": entry_id,
+                "title": fact.title,
+                "organisation_id": fact.organisation_id,
+                "organisation_name": fact.name,
+                "domain": fact.domain,
+                "city_code": fact.city_code or "",
+                "entry_submitted_at": fact.submitted_at,
+                "score": round(result.score, 4),
+                "sheets": result.raw.n,
+                "assigned": assigned.get(entry_id, 0),
+                "raw_mean": round(result.raw.mean, 4),
+                "raw_median": round(result.raw.median, 4),
+                "raw_min": result.raw.min,
+                "raw_max": result.raw.max,
+                "raw_sd": None if result.raw.sd is None else round(result.raw.sd, 4),
+                "raw_range": round(result.raw.range, 4),
+                "outcome_mean": None if result.outcome_mean is None else round(result.outcome_mean, 4),
+                "criterion_means": {
+                    criterion: round(mean, 4) for criterion, (mean, _count) in sorted(entry_means.get(entry_id, {}).items())
+                },
+                "notes": list(result.notes),
+                "guarded_experts": list(result.guarded_experts),
+                "rank": item.position,
+                "domain_rank": domain_rank[entry_id],
+                "city_rank": city_rank[entry_id],
+                "rank_lo": interval.lo,
+                "rank_hi": interval.hi,
+                "borderline": interval.borderline,
+                "disagreement_flags": list(
+                    aggregation.flag_disagreement(
+                        result.raw, sd_threshold=settings.sd_threshold, range_threshold=settings.range_threshold
+                    )
+                ),
+                "veto_keys": veto_keys[entry_id],
+                "veto_status": status_of[entry_id],
+                "selected": decision.selected,
+                "decision": decision.reason,
+                "chair_reason": decision.chair_reason,
+            }
+        )
+    # Core executemany: the ORM's bulk insert costs more than the computation.
+    session.connection().execute(ResultEntry.__table__.insert(), rows)
+    run.summary = _summary(
+        session, sheets=sheets, rows=rows, selected=final, domain_means=_domain_means(entry_means, domain_of),
+        cuts=_cuts(rule_selection, settings, domain_rank=domain_rank, domain_of=domain_of,
+                   overall_rank={item.result.entry_id: item.position for item in ranked}),
+    )
+    # Entries that reached review but have no submitted sheet cannot be ranked.
+    run.summary["counts"]["unranked"] = len(facts) - len(rows)
+    session.add(run)
+    session.flush()
+    record(
+        session, actor=actor, action="results.computed", obj=call,
+        after={"run_id": run.id, "method": settings.method, "entries": len(rows), "sheets": len(sheets),
+               "selected": len(final.selected_ids), "inputs": fingerprint},
+    )
+    return run
+
+
+def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, domain_rank, domain_of, overall_rank):
+    """Bootstrap rank intervals against the cut line the rule drew.
+
+    With domain quotas the cut is per domain (the domain rank of the last
+    entry the rule selected there), so entries are resampled and ranked
+    within their domain; without quotas, over the whole call against the
+    target. Z-scores resample each sheet's standardised value.
+    """
+    if settings.method == "zscore":
+        z = aggregation.zscore_adjusted(
+            [aggregation.SheetTotal(s.entry_id, s.expert_id, float(s.total), {}, s.submitted_at) for s in sheets]
+        )
+        values = {(s.entry_id, s.expert_id): z.sheet_scores[(s.entry_id, s.expert_id)] for s in sheets}
+        method = bootstrap.MEAN
+    else:
+        values = {(s.entry_id, s.expert_id): float(s.total) for s in sheets}
+        method = bootstrap.TRIMMED_MEAN if settings.method == "trimmed_mean" else bootstrap.MEAN
+    totals: dict[int, list[float]] = defaultdict(list)
+    for (entry_id, _expert), value in sorted(values.items()):
+        totals[entry_id].append(value)
+
+    cuts = _cuts(rule_selection, settings, domain_rank=domain_rank, domain_of=domain_of, overall_rank=overall_rank)
+    if settings.quotas:
+        groups: dict[str, list[int]] = defaultdict(list)
+        for entry_id in totals:
+            groups[domain_of[entry_id]].append(entry_id)
+        position = domain_rank
+    else:
+        groups = {"": list(totals)}
+        position = overall_rank
+    intervals = {}
+    for group, entry_ids in sorted(groups.items()):
+        # Bootstrap ranks by score then entry id; rank the point estimates by
+        # our full tie rule instead, by feeding the stored order as ids.
+        order = sorted(entry_ids, key=lambda e: position[e])
+        stand_in = {entry_id: i for i, entry_id in enumerate(order)}
+        found = bootstrap.bootstrap(
+            [bootstrap.EntryTotals(stand_in[e], totals[e]) for e in order],
+            cut=cuts.get(group, 0),
+            method=method,
+            resamples=settings.resamples,
+            seed=settings.seed,
+        )
+        for interval in found:
+            entry_id = order[interval.entry_id]
+            intervals[entry_id] = interval
+    return intervals
+
+
+def select_with_overrides(session: Session, *, call: Call, ranking, settings: Settings) -> selection.Selection:
+    """The selection of ``ranking`` under the settings, with the chair's current overrides applied."""
+    known = {item.entry_id for item in ranking}
+    overrides = [
+        selection.ChairOverride(o.entry_id, o.include, o.reason)
+        for o in overrides_for(session, call=call)
+        if o.entry_id in known
+    ]
+    return selection.select(
+        ranking,
+        target=settings.target,
+        quotas=settings.quotas,
+        organisation_cap=settings.organisation_cap,
+        overrides=overrides,
+    )
+
+
+def _summary(session, *, sheets, rows, selected: selection.Selection, domain_means, cuts) -> dict:
+    """Call-wide figures: reliability, experts, domain criterion means, selection."""
+    ratings = [(s.entry_id, s.expert_id, float(s.total)) for s in sheets]
+    by_panel: dict[int | None, list[tuple[int, int, float]]] = defaultdict(list)
+    for s in sheets:
+        by_panel[s.panel_id].append((s.entry_id, s.expert_id, float(s.total)))
+    names_of_panels = panel_names(session, [p for p in by_panel if p is not None])
+    panels = [
+        {"panel_id": panel_id, "name": names_of_panels.get(panel_id, ""), **reliability_summary(panel_ratings)}
+        for panel_id, panel_ratings in sorted(by_panel.items(), key=lambda item: (item[0] is None, item[0] or 0))
+    ]
+
+    stats = expert_statistics(
+        [
+            ExpertSheet(s.expert_id, s.entry_id, float(s.total), {}, s.opened_at, s.submitted_at,
+                        straight_lined=s.straight_lined)
+            for s in sheets
+        ]
+    )
+    names = user_names(session, [x.expert_id for x in stats])
+
+    return {
+        "call": reliability_summary(ratings),
+        "panels": panels,
+        "experts": [{**x.as_dict(), "name": names.get(x.expert_id, "")} for x in stats],
+        "criterion_means": domain_means,
+        "selection": selection_summary(selected),
+        "cuts": cuts,
+        "counts": {
+            "entries": len(rows),
+            "sheets": len(sheets),
+            "experts": len(stats),
+            "disputed": sum(1 for r in rows if r["disagreement_flags"]),
+            "borderline": sum(1 for r in rows if r["borderline"]),
+            "incomplete": sum(1 for r in rows if r["sheets"] < r["assigned"]),
+            "vetoes_pending": sum(1 for r in rows if r["veto_status"] == VETO_PENDING),
+        },
+    }
+
+
+def selection_summary(selected: selection.Selection) -> dict:
+    """The selection as the run's summary keeps it: counts per domain and warnings."""
+    return {
+        "selected": len(selected.selected_ids),
+        "domains": [{"domain": c.domain, "selected": c.selected, "quota": c.quota} for c in selected.domain_counts],
+        "warnings": [
+            {
+                "key": w.key, "domain": w.domain, "organisation_id": w.organisation_id, "entry_id": w.entry_id,
+                "count": w.count, "limit": w.limit,
+            }
+            for w in selected.warnings
+        ],
+    }
+
+
+def _positions(ranked: list[aggregation.RankedEntry], key) -> dict[int, int]:
+    """Rank within each group (domain, city) following the overall order."""
+    counters: dict[Any, int] = defaultdict(int)
+    positions = {}
+    for item in ranked:
+        group = key(item.result.entry_id)
+        counters[group] += 1
+        positions[item.result.entry_id] = counters[group]
+    return positions
+
+
+def _domain_means(entry_means, domain_of: dict[int, str]) -> dict[str, dict[str, float]]:
+    """Each domain's mean score per criterion, over all its scores."""
+    sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
+    for entry_id, criteria in entry_means.items():
+        if entry_id not in domain_of:
+            continue
+        for criterion, (mean, count) in criteria.items():
+            total = sums[domain_of[entry_id]][criterion]
+            total[0] += mean * count
+            total[1] += count
+    return {
+        domain: {criterion: round(total / count, 4) for criterion, (total, count) in sorted(criteria.items())}
+        for domain, criteria in sorted(sums.items())
+    }
+
+
+def _cuts(rule_selection, settings: Settings, *, domain_rank, domain_of, overall_rank) -> dict[str, int]:
+    """Where the rule's selection stops: per domain (domain rank) with quotas,
+    else over the call (overall rank, key ""). Vetoes, caps and the chair's
+    exclusions push it down, so it is read from the selection, not the target."""
+    if settings.quotas:
+        return _domain_cuts(rule_selection, domain_rank, domain_of)
+    chosen = [overall_rank[d.entry_id] for d in rule_selection.decisions if d.selected]
+    return {"": max(chosen, default=0)}
+
+
+def _domain_cuts(selected: selection.Selection, domain_rank: dict[int, int], domain_of: dict[int, str]) -> dict[str, int]:
+    """Per domain, the domain rank of the last entry the rule selected: the cut line."""
+    cuts: dict[str, int] = {}
+    for decision in selected.decisions:
+        if decision.selected:
+            domain = domain_of[decision.entry_id]
+            cuts[domain] = max(cuts.get(domain, 0), domain_rank[decision.entry_id])
+    return cuts

@@ -50,8 +50,8 @@ from app.models import (
 )
 from app.results import aggregation, bootstrap, reliability, selection
 from app.results.experts import ExpertSheet, expert_statistics
-from app.review.rubric_settings import DEFAULT_KEY
-from app.review.rubrics import RubricError, check_file, rubrics_folder
+from app.review.rubrics.files import RubricError, check_file, rubrics_folder
+from app.review.rubrics.services import DEFAULT_KEY
 
 #: Entries whose results are computed: those that reached expert review.
 RESULT_STATUSES = (

@@ -51,7 +51,7 @@ from app.results.forms import (
     SettingsForm,
     VetoForm,
 )
-from app.review.rubric_settings import AGGREGATION_LABELS
+from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
 from app.web import send_bytes, write
 

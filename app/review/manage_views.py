@@ -32,7 +32,7 @@ from app.permissions import (
     roles_required,
 )
 from app.review import panels as panel_services
-from app.review import profiles, progress, reminders, rubric_settings
+from app.review import profiles, progress, reminders
 from app.review.conflicts import record_conflict, recorded_conflict
 from app.review.manage_forms import (
     ConflictForm,
@@ -43,7 +43,8 @@ from app.review.manage_forms import (
     RubricChoiceForm,
     profile_data,
 )
-from app.review.rubrics import RubricError, available_rubrics
+from app.review.rubrics import services as rubric_services
+from app.review.rubrics.files import RubricError, available_rubrics
 from app.web import write
 
 bp = Blueprint("review_manage", __name__, url_prefix="/review/manage")
@@ -100,7 +101,7 @@ def index():
     )
     context = {"calls": calls, "call": call}
     if call is not None:
-        table = rubric_settings.rubric_table(db.session, call=call)
+        table = rubric_services.rubric_table(db.session, call=call)
         context |= {
             "state": phase_state(call, now=now),
             "review_open": is_phase_open(call, Phase.REVIEW, now=now),
@@ -126,8 +127,8 @@ def _render_rubrics(call: Call, *, errors=(), status=200):
             "review/manage/rubrics.html",
             call=call,
             rubrics=available_rubrics(),
-            rows=rubric_settings.rubric_table(db.session, call=call),
-            aggregations=rubric_settings.AGGREGATION_LABELS,
+            rows=rubric_services.rubric_table(db.session, call=call),
+            aggregations=rubric_services.AGGREGATION_LABELS,
             review_open=is_phase_open(call, Phase.REVIEW, now=now),
             errors=errors,
             history=[event for event in object_history(db.session, object_type="calls", object_id=call.id)
@@ -150,9 +151,9 @@ def rubrics(call_id: int):
     where = domain.label if domain else _("the call's default")
     with write(success=_("The rubric for %(where)s has been saved.", where=where), quiet=True) as attempt:
         if domain is not None and not form.rubric_key.data:
-            rubric_settings.clear_override(db.session, actor=current_user, call=call, domain=domain)
+            rubric_services.clear_override(db.session, actor=current_user, call=call, domain=domain)
         else:
-            rubric_settings.set_rubric(db.session, actor=current_user, call=call, domain=domain, rubric_key=form.rubric_key.data)
+            rubric_services.set_rubric(db.session, actor=current_user, call=call, domain=domain, rubric_key=form.rubric_key.data)
     if not attempt.ok:
         return _render_rubrics(call, errors=_error_messages(attempt), status=400)
     return redirect(url_for("review_manage.rubrics", call_id=call.id))
@@ -165,7 +166,7 @@ def freeze_rubrics(call_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     with write(quiet=True) as attempt:
-        frozen = rubric_settings.freeze_rubrics(db.session, actor=current_user, call=call, now=utcnow())
+        frozen = rubric_services.freeze_rubrics(db.session, actor=current_user, call=call, now=utcnow())
     if not attempt.ok:
         return _render_rubrics(call, errors=_error_messages(attempt), status=400)
     flash(

@@ -416,7 +416,7 @@ def test_freezing_keeps_the_rubric_whatever_happens_to_the_file(app, client, ses
     default.write_text(default.read_text(encoding="utf-8").replace("Small rubric", "Edited rubric"), encoding="utf-8")
     page = _text(client.get(f"/review/manage/calls/{call.id}/rubrics"))
     assert version.content_hash in page and "Edited rubric" in page  # the file changed, the frozen row did not
-    from app.review.rubrics import frozen_rubric
+    from app.review.rubrics.services import frozen_rubric
 
     with app.test_request_context():
         again = frozen_rubric(session, call=call, domain=Domain.MANUFACTURING, now=utcnow())

@@ -18,7 +18,7 @@ from app.models import (
     ScoreSheet,
 )
 from app.results import charts
-from app.review.scoring import criteria
+from app.review.sheets.scoring import criteria
 
 PER_PAGE = 50
 

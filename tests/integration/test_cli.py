@@ -57,7 +57,7 @@ from app.reference import CITIES
 from app.results.runs import draft_run, latest_published, published_runs, verify
 from app.review.assignments import last_run
 from app.review.conflicts import automatic_conflict
-from app.review.scoring import weighted_total
+from app.review.sheets.scoring import weighted_total
 from app.storage import storage
 
 

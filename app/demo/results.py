@@ -43,7 +43,7 @@ from app.results.runs import (
     publish,
     set_override,
 )
-from app.review.progress import veto_flags
+from app.review.manage.progress import veto_flags
 
 LIBRARY_HEADLINE = "从实验室走向生产线：广东省人工智能应用示范场景，看得见、学得会、用得上。"
 

@@ -51,7 +51,7 @@ from app.models import (
 )
 from app.review.assignments import last_run, run_assignment
 from app.review.conflicts import automatic_conflict
-from app.review.progress import veto_flags
+from app.review.manage.progress import veto_flags
 from app.review.rubrics.services import choose_rubric, frozen_rubric
 from app.review.sheets.services import declare_conflict
 

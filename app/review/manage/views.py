@@ -31,10 +31,10 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.review import panels as panel_services
-from app.review import profiles, progress, reminders
 from app.review.conflicts import record_conflict, recorded_conflict
-from app.review.manage_forms import (
+from app.review.manage import panels as panel_services
+from app.review.manage import profiles, progress, reminders
+from app.review.manage.forms import (
     ConflictForm,
     ExpertProfileForm,
     PanelForm,

@@ -14,7 +14,7 @@ from app.enums import Domain, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Assignment, Call, Panel, PanelMember, User
-from app.review.profiles import list_experts
+from app.review.manage.profiles import list_experts
 
 NAME_MAX = 100
 

@@ -88,7 +88,7 @@ from app.models import (
     User,
     UserRole,
 )
-from app.review.assignments import run_assignment
+from app.review.assignment.services import run_assignment
 from app.review.rubrics.services import choose_rubric, frozen_rubric
 from app.review.sheets.scoring import criteria, weighted_total
 

@@ -2,7 +2,7 @@
 experts disagree too much.
 
 Built on the conflict-aware planner of expert review
-(:func:`app.review.assignment.assign`): each disputed entry asks for one
+(:func:`app.review.assignment.solver.assign`): each disputed entry asks for one
 expert more than it has now, from its domain's panel, never an expert in
 conflict with it, one who was removed from it, or one already on it, and
 spreading the extra work over the panel. The new assignments are marked
@@ -22,8 +22,8 @@ from app.enums import AssignmentSource, EntryStatus, Phase, SheetStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Assignment, Call, ResultEntry, ResultRun, ScoreSheet
-from app.review.assignment import EntryFacts, assign, normalise_tags
-from app.review.assignments import _expert_facts, _load_run, _panel_facts
+from app.review.assignment.services import _expert_facts, _load_run, _panel_facts
+from app.review.assignment.solver import EntryFacts, assign, normalise_tags
 from app.review.conflicts import entry_keys
 
 

@@ -19,8 +19,8 @@ from app.models import (
     Panel,
     PanelMember,
 )
-from app.review import assignments
-from app.review.assignment import CAPS, NO_PANEL, TOO_FEW_EXPERTS
+from app.review.assignment import services as assignments
+from app.review.assignment.solver import CAPS, NO_PANEL, TOO_FEW_EXPERTS
 from tests.factories import credit_code
 
 S = EntryStatus

@@ -4,7 +4,7 @@ its top-up), manual additions and removals, and what the chair's pages show.
 The run loads everything it needs in a handful of queries (entries with
 their organisations, panels with members, experts with roles, profiles with
 employments, stored conflicts, the call's assignments), hands plain facts to
-:func:`app.review.assignment.assign`, bulk-inserts the new rows, moves newly
+:func:`app.review.assignment.solver.assign`, bulk-inserts the new rows, moves newly
 assigned eligible entries to review through
 :func:`app.entries.states.transition`, and audits: one ``assignment.added``
 row per entry that got experts and one ``assignment.run`` row on the call
@@ -44,7 +44,7 @@ from app.models import (
     Panel,
     User,
 )
-from app.review.assignment import (
+from app.review.assignment.solver import (
     CAPS,
     NO_PANEL,
     TOO_FEW_EXPERTS,

@@ -1,7 +1,7 @@
 """Assigning experts to entries: the algorithm, on plain data.
 
 No database and no Flask here: :func:`assign` takes frozen dataclasses and
-returns an :class:`AssignmentPlan`; ``app/review/assignments.py`` loads the
+returns an :class:`AssignmentPlan`; ``app/review/assignment/services.py`` loads the
 facts from the database and stores the plan.
 
 The rules, in order of strength:

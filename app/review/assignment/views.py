@@ -10,8 +10,8 @@ from app.enums import Domain, Phase, Role
 from app.errors import DomainError
 from app.models import Assignment, Call, Entry, User
 from app.permissions import can_manage_review, require, roles_required
-from app.review import assignments
-from app.review.assignment_forms import AddExpertForm, RemoveExpertForm, RunForm
+from app.review.assignment import services as assignments
+from app.review.assignment.forms import AddExpertForm, RemoveExpertForm, RunForm
 from app.web import write
 
 bp = Blueprint("review_assign", __name__, url_prefix="/review/assign")

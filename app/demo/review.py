@@ -49,7 +49,8 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.review.assignment.services import last_run, run_assignment
+from app.review.assignment.reports import last_run
+from app.review.assignment.services import run_assignment
 from app.review.conflicts import automatic_conflict
 from app.review.manage.progress import veto_flags
 from app.review.rubrics.services import choose_rubric, frozen_rubric

@@ -55,7 +55,7 @@ from app.models import (
 )
 from app.reference import CITIES
 from app.results.runs import draft_run, latest_published, published_runs, verify
-from app.review.assignment.services import last_run
+from app.review.assignment.reports import last_run
 from app.review.conflicts import automatic_conflict
 from app.review.sheets.scoring import weighted_total
 from app.storage import storage

@@ -1,14 +1,14 @@
 """Assignments of experts to entries, in the database: the automatic run (and
-its top-up), manual additions and removals, and what the chair's pages show.
+its top-up), and manual additions and removals.
 
-The run loads everything it needs in a handful of queries (entries with
-their organisations, panels with members, experts with roles, profiles with
-employments, stored conflicts, the call's assignments), hands plain facts to
-:func:`app.review.assignment.solver.assign`, bulk-inserts the new rows, moves newly
-assigned eligible entries to review through
+The run loads its facts in a handful of grouped queries
+(:mod:`app.review.assignment.loaders`), hands them to
+:func:`app.review.assignment.solver.assign`, bulk-inserts the new rows, moves
+newly assigned eligible entries to review through
 :func:`app.entries.states.transition`, and audits: one ``assignment.added``
 row per entry that got experts and one ``assignment.run`` row on the call
-with the counts, the loads and the shortfalls (the "last run" report).
+with the counts, the loads and the shortfalls (the "last run" report,
+:mod:`app.review.assignment.reports`).
 
 Every change here can complete an entry's scoring or undo it (a scored
 entry given another expert is in review again; removing the one expert
@@ -20,11 +20,9 @@ automatic run never gives that expert that entry again. Services only
 flush; the caller commits.
 """
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, lazyload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -33,271 +31,24 @@ from app.entries.states import sync_scoring_status, transition, transition_many
 from app.enums import AssignmentSource, EntryStatus, Phase, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
-from app.models import (
-    Assignment,
-    AuditEvent,
-    Call,
-    Conflict,
-    Entry,
-    ExpertProfile,
-    Organisation,
-    Panel,
-    User,
-)
-from app.review.assignment.solver import (
-    CAPS,
-    NO_PANEL,
-    TOO_FEW_EXPERTS,
-    EntryFacts,
-    ExpertFacts,
-    PanelFacts,
-    assign,
-    normalise_tags,
-    panel_loads,
-)
-from app.review.conflicts import (
-    automatic_conflict,
-    entry_keys,
-    organisation_keys,
-    recorded_conflict,
-)
+from app.models import Assignment, Call, Entry, ExpertProfile, Panel, User
+from app.review.assignment.loaders import entry_facts, expert_facts, load_panels, load_run_input, panel_facts
+from app.review.assignment.reports import EntryExperts, RunReport, ShortfallRow, panel_summaries
+from app.review.assignment.solver import assign
+from app.review.conflicts import automatic_conflict, recorded_conflict
 
 ASSIGNABLE = (EntryStatus.ELIGIBLE, EntryStatus.IN_REVIEW, EntryStatus.SCORED)
 REVIEWED = (EntryStatus.IN_REVIEW, EntryStatus.SCORED)  # what a top-up fills
 MANUAL_SOURCES = (AssignmentSource.MANUAL, AssignmentSource.EXTRA)
 MAX_PER_ENTRY = 20
 REASON_MAX = 1000
-LACKING_SHOWN = 200
-
-REASON_LABELS = {
-    NO_PANEL: _l("No panel covers the entry's domain."),
-    TOO_FEW_EXPERTS: _l("Too few experts of the panel are free of conflicts of interest with it."),
-    CAPS: _l("The panel's eligible experts have reached their maximum number of entries."),
-}
-
-
-# --- report shapes ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PanelSummary:
-    """A panel's members' loads (active assignments in the call)."""
-
-    id: int
-    name: str
-    domains: tuple[str, ...]
-    members: int
-    minimum: int
-    maximum: int
-    spread: int
-    entries: int = 0  # assignable entries in its domains (overview only)
-    assignments: int = 0  # active assignments made through it (overview only)
-
-
-@dataclass(frozen=True)
-class ShortfallRow:
-    """An entry that could not get all its experts, and why."""
-
-    entry_id: int
-    title: str
-    panel_name: str | None
-    needed: int
-    found: int
-    eligible: int
-    reason: str
-
-    @property
-    def message(self):
-        return REASON_LABELS[self.reason]
-
-
-@dataclass(frozen=True)
-class EntryExperts:
-    """The experts one entry got in a run."""
-
-    entry_id: int
-    title: str
-    panel_name: str
-    experts: tuple[str, ...]  # "name <email>"
-
-
-@dataclass
-class RunReport:
-    call_id: int
-    per_entry: int
-    seed: int
-    top_up: bool
-    entries: int  # entries considered
-    already_complete: int  # of which had enough experts before the run
-    assigned: list[EntryExperts] = field(default_factory=list)
-    pairs: int = 0
-    moved_to_review: int = 0
-    panels: list[PanelSummary] = field(default_factory=list)
-    infeasible: list[ShortfallRow] = field(default_factory=list)
-
-    @property
-    def nothing_assigned(self) -> bool:
-        """True when the run assigned no one although something was to be done."""
-        return self.pairs == 0 and (self.entries == 0 or bool(self.infeasible))
-
-    def summary(self) -> dict:
-        """What the ``assignment.run`` audit row keeps (JSON)."""
-        return {
-            "per_entry": self.per_entry,
-            "seed": self.seed,
-            "top_up": self.top_up,
-            "entries": self.entries,
-            "already_complete": self.already_complete,
-            "assigned": self.pairs,
-            "entries_assigned": len(self.assigned),
-            "moved_to_review": self.moved_to_review,
-            "panels": [
-                {"id": p.id, "name": p.name, "domains": list(p.domains), "members": p.members,
-                 "minimum": p.minimum, "maximum": p.maximum, "spread": p.spread}
-                for p in self.panels
-            ],
-            "infeasible": [
-                {"entry_id": s.entry_id, "panel": s.panel_name, "needed": s.needed, "found": s.found,
-                 "eligible": s.eligible, "reason": s.reason}
-                for s in self.infeasible
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    """The last run of a call, as its audit row recorded it."""
-
-    occurred_at: datetime
-    actor_email: str | None
-    per_entry: int
-    seed: int
-    top_up: bool
-    entries: int
-    already_complete: int
-    assigned: int
-    entries_assigned: int
-    moved_to_review: int
-    panels: list[PanelSummary]
-    infeasible: list[ShortfallRow]
-
-
-# --- loading ------------------------------------------------------------------
-
-
-@dataclass
-class _Experts:
-    """Panel members who may review (active accounts with the expert role)."""
-
-    users: dict[int, User]
-    profiles: dict[int, ExpertProfile]
-
-
-def _panels(session: Session, call: Call) -> list[Panel]:
-    return list(session.exec(select(Panel).where(Panel.call_id == call.id).order_by(Panel.id)).all())
-
-
-def _experts(session: Session, member_ids) -> _Experts:
-    ids = sorted(set(member_ids))
-    if not ids:
-        return _Experts({}, {})
-    users = session.exec(select(User).where(User.id.in_(ids))).all()
-    profiles = session.exec(select(ExpertProfile).where(ExpertProfile.user_id.in_(ids))).all()
-    return _Experts(
-        users={user.id: user for user in users if user.active and user.has_role(Role.EXPERT)},
-        profiles={profile.user_id: profile for profile in profiles},
-    )
-
-
-def _expert_facts(experts: _Experts, *, year: int) -> list[ExpertFacts]:
-    facts = []
-    for user_id in sorted(experts.users):
-        profile = experts.profiles.get(user_id)
-        facts.append(
-            ExpertFacts(
-                id=user_id,
-                keys=organisation_keys(profile, year=year),
-                tech_tags=normalise_tags(profile.tech_tags if profile else ()),
-                cap=profile.max_assignments if profile else None,
-            )
-        )
-    return facts
-
-
-def _panel_facts(panels: list[Panel]) -> list[PanelFacts]:
-    return [
-        PanelFacts(id=panel.id, domains=frozenset(panel.domains), member_ids=tuple(m.user_id for m in panel.members))
-        for panel in panels
-    ]
 
 
 def _label(user: User | None) -> str:
     return f"{user.name} <{user.email}>" if user else "?"
 
 
-def _active_loads(session: Session, call: Call) -> dict[int, int]:
-    rows = session.exec(
-        select(Assignment.expert_id, sa.func.count())
-        .where(Assignment.call_id == call.id, Assignment.removed_at.is_(None))
-        .group_by(Assignment.expert_id)
-    ).all()
-    return dict(rows)
-
-
-def _summaries(panels: list[Panel], plan_panels) -> list[PanelSummary]:
-    return [
-        PanelSummary(
-            id=panel.id, name=panel.name, domains=tuple(panel.domains), members=plan_panels[panel.id].members,
-            minimum=plan_panels[panel.id].minimum, maximum=plan_panels[panel.id].maximum,
-            spread=plan_panels[panel.id].spread,
-        )
-        for panel in panels
-    ]
-
-
 # --- the automatic run ----------------------------------------------------------
-
-
-@dataclass
-class _RunInput:
-    entries: list[Entry]
-    panels: list[Panel]
-    experts: _Experts
-    existing: list[tuple[int, int]]  # active (entry id, expert id) pairs of the call
-    forbidden: set[tuple[int, int]]  # stored conflicts and removed assignments
-
-
-def _load_run(session: Session, *, call: Call, statuses) -> _RunInput:
-    """Everything a run needs, in ten queries whatever the size of the call."""
-    entries = session.exec(
-        select(Entry)
-        .where(Entry.call_id == call.id, Entry.status.in_(statuses))
-        .options(
-            joinedload(Entry.organisation),
-            lazyload(Entry.photos),
-            lazyload(Entry.outcomes),
-            lazyload(Entry.attachments),
-        )
-        .order_by(Entry.id)
-    ).all()
-    panels = _panels(session, call)
-    experts = _experts(session, (m.user_id for panel in panels for m in panel.members))
-    forbidden = set(
-        session.exec(
-            select(Conflict.entry_id, Conflict.expert_id)
-            .join(Entry, Entry.id == Conflict.entry_id)
-            .where(Entry.call_id == call.id)
-        ).all()
-    )
-    existing = []
-    for entry_id, expert_id, removed_at in session.exec(
-        select(Assignment.entry_id, Assignment.expert_id, Assignment.removed_at).where(Assignment.call_id == call.id)
-    ).all():
-        if removed_at is None:
-            existing.append((entry_id, expert_id))
-        else:  # removed: never given back automatically
-            forbidden.add((entry_id, expert_id))
-    return _RunInput(entries=list(entries), panels=panels, experts=experts, existing=existing, forbidden=forbidden)
 
 
 def run_assignment(
@@ -326,20 +77,12 @@ def run_assignment(
         raise DomainError(_l("This call has no review phase."))
     lock_call(session, call.id)  # one run at a time per call
 
-    loaded = _load_run(session, call=call, statuses=REVIEWED if top_up else ASSIGNABLE)
+    loaded = load_run_input(session, call=call, statuses=REVIEWED if top_up else ASSIGNABLE)
     entries, panels, experts, existing = loaded.entries, loaded.panels, loaded.experts, loaded.existing
     plan = assign(
-        [
-            EntryFacts(
-                id=entry.id,
-                domain=entry.domain.value if entry.domain else None,
-                keys=entry_keys(entry),
-                tech_tags=normalise_tags(entry.tech_tags),
-            )
-            for entry in entries
-        ],
-        _expert_facts(experts, year=call.year),
-        _panel_facts(panels),
+        entry_facts(entries),
+        expert_facts(experts, year=call.year),
+        panel_facts(panels),
         per_entry=per_entry,
         existing=existing,
         forbidden=loaded.forbidden,
@@ -372,7 +115,7 @@ def run_assignment(
     report = RunReport(
         call_id=call.id, per_entry=per_entry, seed=seed, top_up=top_up, entries=len(entries),
         already_complete=sum(1 for entry in entries if have[entry.id] >= per_entry), pairs=len(plan.pairs),
-        panels=_summaries(panels, plan.panels),
+        panels=panel_summaries(panels, plan.panels),
     )
     panel_of = {pair.entry_id: pair.panel_id for pair in plan.pairs}
     # All "assignment.added" rows first: they go out in one batch with the
@@ -402,45 +145,6 @@ def run_assignment(
     return report
 
 
-def last_run(session: Session, *, call: Call) -> StoredRun | None:
-    """The call's latest automatic run (or top-up), from its audit row."""
-    event = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.action == "assignment.run", AuditEvent.object_type == "calls", AuditEvent.object_id == call.id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(1)
-    ).first()
-    if event is None:
-        return None
-    data = event.after or {}
-    shortfalls = data.get("infeasible", [])
-    titles = dict(
-        session.exec(select(Entry.id, Entry.title).where(Entry.id.in_([s["entry_id"] for s in shortfalls]))).all()
-    ) if shortfalls else {}
-    return StoredRun(
-        occurred_at=event.occurred_at,
-        actor_email=event.actor_email,
-        per_entry=data.get("per_entry", 0),
-        seed=data.get("seed", 0),
-        top_up=data.get("top_up", False),
-        entries=data.get("entries", 0),
-        already_complete=data.get("already_complete", 0),
-        assigned=data.get("assigned", 0),
-        entries_assigned=data.get("entries_assigned", 0),
-        moved_to_review=data.get("moved_to_review", 0),
-        panels=[
-            PanelSummary(id=p["id"], name=p["name"], domains=tuple(p.get("domains", ())), members=p["members"],
-                         minimum=p["minimum"], maximum=p["maximum"], spread=p["spread"])
-            for p in data.get("panels", [])
-        ],
-        infeasible=[
-            ShortfallRow(entry_id=s["entry_id"], title=titles.get(s["entry_id"], ""), panel_name=s.get("panel"),
-                         needed=s["needed"], found=s["found"], eligible=s["eligible"], reason=s["reason"])
-            for s in shortfalls
-        ],
-    )
-
-
 # --- manual changes ---------------------------------------------------------------
 
 
@@ -457,7 +161,7 @@ def domain_panels(session: Session, *, entry: Entry) -> list[Panel]:
     """The panels of the entry's call that cover its domain."""
     if entry.domain is None:
         return []
-    return [panel for panel in _panels(session, entry.call) if entry.domain.value in panel.domains]
+    return [panel for panel in load_panels(session, entry.call) if entry.domain.value in panel.domains]
 
 
 def refusal(session: Session, *, entry: Entry, expert: User, panels: list[Panel] | None = None):
@@ -556,145 +260,3 @@ def remove_assignment(session: Session, *, assignment: Assignment, actor, reason
            reason=reason)
     sync_scoring_status(session, entry_ids=[entry.id], actor=actor, now=now)
     return assignment
-
-
-# --- what the chair's pages show ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LackingEntry:
-    id: int
-    title: str
-    organisation: str
-    domain: object
-    status: EntryStatus
-    experts: int
-
-
-@dataclass(frozen=True)
-class Overview:
-    per_entry: int
-    entries: int  # eligible, in review or scored
-    panels: list[PanelSummary]
-    uncovered: list  # domains with assignable entries and no panel
-    lacking: list[LackingEntry]  # the first LACKING_SHOWN, fewest experts first
-    lacking_total: int
-
-
-def overview(session: Session, *, call: Call) -> Overview:
-    """Per-panel loads and the entries still lacking experts, in a few queries."""
-    panels = _panels(session, call)
-    experts = _experts(session, (m.user_id for panel in panels for m in panel.members))
-    loads = _active_loads(session, call)
-    facts = _expert_facts(experts, year=call.year)
-    table = panel_loads(_panel_facts(panels), facts, loads)
-    by_panel = dict(session.exec(
-        select(Assignment.panel_id, sa.func.count())
-        .where(Assignment.call_id == call.id, Assignment.removed_at.is_(None))
-        .group_by(Assignment.panel_id)
-    ).all())
-    by_domain = dict(session.exec(
-        select(Entry.domain, sa.func.count())
-        .where(Entry.call_id == call.id, Entry.status.in_(ASSIGNABLE))
-        .group_by(Entry.domain)
-    ).all())
-    covered = {domain for panel in panels for domain in panel.domains}
-    summaries = [
-        PanelSummary(
-            id=panel.id, name=panel.name, domains=tuple(panel.domains), members=table[panel.id].members,
-            minimum=table[panel.id].minimum, maximum=table[panel.id].maximum, spread=table[panel.id].spread,
-            entries=sum(count for domain, count in by_domain.items() if domain is not None and domain.value in panel.domains),
-            assignments=by_panel.get(panel.id, 0),
-        )
-        for panel in panels
-    ]
-
-    active = (
-        select(Assignment.entry_id, sa.func.count().label("n"))
-        .where(Assignment.call_id == call.id, Assignment.removed_at.is_(None))
-        .group_by(Assignment.entry_id)
-        .subquery()
-    )
-    have = sa.func.coalesce(active.c.n, 0)
-    conditions = (Entry.call_id == call.id, Entry.status.in_(ASSIGNABLE), have < call.experts_per_entry)
-    total = session.exec(
-        select(sa.func.count(Entry.id)).outerjoin(active, active.c.entry_id == Entry.id).where(*conditions)
-    ).one()
-    rows = session.exec(
-        select(Entry.id, Entry.title, Organisation.name, Entry.domain, Entry.status, have)
-        .join(Organisation, Organisation.id == Entry.organisation_id)
-        .outerjoin(active, active.c.entry_id == Entry.id)
-        .where(*conditions)
-        .order_by(have, Entry.id)
-        .limit(LACKING_SHOWN)
-    ).all()
-    return Overview(
-        per_entry=call.experts_per_entry,
-        entries=sum(by_domain.values()),
-        panels=summaries,
-        uncovered=[domain for domain in by_domain if domain is None or domain.value not in covered],
-        lacking=[LackingEntry(*row) for row in rows],
-        lacking_total=total,
-    )
-
-
-@dataclass(frozen=True)
-class AssignmentRow:
-    assignment: Assignment
-    expert: User
-    panel_name: str | None
-
-
-@dataclass(frozen=True)
-class ExpertOption:
-    """A panel expert the chair may (or, with ``problem``, may not) add."""
-
-    id: int
-    name: str
-    email: str
-    panel_name: str
-    load: int
-    cap: int | None
-    problem: object = None  # a translated reason when not available
-
-
-def entry_assignments(session: Session, *, entry: Entry) -> list[AssignmentRow]:
-    """The entry's assignments, active ones first, with their experts."""
-    panels = {panel.id: panel.name for panel in _panels(session, entry.call)}
-    rows = session.exec(
-        select(Assignment, User)
-        .join(User, User.id == Assignment.expert_id)
-        .where(Assignment.entry_id == entry.id)
-        .order_by(Assignment.removed_at.is_not(None), Assignment.created_at, Assignment.id)
-    ).all()
-    return [AssignmentRow(assignment, user, panels.get(assignment.panel_id)) for assignment, user in rows]
-
-
-def expert_options(session: Session, *, entry: Entry) -> list[ExpertOption]:
-    """The experts of the entry's domain panels not on it, each with its load
-    and, when they cannot be added, why."""
-    panels = domain_panels(session, entry=entry)
-    experts = _experts(session, (m.user_id for panel in panels for m in panel.members))
-    on_entry = set(session.exec(
-        select(Assignment.expert_id).where(Assignment.entry_id == entry.id, Assignment.removed_at.is_(None))
-    ).all())
-    stored = dict(session.exec(
-        select(Conflict.expert_id, Conflict.reason).where(Conflict.entry_id == entry.id)
-    ).all())
-    loads = _active_loads(session, entry.call)
-    options, seen = [], set()
-    for panel in panels:
-        for member in panel.members:
-            user = experts.users.get(member.user_id)
-            if user is None or user.id in on_entry or user.id in seen:
-                continue
-            seen.add(user.id)
-            profile = experts.profiles.get(user.id)
-            problem = automatic_conflict(profile, entry, year=entry.call.year)
-            if problem is None and user.id in stored:
-                problem = _l("Recorded conflict of interest: %(reason)s", reason=stored[user.id])
-            options.append(ExpertOption(
-                id=user.id, name=user.name, email=user.email, panel_name=panel.name, load=loads.get(user.id, 0),
-                cap=profile.max_assignments if profile else None, problem=problem,
-            ))
-    return sorted(options, key=lambda option: (option.problem is not None, option.load, option.name, option.id))

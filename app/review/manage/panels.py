@@ -24,6 +24,14 @@ def list_panels(session: Session, *, call: Call) -> list[Panel]:
     return list(session.exec(select(Panel).where(Panel.call_id == call.id).order_by(Panel.name, Panel.id)).all())
 
 
+def panel_people(session: Session, panels: list[Panel]) -> dict[int, User]:
+    """The accounts of the panels' members and leaders, by id (one query)."""
+    member_ids = {member.user_id for panel in panels for member in panel.members} | {
+        panel.leader_id for panel in panels if panel.leader_id
+    }
+    return {user.id: user for user in session.exec(select(User).where(User.id.in_(member_ids))).all()} if member_ids else {}
+
+
 def panel_snapshot(panel: Panel) -> dict:
     return {
         "name": panel.name,

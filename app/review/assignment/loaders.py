@@ -7,8 +7,8 @@ call's assignments. The ``*_facts`` functions turn them into the solver's
 frozen dataclasses (:mod:`app.review.assignment.solver`).
 
 Used by the automatic run and top-up (:mod:`app.review.assignment.services`),
-the chair's overview (:mod:`app.review.assignment.overview`) and the extra
-experts for disputed entries (:mod:`app.results.extra`). Read only.
+the chair's overview (:mod:`app.review.assignment.overview`) and, in results,
+the extra experts for disputed entries. Read only.
 """
 from collections.abc import Iterable
 from dataclasses import dataclass

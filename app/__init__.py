@@ -74,9 +74,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.library.views import bp as library_bp
     from app.main.views import bp as main_bp
     from app.results.views import bp as results_bp
-    from app.review.assignment_views import bp as review_assign_bp
-    from app.review.expert_views import bp as review_bp
-    from app.review.manage_views import bp as review_manage_bp
+    from app.review.assignment.views import bp as review_assign_bp
+    from app.review.manage.views import bp as review_manage_bp
+    from app.review.sheets.views import bp as review_bp
 
     for blueprint in (
         main_bp,

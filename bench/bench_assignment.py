@@ -8,7 +8,7 @@ university, some at an applicant organisation; a third have a former
 employer, left in the last few years or longer ago; 15 % have a cap. So
 conflicts of interest are frequent, as they are in a real province.
 
-Times the pure :func:`app.review.assignment.assign` (5 experts per entry,
+Times the pure :func:`app.review.assignment.solver.assign` (5 experts per entry,
 median of N runs) against a baseline measured in the same run: a
 round-robin over each domain's panel that ignores conflicts, caps and tags.
 Prints seconds, the ratio, the load spread per panel, and the infeasible
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.enums import Domain
 from app.reference import Technology  # noqa: E402
-from app.review.assignment import EntryFacts, ExpertFacts, PanelFacts, assign  # noqa: E402
+from app.review.assignment.solver import EntryFacts, ExpertFacts, PanelFacts, assign  # noqa: E402
 
 YEAR = 2026
 FORMER_EMPLOYER_YEARS = 3  # as app.review.conflicts

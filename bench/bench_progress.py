@@ -4,7 +4,7 @@ Builds a temporary SQLite database (migrated with Alembic) with one call in
 its review phase: 5,000 entries in review, 150 experts in 8 panels, 5
 experts per entry (25,000 assignments), about 85 % of the sheets opened and
 70 % submitted, 1 % of the submitted sheets with a veto, 1 % of the
-assignments removed. Then times the functions of ``app.review.progress`` as
+assignments removed. Then times the functions of ``app.review.manage.progress`` as
 the progress page runs them. Each figure is the median of N runs, in
 milliseconds and as a ratio to a baseline measured on the same connection:
 one pass over every assignment joined to its sheet (:data:`BASELINE`).
@@ -43,7 +43,7 @@ from app.models import (
     User,
     UserRole,
 )
-from app.review import progress
+from app.review.manage import progress
 from tests.databases import migrate
 
 EXPERTS_PER_ENTRY = 5

@@ -88,9 +88,9 @@ from app.models import (
     User,
     UserRole,
 )
-from app.review.assignments import run_assignment
-from app.review.rubrics import choose_rubric, frozen_rubric
-from app.review.scoring import criteria, weighted_total
+from app.review.assignment.services import run_assignment
+from app.review.rubrics.services import choose_rubric, frozen_rubric
+from app.review.sheets.scoring import criteria, weighted_total
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/showcase_bench"
 EXPERTS = 50

@@ -21,7 +21,7 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.review.rubrics import frozen_rubric
+from app.review.rubrics.services import frozen_rubric
 
 
 @dataclass

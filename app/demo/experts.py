@@ -23,8 +23,8 @@ from app.accounts.credit_code import ALPHABET, make_credit_code
 from app.demo.entries import PARTNERS, partner_credit_code
 from app.enums import Domain, Technology
 from app.models import Call, Entry, Organisation, Panel, User
-from app.review.panels import create_panel
-from app.review.profiles import Employment, profile_of, update_profile
+from app.review.manage.panels import create_panel
+from app.review.manage.profiles import Employment, profile_of, update_profile
 
 T = Technology
 DOMAIN_NAMES = {

@@ -38,7 +38,7 @@ from app.results.compute import compute_results, draft_run
 from app.results.decisions import decide_veto, set_override
 from app.results.inputs import VETO_CONFIRMED
 from app.results.publishing import latest_published, publish
-from app.review.progress import veto_flags
+from app.review.manage.progress import veto_flags
 
 LIBRARY_HEADLINE = "从实验室走向生产线：广东省人工智能应用示范场景，看得见、学得会、用得上。"
 

@@ -6,7 +6,7 @@ last year's call, the same steps a year earlier and a review complete
 Everything goes through the services a chair, an applicant or an expert
 would use — :func:`app.entries.states.transition`, the profile and panel
 services, :func:`choose_rubric` and :func:`frozen_rubric`,
-:func:`run_assignment`, :func:`app.review.sheets.declare_conflict` — each
+:func:`run_assignment`, :func:`app.review.sheets.services.declare_conflict` — each
 given the moment it happened (``now``), so every rule and phase check
 applies. Their audit rows are dated to that moment too (:class:`History`),
 and the mails they would have sent then are not sent now. Only the score
@@ -49,11 +49,12 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.review.assignments import last_run, run_assignment
+from app.review.assignment.reports import last_run
+from app.review.assignment.services import run_assignment
 from app.review.conflicts import automatic_conflict
-from app.review.progress import veto_flags
-from app.review.rubrics import choose_rubric, frozen_rubric
-from app.review.sheets import declare_conflict
+from app.review.manage.progress import veto_flags
+from app.review.rubrics.services import choose_rubric, frozen_rubric
+from app.review.sheets.services import declare_conflict
 
 FORMAL_CHECK_SEED = 20261129
 ASSIGNMENT_SEED = 2026

@@ -46,7 +46,7 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.review.scoring import criteria, weighted_total
+from app.review.sheets.scoring import criteria, weighted_total
 
 SEED = "demo-sheets-2026"
 LENIENT = HARSH = 3

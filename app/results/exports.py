@@ -36,7 +36,7 @@ from app.pdf.text import document_language, language_tag, printable
 from app.reference import city_label
 from app.results import aggregation, charts, labels, selection
 from app.results.rankings import TIE_RULE
-from app.review.rubric_settings import AGGREGATION_LABELS
+from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import Column, Sheet, csv_bytes, neutralise, workbook
 
 TEMPLATE = "results/pdf/rankings.html"

@@ -2,7 +2,7 @@
 experts disagree too much.
 
 Built on the conflict-aware planner of expert review
-(:func:`app.review.assignment.assign`): each disputed entry asks for one
+(:func:`app.review.assignment.solver.assign`): each disputed entry asks for one
 expert more than it has now, from its domain's panel, never an expert in
 conflict with it, one who was removed from it, or one already on it, and
 spreading the extra work over the panel. The new assignments are marked
@@ -22,9 +22,8 @@ from app.enums import AssignmentSource, EntryStatus, Phase, SheetStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Assignment, Call, ResultEntry, ResultRun, ScoreSheet
-from app.review.assignment import EntryFacts, assign, normalise_tags
-from app.review.assignments import _expert_facts, _load_run, _panel_facts
-from app.review.conflicts import entry_keys
+from app.review.assignment.loaders import entry_facts, expert_facts, load_run_input, panel_facts
+from app.review.assignment.solver import assign
 
 
 @dataclass
@@ -76,7 +75,7 @@ def assign_extra_experts(session: Session, *, run: ResultRun, actor, now: dateti
         raise DomainError(_l("No entry is flagged for disagreement in this draft."))
     waiting = _pending_extra(session, call) & disputed
     report.waiting = len(waiting)
-    loaded = _load_run(session, call=call, statuses=(EntryStatus.IN_REVIEW, EntryStatus.SCORED))
+    loaded = load_run_input(session, call=call, statuses=(EntryStatus.IN_REVIEW, EntryStatus.SCORED))
     entries = [entry for entry in loaded.entries if entry.id in disputed - waiting]
     existing = list(loaded.existing)
     have: dict[int, int] = defaultdict(int)
@@ -86,16 +85,12 @@ def assign_extra_experts(session: Session, *, run: ResultRun, actor, now: dateti
     for entry in entries:
         groups[have[entry.id]].append(entry)
 
-    experts = _expert_facts(loaded.experts, year=call.year)
-    panels = _panel_facts(loaded.panels)
+    experts = expert_facts(loaded.experts, year=call.year)
+    panels = panel_facts(loaded.panels)
     pairs = []
     for count, group in sorted(groups.items()):
         plan = assign(
-            [
-                EntryFacts(id=e.id, domain=e.domain.value if e.domain else None, keys=entry_keys(e),
-                           tech_tags=normalise_tags(e.tech_tags))
-                for e in group
-            ],
+            entry_facts(group),
             experts,
             panels,
             per_entry=count + 1,

@@ -24,7 +24,7 @@ from app.enums import Domain
 from app.forms import strip
 from app.i18n import lazy_gettext as _l
 from app.reference import CITIES, city_label
-from app.review.rubric_settings import AGGREGATION_LABELS
+from app.review.rubrics.services import AGGREGATION_LABELS
 
 REASON_MAX = 1000
 RUBRIC_DEFAULT = ""

@@ -22,7 +22,7 @@ from app.models import (
 )
 from app.results import charts
 from app.results.inputs import ACTIVE_ASSIGNMENT
-from app.review.scoring import criteria
+from app.review.sheets.scoring import criteria
 
 PER_PAGE = 50
 

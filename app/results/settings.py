@@ -16,8 +16,8 @@ from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, CallQuota, CallRubric, ResultRun, RubricVersion
 from app.results import aggregation, bootstrap
-from app.review.rubric_settings import DEFAULT_KEY
-from app.review.rubrics import RubricError, check_file, rubrics_folder
+from app.review.rubrics.files import RubricError, check_file, rubrics_folder
+from app.review.rubrics.services import DEFAULT_KEY
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from app.results.forms import (
 )
 from app.results.inputs import inputs_fingerprint, override_of, veto_decision_of
 from app.results.settings import default_method, update_settings
-from app.review.rubric_settings import AGGREGATION_LABELS
+from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
 from app.web import send_bytes, write
 

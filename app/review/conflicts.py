@@ -15,7 +15,7 @@ from app.entries.states import sync_scoring_status
 from app.enums import ConflictSource
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
-from app.models import Assignment, Conflict, Entry, ExpertProfile
+from app.models import Assignment, Call, Conflict, Entry, ExpertProfile, User
 
 FORMER_EMPLOYER_YEARS = 3
 
@@ -70,6 +70,25 @@ def entry_keys(entry: Entry) -> frozenset[str]:
 
 def recorded_conflict(session: Session, *, expert_id: int, entry_id: int) -> Conflict | None:
     return session.exec(select(Conflict).where(Conflict.expert_id == expert_id, Conflict.entry_id == entry_id)).first()
+
+
+def call_conflicts(session: Session, *, call: Call) -> list:
+    """The conflicts recorded in ``call``, newest first: rows of
+    (conflict, the entry's title, the expert's name, the expert's email)."""
+    return session.exec(
+        select(Conflict, Entry.title, User.name, User.email)
+        .join(Entry, Entry.id == Conflict.entry_id)
+        .join(User, User.id == Conflict.expert_id)
+        .where(Entry.call_id == call.id)
+        .order_by(Conflict.created_at.desc(), Conflict.id.desc())
+    ).all()
+
+
+def entry_conflicts(session: Session, *, entry: Entry) -> list:
+    """The conflicts recorded for ``entry``: rows of (conflict, the expert's name)."""
+    return session.exec(
+        select(Conflict, User.name).join(User, User.id == Conflict.expert_id).where(Conflict.entry_id == entry.id)
+    ).all()
 
 
 def record_conflict(

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from app.enums import AssignmentSource, EntryStatus, Phase, Role, SheetStatus
 from app.models import Assignment, ScoreSheet
-from app.review.rubrics import check_file
-from app.review.scoring import weighted_total
+from app.review.rubrics.files import check_file
+from app.review.sheets.scoring import weighted_total
 from tests.e2e.test_browser_entry import log_in
 from tests.factories import Factories
 

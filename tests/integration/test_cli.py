@@ -56,9 +56,9 @@ from app.models import (
 from app.reference import CITIES
 from app.results.compute import draft_run
 from app.results.publishing import latest_published, published_runs, verify
-from app.review.assignments import last_run
+from app.review.assignment.reports import last_run
 from app.review.conflicts import automatic_conflict
-from app.review.scoring import weighted_total
+from app.review.sheets.scoring import weighted_total
 from app.storage import storage
 
 

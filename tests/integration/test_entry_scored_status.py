@@ -29,7 +29,8 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.review import assignments, sheets
+from app.review.assignment import services as assignments
+from app.review.sheets import services as sheets
 from tests.conftest import make_test_config
 from tests.databases import fresh_database
 from tests.factories import PASSWORD, Factories

@@ -19,8 +19,9 @@ from app.models import (
     Panel,
     PanelMember,
 )
-from app.review import assignments
-from app.review.assignment import CAPS, NO_PANEL, TOO_FEW_EXPERTS
+from app.review.assignment import services as assignments
+from app.review.assignment.reports import last_run
+from app.review.assignment.solver import CAPS, NO_PANEL, TOO_FEW_EXPERTS
 from tests.factories import credit_code
 
 S = EntryStatus
@@ -220,7 +221,7 @@ def test_infeasible_entries_are_reported(make, session, call, chair, ctx):
     assert (short_health.found, short_health.eligible, short_health.reason, short_health.panel_name) == (0, 5, CAPS, "智慧医疗组")
     assert str(rows[no_panel.id].message) == "No panel covers the entry's domain."
 
-    stored = assignments.last_run(session, call=call)
+    stored = last_run(session, call=call)
     assert stored.assigned == 8 and [row.entry_id for row in stored.infeasible] == sorted(rows)
     assert {row.title for row in stored.infeasible} == {"专家太少", "没有评审组", short_health.title}
 

@@ -334,7 +334,7 @@ def test_experts_cannot_open_other_profiles_or_set_a_cap(app, client, session, l
     assert client.post(f"/review/manage/experts/{other.id}/profile", data=_profile_form()).status_code == 403
     assert session.get(ExpertProfile, other.id) is None
 
-    from app.review.profiles import update_profile
+    from app.review.manage.profiles import update_profile
 
     with app.test_request_context():
         with pytest.raises(NotAllowed):
@@ -416,7 +416,7 @@ def test_freezing_keeps_the_rubric_whatever_happens_to_the_file(app, client, ses
     default.write_text(default.read_text(encoding="utf-8").replace("Small rubric", "Edited rubric"), encoding="utf-8")
     page = _text(client.get(f"/review/manage/calls/{call.id}/rubrics"))
     assert version.content_hash in page and "Edited rubric" in page  # the file changed, the frozen row did not
-    from app.review.rubrics import frozen_rubric
+    from app.review.rubrics.services import frozen_rubric
 
     with app.test_request_context():
         again = frozen_rubric(session, call=call, domain=Domain.MANUFACTURING, now=utcnow())
@@ -533,7 +533,7 @@ def review_data(session, make):
 
 
 def test_progress_counts_per_expert_and_per_panel(app, session, review_data):
-    from app.review import progress
+    from app.review.manage import progress
 
     call = review_data["call"]
     with app.test_request_context():
@@ -555,7 +555,7 @@ def test_progress_counts_per_expert_and_per_panel(app, session, review_data):
 
 
 def test_entries_short_of_submitted_sheets(app, session, review_data):
-    from app.review import progress
+    from app.review.manage import progress
 
     e1, e2, e3, e4, _done = review_data["entries"]
     with app.test_request_context():
@@ -568,7 +568,7 @@ def test_entries_short_of_submitted_sheets(app, session, review_data):
 
 
 def test_short_entries_come_in_pages(app, session, review_data):
-    from app.review import progress
+    from app.review.manage import progress
 
     e2 = review_data["entries"][1]
     call = review_data["call"]
@@ -580,7 +580,7 @@ def test_short_entries_come_in_pages(app, session, review_data):
 
 
 def test_veto_flags_list_submitted_sheets_only(app, session, review_data):
-    from app.review import progress
+    from app.review.manage import progress
 
     zhang = review_data["experts"][0]
     e2 = review_data["entries"][1]
@@ -605,7 +605,7 @@ def test_progress_page_shows_counts_vetoes_and_short_entries(client, chair, revi
 
 
 def test_progress_runs_a_fixed_number_of_queries(app, session, make, review_data):
-    from app.review import progress
+    from app.review.manage import progress
 
     call = review_data["call"]
 
@@ -647,7 +647,7 @@ def test_drafts_left_after_the_review_end_are_reported(app, client, session, cha
     _assign(session, call, entry, other)  # never opened
     _assign(session, call, _entry(make, call), other, sheet=SheetStatus.SUBMITTED, version=version)
 
-    from app.review import progress
+    from app.review.manage import progress
 
     with app.test_request_context():
         left = progress.leftovers(session, call=call, now=utcnow())
@@ -663,7 +663,7 @@ def test_drafts_left_after_the_review_end_are_reported(app, client, session, cha
 
 
 def test_no_leftovers_while_review_runs(app, session, call):
-    from app.review import progress
+    from app.review.manage import progress
 
     with app.test_request_context():
         assert progress.leftovers(session, call=call, now=utcnow()) is None
@@ -890,7 +890,7 @@ def test_overview_without_a_call(client, chair, english):
 
 def test_domain_errors_from_the_service(app, session, make, call):
     """The service enforces the rules without the form, too."""
-    from app.review import panels
+    from app.review.manage import panels
 
     expert = _expert(make)
     with app.test_request_context():

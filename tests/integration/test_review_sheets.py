@@ -38,7 +38,7 @@ from app.models import (
     ScoreSheet,
     User,
 )
-from app.review import sheets
+from app.review.sheets import services as sheets
 from app.storage import storage
 from tests.conftest import make_test_config
 from tests.databases import ON_POSTGRES, fresh_database

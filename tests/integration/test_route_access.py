@@ -56,7 +56,9 @@ from app.models import (
 )
 from app.results.compute import compute_results
 from app.results.publishing import publish
-from app.review import rubrics, sheets
+from app.review.rubrics import files as rubric_files
+from app.review.rubrics import services as rubric_services
+from app.review.sheets import services as sheets
 from app.storage import storage
 from tests.factories import PASSWORD, jpeg_bytes
 from tests.results_factories import scored_call
@@ -586,7 +588,7 @@ def quiet_jobs(monkeypatch):
     return queued
 
 
-_check_rubric_file = rubrics.check_file
+_check_rubric_file = rubric_files.check_file
 
 
 @functools.cache
@@ -599,7 +601,7 @@ def world(app, make, session, tmp_path, monkeypatch, quiet_jobs):
     monkeypatch.setitem(app.config, "BROCHURE_FOLDER", str(tmp_path / "brochures"))
     with monkeypatch.context() as building:
         # Building only: the rubric file is parsed once per session, not once per test.
-        building.setattr(rubrics, "check_file", lambda path: copy.deepcopy(_parsed_rubric(path, path.stat().st_mtime)))
+        building.setattr(rubric_services, "check_file", lambda path: copy.deepcopy(_parsed_rubric(path, path.stat().st_mtime)))
         return build_world(app, make, session)
 
 

@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from app.review.assignment import (
+from app.review.assignment.solver import (
     CAPS,
     NO_PANEL,
     TOO_FEW_EXPERTS,

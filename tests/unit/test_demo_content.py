@@ -42,8 +42,8 @@ from app.enums import Domain, Phase, SheetStatus
 from app.models import Organisation, ResultEntry
 from app.models.entries import LIMITS
 from app.reference import CITIES
-from app.review.rubrics import check_file
-from app.review.scoring import weighted_total
+from app.review.rubrics.files import check_file
+from app.review.sheets.scoring import weighted_total
 
 NAMES = ["{city}云智科技有限公司", "{city}南粤医疗科技有限公司", "{city}启明教育科技有限公司", "{city}天枢智能装备有限公司",
          "{city}星河软件有限公司", "{city}市人民医院", "{city}鹏城机器人有限公司", "{city}市政务服务数据管理局"]

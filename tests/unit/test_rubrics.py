@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.review.rubrics import RubricError, _check, check_file, content_hash
-from app.review.scoring import level_for, weighted_total
+from app.review.rubrics.files import RubricError, _check, check_file, content_hash
+from app.review.sheets.scoring import level_for, weighted_total
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = (ROOT / "rubrics" / "default.yaml").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from app.forms import strip
 from app.i18n import lazy_gettext as _l
-from app.review.assignments import MAX_PER_ENTRY, REASON_MAX
+from app.review.assignment.services import MAX_PER_ENTRY, REASON_MAX
 
 MAX_SEED = 2**31 - 1
 

@@ -11,8 +11,8 @@ from app.accounts.actors import chair_actor
 from app.commands import transaction
 from app.db import db, utcnow
 from app.models import Call
-from app.review.assignment import CAPS, NO_PANEL, TOO_FEW_EXPERTS
-from app.review.assignments import MAX_PER_ENTRY, run_assignment
+from app.review.assignment.services import MAX_PER_ENTRY, run_assignment
+from app.review.assignment.solver import CAPS, NO_PANEL, TOO_FEW_EXPERTS
 
 review_cli = AppGroup("review", help="Expert review.")
 

@@ -1,10 +1,12 @@
 """Which rubric a call uses, per domain, and freezing them for review.
 
-Built on :mod:`app.review.rubrics`: a call has a default rubric (a
-``call_rubrics`` row without a domain; ``default.yaml`` when the chair chose
-none) and optional per-domain overrides. Once a domain's rubric is frozen it
-can no longer be changed for that domain — not even by changing the default
-it inherits.
+A call has a default rubric (a ``call_rubrics`` row without a domain;
+``default.yaml`` when the chair chose none) and optional per-domain
+overrides, each naming a rubric file (:mod:`app.review.rubrics.files`).
+When review needs a domain's rubric, the file's validated content is frozen
+into ``rubric_versions`` and the call's row points at it. Once a domain's
+rubric is frozen it can no longer be changed for that domain — not even by
+changing the default it inherits.
 """
 from dataclasses import dataclass
 
@@ -12,11 +14,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.enums import Domain, EntryStatus
+from app.calls.services import is_phase_open
+from app.enums import Domain, EntryStatus, Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, CallRubric, Entry, RubricVersion
-from app.review.rubrics import RubricError, choose_rubric, frozen_rubric, review_open
+from app.review.rubrics.files import RubricError, available_rubrics, check_file, content_hash, rubrics_folder
 
 DEFAULT_KEY = "default"
 
@@ -50,6 +53,74 @@ class RubricRow:
     @property
     def frozen(self) -> bool:
         return self.version is not None
+
+
+# --- choosing and freezing one rubric ---------------------------------------
+
+
+def rubric_choice(session: Session, *, call: Call, domain: Domain) -> CallRubric | None:
+    """The call's rubric row for ``domain``, else its default row."""
+    rows = session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).all()
+    specific = next((row for row in rows if row.domain == domain), None)
+    return specific or next((row for row in rows if row.domain is None), None)
+
+
+def choose_rubric(session: Session, *, actor, call: Call, domain: Domain | None, rubric_key: str) -> CallRubric:
+    """Set the rubric file a call uses (for one domain, or by default)."""
+    rubric = available_rubrics().get(rubric_key)
+    if rubric is None:
+        raise DomainError(_l("There is no rubric file “%(key)s”.", key=rubric_key))
+    if isinstance(rubric, RubricError):
+        raise rubric
+    row = session.exec(select(CallRubric).where(CallRubric.call_id == call.id, CallRubric.domain == domain)).first()
+    if row is not None and row.rubric_version_id is not None:
+        raise DomainError(_l("This rubric is frozen: review has started with it."))
+    before = {"rubric_key": row.rubric_key} if row else None
+    row = row or CallRubric(call_id=call.id, domain=domain, rubric_key=rubric_key)
+    row.rubric_key = rubric_key
+    session.add(row)
+    session.flush()
+    record(session, actor=actor, action="rubric.chosen", obj=call, before=before,
+           after={"domain": domain.value if domain else None, "rubric_key": rubric_key})
+    return row
+
+
+def frozen_rubric(session: Session, *, call: Call, domain: Domain, now, actor=None) -> RubricVersion:
+    """The frozen rubric version scoring uses for ``domain`` in ``call``.
+
+    The first time (once the review phase has opened) the chosen file — or
+    ``default.yaml`` when the chair chose none — is validated and frozen; an
+    invalid file refuses to start review.
+    """
+    row = rubric_choice(session, call=call, domain=domain)
+    if row is not None and row.rubric_version_id is not None:
+        return session.get(RubricVersion, row.rubric_version_id)
+    review = call.phase_window(Phase.REVIEW)
+    if review is None or now < review.starts_at:
+        raise DomainError(_l("Rubrics are frozen when the review phase opens; it has not opened yet."))
+    if row is None:
+        row = CallRubric(call_id=call.id, domain=None, rubric_key="default")
+    path = rubrics_folder() / f"{row.rubric_key}.yaml"
+    content = check_file(path)
+    digest = content_hash(content)
+    version = session.exec(select(RubricVersion).where(RubricVersion.content_hash == digest)).first()
+    if version is None:
+        version = RubricVersion(key=content["key"], source_file=path.name, content=content, content_hash=digest, frozen_at=now)
+        session.add(version)
+        session.flush()
+    row.rubric_version_id = version.id
+    session.add(row)
+    session.flush()
+    record(session, actor=actor, action="rubric.frozen", obj=call,
+           after={"domain": row.domain.value if row.domain else None, "rubric_key": row.rubric_key, "content_hash": digest})
+    return version
+
+
+def review_open(call: Call, *, now) -> bool:
+    return is_phase_open(call, Phase.REVIEW, now=now)
+
+
+# --- the call's rubric table ---------------------------------------------------
 
 
 def entries_in_review(session: Session, *, call: Call) -> dict[Domain, int]:

@@ -1,8 +1,9 @@
 """Assigning experts to entries: the algorithm, on plain data.
 
 No database and no Flask here: :func:`assign` takes frozen dataclasses and
-returns an :class:`AssignmentPlan`; ``app/review/assignments.py`` loads the
-facts from the database and stores the plan.
+returns an :class:`AssignmentPlan`; :mod:`app.review.assignment.loaders`
+loads the facts from the database and :mod:`app.review.assignment.services`
+stores the plan.
 
 The rules, in order of strength:
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.db import UTCDateTime
 from app.enums import Domain, Phase, SheetStatus
 from app.models import Assignment, Call, Entry, Panel, RubricVersion, ScoreSheet, User
-from app.review.rubric_settings import REVIEW_STATUSES
+from app.review.rubrics.services import REVIEW_STATUSES
 
 PER_PAGE = 50
 

@@ -22,9 +22,9 @@ from app.db import db, utcnow
 from app.enums import Phase, Role, SheetStatus
 from app.models import Assignment, Call, Entry, ScoreSheet
 from app.permissions import can_score, owns_assignment, require
-from app.review import sheets
-from app.review.scoring import weighted_total
-from app.review.sheet_forms import ConflictForm, NoConflictForm, SheetForm, sheet_values
+from app.review.sheets import services as sheets
+from app.review.sheets.forms import ConflictForm, NoConflictForm, SheetForm, sheet_values
+from app.review.sheets.scoring import weighted_total
 from app.web import send_blob, write
 
 bp = Blueprint("review", __name__, url_prefix="/review")

@@ -30,9 +30,9 @@ from app.forms import (
     validate_credit_code,
 )
 from app.i18n import lazy_gettext as _l
-from app.review import profiles
-from app.review.panels import NAME_MAX as PANEL_NAME_MAX
-from app.review.reminders import REASON_MAX
+from app.review.manage import profiles
+from app.review.manage.panels import NAME_MAX as PANEL_NAME_MAX
+from app.review.manage.reminders import REASON_MAX
 
 
 def _optional_int(value):

@@ -10,8 +10,10 @@ from app.enums import Domain, Phase, Role
 from app.errors import DomainError
 from app.models import Assignment, Call, Entry, User
 from app.permissions import can_manage_review, require, roles_required
-from app.review import assignments
-from app.review.assignment_forms import AddExpertForm, RemoveExpertForm, RunForm
+from app.review.assignment import services
+from app.review.assignment.forms import AddExpertForm, RemoveExpertForm, RunForm
+from app.review.assignment.overview import entry_assignments, expert_options, overview
+from app.review.assignment.reports import last_run
 from app.web import write
 
 bp = Blueprint("review_assign", __name__, url_prefix="/review/assign")
@@ -40,8 +42,8 @@ def _render_overview(call, calls, form):
     context = {"call": call, "calls": calls, "form": form, "domain_label": domain_label}
     if call is not None:
         context |= {
-            "overview": assignments.overview(db.session, call=call),
-            "last_run": assignments.last_run(db.session, call=call),
+            "overview": overview(db.session, call=call),
+            "last_run": last_run(db.session, call=call),
         }
     return render_template("review/assign/index.html", **context)
 
@@ -64,7 +66,7 @@ def run(call_id: int):
     form = RunForm()
     if form.validate_on_submit():
         with write(form=form) as attempt:
-            report = assignments.run_assignment(
+            report = services.run_assignment(
                 db.session, call=call, actor=current_user, now=utcnow(),
                 per_entry=form.per_entry.data, seed=form.seed.data, top_up=bool(form.top_up.data),
             )
@@ -88,13 +90,13 @@ def report(call_id: int):
     """The last run's report, as recorded in the audit log."""
     call = db.get_or_404(Call, call_id)
     return render_template(
-        "review/assign/report.html", call=call, run=assignments.last_run(db.session, call=call), domain_label=domain_label
+        "review/assign/report.html", call=call, run=last_run(db.session, call=call), domain_label=domain_label
     )
 
 
 def _render_entry(entry, *, add_form=None, remove_forms=None):
-    rows = assignments.entry_assignments(db.session, entry=entry)
-    options = assignments.expert_options(db.session, entry=entry)
+    rows = entry_assignments(db.session, entry=entry)
+    options = expert_options(db.session, entry=entry)
     add_form = add_form or AddExpertForm(formdata=None)
     add_form.set_options(options)
     remove_forms = remove_forms or {}
@@ -106,7 +108,7 @@ def _render_entry(entry, *, add_form=None, remove_forms=None):
         entry=entry,
         rows=rows,
         options=options,
-        panels=assignments.domain_panels(db.session, entry=entry),
+        panels=services.domain_panels(db.session, entry=entry),
         add_form=add_form,
         remove_forms=remove_forms,
         domain_label=domain_label,
@@ -125,13 +127,13 @@ def add(entry_id: int):
     if entry is None:
         abort(404)
     form = AddExpertForm()
-    form.set_options(assignments.expert_options(db.session, entry=entry))
+    form.set_options(expert_options(db.session, entry=entry))
     if form.validate_on_submit():
         expert = db.session.get(User, form.expert_id.data)
         with write(form=form) as attempt:
             if expert is None:
                 raise DomainError(_("There is no such expert."))
-            assignments.add_assignment(
+            services.add_assignment(
                 db.session, entry=entry, expert=expert, actor=current_user, reason=form.reason.data, now=utcnow()
             )
         if attempt.ok:
@@ -149,7 +151,7 @@ def remove(assignment_id: int):
     form = RemoveExpertForm(prefix=_remove_prefix(assignment.id))
     if form.validate_on_submit():
         with write(form=form) as attempt:
-            assignments.remove_assignment(
+            services.remove_assignment(
                 db.session, assignment=assignment, actor=current_user, reason=form.reason.data, now=utcnow()
             )
         if attempt.ok:

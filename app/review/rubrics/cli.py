@@ -1,10 +1,10 @@
-"""``flask rubrics …`` (and, from the assignment module, ``flask review …``)."""
+"""``flask rubrics check``: validate rubric files from the command line."""
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from app.review.rubrics import RubricError, check_file, rubrics_folder
+from app.review.rubrics.files import RubricError, check_file, rubrics_folder
 
 rubrics_cli = AppGroup("rubrics", help="Rubric files.")
 

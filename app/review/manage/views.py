@@ -10,7 +10,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlmodel import select
 
 from app.audit.services import object_history
 from app.calls.services import (
@@ -23,7 +22,7 @@ from app.calls.services import (
 from app.db import db, utcnow
 from app.enums import ConflictSource, Domain, Phase, Role, SheetStatus
 from app.forms import ActionForm
-from app.models import Call, Conflict, Entry, Panel, ScoreSheet, User
+from app.models import Call, Entry, Panel, ScoreSheet, User
 from app.permissions import (
     can_edit_expert_profile,
     can_manage_review,
@@ -31,10 +30,10 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.review import panels as panel_services
-from app.review import profiles, progress, reminders, rubric_settings
-from app.review.conflicts import record_conflict, recorded_conflict
-from app.review.manage_forms import (
+from app.review.conflicts import call_conflicts, entry_conflicts, record_conflict, recorded_conflict
+from app.review.manage import panels as panel_services
+from app.review.manage import profiles, progress, reminders
+from app.review.manage.forms import (
     ConflictForm,
     ExpertProfileForm,
     PanelForm,
@@ -43,7 +42,8 @@ from app.review.manage_forms import (
     RubricChoiceForm,
     profile_data,
 )
-from app.review.rubrics import RubricError, available_rubrics
+from app.review.rubrics import services as rubric_services
+from app.review.rubrics.files import RubricError, available_rubrics
 from app.web import write
 
 bp = Blueprint("review_manage", __name__, url_prefix="/review/manage")
@@ -100,7 +100,7 @@ def index():
     )
     context = {"calls": calls, "call": call}
     if call is not None:
-        table = rubric_settings.rubric_table(db.session, call=call)
+        table = rubric_services.rubric_table(db.session, call=call)
         context |= {
             "state": phase_state(call, now=now),
             "review_open": is_phase_open(call, Phase.REVIEW, now=now),
@@ -126,8 +126,8 @@ def _render_rubrics(call: Call, *, errors=(), status=200):
             "review/manage/rubrics.html",
             call=call,
             rubrics=available_rubrics(),
-            rows=rubric_settings.rubric_table(db.session, call=call),
-            aggregations=rubric_settings.AGGREGATION_LABELS,
+            rows=rubric_services.rubric_table(db.session, call=call),
+            aggregations=rubric_services.AGGREGATION_LABELS,
             review_open=is_phase_open(call, Phase.REVIEW, now=now),
             errors=errors,
             history=[event for event in object_history(db.session, object_type="calls", object_id=call.id)
@@ -150,9 +150,9 @@ def rubrics(call_id: int):
     where = domain.label if domain else _("the call's default")
     with write(success=_("The rubric for %(where)s has been saved.", where=where), quiet=True) as attempt:
         if domain is not None and not form.rubric_key.data:
-            rubric_settings.clear_override(db.session, actor=current_user, call=call, domain=domain)
+            rubric_services.clear_override(db.session, actor=current_user, call=call, domain=domain)
         else:
-            rubric_settings.set_rubric(db.session, actor=current_user, call=call, domain=domain, rubric_key=form.rubric_key.data)
+            rubric_services.set_rubric(db.session, actor=current_user, call=call, domain=domain, rubric_key=form.rubric_key.data)
     if not attempt.ok:
         return _render_rubrics(call, errors=_error_messages(attempt), status=400)
     return redirect(url_for("review_manage.rubrics", call_id=call.id))
@@ -165,7 +165,7 @@ def freeze_rubrics(call_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     with write(quiet=True) as attempt:
-        frozen = rubric_settings.freeze_rubrics(db.session, actor=current_user, call=call, now=utcnow())
+        frozen = rubric_services.freeze_rubrics(db.session, actor=current_user, call=call, now=utcnow())
     if not attempt.ok:
         return _render_rubrics(call, errors=_error_messages(attempt), status=400)
     flash(
@@ -182,10 +182,7 @@ def freeze_rubrics(call_id: int):
 def panels(call_id: int):
     call = db.get_or_404(Call, call_id)
     panel_list = panel_services.list_panels(db.session, call=call)
-    member_ids = {member.user_id for panel in panel_list for member in panel.members} | {
-        panel.leader_id for panel in panel_list if panel.leader_id
-    }
-    people = {user.id: user for user in db.session.exec(select(User).where(User.id.in_(member_ids))).all()} if member_ids else {}
+    people = panel_services.panel_people(db.session, panel_list)
     covered = {value for panel in panel_list for value in panel.domains}
     return render_template(
         "review/manage/panels.html",
@@ -306,13 +303,7 @@ def conflicts(call_id: int):
                 else:
                     flash(_("The conflict of interest has been recorded and the expert's assignment to the entry closed."), "success")
                 return redirect(url_for("review_manage.conflicts", call_id=call.id))
-    rows = db.session.exec(
-        select(Conflict, Entry.title, User.name, User.email)
-        .join(Entry, Entry.id == Conflict.entry_id)
-        .join(User, User.id == Conflict.expert_id)
-        .where(Entry.call_id == call.id)
-        .order_by(Conflict.created_at.desc(), Conflict.id.desc())
-    ).all()
+    rows = call_conflicts(db.session, call=call)
     return render_template("review/manage/conflicts.html", call=call, form=form, rows=rows)
 
 
@@ -405,9 +396,7 @@ def entry(entry_id: int):
         entry=entry,
         call=entry.call,
         rows=progress.entry_assignments(db.session, entry=entry),
-        conflicts=db.session.exec(
-            select(Conflict, User.name).join(User, User.id == Conflict.expert_id).where(Conflict.entry_id == entry.id)
-        ).all(),
+        conflicts=entry_conflicts(db.session, entry=entry),
         review_open=is_phase_open(entry.call, Phase.REVIEW, now=utcnow()),
         submitted=SheetStatus.SUBMITTED,
     )

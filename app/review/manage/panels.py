@@ -14,7 +14,7 @@ from app.enums import Domain, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Assignment, Call, Panel, PanelMember, User
-from app.review.profiles import list_experts
+from app.review.manage.profiles import list_experts
 
 NAME_MAX = 100
 
@@ -22,6 +22,14 @@ NAME_MAX = 100
 def list_panels(session: Session, *, call: Call) -> list[Panel]:
     """The call's panels by name (members are loaded with them)."""
     return list(session.exec(select(Panel).where(Panel.call_id == call.id).order_by(Panel.name, Panel.id)).all())
+
+
+def panel_people(session: Session, panels: list[Panel]) -> dict[int, User]:
+    """The accounts of the panels' members and leaders, by id (one query)."""
+    member_ids = {member.user_id for panel in panels for member in panel.members} | {
+        panel.leader_id for panel in panels if panel.leader_id
+    }
+    return {user.id: user for user in session.exec(select(User).where(User.id.in_(member_ids))).all()} if member_ids else {}
 
 
 def panel_snapshot(panel: Panel) -> dict:

@@ -37,8 +37,8 @@ from app.models import (
 )
 from app.permissions import can_score, owns_assignment
 from app.review.conflicts import automatic_conflict, record_conflict
-from app.review.rubrics import frozen_rubric
-from app.review.scoring import criteria, weighted_total
+from app.review.rubrics.services import frozen_rubric
+from app.review.sheets.scoring import criteria, weighted_total
 
 COMMENT_LIMIT = 2000  # characters, per criterion
 OVERALL_COMMENT_LIMIT = 4000

@@ -70,7 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.calls.views import bp as calls_bp
     from app.entries.views import bp as entries_bp
     from app.formal_check.views import bp as formal_check_bp
-    from app.library.manage_views import bp as library_manage_bp
+    from app.library.manage.views import bp as library_manage_bp
     from app.library.views import bp as library_bp
     from app.main.views import bp as main_bp
     from app.results.views import bp as results_bp

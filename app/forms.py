@@ -4,13 +4,10 @@ import re
 import email_validator
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.accounts.credit_code import CreditCodeError, normalise_credit_code
-from app.accounts.services import check_password_strength
 from app.enums import Technology
-from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 
 # Intranet deployments (and the demo accounts) use addresses under ".local",
@@ -50,13 +47,6 @@ def validate_phone(_form, field) -> None:
     field.data = value
 
 
-def validate_password_strength(_form, field) -> None:
-    try:
-        check_password_strength(field.data or "")
-    except DomainError as error:
-        raise ValidationError(error.message) from None
-
-
 # Control characters in a one-line value (a name, a phone number) are never
 # intended and break mail headers and exports.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -65,20 +55,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def single_line(_form, field) -> None:
     if field.data and _CONTROL.search(field.data):
         raise ValidationError(_l("Line breaks and control characters are not allowed here."))
-
-
-def new_password_fields():
-    """A password and its confirmation, for registration, reset and invitation."""
-    password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(max=128), validate_password_strength],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords are not the same."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-    return password, confirm
 
 
 def name_field(label=None):
@@ -90,15 +66,6 @@ class CheckboxesField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
-
-
-def validate_credit_code(_form, field) -> None:
-    """An optional unified social credit code, normalised when valid."""
-    if field.data:
-        try:
-            field.data = normalise_credit_code(field.data)
-        except CreditCodeError as error:
-            raise ValidationError(error.message) from None
 
 
 _TAG_SEPARATORS = re.compile(r"[,，、;；\n]+")

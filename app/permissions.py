@@ -8,7 +8,6 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from app.calls.services import is_phase_open
 from app.enums import EntryStatus, Membership, Phase, Role, SheetStatus
 
 
@@ -109,14 +108,14 @@ def can_edit_entry(user, entry, *, now) -> bool:
     if not is_active_member(user, entry.organisation_id):
         return False
     if entry.status == EntryStatus.DRAFT:
-        return is_phase_open(entry.call, Phase.SUBMISSION, now=now)
+        return entry.call.is_phase_open(Phase.SUBMISSION, now=now)
     if entry.status == EntryStatus.RETURNED:
         return entry.revision_deadline is not None and now < entry.revision_deadline
     return False
 
 
 def can_create_entry(user, call, *, now) -> bool:
-    return is_active_member(user, user.organisation_id) and is_phase_open(call, Phase.SUBMISSION, now=now)
+    return is_active_member(user, user.organisation_id) and call.is_phase_open(Phase.SUBMISSION, now=now)
 
 
 def can_check_entries(user) -> bool:
@@ -145,7 +144,7 @@ def can_score(user, assignment, sheet, *, call, now) -> bool:
         and sheet is not None
         and sheet.expert_id == user.id
         and sheet.status == SheetStatus.DRAFT
-        and is_phase_open(call, Phase.REVIEW, now=now)
+        and call.is_phase_open(Phase.REVIEW, now=now)
     )
 
 

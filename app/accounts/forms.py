@@ -1,17 +1,45 @@
+"""Account forms, and the account fields other areas reuse: a new password
+with its strength check, and the unified social credit code."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from app.forms import (
-    name_field,
-    new_password_fields,
-    single_line,
-    strip,
-    validate_credit_code,
-    validate_phone,
-)
+from app.accounts.credit_code import CreditCodeError, normalise_credit_code
+from app.accounts.services import check_password_strength
+from app.errors import DomainError
+from app.forms import name_field, single_line, strip, validate_phone
 from app.i18n import lazy_gettext as _l
 from app.reference import CITIES
+
+
+def validate_password_strength(_form, field) -> None:
+    try:
+        check_password_strength(field.data or "")
+    except DomainError as error:
+        raise ValidationError(error.message) from None
+
+
+def new_password_fields():
+    """A password and its confirmation, for registration, reset and invitation."""
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=128), validate_password_strength],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    return password, confirm
+
+
+def validate_credit_code(_form, field) -> None:
+    """An optional unified social credit code, normalised when valid."""
+    if field.data:
+        try:
+            field.data = normalise_credit_code(field.data)
+        except CreditCodeError as error:
+            raise ValidationError(error.message) from None
 
 
 def _email_field():

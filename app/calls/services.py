@@ -1,6 +1,6 @@
 """Calls (征集批次): creating and editing them, and which phase is running.
 
-Later features ask :func:`is_phase_open` before letting a role act, so the
+Later features ask ``call.is_phase_open(phase, now=...)`` before letting a role act, so the
 dates a chair sets here drive what everyone may do.
 """
 from dataclasses import dataclass
@@ -52,12 +52,6 @@ def phase_state(call: Call, *, now: datetime) -> PhaseState:
     return PhaseState(call=call, status=status, next_window=upcoming[0])
 
 
-def is_phase_open(call: Call, phase: Phase, *, now: datetime) -> bool:
-    """True while ``phase`` of ``call`` runs."""
-    window = call.phase_window(phase)
-    return window is not None and window.starts_at <= now < window.ends_at
-
-
 def lock_call(session: Session, call_id: int) -> None:
     """Serialise the writers of one call's review, results or brochure state
     until the transaction ends: a row lock on PostgreSQL; on SQLite, writing
@@ -87,7 +81,7 @@ def call_in_phase(session: Session, *, phase: Phase, now: datetime, call_ids=Non
     query = select(Call).order_by(Call.year.desc(), Call.id.desc())
     if call_ids is not None:
         query = query.where(Call.id.in_(call_ids))
-    return next((call for call in session.exec(query).all() if is_phase_open(call, phase, now=now)), None)
+    return next((call for call in session.exec(query).all() if call.is_phase_open(phase, now=now)), None)
 
 
 def list_calls(session: Session) -> list[Call]:

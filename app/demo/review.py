@@ -30,7 +30,6 @@ from flask import current_app
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
-from app.calls.services import is_phase_open
 from app.demo import sheets as demo_sheets
 from app.demo.experts import PANELS, load_expert_profiles, load_panels
 from app.demo.history import History
@@ -256,7 +255,7 @@ def _timeline(call: Call, now: datetime) -> dict[str, datetime]:
 def in_review(call: Call, *, now: datetime) -> bool:
     """True when the call's formal check is over and its review runs now."""
     check = call.phase_window(Phase.FORMAL_CHECK)
-    return check is not None and check.ends_at <= now and is_phase_open(call, Phase.REVIEW, now=now)
+    return check is not None and check.ends_at <= now and call.is_phase_open(Phase.REVIEW, now=now)
 
 
 def load_demo_review(session: Session, *, call: Call, chair: User, experts: dict[int, User], now: datetime) -> ReviewSummary | None:

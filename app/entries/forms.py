@@ -28,16 +28,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.accounts.forms import validate_credit_code
 from app.enums import Domain, Technology
-from app.forms import (
-    CheckboxesField,
-    free_tags,
-    limit_attributes,
-    single_line,
-    strip,
-    validate_credit_code,
-    validate_phone,
-)
+from app.forms import CheckboxesField, free_tags, limit_attributes, single_line, strip, validate_phone
 from app.i18n import lazy_gettext as _l
 from app.models.entries import LIMITS, MAX_FREE_TAGS, MAX_OUTCOMES, MAX_PARTNERS
 from app.reference import CITIES

@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from app.accounts.services import active_members
 from app.audit.services import record
-from app.calls.services import is_phase_open
 from app.entries.completeness import missing_items
 from app.enums import EntryStatus, Phase, Role, SheetStatus
 from app.errors import DomainError, NotAllowed
@@ -83,16 +82,16 @@ def review_started(entry: Entry, *, now: datetime) -> bool:
 
 
 def formal_check_open(entry: Entry, *, now: datetime) -> bool:
-    return is_phase_open(entry.call, Phase.SUBMISSION, now=now) or is_phase_open(entry.call, Phase.FORMAL_CHECK, now=now)
+    return entry.call.is_phase_open(Phase.SUBMISSION, now=now) or entry.call.is_phase_open(Phase.FORMAL_CHECK, now=now)
 
 
 def _check_phase(target: EntryStatus, *, entry: Entry, now: datetime) -> None:
     call = entry.call
-    if target == S.SUBMITTED and entry.status == S.DRAFT and not is_phase_open(call, Phase.SUBMISSION, now=now):
+    if target == S.SUBMITTED and entry.status == S.DRAFT and not call.is_phase_open(Phase.SUBMISSION, now=now):
         raise NotAllowed(_l("The submission phase is closed: entries can no longer be submitted."))
     if target == S.SUBMITTED and entry.status == S.RETURNED and not (entry.revision_deadline and now < entry.revision_deadline):
         raise NotAllowed(_l("The deadline for resubmitting this entry has passed."))
-    if target == S.DRAFT and not is_phase_open(call, Phase.SUBMISSION, now=now):
+    if target == S.DRAFT and not call.is_phase_open(Phase.SUBMISSION, now=now):
         raise NotAllowed(_l("The submission phase is closed: a withdrawn entry can no longer be reopened."))
     if target == S.WITHDRAWN and review_started(entry, now=now):
         raise NotAllowed(_l("The expert review has started: entries can no longer be withdrawn."))

@@ -96,15 +96,11 @@ def new():
 def detail(entry_id: int):
     entry = _entry(entry_id)
     now = utcnow()
-    extra = {}
-    if can_check_entries(current_user):
-        from app.formal_check.forms import DecisionForm
-
-        extra["decision_form"] = DecisionForm(formdata=None)
     return render_template(
         "entries/detail.html",
-        **extra,
         entry=entry,
+        # Chairs decide the formal check here too (formal_check_form(): the formal check's blueprint).
+        checkable=can_check_entries(current_user),
         editable=can_edit_entry(current_user, entry, now=now),
         review_started=review_started(entry, now=now),
         history=describe_history(

@@ -29,6 +29,13 @@ from app.web import send_bytes, write
 
 bp = Blueprint("formal_check", __name__, url_prefix="/check")
 
+
+@bp.app_context_processor
+def _decision_form():
+    """The entry's page shows chairs this decision form (``formal_check_form()``)
+    without the entries package importing the formal check."""
+    return {"formal_check_form": lambda: DecisionForm(formdata=None)}
+
 # The query string of the table: filters, sort order and page.
 _TABLE_KEYS = ("call", "domain", "city", "status", "organisation", "q", "sort", "order")
 

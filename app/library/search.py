@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from app.enums import Domain, Technology
+from app.i18n import lazy_gettext as _l
 from app.models import Call, LibraryCase
 from app.reference import CITIES
 
@@ -84,6 +85,22 @@ class Filters:
         pairs = {"q": self.q, "domain": self.domain, "city": self.city, "tag": self.tag,
                  "year": str(self.year) if self.year else None, "sort": self.sort if self.sort != "rank" else None}
         return {key: value for key, value in pairs.items() if value}
+
+
+PROBLEMS = {
+    "domain": _l("That domain is not one of the library's, so every domain is shown."),
+    "city": _l("That city is not one of Guangdong's 21, so every city is shown."),
+    "tag": _l("That technology is not one we know, so every technology is shown."),
+    "year": _l("The year must be a number such as 2025, so every year is shown."),
+    "sort": _l("That sort order is not one we offer, so the scenarios are sorted by rank."),
+    "page": _l("The page must be a whole number from 1."),
+    "per_page": _l("per_page must be a whole number from 1 to 100."),
+}
+
+
+def filter_messages(problems: dict[str, str]) -> list[str]:
+    """The translated message of each problem :meth:`Filters.parse` found."""
+    return [str(PROBLEMS[field]) for field in problems]
 
 
 def terms(query: str) -> list[str]:

@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 
 from app.db import db
 from app.enums import Domain, Technology
-from app.i18n import lazy_gettext as _l
 from app.library import opendata, search
 from app.library.caching import conditional
 from app.library.citymap import city_tile_map
+from app.library.search import filter_messages
 from app.library.services import headline
 from app.models import LibraryCase
 from app.reference import CITIES
@@ -39,22 +39,6 @@ def case_url(case: LibraryCase, *, external: bool = False) -> str:
 
 def photo_url(case: LibraryCase, photo: dict, *, size: str = "display", external: bool = False) -> str:
     return url_for("library.photo", entry_id=case.entry_id, photo_id=photo["id"], size=size, _external=external)
-
-
-PROBLEMS = {
-    "domain": _l("That domain is not one of the library's, so every domain is shown."),
-    "city": _l("That city is not one of Guangdong's 21, so every city is shown."),
-    "tag": _l("That technology is not one we know, so every technology is shown."),
-    "year": _l("The year must be a number such as 2025, so every year is shown."),
-    "sort": _l("That sort order is not one we offer, so the scenarios are sorted by rank."),
-    "page": _l("The page must be a whole number from 1."),
-    "per_page": _l("per_page must be a whole number from 1 to 100."),
-}
-
-
-def filter_messages(problems: dict[str, str]) -> list[str]:
-    """The translated message of each filter problem ``search.Filters.parse`` found."""
-    return [str(PROBLEMS[field]) for field in problems]
 
 
 @bp.route("/")

@@ -44,6 +44,11 @@ class Call(SQLModel, table=True):
     def phase_window(self, phase: Phase) -> "CallPhase | None":
         return next((row for row in self.phases if row.phase == phase), None)
 
+    def is_phase_open(self, phase: Phase, *, now: datetime) -> bool:
+        """True while ``phase`` runs (phases are half-open: start ≤ now < end)."""
+        window = self.phase_window(phase)
+        return window is not None and window.starts_at <= now < window.ends_at
+
     @property
     def ordered_phases(self) -> list["CallPhase"]:
         return sorted(self.phases, key=lambda row: PHASE_ORDER.index(row.phase))

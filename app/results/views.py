@@ -18,7 +18,7 @@ from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.calls.services import call_in_phase, current_call, is_phase_open, list_calls
+from app.calls.services import call_in_phase, current_call, list_calls
 from app.db import db, utcnow
 from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
@@ -107,7 +107,7 @@ def index():
                 "settings_form": settings_form,
                 "publish_form": PublishForm(),
                 "action_form": ActionForm(),
-                "review_open": is_phase_open(call, Phase.REVIEW, now=now),
+                "review_open": call.is_phase_open(Phase.REVIEW, now=now),
             }
     return render_template("results/index.html", **context)
 

@@ -121,7 +121,7 @@ def test_search_year_and_state_filters_include_hidden_cases(app, client, publici
 
 def test_the_list_is_paginated_and_actions_come_back_to_the_same_page(client, publicity, session, library, english,
                                                                        monkeypatch):
-    monkeypatch.setattr("app.library.manage_views.PER_PAGE", 2)
+    monkeypatch.setattr("app.library.manage.views.PER_PAGE", 2)
     year = library.call.year
 
     page = client.get(f"{INDEX}?year={year}&page=2").get_data(as_text=True)

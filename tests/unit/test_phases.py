@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from app.calls.services import is_phase_open, phase_state
+from app.calls.services import phase_state
 from app.enums import Phase
 from app.models import Call, CallPhase
 
@@ -26,8 +26,8 @@ def test_a_phase_is_open_from_its_start_up_to_its_end():
     assert phase_state(call, now=T0).phase == Phase.SUBMISSION
     end = T0 + timedelta(days=10)
     assert phase_state(call, now=end - timedelta(microseconds=1)).phase == Phase.SUBMISSION
-    assert is_phase_open(call, Phase.SUBMISSION, now=T0)
-    assert not is_phase_open(call, Phase.SUBMISSION, now=end)
+    assert call.is_phase_open(Phase.SUBMISSION, now=T0)
+    assert not call.is_phase_open(Phase.SUBMISSION, now=end)
 
 
 def test_in_a_gap_the_next_phase_is_named():

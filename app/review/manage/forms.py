@@ -21,14 +21,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.accounts.forms import validate_credit_code
 from app.enums import Domain, Technology
-from app.forms import (
-    CheckboxesField,
-    free_tags,
-    single_line,
-    strip,
-    validate_credit_code,
-)
+from app.forms import CheckboxesField, free_tags, single_line, strip
 from app.i18n import lazy_gettext as _l
 from app.review.manage import profiles
 from app.review.manage.panels import NAME_MAX as PANEL_NAME_MAX

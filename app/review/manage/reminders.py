@@ -18,7 +18,6 @@ from sqlmodel import Session, select
 from werkzeug.routing import BuildError
 
 from app.audit.services import record
-from app.calls.services import is_phase_open
 from app.entries.states import sync_scoring_status
 from app.enums import Phase, SheetStatus
 from app.errors import DomainError, NotAllowed
@@ -84,7 +83,7 @@ def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert
     result); each mail sent is audited and stamps the open assignments.
     """
     window = call.phase_window(Phase.REVIEW)
-    if not is_phase_open(call, Phase.REVIEW, now=now):
+    if not call.is_phase_open(Phase.REVIEW, now=now):
         raise NotAllowed(_l("Reminders can be sent while the review phase runs."))
     work = open_work(session, call=call, expert_id=expert_id)
     if not work:
@@ -149,7 +148,7 @@ def reopen_sheet(session: Session, *, actor, sheet: ScoreSheet, reason: str, now
     session.refresh(sheet)
     assignment = session.get(Assignment, sheet.assignment_id)
     call = session.get(Call, assignment.call_id)
-    if not is_phase_open(call, Phase.REVIEW, now=now):
+    if not call.is_phase_open(Phase.REVIEW, now=now):
         raise NotAllowed(_l("Sheets can be reopened only while the review phase runs."))
     if sheet.status != SheetStatus.SUBMITTED:
         raise DomainError(_l("Only a submitted sheet can be reopened."))

@@ -15,7 +15,6 @@ from app.audit.services import object_history
 from app.calls.services import (
     call_in_phase,
     current_call,
-    is_phase_open,
     list_calls,
     phase_state,
 )
@@ -103,7 +102,7 @@ def index():
         table = rubric_services.rubric_table(db.session, call=call)
         context |= {
             "state": phase_state(call, now=now),
-            "review_open": is_phase_open(call, Phase.REVIEW, now=now),
+            "review_open": call.is_phase_open(Phase.REVIEW, now=now),
             "review_window": call.phase_window(Phase.REVIEW),
             "rubric_rows": table,
             "unfrozen_domains": [row for row in table[1:] if row.entries and not row.frozen],
@@ -128,7 +127,7 @@ def _render_rubrics(call: Call, *, errors=(), status=200):
             rubrics=available_rubrics(),
             rows=rubric_services.rubric_table(db.session, call=call),
             aggregations=rubric_services.AGGREGATION_LABELS,
-            review_open=is_phase_open(call, Phase.REVIEW, now=now),
+            review_open=call.is_phase_open(Phase.REVIEW, now=now),
             errors=errors,
             history=[event for event in object_history(db.session, object_type="calls", object_id=call.id)
                      if event.action.startswith("rubric.")],
@@ -317,7 +316,7 @@ def progress_page(call_id: int):
     return render_template(
         "review/manage/progress.html",
         call=call,
-        review_open=is_phase_open(call, Phase.REVIEW, now=now),
+        review_open=call.is_phase_open(Phase.REVIEW, now=now),
         review_window=call.phase_window(Phase.REVIEW),
         counts=progress.call_counts(db.session, call=call),
         panel_rows=progress.panel_progress(db.session, call=call),
@@ -338,7 +337,7 @@ def expert_progress(call_id: int, expert_id: int):
         call=call,
         expert=expert,
         rows=progress.expert_assignments(db.session, call=call, expert_id=expert.id),
-        review_open=is_phase_open(call, Phase.REVIEW, now=utcnow()),
+        review_open=call.is_phase_open(Phase.REVIEW, now=utcnow()),
     )
 
 
@@ -397,7 +396,7 @@ def entry(entry_id: int):
         call=entry.call,
         rows=progress.entry_assignments(db.session, entry=entry),
         conflicts=entry_conflicts(db.session, entry=entry),
-        review_open=is_phase_open(entry.call, Phase.REVIEW, now=utcnow()),
+        review_open=entry.call.is_phase_open(Phase.REVIEW, now=utcnow()),
         submitted=SheetStatus.SUBMITTED,
     )
 
@@ -421,6 +420,6 @@ def reopen_sheet(sheet_id: int):
         entry=entry,
         expert=expert,
         form=form,
-        review_open=is_phase_open(entry.call, Phase.REVIEW, now=utcnow()),
+        review_open=entry.call.is_phase_open(Phase.REVIEW, now=utcnow()),
         history=object_history(db.session, object_type="score_sheets", object_id=sheet.id),
     )

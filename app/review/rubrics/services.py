@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import is_phase_open
 from app.enums import Domain, EntryStatus, Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -117,7 +116,7 @@ def frozen_rubric(session: Session, *, call: Call, domain: Domain, now, actor=No
 
 
 def review_open(call: Call, *, now) -> bool:
-    return is_phase_open(call, Phase.REVIEW, now=now)
+    return call.is_phase_open(Phase.REVIEW, now=now)
 
 
 # --- the call's rubric table ---------------------------------------------------

@@ -21,7 +21,7 @@ from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import call_in_phase, current_call, is_phase_open
+from app.calls.services import call_in_phase, current_call
 from app.entries.states import sync_scoring_status
 from app.enums import ConflictSource, Phase, QueueState, SheetStatus
 from app.errors import DomainError, NotAllowed, StaleVersion
@@ -220,7 +220,7 @@ def _check_owner(assignment: Assignment, expert) -> None:
 
 
 def _check_review_open(call: Call, *, now: datetime) -> None:
-    if not is_phase_open(call, Phase.REVIEW, now=now):
+    if not call.is_phase_open(Phase.REVIEW, now=now):
         state = review_window_state(call, now=now)
         if state == "upcoming":
             raise NotAllowed(_l("The review phase has not opened yet."))

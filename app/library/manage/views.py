@@ -14,7 +14,7 @@ from app.enums import Role
 from app.forms import ActionForm, flash_form_errors
 from app.library import search, services
 from app.library.forms import HeadlineForm, HideForm, SummaryForm
-from app.library.views import filter_messages
+from app.library.search import filter_messages
 from app.models import LibraryCase
 from app.permissions import can_curate_library, require, roles_required
 from app.urls import safe_next

@@ -1,0 +1,1 @@
+"""Curating the public case library: publicity staff and chairs."""

@@ -1,5 +1,6 @@
 """Fixtures: ``app``, ``client``, ``runner``, ``session`` (each test rolled
-back), ``outbox`` (mails written by the app), ``login`` and factories."""
+back), ``outbox`` (mails written by the app), ``login``, factories
+(``make``), ``rubric_folder`` and ``library``."""
 import email
 from email import policy
 from pathlib import Path
@@ -167,3 +168,18 @@ def login(client):
 def make(session, app):
     """The factories, bound to the test's session."""
     return factories.Factories(session, app)
+
+
+@pytest.fixture
+def rubric_folder(app, tmp_path, monkeypatch):
+    """An empty rubric folder of this test's own (the app fixture is shared); factories.write_rubric fills it."""
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    monkeypatch.setitem(app.config, "RUBRICS_FOLDER", str(folder))
+    return folder
+
+
+@pytest.fixture
+def library(make):
+    """A published snapshot selecting 5 of 7 entries, ranks and scores public (factories.library)."""
+    return make.published_library()

@@ -137,7 +137,7 @@ def make_entry(make, app, call, *, attachment=True, **fields):
             data = pdf_bytes()
             key = storage().put(data, suffix=".pdf")
         entry.attachments.append(EntryAttachment(filename=ATTACHMENT_NAME, blob_key=key, size=len(data), pages=1))
-        make._save(entry)
+        make.save(entry)
     return entry
 
 

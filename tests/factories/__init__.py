@@ -1,0 +1,36 @@
+"""Factories for test data: valid, realistic objects with overridable fields.
+
+``Factories(session, app)`` (the ``make`` fixture) builds and saves rows, one
+module per domain area; the module-level helpers build files and texts.
+
+  accounts   organisations, applicants, staff, chairs; PASSWORD, credit_code()
+  calls      calls with phase windows and quotas
+  entries    entries, attachments; jpeg_bytes(), image_bytes(), pdf_bytes()
+  review     experts and profiles, panels, assignments, score sheets, rubric
+             versions; write_rubric(), SMALL_RUBRIC, RUBRIC_CONTENT
+  results    scored_call() and its ScoredCall (compute, publish)
+  library    published_library(); TITLES, SUMMARIES
+"""
+from tests.factories.accounts import PASSWORD, AccountFactories, credit_code
+from tests.factories.calls import CallFactories
+from tests.factories.entries import EntryFactories, image_bytes, jpeg_bytes, pdf_bytes
+from tests.factories.library import LibraryFactories
+from tests.factories.results import ResultsFactories, ScoredCall
+from tests.factories.review import RUBRIC_CONTENT, SMALL_RUBRIC, ReviewFactories, write_rubric
+
+__all__ = [
+    "PASSWORD",
+    "RUBRIC_CONTENT",
+    "SMALL_RUBRIC",
+    "Factories",
+    "ScoredCall",
+    "credit_code",
+    "image_bytes",
+    "jpeg_bytes",
+    "pdf_bytes",
+    "write_rubric",
+]
+
+
+class Factories(AccountFactories, CallFactories, EntryFactories, ReviewFactories, ResultsFactories, LibraryFactories):
+    """Every factory, bound to one session: ``make.entry(...)``, ``make.assignment(...)``, …"""

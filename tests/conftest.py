@@ -1,13 +1,16 @@
 """Fixtures: ``app``, ``client``, ``runner``, ``session`` (each test rolled
 back), ``outbox`` (mails written by the app), ``login``, factories
-(``make``), ``rubric_folder`` and ``library``."""
+(``make``), ``rubric_folder`` and ``library``; the Hypothesis profile."""
 import email
+import os
+import tempfile
 from email import policy
 from pathlib import Path
 
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from hypothesis import settings
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -18,6 +21,14 @@ from tests.databases import reset_shared_database
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "app" / "translations"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production"
+
+# Property tests: the same examples on every run (CI is deterministic), no
+# deadline (the machine is shared), no example database; Hypothesis' other
+# files (its cache of the constants in the code) go to the temporary folder,
+# not into the repository. Each test bounds its own max_examples.
+settings.register_profile("showcase", deadline=None, derandomize=True, database=None)
+settings.load_profile("showcase")
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "scenario-showcase-hypothesis"))
 
 
 def make_test_config(database_url: str, tmp_dir: Path, **overrides) -> dict:

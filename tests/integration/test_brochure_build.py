@@ -23,7 +23,7 @@ FONT_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/sh
 
 
 @pytest.fixture
-def published(app, make, session):
+def published(make, session):
     """A published snapshot: 6 scenarios in 2 domains and 3 cities, with texts and outcomes."""
     scored = make.scored_call(
         totals=[[90, 92, 91], [85, 84, 86], [80, 82, 81], [75, 77, 76], [70, 72, 71], [65, 66, 64]],

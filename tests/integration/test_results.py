@@ -29,7 +29,7 @@ def _rows(session, run):
 # --- computing ------------------------------------------------------------------
 
 
-def test_compute_stores_trimmed_scores_raw_figures_and_ranks(app, make, session):
+def test_compute_stores_trimmed_scores_raw_figures_and_ranks(make, session):
     scored = make.scored_call(totals=FIVE, domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
                          cities=["440300", "440100"])
     run = scored.compute()
@@ -53,7 +53,7 @@ def test_compute_stores_trimmed_scores_raw_figures_and_ranks(app, make, session)
     assert event.after["run_id"] == run.id
 
 
-def test_compute_is_deterministic_and_replaces_the_draft(app, make, session):
+def test_compute_is_deterministic_and_replaces_the_draft(make, session):
     scored = make.scored_call(totals=FIVE)
     first = scored.compute()
     figures = [(r.entry_id, r.score, r.rank, r.rank_lo, r.rank_hi, r.borderline, r.selected) for r in _rows(session, first)]
@@ -65,7 +65,7 @@ def test_compute_is_deterministic_and_replaces_the_draft(app, make, session):
     assert second.summary == summary
 
 
-def test_methods_mean_and_zscore(app, make, session):
+def test_methods_mean_and_zscore(make, session):
     scored = make.scored_call(totals=FIVE, results_method="mean")
     run = scored.compute()
     assert [row.score for row in _rows(session, run)] == [90.0, 84.0, 73.0, 53.8]
@@ -89,7 +89,7 @@ def test_no_submitted_sheets_is_a_clear_error(app, make, session):
             assert "No submitted score sheets" in str(error.value.message)
 
 
-def test_disagreement_flags_follow_the_call_thresholds(app, make, session):
+def test_disagreement_flags_follow_the_call_thresholds(make, session):
     scored = make.scored_call(totals=FIVE, disagreement_sd=10.0, disagreement_range=30.0)
     rows = {row.title: row for row in _rows(session, scored.compute())}
     assert rows["场景002"].disagreement_flags == ["sd_at_or_above_threshold", "range_at_or_above_threshold"]
@@ -97,7 +97,7 @@ def test_disagreement_flags_follow_the_call_thresholds(app, make, session):
     assert scored.compute().summary["counts"]["disputed"] == 1
 
 
-def test_reliability_and_expert_statistics_are_in_the_summary(app, make, session):
+def test_reliability_and_expert_statistics_are_in_the_summary(make):
     scored = make.scored_call(totals=FIVE)
     summary = scored.compute().summary
     # Four entries are too few for an ICC; alpha needs no complete block.
@@ -263,7 +263,7 @@ def test_extra_experts_need_the_review_phase(app, make, session):
 # --- pages and permissions -------------------------------------------------------------
 
 
-def test_experts_and_applicants_never_see_results(app, make, session, client, login):
+def test_experts_and_applicants_never_see_results(make, client, login):
     scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
     run = scored.compute()
     scored.publish(run)
@@ -275,7 +275,7 @@ def test_experts_and_applicants_never_see_results(app, make, session, client, lo
     assert client.get(f"/results/runs/{run.id}").status_code == 403
 
 
-def test_publicity_sees_published_snapshots_only(app, make, session, client, login):
+def test_publicity_sees_published_snapshots_only(make, client, login):
     scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
     published = scored.compute()
     scored.publish(published)
@@ -319,7 +319,7 @@ def test_the_chair_computes_filters_and_pages_through_the_ranking(app, make, ses
     assert client.get(f"/results/runs/{run.id}/selection").status_code == 200
 
 
-def test_an_entry_page_of_another_run_is_not_found(app, make, session, client, login):
+def test_an_entry_page_of_another_run_is_not_found(make, client, login):
     scored = make.scored_call(totals=FIVE)
     other = make.scored_call(totals=FIVE)
     run = scored.compute()
@@ -327,7 +327,7 @@ def test_an_entry_page_of_another_run_is_not_found(app, make, session, client, l
     assert client.get(f"/results/runs/{run.id}/entries/{other.entries[0].id}").status_code == 404
 
 
-def test_every_results_form_needs_a_csrf_token(app, make, session, client, csrf):
+def test_every_results_form_needs_a_csrf_token(make, session, client, csrf):
     scored = make.scored_call(totals=FIVE, vetoes={0: {"false_information": True}})
     run = scored.compute()
     page = client.get("/account/login").get_data(as_text=True)
@@ -357,7 +357,7 @@ def test_every_results_form_needs_a_csrf_token(app, make, session, client, csrf)
     assert session.exec(select(Assignment).where(Assignment.source == AssignmentSource.EXTRA)).first() is None
 
 
-def test_override_through_the_page_requires_a_reason(app, make, session, client, login, english):
+def test_override_through_the_page_requires_a_reason(make, session, client, login, english):
     scored = make.scored_call(totals=FIVE, target_count=2)
     run = scored.compute()
     login(scored.chair)
@@ -386,14 +386,14 @@ def test_flask_results_compute_and_publish(app, make, session, runner):
     assert result.exit_code != 0 and "no call" in result.output
 
 
-def test_outstanding_sheets_are_counted_not_invented(app, make, session):
+def test_outstanding_sheets_are_counted_not_invented(make, session):
     scored = make.scored_call(totals=[[80, None, 70]])
     row = _rows(session, scored.compute())[0]
     assert (row.sheets, row.assigned, row.raw_mean) == (2, 3, 75.0)
     assert session.exec(select(ScoreSheet).where(ScoreSheet.status == SheetStatus.DRAFT)).first() is not None
 
 
-def test_publicity_downloads_the_published_rankings(app, make, session, client, login):
+def test_publicity_downloads_the_published_rankings(make, client, login):
     import io
 
     from openpyxl import load_workbook
@@ -466,7 +466,7 @@ def test_without_quotas_the_cut_line_follows_the_selection_not_the_target(app, m
     assert draft.summary["cuts"] == {"": 3}
 
 
-def test_a_published_snapshot_is_never_deleted_by_a_later_computation(app, make, session):
+def test_a_published_snapshot_is_never_deleted_by_a_later_computation(make, session):
     scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
     first = scored.compute()
     scored.publish(first)

@@ -43,7 +43,7 @@ def _pending_translations(app):
 
 
 @pytest.fixture
-def ranked(app, make, session):
+def ranked(make, session):
     """Five entries over two domains with quotas, the first with a hostile title."""
     scored = make.scored_call(
         totals=[[80, 82, 84], [70, 60, 65], [90, 91, 89], [55, 85, 70], [75, 76, 77]],

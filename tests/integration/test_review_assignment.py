@@ -313,7 +313,7 @@ def test_manual_add_refuses_entries_not_eligible(make, session, call, chair, ctx
 
 
 @pytest.fixture
-def setup(make, session, call):
+def setup(make, call):
     experts = [make.expert(profile=True, name=f"专家{n}") for n in range(6)]
     make.panel(call=call, experts=experts)
     entries = [make.entry(call=call, status=S.ELIGIBLE, photos=0, title=f"待分配场景{n}") for n in range(4)]

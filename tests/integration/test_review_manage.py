@@ -416,7 +416,7 @@ def test_conflicts_need_an_entry_of_the_call_and_a_reason(client, session, chair
 
 
 @pytest.fixture
-def review_data(session, make):
+def review_data(make):
     """A call needing 3 experts per entry, two panels, three experts and four entries.
 
     =========  ====================  ====================  ==============

@@ -184,7 +184,7 @@ def test_queue_order_is_random_per_expert_and_stable(client, session, make, app,
     assert 'value="0" max="8"' in page
 
 
-def test_queue_shows_states_progress_and_the_deadline(client, session, make, app, call, expert, english):
+def test_queue_shows_states_progress_and_the_deadline(client, session, make, call, expert, english):
     opened, submitted, fresh = (entry_with_secrets(make, call, attachment=False, organisation=make.organisation()) for _ in range(3))
     assignments = [make.assignment(entry=e, expert=expert, source=AssignmentSource.MANUAL) for e in (opened, submitted, fresh)]
     open_sheet(client, session, assignments[0])
@@ -204,7 +204,7 @@ def test_queue_shows_states_progress_and_the_deadline(client, session, make, app
     assert 'href="/review/"' in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_the_queue_opens_on_the_call_in_review_where_the_expert_has_work(client, session, make, app, call, expert, login):
+def test_the_queue_opens_on_the_call_in_review_where_the_expert_has_work(client, make, call, expert, login):
     """While one call is in review the next one may already take entries (and
     be the current call): the queue still opens on the call with the expert's work."""
     entry = entry_with_secrets(make, call, attachment=False)
@@ -249,7 +249,7 @@ def test_opening_an_assignment_asks_about_conflicts_first(client, session, assig
     assert session.exec(select(func.count()).select_from(ScoreSheet)).one() == 1
 
 
-def test_declaring_a_conflict_closes_the_assignment_and_everything_behind_it(client, session, make, app, call, expert, english):
+def test_declaring_a_conflict_closes_the_assignment_and_everything_behind_it(client, session, make, call, expert, english):
     entry = entry_with_secrets(make, call)
     assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
     sheet = open_sheet(client, session, assignment)  # a conflict can still be declared from a draft
@@ -280,7 +280,7 @@ def test_declaring_a_conflict_closes_the_assignment_and_everything_behind_it(cli
     assert client.get(f"/entries/{entry.id}").status_code == 403
 
 
-def test_an_automatic_conflict_cannot_be_declared_away(client, session, make, app, call, expert, english):
+def test_an_automatic_conflict_cannot_be_declared_away(client, session, make, call, expert, english):
     make.expert_profile(expert, affiliation=ORGANISATION, code=CREDIT_CODE)
     entry = entry_with_secrets(make, call, attachment=False)
     assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
@@ -307,7 +307,7 @@ def responses_seen_by_the_expert(client, assignment, sheet, entry):
     return responses
 
 
-def test_blind_review_hides_who_applied_everywhere(client, session, make, app, call, expert, english):
+def test_blind_review_hides_who_applied_everywhere(client, session, make, call, expert, english):
     entry = entry_with_secrets(make, call)
     assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
     declaration = client.get(f"/review/assignments/{assignment.id}")
@@ -336,7 +336,7 @@ def test_blind_review_in_chinese_names_the_attachment_generically(app, client, s
     assert f"{generic}.pdf" in disposition and ATTACHMENT_NAME not in disposition
 
 
-def test_without_blind_review_the_expert_sees_the_applicant(client, session, make, app, expert, english):
+def test_without_blind_review_the_expert_sees_the_applicant(client, session, make, expert, english):
     call = make.call(open_phase=Phase.REVIEW, blind_review=False)
     entry = entry_with_secrets(make, call)
     assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
@@ -491,7 +491,7 @@ def test_an_incomplete_sheet_is_not_submitted(client, session, sheet, english, m
     assert scores_of(sheet)["quality"] == 87.5  # what was typed is kept as the draft
 
 
-def test_others_scores_only_after_own_submit_and_when_the_call_allows(client, session, make, app, login, english):
+def test_others_scores_only_after_own_submit_and_when_the_call_allows(client, session, make, login, english):
     for allowed in (False, True):
         call = make.call(open_phase=Phase.REVIEW, show_others_scores=allowed)
         entry = entry_with_secrets(make, call, attachment=False, organisation=make.organisation())
@@ -528,7 +528,7 @@ def end_review(session, call):
     session.commit()
 
 
-def test_after_the_review_phase_sheets_are_locked(client, session, make, app, call, expert, sheet, english):
+def test_after_the_review_phase_sheets_are_locked(client, session, make, call, expert, sheet, english):
     autosave(client, sheet, **{k: v for k, v in GOOD.items() if k != "score-novelty"})
     fresh = make.assignment(entry=entry_with_secrets(make, call, attachment=False, organisation=make.organisation()),
                             expert=expert, source=AssignmentSource.MANUAL)
@@ -582,7 +582,7 @@ def test_an_expert_cannot_reach_another_experts_assignment_or_sheet(client, sess
         assert client.get(path).status_code == 404, path
 
 
-def test_files_of_other_entries_are_not_served_through_a_sheet(client, session, make, app, call, sheet):
+def test_files_of_other_entries_are_not_served_through_a_sheet(client, session, make, call, sheet):
     other = entry_with_secrets(make, call, organisation=make.organisation())
     assert client.get(f"/review/sheets/{sheet.id}/photos/{other.photos[0].id}/thumb.jpg").status_code == 404
     assert client.get(f"/review/sheets/{sheet.id}/attachments/{other.attachments[0].id}").status_code == 404
@@ -620,7 +620,7 @@ def test_visitors_are_sent_to_log_in(app):
 # --- the frozen rubric ------------------------------------------------------------------
 
 
-def test_the_rubric_is_frozen_on_first_open_and_later_file_edits_change_nothing(client, session, make, app, call, login, rubrics, english):
+def test_the_rubric_is_frozen_on_first_open_and_later_file_edits_change_nothing(client, session, make, call, login, rubrics, english):
     entry = entry_with_secrets(make, call, attachment=False)
     first = login(make.expert())
     sheet = open_sheet(client, session, make.assignment(entry=entry, expert=first, source=AssignmentSource.MANUAL))

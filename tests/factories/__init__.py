@@ -1,15 +1,16 @@
 """Factories for test data: valid, realistic objects with overridable fields.
 
-``Factories(session, app)`` (the ``make`` fixture) builds and saves rows, one
-module per domain area; the module-level helpers build files and texts.
+``Factories(session, app)`` (the ``make`` fixture) builds and saves rows with
+the methods of one class per domain area; module-level helpers build files
+and texts.
 
-  accounts   organisations, applicants, staff, chairs; PASSWORD, credit_code()
-  calls      calls with phase windows and quotas
-  entries    entries, attachments; jpeg_bytes(), image_bytes(), pdf_bytes()
-  review     experts and profiles, panels, assignments, score sheets, rubric
-             versions; write_rubric(), SMALL_RUBRIC, RUBRIC_CONTENT
-  results    scored_call() and its ScoredCall (compute, publish)
-  library    published_library(); TITLES, SUMMARIES
+  accounts   make.organisation, applicant, staff, chair; PASSWORD, credit_code()
+  calls      make.call (phase windows and quotas)
+  entries    make.entry, attachment; jpeg_bytes(), image_bytes(), pdf_bytes()
+  review     make.expert, expert_profile, panel, assignment, sheet,
+             rubric_version; write_rubric(), SMALL_RUBRIC, RUBRIC_CONTENT
+  results    make.scored_call → ScoredCall (.compute(), .publish())
+  library    make.published_library; TITLES, SUMMARIES
 """
 from tests.factories.accounts import PASSWORD, AccountFactories, credit_code
 from tests.factories.calls import CallFactories

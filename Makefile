@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test bench system-deps system-deps-test install install-test translations extract-messages migrate demo clean
+.PHONY: run test test-fast bench system-deps system-deps-test install install-test translations extract-messages migrate demo clean
 
 ## run: install everything, migrate the SQLite database, load demo data when empty, serve on :5000
 ## (with a job worker for brochure builds in the background, stopped with the server)
@@ -24,6 +24,10 @@ run: install translations
 ## test: install what the tests need, run the suite on SQLite, then on PostgreSQL when reachable
 test: install-test translations
 	scripts/run-tests.sh
+
+## test-fast: the same without the browser tests, for quick local loops
+test-fast: install-test translations
+	scripts/run-tests.sh -m "not browser"
 
 ## bench: run the benchmarks in bench/ (figures: bench/README.md)
 bench: install translations

@@ -1,12 +1,16 @@
 """Fixtures: ``app``, ``client``, ``runner``, ``session`` (each test rolled
-back), ``outbox`` (mails written by the app), ``login`` and factories."""
+back), ``outbox`` (mails written by the app), ``login``, factories
+(``make``), ``rubric_folder`` and ``library``; the Hypothesis profile."""
 import email
+import os
+import tempfile
 from email import policy
 from pathlib import Path
 
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from hypothesis import settings
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -17,6 +21,14 @@ from tests.databases import reset_shared_database
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "app" / "translations"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production"
+
+# Property tests: the same examples on every run (CI is deterministic), no
+# deadline (the machine is shared), no example database; Hypothesis' other
+# files (its cache of the constants in the code) go to the temporary folder,
+# not into the repository. Each test bounds its own max_examples.
+settings.register_profile("showcase", deadline=None, derandomize=True, database=None)
+settings.load_profile("showcase")
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "scenario-showcase-hypothesis"))
 
 
 def make_test_config(database_url: str, tmp_dir: Path, **overrides) -> dict:
@@ -167,3 +179,18 @@ def login(client):
 def make(session, app):
     """The factories, bound to the test's session."""
     return factories.Factories(session, app)
+
+
+@pytest.fixture
+def rubric_folder(app, tmp_path, monkeypatch):
+    """An empty rubric folder of this test's own (the app fixture is shared); factories.write_rubric fills it."""
+    folder = tmp_path / "rubrics"
+    folder.mkdir()
+    monkeypatch.setitem(app.config, "RUBRICS_FOLDER", str(folder))
+    return folder
+
+
+@pytest.fixture
+def library(make):
+    """A published snapshot selecting 5 of 7 entries, ranks and scores public (factories.library)."""
+    return make.published_library()

@@ -6,13 +6,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from app.db import utcnow
 from app.enums import Domain, Phase
 from app.models import EntryOutcome
-from app.results.compute import compute_results
-from app.results.publishing import publish
 from tests.factories import Factories
-from tests.results_factories import scored_call
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +21,8 @@ def published(live_server):
     with app.app_context(), app.test_request_context():
         session = app.extensions["db"].sessionmaker()
         make = Factories(session, app)
-        scored = scored_call(
-            make, session, totals=[[95, 94, 96], [90, 91, 89], [85, 86, 84], [80, 81, 79]],
+        scored = make.scored_call(
+            totals=[[95, 94, 96], [90, 91, 89], [85, 86, 84], [80, 81, 79]],
             domains=[Domain.MANUFACTURING, Domain.MANUFACTURING, Domain.HEALTHCARE, Domain.MANUFACTURING],
             cities=["440300", "440100", "440300", "440300"], open_phase=Phase.RESULTS, target_count=4,
             name="2026年人工智能应用场景征集",
@@ -39,9 +35,7 @@ def published(live_server):
             entry.outcomes = [EntryOutcome(position=0, metric="缺陷检出率", before=92.0, after=99.5, unit="%")]
             session.add(entry)
         session.commit()
-        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
-        publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=True)
-        session.commit()
+        scored.publish(public_scores=True)
         session.close()
     return TITLES
 

@@ -11,7 +11,6 @@ from app.enums import Domain, EntryStatus, Phase, Role
 from app.models import Entry
 from tests.e2e.test_browser_entry import log_in
 from tests.factories import Factories
-from tests.results_factories import scored_call
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +21,7 @@ def people(live_server):
     with app.app_context():
         session = app.extensions["db"].sessionmaker()
         make = Factories(session, app)
-        scored = scored_call(
-            make, session,
+        scored = make.scored_call(
             totals=[[88, 90, 86], [70, 72, 68], [93, 91, 95], [60, 65, 62], [80, 78, 82]],
             domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
             vetoes={2: {"false_information": True}},

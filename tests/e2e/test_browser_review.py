@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from app.enums import AssignmentSource, EntryStatus, Phase, Role, SheetStatus
-from app.models import Assignment, ScoreSheet
+from app.enums import AssignmentSource, EntryStatus, Phase, SheetStatus
+from app.models import ScoreSheet
 from app.review.rubrics.files import check_file
 from app.review.sheets.scoring import weighted_total
 from tests.e2e.test_browser_entry import log_in
@@ -25,9 +25,8 @@ def expert_email(live_server):
         make = Factories(session, app)
         call = make.call(open_phase=Phase.REVIEW, name="2026年人工智能应用场景征集（评审）")
         entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, title="港口无人集卡智能调度")
-        expert = make.staff(Role.EXPERT, email="zhang.expert@province.example.gov.cn", name="张教授")
-        session.add(Assignment(call_id=call.id, entry_id=entry.id, expert_id=expert.id, source=AssignmentSource.MANUAL))
-        session.commit()
+        expert = make.expert(email="zhang.expert@province.example.gov.cn", name="张教授")
+        make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
         email = expert.email
         session.close()
     return email

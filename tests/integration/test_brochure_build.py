@@ -13,22 +13,18 @@ from app.brochure import pages
 from app.brochure.builder import build_brochure
 from app.brochure.content import brochure_content, scenario_url
 from app.brochure.options import BuildOptions
-from app.db import db, utcnow
+from app.db import db
 from app.enums import Domain, EntryStatus, Phase
 from app.models import Entry, EntryOutcome
-from app.results.compute import compute_results
-from app.results.publishing import publish
-from tests.results_factories import scored_call
 
 NEEDS = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which("pdffonts")), reason="poppler-utils missing")
 FONT_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
 
 
 @pytest.fixture
-def published(app, make, session):
+def published(make, session):
     """A published snapshot: 6 scenarios in 2 domains and 3 cities, with texts and outcomes."""
-    scored = scored_call(
-        make, session,
+    scored = make.scored_call(
         totals=[[90, 92, 91], [85, 84, 86], [80, 82, 81], [75, 77, 76], [70, 72, 71], [65, 66, 64]],
         domains=[Domain.MANUFACTURING, Domain.HEALTHCARE], cities=["440300", "440100", "440600"],
         open_phase=Phase.RESULTS, target_count=4,
@@ -43,10 +39,7 @@ def published(app, make, session):
                           EntryOutcome(position=1, metric="检测耗时", before=30.0, after=2.0, unit="秒")]
         session.add(entry)
     session.commit()
-    with app.test_request_context():
-        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
-        publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=True)
-        session.commit()
+    scored.publish(public_scores=True)
     return scored
 
 

@@ -15,17 +15,13 @@ from app.brochure import pages
 from app.brochure.content import brochure_content, scenario_url
 from app.brochure.fitting import ELLIPSIS, em_width, fit, wrap
 from app.brochure.options import BuildOptions
-from app.db import utcnow
 from app.enums import Domain, Phase
 from app.errors import DomainError
 from app.models import EntryOutcome, EntryPhoto, ResultEntry
 from app.pdf.text import document_language
 from app.reference import technology_label
-from app.results import publishing
-from app.results.compute import compute_results
 from app.storage import storage
 from tests import factories
-from tests.results_factories import scored_call
 
 # Five entries, ranked 1..5 by these totals; a target of 4 selects the first four.
 TOTALS = [[90, 91, 92], [80, 81, 82], [70, 71, 72], [60, 61, 62], [50, 51, 52]]
@@ -48,8 +44,8 @@ def _photo(position: int, key: str, caption: str = "") -> EntryPhoto:
 
 def _published(app, make, session, *, public_scores: bool, publish: bool = True):
     """A call with five scored entries (four selected), enriched and published."""
-    scored = scored_call(make, session, totals=TOTALS, domains=DOMAINS, cities=CITIES, open_phase=Phase.RESULTS,
-                         target_count=4)
+    scored = make.scored_call(totals=TOTALS, domains=DOMAINS, cities=CITIES, open_phase=Phase.RESULTS,
+                              target_count=4)
     with app.app_context():
         keys = [storage().put(factories.jpeg_bytes(400, 300, color=(40 * i, 120, 200)), suffix=".jpg") for i in range(6)]
     missing_key = "ab/cd/" + "0" * 64 + ".jpg"  # a well-formed key with no stored blob
@@ -74,12 +70,9 @@ def _published(app, make, session, *, public_scores: bool, publish: bool = True)
     third.photos = [_photo(position, missing_key if position == 1 else keys[position]) for position in range(6)]
     third.outcomes = [EntryOutcome(position=p, metric=f"指标{p}", before=p, after=p + 1, unit="个") for p in range(6)]
     session.commit()
-    with app.test_request_context():
-        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
-        session.commit()
-        if publish:
-            publishing.publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=public_scores)
-            session.commit()
+    run = scored.compute()
+    if publish:
+        scored.publish(run, public_scores=public_scores)
     return scored, run
 
 

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from pypdf import PdfWriter
 from sqlmodel import select
 
 from app.db import utcnow
@@ -12,16 +11,7 @@ from app.entries.states import transition
 from app.enums import EntryStatus, Membership, Phase
 from app.models import AuditEvent, Entry
 from app.models.entries import LIMITS
-from tests.factories import jpeg_bytes
-
-
-def pdf_bytes(pages: int = 2) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+from tests.factories import image_bytes, jpeg_bytes, pdf_bytes
 
 
 @pytest.fixture
@@ -203,14 +193,11 @@ def upload_photo(client, entry, data, name="photo.jpg", caption=""):
 
 
 def test_photo_upload_strips_metadata_and_makes_three_sizes(app, client, session, draft):
-    image = Image.new("RGB", (4000, 3000), (120, 80, 40))
     exif = Image.Exif()
     exif[0x8825] = {1: "N", 2: (22.0, 32.0, 10.0)}  # GPS
     exif[0x010F] = "CameraMaker"
-    out = io.BytesIO()
-    image.save(out, format="JPEG", exif=exif.tobytes())
 
-    upload_photo(client, draft, out.getvalue(), caption="产线全景")
+    upload_photo(client, draft, jpeg_bytes(4000, 3000, (120, 80, 40), exif=exif.tobytes()), caption="产线全景")
 
     [photo] = reload(session, draft).photos
     assert (photo.caption, photo.width, photo.height) == ("产线全景", 3200, 2400)
@@ -224,9 +211,7 @@ def test_photo_upload_strips_metadata_and_makes_three_sizes(app, client, session
 
 def test_png_and_webp_are_accepted_and_reencoded(client, session, draft):
     for fmt in ("PNG", "WEBP"):
-        out = io.BytesIO()
-        Image.new("RGBA", (300, 200), (0, 128, 0, 128)).save(out, format=fmt)
-        upload_photo(client, draft, out.getvalue(), name=f"x.{fmt.lower()}")
+        upload_photo(client, draft, image_bytes(300, 200, (0, 128, 0, 128), mode="RGBA", format=fmt), name=f"x.{fmt.lower()}")
         draft = reload(session, draft)
     assert len(draft.photos) == 2
 
@@ -248,9 +233,8 @@ def test_bad_photos_are_refused_with_a_message(client, session, draft, english, 
 
 
 def test_a_decompression_bomb_is_refused_before_decoding(client, session, draft, english):
-    out = io.BytesIO()
-    Image.new("1", (20000, 20000)).save(out, format="PNG")  # 400 megapixels in ~50 KB
-    response = upload_photo(client, draft, out.getvalue(), name="bomb.png")
+    bomb = image_bytes(20000, 20000, 0, mode="1", format="PNG")  # 400 megapixels in ~50 KB
+    response = upload_photo(client, draft, bomb, name="bomb.png")
     assert "megapixels" in response.get_data(as_text=True)
     assert reload(session, draft).photos == []
 
@@ -479,9 +463,7 @@ def test_a_save_without_the_loaded_version_is_refused(client, session, draft):
 
 
 def test_a_jpeg_comment_does_not_survive_the_upload(client, session, draft):
-    out = io.BytesIO()
-    Image.new("RGB", (600, 400), (10, 20, 30)).save(out, format="JPEG", comment=b"GPS 22.5,113.9 home of Zhang San")
-    upload_photo(client, draft, out.getvalue())
+    upload_photo(client, draft, jpeg_bytes(600, 400, (10, 20, 30), comment=b"GPS 22.5,113.9 home of Zhang San"))
     [photo] = reload(session, draft).photos
     for size in ("thumb", "display", "master"):
         with client.get(f"/entries/{draft.id}/photos/{photo.id}/{size}.jpg") as response:

@@ -5,7 +5,6 @@ declared conflicts; audited in the name of whoever caused it, no mail, a
 fixed number of queries, safe against concurrent submits, and in the demo."""
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 
 import pytest
@@ -16,16 +15,13 @@ from app import create_app
 from app.db import utcnow, write_intent
 from app.demo.services import DEMO_CALL_NAME
 from app.entries.states import sync_scoring_status, transition
-from app.enums import AssignmentSource, Domain, EntryStatus, Phase, Role, SheetStatus
+from app.enums import AssignmentSource, Domain, EntryStatus, Phase, SheetStatus
 from app.errors import DomainError
 from app.models import (
     Assignment,
     AuditEvent,
     Call,
     Entry,
-    Panel,
-    PanelMember,
-    RubricVersion,
     ScoreSheet,
     User,
 )
@@ -33,37 +29,16 @@ from app.review.assignment import services as assignments
 from app.review.sheets import services as sheets
 from tests.conftest import make_test_config
 from tests.databases import fresh_database
-from tests.factories import PASSWORD, Factories
+from tests.factories import PASSWORD, Factories, write_rubric
 
 S = EntryStatus
-RUBRIC = """\
-key: default
-name: {zh: 小型评审标准, en: Small rubric}
-aggregation: mean
-criteria:
-  - key: quality
-    name: {zh: 质量, en: Quality}
-    weight: 100
-    max_score: 100
-    levels:
-      - {min: 0, max: 100, zh: 任意, en: Any}
-vetoes:
-  - key: data_breach
-    question: {zh: 存在数据安全违规, en: Data-security violation}
-"""
 SHEET_FORM = {"score-quality": "82.5", "veto-data_breach": "no", "comment": "整体较好"}
 
 
-def write_rubric(folder):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "default.yaml").write_text(RUBRIC, encoding="utf-8")
-    return folder
-
-
 @pytest.fixture
-def rubrics(app, tmp_path, monkeypatch):
-    """A rubric folder of this test's own (the app fixture is shared)."""
-    monkeypatch.setitem(app.config, "RUBRICS_FOLDER", str(write_rubric(tmp_path / "rubrics")))
+def rubrics(rubric_folder):
+    """This test's rubric folder, with the small rubric as the default rubric."""
+    write_rubric(rubric_folder)
 
 
 @pytest.fixture
@@ -77,13 +52,10 @@ def chair(make):
 
 
 @pytest.fixture
-def experts(make, session, call):
+def experts(make, call):
     """Three experts on the call's manufacturing panel."""
-    experts = [make.staff(Role.EXPERT, name=f"专家{n}") for n in range(3)]
-    panel = Panel(call_id=call.id, name="智能制造组", domains=[Domain.MANUFACTURING.value],
-                  members=[PanelMember(user_id=expert.id) for expert in experts])
-    session.add(panel)
-    session.commit()
+    experts = [make.expert(name=f"专家{n}") for n in range(3)]
+    make.panel(call=call, name="智能制造组", domains=[Domain.MANUFACTURING], experts=experts)
     return experts
 
 
@@ -106,13 +78,6 @@ def entry(make, call, organisation):
 def ctx(app):
     with app.test_request_context(headers={"Cookie": "lang=en"}):
         yield
-
-
-def assign(session, entry, expert, *, source=AssignmentSource.AUTOMATIC) -> Assignment:
-    assignment = Assignment(call_id=entry.call_id, entry_id=entry.id, expert_id=expert.id, source=source)
-    session.add(assignment)
-    session.commit()
-    return assignment
 
 
 def submit(session, assignment, expert) -> ScoreSheet:
@@ -141,12 +106,12 @@ def moves(session, entry) -> list[AuditEvent]:
     ).all()
 
 
-def scored_entry(session, entry, experts, count=2) -> list[Assignment]:
+def scored_entry(make, entry, experts, count=2) -> list[Assignment]:
     """``entry`` with ``count`` experts who have all submitted: scored."""
-    rows = [assign(session, entry, expert) for expert in experts[:count]]
+    rows = [make.assignment(entry=entry, expert=expert) for expert in experts[:count]]
     for row, expert in zip(rows, experts, strict=False):
-        submit(session, row, expert)
-    assert status(session, entry) == S.SCORED
+        submit(make.session, row, expert)
+    assert status(make.session, entry) == S.SCORED
     return rows
 
 
@@ -164,10 +129,10 @@ def log_in(client, user) -> None:
 # --- submitting -------------------------------------------------------------------------------
 
 
-def test_the_last_submitted_sheet_scores_the_entry(app, session, entry, experts, applicant, outbox, csrf):
+def test_the_last_submitted_sheet_scores_the_entry(app, session, make, entry, experts, applicant, outbox, csrf):
     """Through the expert's pages, CSRF tokens and all: the first of two
     sheets leaves the entry in review, the second scores it."""
-    first, second = (assign(session, entry, expert) for expert in experts[:2])
+    first, second = (make.assignment(entry=entry, expert=expert) for expert in experts[:2])
     version = entry.version
 
     for number, (assignment, expert) in enumerate(((first, experts[0]), (second, experts[1])), start=1):
@@ -198,8 +163,8 @@ def test_the_last_submitted_sheet_scores_the_entry(app, session, entry, experts,
     assert "Scored" in client.get(f"/entries/{entry.id}").get_data(as_text=True)
 
 
-def test_a_sheet_that_is_not_the_last_leaves_the_entry_in_review(session, entry, experts, ctx):
-    rows = [assign(session, entry, expert) for expert in experts]
+def test_a_sheet_that_is_not_the_last_leaves_the_entry_in_review(session, make, entry, experts, ctx):
+    rows = [make.assignment(entry=entry, expert=expert) for expert in experts]
     submit(session, rows[0], experts[0])
     submit(session, rows[1], experts[1])
     sheets.declare_no_conflict_and_open(session, assignment=rows[2], expert=experts[2], now=utcnow())  # a draft
@@ -207,8 +172,8 @@ def test_a_sheet_that_is_not_the_last_leaves_the_entry_in_review(session, entry,
     assert status(session, entry) == S.IN_REVIEW and moves(session, entry) == []
 
 
-def test_submitting_twice_moves_the_entry_once(session, entry, experts, ctx):
-    [row] = [assign(session, entry, experts[0])]
+def test_submitting_twice_moves_the_entry_once(session, make, entry, experts, ctx):
+    [row] = [make.assignment(entry=entry, expert=experts[0])]
     sheet = submit(session, row, experts[0])
     sheets.submit_sheet(session, sheet=sheet, expert=experts[0], now=utcnow())
     session.commit()
@@ -218,8 +183,8 @@ def test_submitting_twice_moves_the_entry_once(session, entry, experts, ctx):
 # --- undoing it: reopening, adding experts -----------------------------------------------------
 
 
-def test_reopening_a_sheet_puts_the_entry_back_in_review(client, login, session, entry, experts, chair, applicant, outbox, ctx):
-    rows = scored_entry(session, entry, experts)
+def test_reopening_a_sheet_puts_the_entry_back_in_review(client, login, session, make, entry, experts, chair, applicant, outbox, ctx):
+    rows = scored_entry(make, entry, experts)
     sheet = session.exec(select(ScoreSheet).where(ScoreSheet.assignment_id == rows[0].id)).one()
 
     login(chair)
@@ -239,8 +204,8 @@ def test_reopening_a_sheet_puts_the_entry_back_in_review(client, login, session,
     assert [event.action for event in moves(session, entry)] == ["entry.scored", "entry.review_resumed", "entry.scored"]
 
 
-def test_a_chair_adding_an_expert_puts_a_scored_entry_back_in_review(client, login, session, entry, experts, chair, ctx):
-    scored_entry(session, entry, experts)
+def test_a_chair_adding_an_expert_puts_a_scored_entry_back_in_review(client, login, session, make, entry, experts, chair, ctx):
+    scored_entry(make, entry, experts)
 
     login(chair)
     response = client.post(f"/review/assign/entries/{entry.id}/add", data={"expert_id": str(experts[2].id), "reason": "需要第三位专家"})
@@ -252,8 +217,8 @@ def test_a_chair_adding_an_expert_puts_a_scored_entry_back_in_review(client, log
         "entry.review_resumed", chair.id, 3, 2)
 
 
-def test_an_extra_expert_for_a_disputed_entry_puts_it_back_in_review(session, entry, experts, chair, ctx):
-    scored_entry(session, entry, experts)
+def test_an_extra_expert_for_a_disputed_entry_puts_it_back_in_review(session, make, entry, experts, chair, ctx):
+    scored_entry(make, entry, experts)
 
     assignment = assignments.add_assignment(session, entry=entry, expert=experts[2], actor=chair, reason="评分分歧较大",
                                             now=utcnow(), source=AssignmentSource.EXTRA)
@@ -267,8 +232,8 @@ def test_an_extra_expert_for_a_disputed_entry_puts_it_back_in_review(session, en
                                    source=AssignmentSource.TOP_UP)
 
 
-def test_a_top_up_that_adds_an_expert_puts_a_scored_entry_back_in_review(session, call, entry, experts, chair, ctx):
-    [row] = [assign(session, entry, experts[0])]
+def test_a_top_up_that_adds_an_expert_puts_a_scored_entry_back_in_review(session, make, call, entry, experts, chair, ctx):
+    [row] = [make.assignment(entry=entry, expert=experts[0])]
     submit(session, row, experts[0])
     assert status(session, entry) == S.SCORED  # one expert of two, but all there is
 
@@ -288,8 +253,8 @@ def test_a_top_up_that_adds_an_expert_puts_a_scored_entry_back_in_review(session
 # --- completing it: removals and conflicts ----------------------------------------------------
 
 
-def test_removing_the_only_outstanding_assignment_scores_the_entry(client, login, session, entry, experts, chair, ctx):
-    done, outstanding = assign(session, entry, experts[0]), assign(session, entry, experts[1])
+def test_removing_the_only_outstanding_assignment_scores_the_entry(client, login, session, make, entry, experts, chair, ctx):
+    done, outstanding = make.assignment(entry=entry, expert=experts[0]), make.assignment(entry=entry, expert=experts[1])
     submit(session, done, experts[0])
     assert status(session, entry) == S.IN_REVIEW
 
@@ -304,8 +269,8 @@ def test_removing_the_only_outstanding_assignment_scores_the_entry(client, login
         "entry.scored", chair.id, {"status": "scored", "assignments": 1, "submitted": 1})
 
 
-def test_a_conflict_declared_by_the_outstanding_expert_scores_the_entry(client, login, session, entry, experts, ctx):
-    done, outstanding = assign(session, entry, experts[0]), assign(session, entry, experts[1])
+def test_a_conflict_declared_by_the_outstanding_expert_scores_the_entry(client, login, session, make, entry, experts, ctx):
+    done, outstanding = make.assignment(entry=entry, expert=experts[0]), make.assignment(entry=entry, expert=experts[1])
     submit(session, done, experts[0])
 
     login(experts[1])
@@ -321,14 +286,14 @@ def test_an_entry_without_active_assignments_is_never_scored(session, make, call
     # No assignment at all.
     assert sync_scoring_status(session, entry_ids=[entry.id], actor=chair, now=utcnow()) == []
     # Its only expert declares a conflict: nobody is left to score it.
-    [row] = [assign(session, entry, experts[0])]
+    [row] = [make.assignment(entry=entry, expert=experts[0])]
     sheets.declare_conflict(session, assignment=row, expert=experts[0], reason="亲属任职", now=utcnow())
     session.commit()
     assert status(session, entry) == S.IN_REVIEW and moves(session, entry) == []
 
     # A scored entry whose every expert is taken off is in review again.
     other = make.entry(call=call, status=S.IN_REVIEW, photos=0)
-    [row] = scored_entry(session, other, experts[1:], count=1)
+    [row] = scored_entry(make, other, experts[1:], count=1)
     assignments.remove_assignment(session, assignment=row, actor=chair, reason="评分无效", now=utcnow())
     session.commit()
     assert status(session, other) == S.IN_REVIEW
@@ -338,7 +303,7 @@ def test_an_entry_without_active_assignments_is_never_scored(session, make, call
 def test_the_moves_are_not_made_by_hand_and_other_statuses_stay(session, make, call, entry, experts, chair, ctx):
     with pytest.raises(DomainError):
         transition(session, entry=entry, target=S.SCORED, actor=chair, now=utcnow())
-    scored_entry(session, entry, experts)
+    scored_entry(make, entry, experts)
     with pytest.raises(DomainError):
         transition(session, entry=entry, target=S.IN_REVIEW, actor=chair, now=utcnow())
 
@@ -351,19 +316,15 @@ def test_the_moves_are_not_made_by_hand_and_other_statuses_stay(session, make, c
 
 
 def test_the_sync_runs_a_fixed_number_of_queries(app, session, make, call, experts, chair):
-    version = RubricVersion(key="default", source_file="default.yaml", content={}, content_hash=uuid.uuid4().hex)
-    session.add(version)
-    session.commit()
+    version = make.rubric_version()
 
     def complete_entries(count):
         entries = [make.entry(call=call, status=S.IN_REVIEW, complete=False) for _ in range(count)]
         for entry in entries:
             for expert in experts[:2]:
-                row = assign(session, entry, expert)
-                session.add(ScoreSheet(assignment_id=row.id, entry_id=entry.id, expert_id=expert.id,
-                                       rubric_version_id=version.id, status=SheetStatus.SUBMITTED, total=80.0))
+                make.assignment(entry=entry, expert=expert, sheet=SheetStatus.SUBMITTED, version=version, total=80.0)
         unfinished = make.entry(call=call, status=S.IN_REVIEW, complete=False)
-        assign(session, unfinished, experts[0])
+        make.assignment(entry=unfinished, expert=experts[0])
         session.commit()
         return [entry.id for entry in entries] + [unfinished.id]
 
@@ -399,7 +360,7 @@ def test_the_sync_runs_a_fixed_number_of_queries(app, session, make, call, exper
 def own_app(tmp_path_factory):
     """An app on a database of its own: the threads need committed data."""
     tmp = tmp_path_factory.mktemp("scored-race")
-    folder = write_rubric(tmp / "rubrics")
+    folder = write_rubric(tmp / "rubrics").parent
     with fresh_database(tmp) as url:
         app = create_app(make_test_config(url, tmp, RUBRICS_FOLDER=str(folder)))
         yield app
@@ -416,10 +377,10 @@ def test_concurrent_last_submits_score_the_entry(own_app):
         make = Factories(session, own_app)
         call = make.call(open_phase=Phase.REVIEW)
         entry = make.entry(call=call, status=S.IN_REVIEW, photos=0)
-        experts = [make.staff(Role.EXPERT) for _ in range(2)]
+        experts = [make.expert() for _ in range(2)]
         ids = []
         for expert in experts:
-            assignment = assign(session, entry, expert)
+            assignment = make.assignment(entry=entry, expert=expert)
             sheet = sheets.declare_no_conflict_and_open(session, assignment=assignment, expert=expert, now=utcnow())
             sheets.save_draft(session, sheet=sheet, expert=expert, now=utcnow(), version=None, scores={"quality": 70},
                               comments={}, comment="", vetoes={"data_breach": False})

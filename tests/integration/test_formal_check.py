@@ -34,10 +34,6 @@ def _ids(response, checked=False) -> list[int]:
     return [int(value) for box, value in boxes if not checked or box.endswith(" checked>")]
 
 
-def _entry(make, call, organisation=None, status=S.SUBMITTED, **fields):
-    return make.entry(call=call, organisation=organisation, status=status, photos=0, **fields)
-
-
 def _local_input(moment: datetime) -> str:
     """What a datetime-local input sends for ``moment`` in the call's timezone."""
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
@@ -52,9 +48,9 @@ def _audit(session, action):
 
 def test_table_lists_the_calls_entries_and_links_them(client, make, chair, call):
     organisation = make.organisation(name="深圳视觉科技有限公司")
-    first = _entry(make, call, organisation, title="产线缺陷检测")
-    second = _entry(make, call, status=S.DRAFT, complete=False, title="草稿场景")
-    _entry(make, make.call(name="另一批次", open_phase=Phase.SUBMISSION), title="别的批次")
+    first = make.entry(call=call, organisation=organisation, status=S.SUBMITTED, photos=0, title="产线缺陷检测")
+    second = make.entry(call=call, status=S.DRAFT, complete=False, title="草稿场景")
+    make.entry(call=make.call(name="另一批次", open_phase=Phase.SUBMISSION), status=S.SUBMITTED, photos=0, title="别的批次")
 
     response = client.get(f"/check/?call={call.id}")
 
@@ -68,8 +64,8 @@ def test_table_lists_the_calls_entries_and_links_them(client, make, chair, call)
 
 def test_table_defaults_to_the_current_call_and_offers_the_others(client, make, chair, call, english):
     old = make.call(name="往年批次", year=2020, now=utcnow() - timedelta(days=800))
-    current = _entry(make, call, title="本年度场景")
-    past = _entry(make, old, title="往年场景")
+    current = make.entry(call=call, status=S.SUBMITTED, photos=0, title="本年度场景")
+    past = make.entry(call=old, status=S.SUBMITTED, photos=0, title="往年场景")
 
     page = client.get("/check/")
     assert _ids(page) == [current.id]
@@ -84,12 +80,12 @@ def test_table_defaults_to_the_current_call_and_offers_the_others(client, make, 
 def test_filters_narrow_the_table(client, make, chair, call):
     guangzhou = make.organisation(name="广州智能医疗研究院", city_code="440100")
     shenzhen = make.organisation(name="深圳无人机有限公司")
-    health = _entry(make, call, guangzhou, title="影像辅助诊断", domain=Domain.HEALTHCARE, city_code="440100",
-                    summary="基于深度学习的肺结节筛查。")
-    drone = _entry(make, call, shenzhen, title="电网巡检", domain=Domain.UNMANNED, city_code="440300",
-                   summary="无人机自主巡检输电线路。")
-    returned = _entry(make, call, shenzhen, title="物流配送", domain=Domain.UNMANNED, city_code="440300",
-                      status=S.RETURNED, summary="末端配送。")
+    health = make.entry(call=call, organisation=guangzhou, status=S.SUBMITTED, photos=0, title="影像辅助诊断",
+                        domain=Domain.HEALTHCARE, city_code="440100", summary="基于深度学习的肺结节筛查。")
+    drone = make.entry(call=call, organisation=shenzhen, status=S.SUBMITTED, photos=0, title="电网巡检",
+                       domain=Domain.UNMANNED, city_code="440300", summary="无人机自主巡检输电线路。")
+    returned = make.entry(call=call, organisation=shenzhen, status=S.RETURNED, photos=0, title="物流配送",
+                          domain=Domain.UNMANNED, city_code="440300", summary="末端配送。")
 
     def ids(query):
         return sorted(_ids(client.get(f"/check/?call={call.id}&{query}")))
@@ -111,10 +107,13 @@ def test_sorting_in_both_directions(client, make, session, chair, call):
     alpha = make.organisation(name="Alpha Robotics")
     zulu = make.organisation(name="Zulu Vision")
     now = utcnow()
-    a = _entry(make, call, zulu, title="Bravo", domain=Domain.CITY, city_code="445300", status=S.ELIGIBLE)
-    b = _entry(make, call, alpha, title="Charlie", domain=Domain.MANUFACTURING, city_code="440100", status=S.SUBMITTED)
-    c = _entry(make, call, alpha, title="Alpha", domain=Domain.UNMANNED, city_code="440300", status=S.RETURNED)
-    draft = _entry(make, call, zulu, title="Delta", status=S.DRAFT, complete=False)
+    a = make.entry(call=call, organisation=zulu, status=S.ELIGIBLE, photos=0, title="Bravo", domain=Domain.CITY,
+                   city_code="445300")
+    b = make.entry(call=call, organisation=alpha, status=S.SUBMITTED, photos=0, title="Charlie", domain=Domain.MANUFACTURING,
+                   city_code="440100")
+    c = make.entry(call=call, organisation=alpha, status=S.RETURNED, photos=0, title="Alpha", domain=Domain.UNMANNED,
+                   city_code="440300")
+    draft = make.entry(call=call, organisation=zulu, status=S.DRAFT, complete=False, title="Delta")
     for entry, days in ((a, 3), (b, 1), (c, 2)):
         entry.submitted_at = now - timedelta(days=days)
         session.add(entry)
@@ -144,7 +143,7 @@ def test_sorting_in_both_directions(client, make, session, chair, call):
 
 
 def test_sort_links_keep_the_filters_and_toggle_the_direction(client, make, chair, call):
-    _entry(make, call, domain=Domain.CITY)
+    make.entry(call=call, status=S.SUBMITTED, photos=0, domain=Domain.CITY)
     page = client.get(f"/check/?call={call.id}&domain=city&sort=title&order=asc").get_data(as_text=True)
     assert 'aria-sort="ascending"' in page
     assert f'href="/check/?call={call.id}&amp;domain=city&amp;sort=title&amp;order=desc"' in page
@@ -204,7 +203,7 @@ def test_table_runs_one_count_and_one_page_query(app, client, make, session, cha
 
 
 def test_titles_are_escaped(client, make, chair, call):
-    _entry(make, call, title="<script>alert(1)</script>")
+    make.entry(call=call, status=S.SUBMITTED, photos=0, title="<script>alert(1)</script>")
     page = client.get(f"/check/?call={call.id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -225,7 +224,7 @@ def test_chair_declares_an_entry_eligible(client, make, session, outbox, chair, 
     organisation = make.organisation()
     member = make.applicant(organisation=organisation, email="member@example.com")
     make.applicant(organisation=organisation, membership=Membership.PENDING, email="pending@example.com")
-    entry = _entry(make, call, organisation)
+    entry = make.entry(call=call, organisation=organisation, status=S.SUBMITTED, photos=0)
 
     response = client.post(
         f"/check/entries/{entry.id}/decision", data={"decision": "eligible", "next": f"/check/?call={call.id}"}
@@ -246,7 +245,7 @@ def test_chair_declares_an_entry_eligible(client, make, session, outbox, chair, 
 def test_chair_returns_an_entry_with_a_reason_and_a_local_deadline(client, make, session, outbox, chair, call):
     organisation = make.organisation()
     member = make.applicant(organisation=organisation)
-    entry = _entry(make, call, organisation)
+    entry = make.entry(call=call, organisation=organisation, status=S.SUBMITTED, photos=0)
     deadline = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
 
     response = client.post(
@@ -265,7 +264,7 @@ def test_chair_returns_an_entry_with_a_reason_and_a_local_deadline(client, make,
 
 
 def test_chair_declares_an_entry_ineligible_with_a_reason(client, make, session, chair, call):
-    entry = _entry(make, call)
+    entry = make.entry(call=call, status=S.SUBMITTED, photos=0)
     client.post(f"/check/entries/{entry.id}/decision", data={"decision": "ineligible", "reason": "不属于八大领域。"})
     session.refresh(entry)
     assert (entry.status, entry.check_reason) == (S.INELIGIBLE, "不属于八大领域。")
@@ -286,7 +285,7 @@ def test_chair_declares_an_entry_ineligible_with_a_reason(client, make, session,
     ],
 )
 def test_refused_decisions_change_nothing(client, make, session, outbox, chair, call, english, data, message):
-    entry = _entry(make, call)
+    entry = make.entry(call=call, status=S.SUBMITTED, photos=0)
     deadlines = {"past": utcnow() - timedelta(hours=1), "late": utcnow() + timedelta(days=30)}
     if data.get("revision_deadline") in deadlines:
         data = data | {"revision_deadline": _local_input(deadlines[data["revision_deadline"]])}
@@ -302,7 +301,7 @@ def test_refused_decisions_change_nothing(client, make, session, outbox, chair, 
 
 
 def test_no_decision_outside_the_submission_and_formal_check_phases(client, make, session, chair, english):
-    entry = _entry(make, make.call(open_phase=Phase.REVIEW))
+    entry = make.entry(call=make.call(open_phase=Phase.REVIEW), status=S.SUBMITTED, photos=0)
     response = client.post(f"/check/entries/{entry.id}/decision", data={"decision": "eligible"})
     assert "The formal check can only be recorded during the submission and formal check phases." in response.get_data(as_text=True)
     session.refresh(entry)
@@ -310,8 +309,8 @@ def test_no_decision_outside_the_submission_and_formal_check_phases(client, make
 
 
 def test_decision_page_offers_only_the_decisions_the_status_allows(client, make, chair, call, english):
-    returned = _entry(make, call, status=S.RETURNED)
-    draft = _entry(make, call, status=S.DRAFT)
+    returned = make.entry(call=call, status=S.RETURNED, photos=0)
+    draft = make.entry(call=call, status=S.DRAFT, photos=0)
 
     page = client.get(f"/check/entries/{returned.id}/decision").get_data(as_text=True)
     assert 'value="eligible"' in page and 'value="ineligible"' in page and 'value="returned"' not in page
@@ -324,7 +323,7 @@ def test_decision_page_offers_only_the_decisions_the_status_allows(client, make,
 
 
 def test_decision_never_redirects_off_site(client, make, chair, call):
-    entry = _entry(make, call)
+    entry = make.entry(call=call, status=S.SUBMITTED, photos=0)
     response = client.post(
         f"/check/entries/{entry.id}/decision", data={"decision": "eligible", "next": "https://evil.example/"}
     )
@@ -337,8 +336,8 @@ def test_decision_never_redirects_off_site(client, make, chair, call):
 def test_bulk_decision_records_every_selected_entry(client, make, session, outbox, chair, call, english):
     organisation = make.organisation()
     make.applicant(organisation=organisation)
-    entries = [_entry(make, call, organisation) for _ in range(3)]
-    untouched = _entry(make, call, organisation)
+    entries = [make.entry(call=call, organisation=organisation, status=S.SUBMITTED, photos=0) for _ in range(3)]
+    untouched = make.entry(call=call, organisation=organisation, status=S.SUBMITTED, photos=0)
 
     response = client.post(
         f"/check/decisions?call={call.id}&domain=manufacturing&page=1",
@@ -356,7 +355,7 @@ def test_bulk_decision_records_every_selected_entry(client, make, session, outbo
 
 
 def test_bulk_return_sets_the_same_reason_and_deadline(client, make, session, chair, call):
-    entries = [_entry(make, call) for _ in range(2)]
+    entries = [make.entry(call=call, status=S.SUBMITTED, photos=0) for _ in range(2)]
     deadline = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)
     client.post(
         f"/check/decisions?call={call.id}",
@@ -372,10 +371,10 @@ def test_bulk_return_sets_the_same_reason_and_deadline(client, make, session, ch
 def test_bulk_decision_is_all_or_nothing(client, make, session, outbox, chair, call, english):
     organisation = make.organisation()
     make.applicant(organisation=organisation)
-    ok = _entry(make, call, organisation, title="可以通过的场景")
-    draft = _entry(make, call, organisation, status=S.DRAFT, title="尚未提交的场景")
-    eligible = _entry(make, call, organisation, status=S.ELIGIBLE, title="已经通过的场景")
-    other_call = _entry(make, make.call(), organisation, title="其他批次的场景")
+    ok = make.entry(call=call, organisation=organisation, status=S.SUBMITTED, photos=0, title="可以通过的场景")
+    draft = make.entry(call=call, organisation=organisation, status=S.DRAFT, photos=0, title="尚未提交的场景")
+    eligible = make.entry(call=call, organisation=organisation, status=S.ELIGIBLE, photos=0, title="已经通过的场景")
+    other_call = make.entry(call=make.call(), organisation=organisation, status=S.SUBMITTED, photos=0, title="其他批次的场景")
 
     response = client.post(
         f"/check/decisions?call={call.id}",
@@ -398,7 +397,7 @@ def test_bulk_decision_is_all_or_nothing(client, make, session, outbox, chair, c
 
 
 def test_bulk_decision_needs_a_selection_and_a_reason(client, make, session, chair, call, english):
-    entry = _entry(make, call)
+    entry = make.entry(call=call, status=S.SUBMITTED, photos=0)
     response = client.post(f"/check/decisions?call={call.id}", data={"decision": "eligible"})
     assert "Select at least one entry." in response.get_data(as_text=True)
     response = client.post(f"/check/decisions?call={call.id}", data={"decision": "ineligible", "entry_ids": [str(entry.id)]})
@@ -520,7 +519,8 @@ ROUTES = [
 @pytest.fixture
 def objects(make, call):
     organisation = make.organisation()
-    return {"call": call.id, "entry": _entry(make, call, organisation).id, "organisation": organisation}
+    entry = make.entry(call=call, organisation=organisation, status=S.SUBMITTED, photos=0)
+    return {"call": call.id, "entry": entry.id, "organisation": organisation}
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

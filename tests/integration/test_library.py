@@ -11,13 +11,7 @@ from app.library.search import Filters
 from app.models import AuditEvent, LibraryCase
 from app.results.compute import compute_results
 from app.results.publishing import publish
-from tests.library_factories import TITLES, published_library
-
-
-@pytest.fixture
-def library(app, make, session):
-    """A published snapshot selecting 5 of 7 entries (ranks and scores public)."""
-    return published_library(app, make, session)
+from tests.factories.library import TITLES
 
 
 def _titles(session, **filters):

@@ -10,15 +10,9 @@ from app.enums import Role
 from app.library import services
 from app.models import AuditEvent, LibraryCase
 from tests.factories import PASSWORD
-from tests.library_factories import SUMMARIES, TITLES, published_library
+from tests.factories.library import SUMMARIES, TITLES
 
 INDEX = "/library/manage/"
-
-
-@pytest.fixture
-def library(app, make, session):
-    """A published snapshot selecting 5 of 7 entries (tests/library_factories.py)."""
-    return published_library(app, make, session)
 
 
 @pytest.fixture

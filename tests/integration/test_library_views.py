@@ -14,14 +14,14 @@ from app.db import utcnow
 from app.library import services
 from app.models import Entry, EntryAttachment, EntryPhoto, LibraryCase
 from app.storage import storage
-from tests.integration.test_library import TITLES, library  # noqa: F401  (the fixture)
+from tests.factories.library import TITLES
 
 
 def _case(session, title) -> LibraryCase:
     return session.exec(select(LibraryCase).where(LibraryCase.title == title)).one()
 
 
-def _everything_public(client, session, library) -> str:  # noqa: F811
+def _everything_public(client, session, library) -> str:
     """Every public page and document, concatenated: what a visitor can reach."""
     urls = ["/library/", "/library/cases", "/library/cases?q=%E6%99%BA", "/library/data",
             "/library/data/cases.json?per_page=100", "/library/data/cases.csv", "/library/data/openapi.json"]
@@ -34,7 +34,7 @@ def _everything_public(client, session, library) -> str:  # noqa: F811
     return "\n".join(bodies)
 
 
-def test_visitors_browse_search_and_open_a_scenario(client, library, session):  # noqa: F811
+def test_visitors_browse_search_and_open_a_scenario(client, library, session):
     home = client.get("/library/").get_data(as_text=True)
     assert "5" in home and 'role="group"' in home  # the count and the city map
     assert all(f'/library/cases?city={code}' in home for code in ("440300", "440100"))
@@ -50,7 +50,7 @@ def test_visitors_browse_search_and_open_a_scenario(client, library, session):  
     assert f'<link rel="canonical" href="http://localhost/library/{top.year}/{top.entry_id}">' in text
 
 
-def test_nothing_unpublished_or_private_is_reachable(client, library, session):  # noqa: F811
+def test_nothing_unpublished_or_private_is_reachable(client, library, session):
     # Unselected entries, a hidden case, contact details, attachments, an unpublished photo.
     unselected = session.exec(select(Entry).where(Entry.title == TITLES[5])).one()
     hidden = _case(session, TITLES[3])
@@ -77,7 +77,7 @@ def test_nothing_unpublished_or_private_is_reachable(client, library, session): 
     assert len(rows) == 1 + 4  # header and the 4 visible cases
 
 
-def test_scores_appear_only_when_the_snapshot_publishes_them(client, library, session):  # noqa: F811
+def test_scores_appear_only_when_the_snapshot_publishes_them(client, library, session):
     top = _case(session, TITLES[0])
     document = client.get("/library/data/cases.json?sort=rank").get_json()
     assert document["data"][0]["rank"] == 1 and document["data"][0]["score"] == top.score
@@ -89,17 +89,11 @@ def test_scores_appear_only_when_the_snapshot_publishes_them(client, library, se
     assert "rank-badge" not in client.get(f"/library/{top.year}/{top.entry_id}").get_data(as_text=True)
 
 
-def test_scores_of_drafts_and_private_snapshots_never_show(client, library, session):  # noqa: F811
+def test_scores_of_drafts_and_private_snapshots_never_show(client, library, session):
     from app.models import ResultEntry
-    from app.results.compute import compute_results
-    from app.results.publishing import publish
 
-    with client.application.test_request_context():
-        run = compute_results(session, call=library.call, actor=library.chair, now=utcnow())
-        publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=False)
-        session.commit()
-        draft = compute_results(session, call=library.call, actor=library.chair, now=utcnow())
-        session.commit()
+    library.publish(public_scores=False)
+    draft = library.compute()
     draft_scores = {f"{row.score:.2f}" for row in session.exec(
         select(ResultEntry).where(ResultEntry.run_id == draft.id)).all()}
 
@@ -110,7 +104,7 @@ def test_scores_of_drafts_and_private_snapshots_never_show(client, library, sess
     assert not any(score in public for score in draft_scores)
 
 
-def test_open_data_pages_filters_and_refuses_bad_parameters(client, library):  # noqa: F811
+def test_open_data_pages_filters_and_refuses_bad_parameters(client, library):
     first = client.get("/library/data/cases.json?per_page=2").get_json()
     assert first["meta"]["total"] == 5 and first["meta"]["pages"] == 3 and len(first["data"]) == 2
     assert first["links"]["prev"] is None and "page=2" in first["links"]["next"]
@@ -133,7 +127,7 @@ def test_open_data_pages_filters_and_refuses_bad_parameters(client, library):  #
     json.dumps(spec)
 
 
-def test_pages_are_revalidated_with_etags_that_change_with_curation(client, library, session):  # noqa: F811
+def test_pages_are_revalidated_with_etags_that_change_with_curation(client, library, session):
     first = client.get("/library/cases")
     first = client.get("/library/cases")  # the session's CSRF token exists from the first visit on
     etag = first.headers["ETag"]
@@ -152,7 +146,7 @@ def test_pages_are_revalidated_with_etags_that_change_with_curation(client, libr
 
 
 @pytest.mark.skipif(not shutil.which("zbarimg") or not shutil.which("pdftoppm"), reason="zbarimg or pdftoppm missing")
-def test_the_brochure_qr_code_opens_the_scenario_page(app, client, library, session, tmp_path):  # noqa: F811
+def test_the_brochure_qr_code_opens_the_scenario_page(app, client, library, session, tmp_path):
     from app.brochure.builder import build_brochure
     from app.brochure.options import BuildOptions
 

@@ -14,7 +14,6 @@ from app.results.compute import compute_results, draft_run
 from app.results.decisions import decide_veto, set_override
 from app.results.extra import assign_extra_experts
 from app.results.publishing import latest_published, publish, publish_blockers, published_snapshot, verify
-from tests.results_factories import scored_call
 
 FIVE = [
     [80, 82, 84, 86, 88],  # trimmed: 84
@@ -24,30 +23,17 @@ FIVE = [
 ]
 
 
-def _compute(app, session, scored, **kwargs):
-    with app.test_request_context():
-        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow(), **kwargs)
-        session.commit()
-    return run
-
-
 def _rows(session, run):
     return session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all()
-
-
-def _publish(app, session, run, scored, public_scores=False):
-    with app.test_request_context():
-        publish(session, run=run, actor=scored.chair, now=utcnow(), public_scores=public_scores)
-        session.commit()
 
 
 # --- computing ------------------------------------------------------------------
 
 
-def test_compute_stores_trimmed_scores_raw_figures_and_ranks(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
+def test_compute_stores_trimmed_scores_raw_figures_and_ranks(make, session):
+    scored = make.scored_call(totals=FIVE, domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
                          cities=["440300", "440100"])
-    run = _compute(app, session, scored)
+    run = scored.compute()
 
     assert run.method == "trimmed_mean"
     rows = _rows(session, run)
@@ -68,26 +54,26 @@ def test_compute_stores_trimmed_scores_raw_figures_and_ranks(app, make, session)
     assert event.after["run_id"] == run.id
 
 
-def test_compute_is_deterministic_and_replaces_the_draft(app, make, session):
-    scored = scored_call(make, session, totals=FIVE)
-    first = _compute(app, session, scored)
+def test_compute_is_deterministic_and_replaces_the_draft(make, session):
+    scored = make.scored_call(totals=FIVE)
+    first = scored.compute()
     figures = [(r.entry_id, r.score, r.rank, r.rank_lo, r.rank_hi, r.borderline, r.selected) for r in _rows(session, first)]
     summary = first.summary
-    second = _compute(app, session, scored)
+    second = scored.compute()
     # The draft was replaced: one unpublished run per call.
     assert len(session.exec(select(ResultRun).where(ResultRun.call_id == scored.call.id)).all()) == 1
     assert [(r.entry_id, r.score, r.rank, r.rank_lo, r.rank_hi, r.borderline, r.selected) for r in _rows(session, second)] == figures
     assert second.summary == summary
 
 
-def test_methods_mean_and_zscore(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, results_method="mean")
-    run = _compute(app, session, scored)
+def test_methods_mean_and_zscore(make, session):
+    scored = make.scored_call(totals=FIVE, results_method="mean")
+    run = scored.compute()
     assert [row.score for row in _rows(session, run)] == [90.0, 84.0, 73.0, 53.8]
     scored.call.results_method = "zscore"
     session.add(scored.call)
     session.commit()
-    run = _compute(app, session, scored)
+    run = scored.compute()
     rows = _rows(session, run)
     assert run.method == "zscore"
     # Rescaled to the call's scale: the mean of the entries' scores is the call's mean of totals.
@@ -96,7 +82,7 @@ def test_methods_mean_and_zscore(app, make, session):
 
 
 def test_no_submitted_sheets_is_a_clear_error(app, make, session):
-    scored = scored_call(make, session, totals=[[None, None]])
+    scored = make.scored_call(totals=[[None, None]])
     with app.test_request_context():
         with pytest.raises(DomainError) as error:
             compute_results(session, call=scored.call, actor=scored.chair, now=utcnow())
@@ -104,21 +90,21 @@ def test_no_submitted_sheets_is_a_clear_error(app, make, session):
             assert "No submitted score sheets" in str(error.value.message)
 
 
-def test_disagreement_flags_follow_the_call_thresholds(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, disagreement_sd=10.0, disagreement_range=30.0)
-    rows = {row.title: row for row in _rows(session, _compute(app, session, scored))}
+def test_disagreement_flags_follow_the_call_thresholds(make, session):
+    scored = make.scored_call(totals=FIVE, disagreement_sd=10.0, disagreement_range=30.0)
+    rows = {row.title: row for row in _rows(session, scored.compute())}
     assert rows["场景002"].disagreement_flags == ["sd_at_or_above_threshold", "range_at_or_above_threshold"]
     assert rows["场景001"].disagreement_flags == []
-    assert _compute(app, session, scored).summary["counts"]["disputed"] == 1
+    assert scored.compute().summary["counts"]["disputed"] == 1
 
 
-def test_reliability_and_expert_statistics_are_in_the_summary(app, make, session):
-    scored = scored_call(make, session, totals=FIVE)
-    summary = _compute(app, session, scored).summary
+def test_reliability_and_expert_statistics_are_in_the_summary(make):
+    scored = make.scored_call(totals=FIVE)
+    summary = scored.compute().summary
     # Four entries are too few for an ICC; alpha needs no complete block.
     assert summary["call"]["icc"] is None and summary["call"]["alpha"] is not None
-    scored = scored_call(make, session, totals=FIVE + [[61, 66, 63, 70, 64], [77, 79, 75, 81, 78]])
-    summary = _compute(app, session, scored).summary
+    scored = make.scored_call(totals=FIVE + [[61, 66, 63, 70, 64], [77, 79, 75, 81, 78]])
+    summary = scored.compute().summary
     assert summary["call"]["icc"]["entries"] == 6 and summary["call"]["icc"]["experts"] == 5
     assert 0 < summary["call"]["icc"]["icc2_1"] < 1
     assert summary["call"]["alpha"] is not None
@@ -131,8 +117,8 @@ def test_reliability_and_expert_statistics_are_in_the_summary(app, make, session
 
 
 def test_pending_veto_blocks_publishing_and_a_confirmed_one_excludes(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, vetoes={2: {"false_information": True}})
-    run = _compute(app, session, scored)
+    scored = make.scored_call(totals=FIVE, vetoes={2: {"false_information": True}})
+    run = scored.compute()
     top = _rows(session, run)[0]
     assert top.veto_keys == ["false_information"] and top.veto_status == "pending"
     with app.test_request_context():
@@ -161,8 +147,8 @@ def test_pending_veto_blocks_publishing_and_a_confirmed_one_excludes(app, make, 
 
 
 def test_a_veto_decision_needs_a_raised_veto_and_a_reason(app, make, session):
-    scored = scored_call(make, session, totals=FIVE)
-    _compute(app, session, scored)
+    scored = make.scored_call(totals=FIVE)
+    scored.compute()
     with app.test_request_context():
         with pytest.raises(DomainError):
             decide_veto(session, entry=scored.entries[0], confirmed=True, reason="x", actor=scored.chair, now=utcnow())
@@ -171,8 +157,8 @@ def test_a_veto_decision_needs_a_raised_veto_and_a_reason(app, make, session):
 
 
 def test_overrides_change_the_selection_and_survive_recomputation(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, target_count=2)
-    run = _compute(app, session, scored)
+    scored = make.scored_call(totals=FIVE, target_count=2)
+    run = scored.compute()
     assert [row.selected for row in _rows(session, run)] == [True, True, False, False]
     last = scored.entries[3]
     with app.test_request_context():
@@ -184,16 +170,16 @@ def test_overrides_change_the_selection_and_survive_recomputation(app, make, ses
         (True, "selected"), (False, "target_reached"), (False, "target_reached"), (True, "included_by_chair")
     ]
     assert rows[3].chair_reason == "地市推荐"
-    rows = _rows(session, _compute(app, session, scored))
+    rows = _rows(session, scored.compute())
     assert rows[3].decision == "included_by_chair"
     with app.test_request_context(), pytest.raises(DomainError):
         set_override(session, call=scored.call, entry=last, include=False, reason="", actor=scored.chair, now=utcnow())
 
 
 def test_publish_freezes_a_snapshot_that_recomputation_never_changes(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, target_count=3, open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
-    _publish(app, session, run, scored, public_scores=True)
+    scored = make.scored_call(totals=FIVE, target_count=3, open_phase=Phase.RESULTS)
+    run = scored.compute()
+    scored.publish(run, public_scores=True)
     assert run.published_at is not None and re.fullmatch(r"[0-9a-f]{64}", run.content_hash)
     with app.test_request_context():
         assert verify(session, run)
@@ -205,7 +191,7 @@ def test_publish_freezes_a_snapshot_that_recomputation_never_changes(app, make, 
     scored.call.results_method = "mean"
     session.add(scored.call)
     session.commit()
-    draft = _compute(app, session, scored)
+    draft = scored.compute()
     assert draft.id != run.id and draft.published_at is None
     session.refresh(run)
     assert [(r.entry_id, r.score, r.rank, r.selected) for r in _rows(session, run)] == before
@@ -216,15 +202,13 @@ def test_publish_freezes_a_snapshot_that_recomputation_never_changes(app, make, 
 
 
 def test_a_published_snapshot_is_looked_up_within_its_call(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
-    other = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
+    other = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
     with app.test_request_context():
         assert published_snapshot(session, call=scored.call, snapshot_id=None) is None
-    run = _compute(app, session, scored)
-    _publish(app, session, run, scored)
-    draft = _compute(app, session, scored)  # a new draft beside the snapshot
-    theirs = _compute(app, session, other)
-    _publish(app, session, theirs, other)
+    run = scored.publish()
+    draft = scored.compute()  # a new draft beside the snapshot
+    theirs = other.publish()
     with app.test_request_context():
         assert published_snapshot(session, call=scored.call, snapshot_id=None).id == run.id
         assert published_snapshot(session, call=scored.call, snapshot_id=run.id).id == run.id
@@ -238,9 +222,9 @@ def test_a_published_snapshot_is_looked_up_within_its_call(app, make, session):
 
 
 def test_tampering_with_a_snapshot_is_detected(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
-    _publish(app, session, run, scored)
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
+    run = scored.compute()
+    scored.publish(run)
     row = _rows(session, run)[0]
     row.score = 99.0
     session.add(row)
@@ -250,8 +234,8 @@ def test_tampering_with_a_snapshot_is_detected(app, make, session):
 
 
 def test_publishing_is_refused_while_sheets_are_outstanding_or_the_draft_is_stale(app, make, session):
-    scored = scored_call(make, session, totals=[[80, 82, None], [70, 71, 72]])
-    run = _compute(app, session, scored)
+    scored = make.scored_call(totals=[[80, 82, None], [70, 71, 72]])
+    run = scored.compute()
     with app.test_request_context():
         assert [(b.key, b.count) for b in publish_blockers(session, run=run)] == [("incomplete", 1)]
     sheet = scored.sheets[(scored.entries[0].id, scored.experts[2].id)]
@@ -272,8 +256,8 @@ def test_publishing_is_refused_while_sheets_are_outstanding_or_the_draft_is_stal
 
 def test_one_action_assigns_an_extra_expert_to_each_disputed_entry(app, make, session):
     totals = [[80, 20, 50], [70, 71, 72], [90, 30, 60]]
-    scored = scored_call(make, session, totals=totals, experts=5, disagreement_sd=15.0, disagreement_range=None)
-    run = _compute(app, session, scored)
+    scored = make.scored_call(totals=totals, experts=5, disagreement_sd=15.0, disagreement_range=None)
+    run = scored.compute()
     with app.test_request_context():
         report = assign_extra_experts(session, run=run, actor=scored.chair, now=utcnow())
         session.commit()
@@ -290,9 +274,9 @@ def test_one_action_assigns_an_extra_expert_to_each_disputed_entry(app, make, se
 
 
 def test_extra_experts_need_the_review_phase(app, make, session):
-    scored = scored_call(make, session, totals=[[80, 20, 50]], experts=4, disagreement_sd=15.0,
+    scored = make.scored_call(totals=[[80, 20, 50]], experts=4, disagreement_sd=15.0,
                          open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
+    run = scored.compute()
     with app.test_request_context(), pytest.raises(DomainError):
         assign_extra_experts(session, run=run, actor=scored.chair, now=utcnow())
 
@@ -300,10 +284,10 @@ def test_extra_experts_need_the_review_phase(app, make, session):
 # --- pages and permissions -------------------------------------------------------------
 
 
-def test_experts_and_applicants_never_see_results(app, make, session, client, login):
-    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
-    _publish(app, session, run, scored)
+def test_experts_and_applicants_never_see_results(make, client, login):
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
+    run = scored.compute()
+    scored.publish(run)
     login(scored.experts[0])
     for url in ("/results/", f"/results/runs/{run.id}", f"/results/runs/{run.id}/rankings.csv"):
         assert client.get(url).status_code == 403
@@ -312,11 +296,11 @@ def test_experts_and_applicants_never_see_results(app, make, session, client, lo
     assert client.get(f"/results/runs/{run.id}").status_code == 403
 
 
-def test_publicity_sees_published_snapshots_only(app, make, session, client, login):
-    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
-    published = _compute(app, session, scored)
-    _publish(app, session, published, scored)
-    draft = _compute(app, session, scored)
+def test_publicity_sees_published_snapshots_only(make, client, login):
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
+    published = scored.compute()
+    scored.publish(published)
+    draft = scored.compute()
     login(make.staff(Role.PUBLICITY))
     page = client.get(f"/results/?call={scored.call.id}")
     assert page.status_code == 200
@@ -330,7 +314,7 @@ def test_publicity_sees_published_snapshots_only(app, make, session, client, log
 
 def test_the_chair_computes_filters_and_pages_through_the_ranking(app, make, session, client, login, english):
     totals = [[60 + i % 37, 61 + i % 37, 59 + i % 37] for i in range(60)]
-    scored = scored_call(make, session, totals=totals, domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
+    scored = make.scored_call(totals=totals, domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
                          cities=["440300", "440100", "440600"])
     login(scored.chair)
     response = client.post(f"/results/calls/{scored.call.id}/compute", follow_redirects=True)
@@ -356,17 +340,17 @@ def test_the_chair_computes_filters_and_pages_through_the_ranking(app, make, ses
     assert client.get(f"/results/runs/{run.id}/selection").status_code == 200
 
 
-def test_an_entry_page_of_another_run_is_not_found(app, make, session, client, login):
-    scored = scored_call(make, session, totals=FIVE)
-    other = scored_call(make, session, totals=FIVE)
-    run = _compute(app, session, scored)
+def test_an_entry_page_of_another_run_is_not_found(make, client, login):
+    scored = make.scored_call(totals=FIVE)
+    other = make.scored_call(totals=FIVE)
+    run = scored.compute()
     login(scored.chair)
     assert client.get(f"/results/runs/{run.id}/entries/{other.entries[0].id}").status_code == 404
 
 
-def test_every_results_form_needs_a_csrf_token(app, make, session, client, csrf):
-    scored = scored_call(make, session, totals=FIVE, vetoes={0: {"false_information": True}})
-    run = _compute(app, session, scored)
+def test_every_results_form_needs_a_csrf_token(make, session, client, csrf):
+    scored = make.scored_call(totals=FIVE, vetoes={0: {"false_information": True}})
+    run = scored.compute()
     page = client.get("/account/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     login = client.post("/account/login", data={"email": scored.chair.email, "password": "correct-horse-battery",
@@ -394,9 +378,9 @@ def test_every_results_form_needs_a_csrf_token(app, make, session, client, csrf)
     assert session.exec(select(Assignment).where(Assignment.source == AssignmentSource.EXTRA)).first() is None
 
 
-def test_override_through_the_page_requires_a_reason(app, make, session, client, login, english):
-    scored = scored_call(make, session, totals=FIVE, target_count=2)
-    run = _compute(app, session, scored)
+def test_override_through_the_page_requires_a_reason(make, session, client, login, english):
+    scored = make.scored_call(totals=FIVE, target_count=2)
+    run = scored.compute()
     login(scored.chair)
     entry = scored.entries[3]
     response = client.post(f"/results/entries/{entry.id}/override",
@@ -412,8 +396,8 @@ def test_override_through_the_page_requires_a_reason(app, make, session, client,
 
 def test_the_entry_page_shows_the_sheets_and_the_override_until_it_is_removed(app, make, session, client, login,
                                                                              english):
-    scored = scored_call(make, session, totals=FIVE, target_count=2)
-    run = _compute(app, session, scored)
+    scored = make.scored_call(totals=FIVE, target_count=2)
+    run = scored.compute()
     login(scored.chair)
     entry = scored.entries[3]
     client.post(f"/results/entries/{entry.id}/override",
@@ -430,7 +414,7 @@ def test_the_entry_page_shows_the_sheets_and_the_override_until_it_is_removed(ap
 
 
 def test_flask_results_compute_and_publish(app, make, session, runner):
-    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
     result = runner.invoke(args=["results", "compute", "--call", str(scored.call.id), "--resamples", "200"])
     assert result.exit_code == 0, result.output
     assert "Ranked 4 entries from 20 sheets" in result.output
@@ -442,22 +426,22 @@ def test_flask_results_compute_and_publish(app, make, session, runner):
     assert result.exit_code != 0 and "no call" in result.output
 
 
-def test_outstanding_sheets_are_counted_not_invented(app, make, session):
-    scored = scored_call(make, session, totals=[[80, None, 70]])
-    row = _rows(session, _compute(app, session, scored))[0]
+def test_outstanding_sheets_are_counted_not_invented(make, session):
+    scored = make.scored_call(totals=[[80, None, 70]])
+    row = _rows(session, scored.compute())[0]
     assert (row.sheets, row.assigned, row.raw_mean) == (2, 3, 75.0)
     assert session.exec(select(ScoreSheet).where(ScoreSheet.status == SheetStatus.DRAFT)).first() is not None
 
 
-def test_publicity_downloads_the_published_rankings(app, make, session, client, login):
+def test_publicity_downloads_the_published_rankings(make, client, login):
     import io
 
     from openpyxl import load_workbook
 
-    scored = scored_call(make, session, totals=FIVE, domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
+    scored = make.scored_call(totals=FIVE, domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
                          open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
-    _publish(app, session, run, scored)
+    run = scored.compute()
+    scored.publish(run)
     login(make.staff(Role.PUBLICITY))
     with client.get(f"/results/runs/{run.id}/rankings.xlsx") as response:
         assert response.status_code == 200
@@ -475,16 +459,16 @@ def test_publicity_downloads_the_published_rankings(app, make, session, client, 
 
 
 def test_an_entry_without_any_submitted_sheet_blocks_publishing(app, make, session):
-    scored = scored_call(make, session, totals=[[80, 82], [None, None]], open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
+    scored = make.scored_call(totals=[[80, 82], [None, None]], open_phase=Phase.RESULTS)
+    run = scored.compute()
     assert len(_rows(session, run)) == 1 and run.summary["counts"]["unranked"] == 1
     with app.test_request_context():
         assert ("unranked", 1) in [(b.key, b.count) for b in publish_blockers(session, run=run)]
 
 
 def test_changing_the_target_or_quotas_makes_the_draft_stale(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, target_count=3, open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
+    scored = make.scored_call(totals=FIVE, target_count=3, open_phase=Phase.RESULTS)
+    run = scored.compute()
     with app.test_request_context():
         assert publish_blockers(session, run=run) == []
         scored.call.target_count = 1
@@ -494,9 +478,9 @@ def test_changing_the_target_or_quotas_makes_the_draft_stale(app, make, session)
 
 
 def test_the_snapshot_hash_survives_a_renamed_call_and_covers_the_publication_time(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
-    _publish(app, session, run, scored)
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
+    run = scored.compute()
+    scored.publish(run)
     scored.call.name = "改名后的征集批次"
     session.add(scored.call)
     session.commit()
@@ -508,11 +492,11 @@ def test_the_snapshot_hash_survives_a_renamed_call_and_covers_the_publication_ti
 
 
 def test_without_quotas_the_cut_line_follows_the_selection_not_the_target(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, vetoes={2: {"false_information": True}}, target_count=2)
+    scored = make.scored_call(totals=FIVE, vetoes={2: {"false_information": True}}, target_count=2)
     for quota in list(scored.call.quotas):
         session.delete(quota)
     session.commit()
-    _compute(app, session, scored)
+    scored.compute()
     with app.test_request_context():
         decide_veto(session, entry=scored.entries[2], confirmed=True, reason="属实", actor=scored.chair, now=utcnow())
         session.commit()
@@ -522,12 +506,12 @@ def test_without_quotas_the_cut_line_follows_the_selection_not_the_target(app, m
     assert draft.summary["cuts"] == {"": 3}
 
 
-def test_a_published_snapshot_is_never_deleted_by_a_later_computation(app, make, session):
-    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
-    first = _compute(app, session, scored)
-    _publish(app, session, first, scored)
+def test_a_published_snapshot_is_never_deleted_by_a_later_computation(make, session):
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
+    first = scored.compute()
+    scored.publish(first)
     for _ in range(2):
-        _compute(app, session, scored)
+        scored.compute()
     runs_of_call = session.exec(select(ResultRun).where(ResultRun.call_id == scored.call.id).order_by(ResultRun.id)).all()
     assert [(r.id == first.id, r.published) for r in runs_of_call] == [(True, True), (False, False)]
 
@@ -535,8 +519,8 @@ def test_a_published_snapshot_is_never_deleted_by_a_later_computation(app, make,
 def test_the_hash_does_not_depend_on_the_time_zone_the_publication_time_came_in(app, make, session):
     from zoneinfo import ZoneInfo
 
-    scored = scored_call(make, session, totals=FIVE, open_phase=Phase.RESULTS)
-    run = _compute(app, session, scored)
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
+    run = scored.compute()
     with app.test_request_context():
         publish(session, run=run, actor=scored.chair, now=utcnow().astimezone(ZoneInfo("Asia/Shanghai")),
                 public_scores=False)

@@ -13,8 +13,6 @@ from app.db import utcnow
 from app.enums import Domain
 from app.models import Call
 from app.results import exports
-from app.results.compute import compute_results
-from tests.results_factories import scored_call
 
 HOSTILE = "=cmd|' /C calc'!A0"
 MARKUP = "<b>粗体</b>场景"
@@ -45,11 +43,9 @@ def _pending_translations(app):
 
 
 @pytest.fixture
-def ranked(app, make, session):
+def ranked(make, session):
     """Five entries over two domains with quotas, the first with a hostile title."""
-    scored = scored_call(
-        make,
-        session,
+    scored = make.scored_call(
         totals=[[80, 82, 84], [70, 60, 65], [90, 91, 89], [55, 85, 70], [75, 76, 77]],
         domains=[Domain.MANUFACTURING, Domain.HEALTHCARE],
         cities=["440100", "440300"],
@@ -59,9 +55,7 @@ def ranked(app, make, session):
     scored.entries[1].title = MARKUP
     session.add_all(scored.entries)
     session.commit()
-    with app.app_context():
-        run = compute_results(session, call=scored.call, actor=scored.chair, now=utcnow(), resamples=50)
-        session.commit()
+    run = scored.compute(resamples=50)
     rows = sorted(run.rows, key=lambda row: row.rank)
     return run, rows, session.get(Call, run.call_id)
 

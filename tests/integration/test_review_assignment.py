@@ -14,10 +14,6 @@ from app.models import (
     AuditEvent,
     Conflict,
     Entry,
-    ExpertEmployment,
-    ExpertProfile,
-    Panel,
-    PanelMember,
 )
 from app.review.assignment import services as assignments
 from app.review.assignment.reports import last_run
@@ -45,28 +41,6 @@ def ctx(app):
         yield
 
 
-def _panel(session, call, name="智能制造组", domains=(Domain.MANUFACTURING,), experts=()):
-    panel = Panel(call_id=call.id, name=name, domains=[d.value for d in domains])
-    panel.members = [PanelMember(user_id=expert.id) for expert in experts]
-    session.add(panel)
-    session.commit()
-    return panel
-
-
-def _expert(make, session, *, name=None, code="", affiliation="", employments=(), tags=(), cap=None):
-    user = make.staff(Role.EXPERT, **({"name": name} if name else {}))
-    session.add(ExpertProfile(
-        user_id=user.id, affiliation_name=affiliation, affiliation_code=code, tech_tags=list(tags),
-        max_assignments=cap, employments=[ExpertEmployment(**job) for job in employments],
-    ))
-    session.commit()
-    return user
-
-
-def _entry(make, call, *, status=S.ELIGIBLE, domain=Domain.MANUFACTURING, partners=(), **fields):
-    return make.entry(call=call, status=status, domain=domain, partners=list(partners), photos=0, **fields)
-
-
 def _active(session, entry):
     return {row.expert_id for row in session.exec(
         select(Assignment).where(Assignment.entry_id == entry.id, Assignment.removed_at.is_(None))
@@ -91,27 +65,27 @@ def _run(session, call, chair, **options):
 
 def test_conflicted_experts_are_never_assigned(make, session, call, chair):
     organisation = make.organisation(name="深圳视觉科技有限公司")
-    entry = _entry(make, call, organisation=organisation, partners=[
+    entry = make.entry(call=call, status=S.ELIGIBLE, photos=0, organisation=organisation, partners=[
         {"name": "广东省智能研究院", "credit_code": PARTNER_CODE},
         {"name": "中山大学", "credit_code": ""},
     ])
     year = call.year
     conflicted = [
-        _expert(make, session, name="本单位（代码）", code=organisation.credit_code),
-        _expert(make, session, name="本单位（名称）", affiliation="深圳视觉 科技有限公司"),
-        _expert(make, session, name="两年前离职", affiliation="某高校", employments=[
+        make.expert(name="本单位（代码）", code=organisation.credit_code),
+        make.expert(name="本单位（名称）", affiliation="深圳视觉 科技有限公司"),
+        make.expert(name="两年前离职", affiliation="某高校", employments=[
             {"organisation_name": "深圳视觉科技有限公司", "credit_code": organisation.credit_code,
              "start_year": year - 8, "end_year": year - 2}]),
-        _expert(make, session, name="合作单位（代码）", code=PARTNER_CODE, affiliation="另一个名字"),
-        _expert(make, session, name="合作单位（名称）", affiliation="中山大学"),
+        make.expert(name="合作单位（代码）", code=PARTNER_CODE, affiliation="另一个名字"),
+        make.expert(name="合作单位（名称）", affiliation="中山大学"),
     ]
     allowed = [
-        _expert(make, session, name="五年前离职", affiliation="某高校", employments=[
+        make.expert(name="五年前离职", affiliation="某高校", employments=[
             {"organisation_name": "深圳视觉科技有限公司", "credit_code": organisation.credit_code,
              "start_year": year - 10, "end_year": year - 5}]),
-        *(_expert(make, session, affiliation=f"无关单位{n}") for n in range(4)),
+        *(make.expert(affiliation=f"无关单位{n}") for n in range(4)),
     ]
-    _panel(session, call, experts=conflicted + allowed)
+    make.panel(call=call, experts=conflicted + allowed)
 
     report = _run(session, call, chair)
 
@@ -120,9 +94,9 @@ def test_conflicted_experts_are_never_assigned(make, session, call, chair):
 
 
 def test_stored_conflicts_are_respected(make, session, call, chair):
-    entry = _entry(make, call)
-    experts = [_expert(make, session) for _ in range(6)]
-    _panel(session, call, experts=experts)
+    entry = make.entry(call=call, status=S.ELIGIBLE, photos=0)
+    experts = [make.expert(profile=True) for _ in range(6)]
+    make.panel(call=call, experts=experts)
     session.add(Conflict(expert_id=experts[0].id, entry_id=entry.id, source=ConflictSource.DECLARED, reason="曾参与该项目咨询"))
     session.commit()
 
@@ -135,10 +109,10 @@ def test_stored_conflicts_are_respected(make, session, call, chair):
 
 
 def test_run_balances_moves_entries_to_review_and_audits(make, session, call, chair):
-    experts = [_expert(make, session) for _ in range(6)]
-    panel = _panel(session, call, experts=experts)
-    eligible = [_entry(make, call, title=f"场景{n}") for n in range(12)]
-    untouched = [_entry(make, call, status=S.SUBMITTED), _entry(make, call, status=S.INELIGIBLE)]
+    experts = [make.expert(profile=True) for _ in range(6)]
+    panel = make.panel(call=call, experts=experts)
+    eligible = [make.entry(call=call, status=S.ELIGIBLE, photos=0, title=f"场景{n}") for n in range(12)]
+    untouched = [make.entry(call=call, status=S.SUBMITTED, photos=0), make.entry(call=call, status=S.INELIGIBLE, photos=0)]
 
     report = _run(session, call, chair, per_entry=3, seed=4)
 
@@ -167,9 +141,9 @@ def test_run_balances_moves_entries_to_review_and_audits(make, session, call, ch
 
 
 def test_run_is_deterministic_per_seed(make, session, call, chair):
-    experts = [_expert(make, session) for _ in range(8)]
-    _panel(session, call, experts=experts)
-    entries = [_entry(make, call) for _ in range(6)]
+    experts = [make.expert(profile=True) for _ in range(8)]
+    make.panel(call=call, experts=experts)
+    entries = [make.entry(call=call, status=S.ELIGIBLE, photos=0) for _ in range(6)]
 
     report = assignments.run_assignment(session, call=call, actor=chair, now=utcnow(), per_entry=2, seed=1)
     first = {entry.id: _active(session, entry) for entry in entries}
@@ -180,11 +154,11 @@ def test_run_is_deterministic_per_seed(make, session, call, chair):
 
 
 def test_caps_and_tags_come_from_the_profiles(make, session, call, chair):
-    vision = [_expert(make, session, tags=["computer_vision"]) for _ in range(2)]
-    capped = _expert(make, session, tags=["Computer_Vision"], cap=1)
-    others = [_expert(make, session, tags=["nlp"]) for _ in range(2)]
-    _panel(session, call, experts=vision + [capped] + others)
-    first = [_entry(make, call, tech_tags=["computer_vision"]) for _ in range(3)]
+    vision = [make.expert(tags=["computer_vision"]) for _ in range(2)]
+    capped = make.expert(tags=["Computer_Vision"], cap=1)
+    others = [make.expert(tags=["nlp"]) for _ in range(2)]
+    make.panel(call=call, experts=vision + [capped] + others)
+    first = [make.entry(call=call, status=S.ELIGIBLE, photos=0, tech_tags=["computer_vision"]) for _ in range(3)]
 
     _run(session, call, chair, per_entry=1, seed=0)
 
@@ -193,7 +167,7 @@ def test_caps_and_tags_come_from_the_profiles(make, session, call, chair):
 
     # At equal load, the experts sharing the entries' technology come first.
     assert loads(first) == {vision[0].id: 1, vision[1].id: 1, capped.id: 1}
-    second = [_entry(make, call, tech_tags=["computer_vision"]) for _ in range(3)]
+    second = [make.entry(call=call, status=S.ELIGIBLE, photos=0, tech_tags=["computer_vision"]) for _ in range(3)]
     _run(session, call, chair, per_entry=1, seed=0)
     # Balance before tags; the capped expert has reached their maximum.
     assert loads(second)[capped.id] == 0
@@ -201,13 +175,13 @@ def test_caps_and_tags_come_from_the_profiles(make, session, call, chair):
 
 
 def test_infeasible_entries_are_reported(make, session, call, chair, ctx):
-    small = [_expert(make, session) for _ in range(3)]
-    _panel(session, call, experts=small)
-    capped = [_expert(make, session, cap=1) for _ in range(5)]
-    _panel(session, call, name="智慧医疗组", domains=(Domain.HEALTHCARE,), experts=capped)
-    too_few = _entry(make, call, title="专家太少")
-    health = [_entry(make, call, domain=Domain.HEALTHCARE, title=f"医疗{n}") for n in range(2)]
-    no_panel = _entry(make, call, domain=Domain.FINANCE, title="没有评审组")
+    small = [make.expert(profile=True) for _ in range(3)]
+    make.panel(call=call, experts=small)
+    capped = [make.expert(cap=1) for _ in range(5)]
+    make.panel(call=call, name="智慧医疗组", domains=(Domain.HEALTHCARE,), experts=capped)
+    too_few = make.entry(call=call, status=S.ELIGIBLE, photos=0, title="专家太少")
+    health = [make.entry(call=call, status=S.ELIGIBLE, photos=0, domain=Domain.HEALTHCARE, title=f"医疗{n}") for n in range(2)]
+    no_panel = make.entry(call=call, status=S.ELIGIBLE, photos=0, domain=Domain.FINANCE, title="没有评审组")
 
     report = _run(session, call, chair)
 
@@ -241,9 +215,9 @@ def test_run_refuses_a_bad_number_and_a_call_without_review_phase(make, session,
 
 
 def test_top_up_after_a_removal_fills_the_gap_with_someone_else(make, session, call, chair, ctx):
-    experts = [_expert(make, session) for _ in range(7)]
-    _panel(session, call, experts=experts)
-    entries = [_entry(make, call) for _ in range(3)]
+    experts = [make.expert(profile=True) for _ in range(7)]
+    make.panel(call=call, experts=experts)
+    entries = [make.entry(call=call, status=S.ELIGIBLE, photos=0) for _ in range(3)]
     _run(session, call, chair)
     entry = entries[0]
     assignment = session.exec(select(Assignment).where(Assignment.entry_id == entry.id).order_by(Assignment.id)).first()
@@ -272,8 +246,8 @@ def test_top_up_after_a_removal_fills_the_gap_with_someone_else(make, session, c
 
 
 def test_a_top_up_leaves_eligible_entries_alone(make, session, call, chair):
-    _panel(session, call, experts=[_expert(make, session) for _ in range(5)])
-    entry = _entry(make, call)
+    make.panel(call=call, experts=[make.expert(profile=True) for _ in range(5)])
+    entry = make.entry(call=call, status=S.ELIGIBLE, photos=0)
     report = _run(session, call, chair, top_up=True)
     assert report.entries == 0 and report.pairs == 0 and not _active(session, entry)
 
@@ -283,13 +257,13 @@ def test_a_top_up_leaves_eligible_entries_alone(make, session, call, chair):
 
 def test_manual_add_refuses_conflicts_outsiders_and_duplicates(make, session, call, chair, ctx):
     organisation = make.organisation()
-    entry = _entry(make, call, organisation=organisation)
-    own = _expert(make, session, name="同单位专家", code=organisation.credit_code)
-    declared = _expert(make, session, name="已申报回避")
-    fine = _expert(make, session, name="可用专家")
-    outsider = _expert(make, session, name="其他组专家")
-    _panel(session, call, experts=[own, declared, fine])
-    _panel(session, call, name="智慧城市组", domains=(Domain.CITY,), experts=[outsider])
+    entry = make.entry(call=call, status=S.ELIGIBLE, photos=0, organisation=organisation)
+    own = make.expert(name="同单位专家", code=organisation.credit_code)
+    declared = make.expert(profile=True, name="已申报回避")
+    fine = make.expert(profile=True, name="可用专家")
+    outsider = make.expert(profile=True, name="其他组专家")
+    make.panel(call=call, experts=[own, declared, fine])
+    make.panel(call=call, name="智慧城市组", domains=(Domain.CITY,), experts=[outsider])
     session.add(Conflict(expert_id=declared.id, entry_id=entry.id, source=ConflictSource.DECLARED, reason="亲属任职"))
     session.commit()
 
@@ -321,9 +295,9 @@ def test_manual_add_refuses_conflicts_outsiders_and_duplicates(make, session, ca
 
 
 def test_manual_add_refuses_entries_not_eligible(make, session, call, chair, ctx):
-    expert = _expert(make, session)
-    _panel(session, call, experts=[expert])
-    entry = _entry(make, call, status=S.SUBMITTED)
+    expert = make.expert(profile=True)
+    make.panel(call=call, experts=[expert])
+    entry = make.entry(call=call, status=S.SUBMITTED, photos=0)
     with pytest.raises(DomainError):
         assignments.add_assignment(session, entry=entry, expert=expert, actor=chair, reason="试试", now=utcnow())
 
@@ -332,10 +306,10 @@ def test_manual_add_refuses_entries_not_eligible(make, session, call, chair, ctx
 
 
 @pytest.fixture
-def setup(make, session, call):
-    experts = [_expert(make, session, name=f"专家{n}") for n in range(6)]
-    _panel(session, call, experts=experts)
-    entries = [_entry(make, call, title=f"待分配场景{n}") for n in range(4)]
+def setup(make, call):
+    experts = [make.expert(profile=True, name=f"专家{n}") for n in range(6)]
+    make.panel(call=call, experts=experts)
+    entries = [make.entry(call=call, status=S.ELIGIBLE, photos=0, title=f"待分配场景{n}") for n in range(4)]
     return {"call": call, "experts": experts, "entries": entries}
 
 
@@ -399,9 +373,9 @@ def test_entry_page_adds_and_removes_experts(client, login, session, chair, setu
 
 def test_entry_page_explains_who_cannot_be_added(client, login, make, session, call, chair, english):
     organisation = make.organisation()
-    entry = _entry(make, call, organisation=organisation)
-    own = _expert(make, session, name="同单位专家", code=organisation.credit_code)
-    _panel(session, call, experts=[own])
+    entry = make.entry(call=call, status=S.ELIGIBLE, photos=0, organisation=organisation)
+    own = make.expert(name="同单位专家", code=organisation.credit_code)
+    make.panel(call=call, experts=[own])
     login(chair)
     page = client.get(f"/review/assign/entries/{entry.id}").get_data(as_text=True)
     assert "同单位专家 (智能制造组): The expert works" in page
@@ -423,9 +397,9 @@ ROUTES = [
 
 @pytest.fixture
 def objects(make, session, call, chair):
-    expert = _expert(make, session)
-    _panel(session, call, experts=[expert])
-    entry = _entry(make, call)
+    expert = make.expert(profile=True)
+    make.panel(call=call, experts=[expert])
+    entry = make.entry(call=call, status=S.ELIGIBLE, photos=0)
     assignment = assignments.add_assignment(session, entry=entry, expert=expert, actor=chair, reason="测试", now=utcnow())
     session.commit()
     return {"call": call.id, "entry": entry.id, "assignment": assignment.id}
@@ -484,10 +458,10 @@ def test_pages_carry_csrf_tokens(client, make, csrf, objects):
 
 
 def test_command_assigns_prints_the_report_and_commits(runner, make, session, call, chair):
-    experts = [_expert(make, session, name=f"专家{n}") for n in range(5)]
-    _panel(session, call, experts=experts)
-    entries = [_entry(make, call, title=f"命令行场景{n}") for n in range(2)]
-    lonely = _entry(make, call, domain=Domain.FINANCE, title="金融场景")
+    experts = [make.expert(profile=True, name=f"专家{n}") for n in range(5)]
+    make.panel(call=call, experts=experts)
+    entries = [make.entry(call=call, status=S.ELIGIBLE, photos=0, title=f"命令行场景{n}") for n in range(2)]
+    lonely = make.entry(call=call, status=S.ELIGIBLE, photos=0, domain=Domain.FINANCE, title="金融场景")
 
     result = runner.invoke(args=["review", "assign", "--call", str(call.id), "--per-entry", "2", "--seed", "3"])
 
@@ -506,8 +480,8 @@ def test_command_assigns_prints_the_report_and_commits(runner, make, session, ca
 
 
 def test_command_records_the_chair_given_with_as(runner, make, session, call, chair):
-    _panel(session, call, experts=[_expert(make, session)])
-    _entry(make, call)
+    make.panel(call=call, experts=[make.expert(profile=True)])
+    make.entry(call=call, status=S.ELIGIBLE, photos=0)
     result = runner.invoke(args=["review", "assign", "--call", str(call.id), "--per-entry", "1", "--as", chair.email])
     assert result.exit_code == 0, result.output
     assert _events(session, "assignment.run")[0].actor_id == chair.id
@@ -517,7 +491,7 @@ def test_command_records_the_chair_given_with_as(runner, make, session, call, ch
 
 
 def test_command_fails_when_nothing_could_be_assigned(runner, make, session, call):
-    _entry(make, call, domain=Domain.FINANCE, title="没有评审组")
+    make.entry(call=call, status=S.ELIGIBLE, photos=0, domain=Domain.FINANCE, title="没有评审组")
     result = runner.invoke(args=["review", "assign", "--call", str(call.id)])
     assert result.exit_code == 1
     assert "Assigned 0 expert(s)" in result.output and "Nothing could be assigned." in result.output
@@ -530,9 +504,9 @@ def test_command_fails_when_nothing_could_be_assigned(runner, make, session, cal
 
 
 def test_command_top_up(runner, make, session, call, chair):
-    experts = [_expert(make, session) for _ in range(6)]
-    _panel(session, call, experts=experts)
-    entry = _entry(make, call)
+    experts = [make.expert(profile=True) for _ in range(6)]
+    make.panel(call=call, experts=experts)
+    entry = make.entry(call=call, status=S.ELIGIBLE, photos=0)
     _run(session, call, chair)
     assignment = session.exec(select(Assignment).where(Assignment.entry_id == entry.id)).first()
     assignments.remove_assignment(session, assignment=assignment, actor=chair, reason="回避", now=utcnow())

@@ -2,63 +2,26 @@
 and freezing, chair-recorded conflicts, progress, reminders, reopening
 sheets, and who may open which page."""
 import re
-import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
 from app.db import utcnow
-from app.enums import AssignmentSource, ConflictSource, Domain, EntryStatus, Membership, Phase, Role, SheetStatus
+from app.enums import ConflictSource, Domain, EntryStatus, Membership, Phase, Role, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.models import (
-    Assignment,
     AuditEvent,
     CallRubric,
     Conflict,
     ExpertProfile,
     Panel,
     RubricVersion,
-    Score,
     ScoreSheet,
     User,
 )
-from tests.factories import credit_code
-
-VETO_RUBRIC = {
-    "key": "default",
-    "name": {"zh": "测试评审标准", "en": "Test rubric"},
-    "aggregation": "mean",
-    "criteria": [{"key": "quality", "name": {"zh": "质量", "en": "Quality"}, "weight": 100, "max_score": 100, "levels": []}],
-    "vetoes": [
-        {"key": "data_breach", "question": {"zh": "存在数据安全违规", "en": "Data-security violation"}},
-        {"key": "fraud", "question": {"zh": "材料弄虚作假", "en": "Falsified documents"}},
-    ],
-}
-
-SMALL_RUBRIC = """\
-key: {key}
-name: {{zh: 小型评审标准, en: Small rubric}}
-aggregation: {aggregation}
-criteria:
-  - key: quality
-    name: {{zh: 质量, en: Quality}}
-    weight: 100
-    max_score: 100
-    levels:
-      - {{min: 0, max: 100, zh: 任意, en: Any}}
-vetoes:
-  - key: data_breach
-    question: {{zh: 存在数据安全违规, en: Data-security violation}}
-"""
-
-
-def _rubric_file(folder: Path, key: str, *, aggregation: str = "mean") -> Path:
-    path = folder / f"{key}.yaml"
-    path.write_text(SMALL_RUBRIC.format(key=key, aggregation=aggregation), encoding="utf-8")
-    return path
+from tests.factories import credit_code, write_rubric
 
 
 @pytest.fixture
@@ -71,54 +34,7 @@ def call(make):
     return make.call(open_phase=Phase.REVIEW)
 
 
-@pytest.fixture
-def rubric_folder(app, tmp_path, monkeypatch):
-    folder = tmp_path / "rubrics"
-    folder.mkdir()
-    monkeypatch.setitem(app.config, "RUBRICS_FOLDER", str(folder))
-    return folder
-
-
-def _expert(make, **fields):
-    return make.staff(Role.EXPERT, **fields)
-
-
-def _entry(make, call, *, domain=Domain.MANUFACTURING, status=EntryStatus.IN_REVIEW, **fields):
-    return make.entry(call=call, status=status, complete=False, domain=domain, **fields)
-
-
-def _version(session, content=None) -> RubricVersion:
-    version = RubricVersion(key="default", source_file="default.yaml", content=content or VETO_RUBRIC, content_hash=uuid.uuid4().hex)
-    session.add(version)
-    session.commit()
-    return version
-
-
-def _assign(session, call, entry, expert, *, panel=None, sheet=None, version=None, vetoes=None, removed=False,
-            reminded_at=None, total=None):
-    """An assignment, and its sheet when ``sheet`` is a SheetStatus."""
-    now = utcnow()
-    assignment = Assignment(
-        call_id=call.id, entry_id=entry.id, expert_id=expert.id, panel_id=panel.id if panel else None,
-        source=AssignmentSource.AUTOMATIC, removed_at=now if removed else None,
-        removed_reason="测试移除" if removed else None, reminded_at=reminded_at,
-    )
-    session.add(assignment)
-    session.commit()
-    if sheet is not None:
-        submitted = sheet == SheetStatus.SUBMITTED
-        row = ScoreSheet(
-            assignment_id=assignment.id, entry_id=entry.id, expert_id=expert.id, rubric_version_id=version.id,
-            status=sheet, vetoes=vetoes or {}, submitted_at=now if submitted else None,
-            total=(total if total is not None else 80.0) if submitted else None,
-            scores=[Score(criterion_key="quality", score=80.0)],
-        )
-        session.add(row)
-        session.commit()
-    return assignment
-
-
-def _sheet(session, assignment) -> ScoreSheet:
+def _sheet_of(session, assignment) -> ScoreSheet:
     return session.exec(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id)).one()
 
 
@@ -143,7 +59,7 @@ def test_review_pages_open_on_the_call_in_review(client, chair, call, make):
 
 
 def test_chair_creates_a_panel_with_domains_experts_and_a_leader(client, session, chair, call, make):
-    first, second = _expert(make, name="张专家"), _expert(make, name="李专家")
+    first, second = make.expert(name="张专家"), make.expert(name="李专家")
 
     response = client.post(
         f"/review/manage/calls/{call.id}/panels/new",
@@ -163,7 +79,7 @@ def test_chair_creates_a_panel_with_domains_experts_and_a_leader(client, session
 
 
 def test_a_domain_belongs_to_at_most_one_panel_per_call(client, session, chair, call, make, english):
-    expert = _expert(make)
+    expert = make.expert()
     client.post(f"/review/manage/calls/{call.id}/panels/new", data={"name": "第一组", "domains": ["city", "government"], "members": [expert.id]})
 
     response = client.post(f"/review/manage/calls/{call.id}/panels/new", data={"name": "第二组", "domains": ["finance", "city"]})
@@ -185,7 +101,7 @@ def test_a_domain_belongs_to_at_most_one_panel_per_call(client, session, chair, 
 
 
 def test_the_leader_must_be_a_member(client, session, chair, call, make, english):
-    member, outsider = _expert(make), _expert(make)
+    member, outsider = make.expert(), make.expert()
     response = client.post(
         f"/review/manage/calls/{call.id}/panels/new",
         data={"name": "医疗组", "domains": ["healthcare"], "members": [member.id], "leader": outsider.id},
@@ -215,7 +131,7 @@ def test_panel_names_are_unique_per_call_and_domains_required(client, session, c
 
 
 def test_editing_a_panel_records_before_and_after(client, session, chair, call, make):
-    first, second, third = _expert(make), _expert(make), _expert(make)
+    first, second, third = make.expert(), make.expert(), make.expert()
     client.post(f"/review/manage/calls/{call.id}/panels/new",
                 data={"name": "城市组", "domains": ["city"], "members": [first.id, second.id], "leader": first.id})
     panel = session.exec(select(Panel)).one()
@@ -235,12 +151,13 @@ def test_editing_a_panel_records_before_and_after(client, session, chair, call, 
 
 
 def test_deleting_a_panel(client, session, chair, call, make, english):
-    expert = _expert(make)
+    expert = make.expert()
     client.post(f"/review/manage/calls/{call.id}/panels/new", data={"name": "金融组", "domains": ["finance"], "members": [expert.id]})
     client.post(f"/review/manage/calls/{call.id}/panels/new", data={"name": "安防组", "domains": ["security"]})
     busy, idle = session.exec(select(Panel).order_by(Panel.name)).all()[1], session.exec(select(Panel).order_by(Panel.name)).all()[0]
     assert (busy.name, idle.name) == ("金融组", "安防组")
-    _assign(session, call, _entry(make, call, domain=Domain.FINANCE), expert, panel=busy)
+    finance = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.FINANCE)
+    make.assignment(entry=finance, expert=expert, panel=busy)
 
     refused = client.post(f"/review/manage/panels/{busy.id}/delete", follow_redirects=True)
     assert "The panel “金融组” still has 1 active assignments" in _text(refused)
@@ -275,7 +192,7 @@ def _profile_form(**overrides):
 
 
 def test_chair_edits_an_experts_profile(client, session, chair, make):
-    expert = _expert(make)
+    expert = make.expert()
 
     response = client.post(f"/review/manage/experts/{expert.id}/profile", data=_profile_form(affiliation_code=credit_code(501).lower()))
 
@@ -297,7 +214,7 @@ def test_chair_edits_an_experts_profile(client, session, chair, make):
 
 
 def test_credit_codes_in_a_profile_are_checked(client, session, chair, make, english):
-    expert = _expert(make)
+    expert = make.expert()
     bad = credit_code(501)[:-1] + ("0" if credit_code(501)[-1] != "0" else "1")
 
     response = client.post(f"/review/manage/experts/{expert.id}/profile", data=_profile_form(affiliation_code=bad))
@@ -310,9 +227,7 @@ def test_credit_codes_in_a_profile_are_checked(client, session, chair, make, eng
 
 
 def test_an_expert_edits_their_own_profile_but_not_the_cap(client, session, login, make):
-    expert = login(_expert(make))
-    session.add(ExpertProfile(user_id=expert.id, max_assignments=12))
-    session.commit()
+    expert = login(make.expert(cap=12))
 
     page = _text(client.get(f"/review/manage/experts/{expert.id}/profile"))
     assert 'name="affiliation_name"' in page and 'name="max_assignments"' not in page
@@ -328,7 +243,7 @@ def test_an_expert_edits_their_own_profile_but_not_the_cap(client, session, logi
 
 
 def test_experts_cannot_open_other_profiles_or_set_a_cap(app, client, session, login, make):
-    expert, other = _expert(make), _expert(make)
+    expert, other = make.expert(), make.expert()
     login(expert)
     assert client.get(f"/review/manage/experts/{other.id}/profile").status_code == 403
     assert client.post(f"/review/manage/experts/{other.id}/profile", data=_profile_form()).status_code == 403
@@ -355,8 +270,8 @@ def test_profile_pages_are_for_experts(client, chair, make):
 
 
 def test_rubric_page_lists_valid_and_invalid_files(client, chair, call, rubric_folder, english):
-    _rubric_file(rubric_folder, "default")
-    _rubric_file(rubric_folder, "broken", aggregation="median")
+    write_rubric(rubric_folder, key="default")
+    write_rubric(rubric_folder, key="broken", aggregation="median")
 
     page = _text(client.get(f"/review/manage/calls/{call.id}/rubrics"))
 
@@ -365,8 +280,8 @@ def test_rubric_page_lists_valid_and_invalid_files(client, chair, call, rubric_f
 
 
 def test_an_invalid_rubric_file_is_refused_with_its_file_and_line(client, session, chair, call, rubric_folder, english):
-    _rubric_file(rubric_folder, "default")
-    _rubric_file(rubric_folder, "broken", aggregation="median")
+    write_rubric(rubric_folder, key="default")
+    write_rubric(rubric_folder, key="broken", aggregation="median")
 
     response = client.post(f"/review/manage/calls/{call.id}/rubrics", data={"domain": "", "rubric_key": "broken"})
 
@@ -378,8 +293,8 @@ def test_an_invalid_rubric_file_is_refused_with_its_file_and_line(client, sessio
 
 
 def test_chair_chooses_a_default_and_a_domain_override(client, session, chair, call, rubric_folder):
-    _rubric_file(rubric_folder, "default")
-    _rubric_file(rubric_folder, "healthcare")
+    write_rubric(rubric_folder, key="default")
+    write_rubric(rubric_folder, key="healthcare")
 
     assert client.post(f"/review/manage/calls/{call.id}/rubrics", data={"domain": "", "rubric_key": "default"}).status_code == 302
     assert client.post(f"/review/manage/calls/{call.id}/rubrics", data={"domain": "healthcare", "rubric_key": "healthcare"}).status_code == 302
@@ -397,12 +312,12 @@ def test_chair_chooses_a_default_and_a_domain_override(client, session, chair, c
 
 
 def test_freezing_keeps_the_rubric_whatever_happens_to_the_file(app, client, session, chair, call, make, rubric_folder, english):
-    default = _rubric_file(rubric_folder, "default")
-    _rubric_file(rubric_folder, "healthcare")
+    default = write_rubric(rubric_folder, key="default")
+    write_rubric(rubric_folder, key="healthcare")
     client.post(f"/review/manage/calls/{call.id}/rubrics", data={"domain": "healthcare", "rubric_key": "healthcare"})
-    _entry(make, call, domain=Domain.MANUFACTURING)
-    _entry(make, call, domain=Domain.HEALTHCARE)
-    _entry(make, call, domain=Domain.CITY, status=EntryStatus.INELIGIBLE)  # takes no part in review
+    make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.HEALTHCARE)
+    make.entry(call=call, complete=False, domain=Domain.CITY, status=EntryStatus.INELIGIBLE)  # takes no part in review
 
     response = client.post(f"/review/manage/calls/{call.id}/rubrics/freeze", follow_redirects=True)
 
@@ -429,12 +344,12 @@ def test_freezing_keeps_the_rubric_whatever_happens_to_the_file(app, client, ses
 
 
 def test_review_does_not_start_with_an_invalid_rubric(client, session, chair, call, make, rubric_folder, english):
-    _rubric_file(rubric_folder, "default")
-    healthcare = _rubric_file(rubric_folder, "healthcare")
+    write_rubric(rubric_folder, key="default")
+    write_rubric(rubric_folder, key="healthcare")
     client.post(f"/review/manage/calls/{call.id}/rubrics", data={"domain": "healthcare", "rubric_key": "healthcare"})
-    healthcare.write_text(SMALL_RUBRIC.format(key="healthcare", aggregation="median"), encoding="utf-8")  # broken after the choice
-    _entry(make, call, domain=Domain.MANUFACTURING)
-    _entry(make, call, domain=Domain.HEALTHCARE)
+    write_rubric(rubric_folder, key="healthcare", aggregation="median")  # broken after the choice
+    make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.HEALTHCARE)
 
     response = client.post(f"/review/manage/calls/{call.id}/rubrics/freeze")
 
@@ -445,9 +360,9 @@ def test_review_does_not_start_with_an_invalid_rubric(client, session, chair, ca
 
 
 def test_rubrics_are_frozen_only_during_review(client, session, chair, make, rubric_folder, english):
-    _rubric_file(rubric_folder, "default")
+    write_rubric(rubric_folder, key="default")
     call = make.call(open_phase=Phase.FORMAL_CHECK)
-    _entry(make, call, status=EntryStatus.ELIGIBLE)
+    make.entry(call=call, complete=False, domain=Domain.MANUFACTURING, status=EntryStatus.ELIGIBLE)
     response = client.post(f"/review/manage/calls/{call.id}/rubrics/freeze")
     assert "Rubrics are frozen while the review phase runs." in _text(response)
     assert session.exec(select(RubricVersion)).all() == []
@@ -457,9 +372,9 @@ def test_rubrics_are_frozen_only_during_review(client, session, chair, make, rub
 
 
 def test_chair_records_a_conflict_which_closes_the_assignment(client, session, chair, call, make):
-    expert = _expert(make, name="王专家")
-    entry = _entry(make, call, title="智慧港口调度")
-    assignment = _assign(session, call, entry, expert)
+    expert = make.expert(name="王专家")
+    entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING, title="智慧港口调度")
+    assignment = make.assignment(entry=entry, expert=expert)
 
     response = client.post(f"/review/manage/calls/{call.id}/conflicts",
                            data={"expert_id": expert.id, "entry_id": entry.id, "reason": "专家曾为该项目提供咨询"})
@@ -478,11 +393,13 @@ def test_chair_records_a_conflict_which_closes_the_assignment(client, session, c
 
 
 def test_conflicts_need_an_entry_of_the_call_and_a_reason(client, session, chair, call, make, english):
-    expert = _expert(make)
-    elsewhere = _entry(make, make.call(open_phase=Phase.REVIEW))
+    expert = make.expert()
+    elsewhere = make.entry(call=make.call(open_phase=Phase.REVIEW), status=EntryStatus.IN_REVIEW, complete=False,
+                           domain=Domain.MANUFACTURING)
     response = client.post(f"/review/manage/calls/{call.id}/conflicts", data={"expert_id": expert.id, "entry_id": elsewhere.id, "reason": "亲属关系"})
     assert "There is no entry with this number in this call." in _text(response)
-    response = client.post(f"/review/manage/calls/{call.id}/conflicts", data={"expert_id": expert.id, "entry_id": _entry(make, call).id, "reason": " "})
+    entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    response = client.post(f"/review/manage/calls/{call.id}/conflicts", data={"expert_id": expert.id, "entry_id": entry.id, "reason": " "})
     assert response.status_code == 200 and "This field is required." in _text(response)
     assert session.exec(select(Conflict)).all() == []
 
@@ -491,7 +408,7 @@ def test_conflicts_need_an_entry_of_the_call_and_a_reason(client, session, chair
 
 
 @pytest.fixture
-def review_data(session, make):
+def review_data(make):
     """A call needing 3 experts per entry, two panels, three experts and four entries.
 
     =========  ====================  ====================  ==============
@@ -504,30 +421,29 @@ def review_data(session, make):
     =========  ====================  ====================  ==============
     """
     call = make.call(open_phase=Phase.REVIEW, experts_per_entry=3)
-    version = _version(session)
-    zhang, li, zhao = _expert(make, name="张专家"), _expert(make, name="李专家"), _expert(make, name="赵专家")
-    panel_a = Panel(call_id=call.id, name="A组", domains=["manufacturing"])
-    panel_b = Panel(call_id=call.id, name="B组", domains=["healthcare"])
-    session.add_all([panel_a, panel_b])
-    session.commit()
-    e1, e2, e3 = (_entry(make, call, title=f"制造场景{n}") for n in (1, 2, 3))
-    e4 = _entry(make, call, domain=Domain.HEALTHCARE, title="医疗场景4")
-    done = _entry(make, call, title="已完成场景")
+    version = make.rubric_version()
+    zhang, li, zhao = make.expert(name="张专家"), make.expert(name="李专家"), make.expert(name="赵专家")
+    panel_a = make.panel(call=call, name="A组", domains=[Domain.MANUFACTURING])
+    panel_b = make.panel(call=call, name="B组", domains=[Domain.HEALTHCARE])
+    e1, e2, e3 = (make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING,
+                             title=f"制造场景{n}") for n in (1, 2, 3))
+    e4 = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.HEALTHCARE, title="医疗场景4")
+    done = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING, title="已完成场景")
     S = SheetStatus
     assignments = {
-        "zhang-e1": _assign(session, call, e1, zhang, panel=panel_a, sheet=S.SUBMITTED, version=version),
-        "li-e1": _assign(session, call, e1, li, panel=panel_a, sheet=S.SUBMITTED, version=version),
-        "zhao-e1": _assign(session, call, e1, zhao, panel=panel_b, sheet=S.SUBMITTED, version=version),
-        "zhang-e2": _assign(session, call, e2, zhang, panel=panel_a, sheet=S.SUBMITTED, version=version,
-                            vetoes={"data_breach": True, "fraud": False}),
-        "li-e2": _assign(session, call, e2, li, panel=panel_a, sheet=S.DRAFT, version=version),
-        "zhang-e3": _assign(session, call, e3, zhang, panel=panel_a),
-        "li-e3": _assign(session, call, e3, li, panel=panel_a, sheet=S.SUBMITTED, version=version, removed=True,
-                         vetoes={"fraud": True}),
-        "zhao-e4": _assign(session, call, e4, zhao, panel=panel_b, sheet=S.DRAFT, version=version, vetoes={"fraud": True}),
+        "zhang-e1": make.assignment(entry=e1, expert=zhang, panel=panel_a, sheet=S.SUBMITTED, version=version),
+        "li-e1": make.assignment(entry=e1, expert=li, panel=panel_a, sheet=S.SUBMITTED, version=version),
+        "zhao-e1": make.assignment(entry=e1, expert=zhao, panel=panel_b, sheet=S.SUBMITTED, version=version),
+        "zhang-e2": make.assignment(entry=e2, expert=zhang, panel=panel_a, sheet=S.SUBMITTED, version=version,
+                                    vetoes={"data_breach": True, "fraud": False}),
+        "li-e2": make.assignment(entry=e2, expert=li, panel=panel_a, sheet=S.DRAFT, version=version),
+        "zhang-e3": make.assignment(entry=e3, expert=zhang, panel=panel_a),
+        "li-e3": make.assignment(entry=e3, expert=li, panel=panel_a, sheet=S.SUBMITTED, version=version, removed=True,
+                                 vetoes={"fraud": True}),
+        "zhao-e4": make.assignment(entry=e4, expert=zhao, panel=panel_b, sheet=S.DRAFT, version=version, vetoes={"fraud": True}),
     }
     for expert in (zhang, li, zhao):  # "done" has its three sheets, all submitted without a veto
-        _assign(session, call, done, expert, sheet=S.SUBMITTED, version=version, vetoes={"data_breach": False})
+        make.assignment(entry=done, expert=expert, sheet=S.SUBMITTED, version=version, vetoes={"data_breach": False})
     return {"call": call, "experts": (zhang, li, zhao), "panels": (panel_a, panel_b), "entries": (e1, e2, e3, e4, done),
             "assignments": assignments, "version": version}
 
@@ -632,20 +548,22 @@ def test_progress_runs_a_fixed_number_of_queries(app, session, make, review_data
     before = count_queries()
     version, experts = review_data["version"], review_data["experts"]
     for n in range(12):
-        entry = _entry(make, call, title=f"更多场景{n}")
+        entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING, title=f"更多场景{n}")
         for expert in experts:
-            _assign(session, call, entry, expert, sheet=SheetStatus.SUBMITTED, version=version, vetoes={"data_breach": n % 2 == 0})
+            make.assignment(entry=entry, expert=expert, sheet=SheetStatus.SUBMITTED, version=version,
+                            vetoes={"data_breach": n % 2 == 0})
     assert count_queries() == before
 
 
 def test_drafts_left_after_the_review_end_are_reported(app, client, session, chair, make):
     call = make.call(open_phase=Phase.RESULTS, experts_per_entry=2)
-    version = _version(session)
-    expert, other = _expert(make, name="钱专家"), _expert(make, name="孙专家")
-    entry = _entry(make, call, title="遗留草稿场景")
-    _assign(session, call, entry, expert, sheet=SheetStatus.DRAFT, version=version)
-    _assign(session, call, entry, other)  # never opened
-    _assign(session, call, _entry(make, call), other, sheet=SheetStatus.SUBMITTED, version=version)
+    version = make.rubric_version()
+    expert, other = make.expert(name="钱专家"), make.expert(name="孙专家")
+    entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING, title="遗留草稿场景")
+    make.assignment(entry=entry, expert=expert, sheet=SheetStatus.DRAFT, version=version)
+    make.assignment(entry=entry, expert=other)  # never opened
+    other_entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    make.assignment(entry=other_entry, expert=other, sheet=SheetStatus.SUBMITTED, version=version)
 
     from app.review.manage import progress
 
@@ -726,7 +644,8 @@ def test_reminding_one_expert(client, session, outbox, chair, review_data, engli
 
 def test_no_reminders_outside_the_review_phase(client, session, outbox, chair, make, english):
     call = make.call(open_phase=Phase.RESULTS)
-    _assign(session, call, _entry(make, call), _expert(make))
+    entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    make.assignment(entry=entry, expert=make.expert())
     page = _text(client.post(f"/review/manage/calls/{call.id}/remind", follow_redirects=True))
     assert "Reminders can be sent while the review phase runs." in page
     assert outbox.messages == [] and _audit(session, "review.reminder_sent") == []
@@ -736,7 +655,7 @@ def test_no_reminders_outside_the_review_phase(client, session, outbox, chair, m
 
 
 def test_reopening_a_sheet_needs_a_reason(client, session, outbox, chair, review_data, english):
-    sheet = _sheet(session, review_data["assignments"]["zhang-e1"])
+    sheet = _sheet_of(session, review_data["assignments"]["zhang-e1"])
     response = client.post(f"/review/manage/sheets/{sheet.id}/reopen", data={"reason": "  "})
     assert "Give a reason: the expert is told it." in _text(response)
     session.refresh(sheet)
@@ -745,7 +664,7 @@ def test_reopening_a_sheet_needs_a_reason(client, session, outbox, chair, review
 
 def test_chair_reopens_a_submitted_sheet(client, session, outbox, chair, review_data):
     zhang = review_data["experts"][0]
-    sheet = _sheet(session, review_data["assignments"]["zhang-e1"])
+    sheet = _sheet_of(session, review_data["assignments"]["zhang-e1"])
     submitted_at = sheet.submitted_at
 
     response = client.post(f"/review/manage/sheets/{sheet.id}/reopen", data={"reason": "应用成效评分与评语不一致"})
@@ -766,8 +685,9 @@ def test_chair_reopens_a_submitted_sheet(client, session, outbox, chair, review_
 
 def test_sheets_are_reopened_only_during_review(client, session, outbox, chair, make, english):
     call = make.call(open_phase=Phase.RESULTS)
-    assignment = _assign(session, call, _entry(make, call), _expert(make), sheet=SheetStatus.SUBMITTED, version=_version(session))
-    sheet = _sheet(session, assignment)
+    entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    assignment = make.assignment(entry=entry, expert=make.expert(), sheet=SheetStatus.SUBMITTED)
+    sheet = _sheet_of(session, assignment)
     response = client.post(f"/review/manage/sheets/{sheet.id}/reopen", data={"reason": "评分有误"})
     assert "Sheets can be reopened only while the review phase runs." in _text(response)
     session.refresh(sheet)
@@ -776,11 +696,11 @@ def test_sheets_are_reopened_only_during_review(client, session, outbox, chair, 
 
 def test_entry_page_shows_sheets_and_offers_reopening(client, session, chair, review_data):
     e2 = review_data["entries"][1]
-    sheet = _sheet(session, review_data["assignments"]["zhang-e2"])
+    sheet = _sheet_of(session, review_data["assignments"]["zhang-e2"])
     page = _text(client.get(f"/review/manage/entries/{e2.id}"))
     assert "张专家" in page and "李专家" in page
     assert f'href="/review/manage/sheets/{sheet.id}/reopen"' in page
-    draft = _sheet(session, review_data["assignments"]["li-e2"])
+    draft = _sheet_of(session, review_data["assignments"]["li-e2"])
     assert f'href="/review/manage/sheets/{draft.id}/reopen"' not in page
 
 
@@ -813,13 +733,11 @@ CHAIR_ROUTES = [
 @pytest.fixture
 def objects(session, make):
     call = make.call(open_phase=Phase.REVIEW)
-    expert = _expert(make)
-    panel = Panel(call_id=call.id, name="访问组", domains=["city"])
-    session.add(panel)
-    session.commit()
-    entry = _entry(make, call)
-    assignment = _assign(session, call, entry, expert, sheet=SheetStatus.SUBMITTED, version=_version(session))
-    return {"call": call.id, "panel": panel.id, "expert": expert.id, "entry": entry.id, "sheet": _sheet(session, assignment).id}
+    expert = make.expert()
+    panel = make.panel(call=call, name="访问组", domains=[Domain.CITY])
+    entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    assignment = make.assignment(entry=entry, expert=expert, sheet=SheetStatus.SUBMITTED)
+    return {"call": call.id, "panel": panel.id, "expert": expert.id, "entry": entry.id, "sheet": _sheet_of(session, assignment).id}
 
 
 def _route_data(path: str, objects) -> dict:
@@ -879,7 +797,8 @@ def test_review_posts_need_a_csrf_token(client, session, login, make, objects, c
 def test_chairs_see_the_menu_item_and_pages_escape_titles(client, chair, review_data, make, session, english):
     call = review_data["call"]
     assert 'href="/review/manage/">Expert review</a>' in _text(client.get("/dashboard"))
-    _entry(make, call, title="<script>alert(1)</script>")
+    make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING,
+               title="<script>alert(1)</script>")
     page = _text(client.get(f"/review/manage/calls/{call.id}/progress"))
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -892,7 +811,7 @@ def test_domain_errors_from_the_service(app, session, make, call):
     """The service enforces the rules without the form, too."""
     from app.review.manage import panels
 
-    expert = _expert(make)
+    expert = make.expert()
     with app.test_request_context():
         panels.create_panel(session, actor=None, call=call, name="一组", domains=[Domain.CITY], member_ids=[expert.id], leader_id=expert.id)
         with pytest.raises(DomainError):

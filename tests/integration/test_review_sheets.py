@@ -1,18 +1,15 @@
 """The expert's scoring: queue, conflict declaration, blind sheets, autosave,
 validation, submit (weighted total, idempotent, concurrent), locking, access."""
 import http.cookiejar
-import io
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask_babel import gettext
-from pypdf import PdfWriter
 from sqlmodel import func, select
 from werkzeug.serving import make_server
 
@@ -32,17 +29,15 @@ from app.models import (
     CallPhase,
     CallRubric,
     Conflict,
-    EntryAttachment,
     RubricVersion,
     Score,
     ScoreSheet,
     User,
 )
 from app.review.sheets import services as sheets
-from app.storage import storage
 from tests.conftest import make_test_config
 from tests.databases import ON_POSTGRES, fresh_database
-from tests.factories import PASSWORD, Factories, credit_code
+from tests.factories import PASSWORD, Factories, credit_code, write_rubric
 
 # A small rubric with different maxima, so that weighting is really tested.
 RUBRIC = """\
@@ -88,28 +83,11 @@ ATTACHMENT_NAME = "云智视觉-技术方案.pdf"
 SECRETS = [ORGANISATION, CREDIT_CODE, PARTNER, PARTNER_CODE, *CONTACT.values(), ATTACHMENT_NAME, "技术方案"]
 
 
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def write_rubric(folder: Path, text: str = RUBRIC) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "default.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture(autouse=True)
-def rubrics(app, tmp_path, monkeypatch):
-    """A rubric folder of this test's own (the app fixture is shared)."""
-    folder = tmp_path / "rubrics"
-    write_rubric(folder)
-    monkeypatch.setitem(app.config, "RUBRICS_FOLDER", str(folder))
-    return folder
+def rubrics(rubric_folder):
+    """This test's rubric folder, with RUBRIC as the default rubric."""
+    write_rubric(rubric_folder, text=RUBRIC)
+    return rubric_folder
 
 
 @pytest.fixture
@@ -128,39 +106,29 @@ def call(make):
     return make.call(open_phase=Phase.REVIEW)
 
 
-def make_entry(make, app, call, *, attachment=True, **fields):
+def entry_with_secrets(make, call, *, attachment=True, **fields):
+    """An entry in review carrying every identifying detail in SECRETS (unless another organisation is given)."""
     organisation = make.organisation(name=ORGANISATION, credit_code=CREDIT_CODE) if "organisation" not in fields else fields.pop("organisation")
     entry = make.entry(call=call, organisation=organisation, status=EntryStatus.IN_REVIEW,
                        partners=[{"name": PARTNER, "credit_code": PARTNER_CODE}], **CONTACT, **fields)
     if attachment:
-        with app.app_context():
-            data = pdf_bytes()
-            key = storage().put(data, suffix=".pdf")
-        entry.attachments.append(EntryAttachment(filename=ATTACHMENT_NAME, blob_key=key, size=len(data), pages=1))
-        make._save(entry)
+        make.attachment(entry, filename=ATTACHMENT_NAME)
     return entry
 
 
 @pytest.fixture
-def entry(make, app, call):
-    return make_entry(make, app, call)
-
-
-def assign(session, *, call, entry, expert) -> Assignment:
-    assignment = Assignment(call_id=call.id, entry_id=entry.id, expert_id=expert.id, source=AssignmentSource.MANUAL)
-    session.add(assignment)
-    session.commit()
-    return assignment
+def entry(make, call):
+    return entry_with_secrets(make, call)
 
 
 @pytest.fixture
 def expert(make, login):
-    return login(make.staff(Role.EXPERT, name="李专家"))
+    return login(make.expert(name="李专家"))
 
 
 @pytest.fixture
-def assignment(session, call, entry, expert):
-    return assign(session, call=call, entry=entry, expert=expert)
+def assignment(make, entry, expert):
+    return make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
 
 
 def open_sheet(client, session, assignment) -> ScoreSheet:
@@ -194,10 +162,10 @@ def autosave(client, sheet, version=None, **fields):
 
 def test_queue_order_is_random_per_expert_and_stable(client, session, make, app, call, login):
     entries = [make.entry(call=call, status=EntryStatus.IN_REVIEW, photos=0) for _ in range(8)]
-    first, second = make.staff(Role.EXPERT), make.staff(Role.EXPERT)
+    first, second = make.expert(), make.expert()
     for expert in (first, second):
         for entry in entries:
-            assign(session, call=call, entry=entry, expert=expert)
+            make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
 
     def order(expert):
         return [item.entry.id for item in sheets.expert_queue(session, expert=expert, call=call).items]
@@ -216,9 +184,9 @@ def test_queue_order_is_random_per_expert_and_stable(client, session, make, app,
     assert 'value="0" max="8"' in page
 
 
-def test_queue_shows_states_progress_and_the_deadline(client, session, make, app, call, expert, english):
-    opened, submitted, fresh = (make_entry(make, app, call, attachment=False, organisation=make.organisation()) for _ in range(3))
-    assignments = [assign(session, call=call, entry=e, expert=expert) for e in (opened, submitted, fresh)]
+def test_queue_shows_states_progress_and_the_deadline(client, session, make, call, expert, english):
+    opened, submitted, fresh = (entry_with_secrets(make, call, attachment=False, organisation=make.organisation()) for _ in range(3))
+    assignments = [make.assignment(entry=e, expert=expert, source=AssignmentSource.MANUAL) for e in (opened, submitted, fresh)]
     open_sheet(client, session, assignments[0])
     done = open_sheet(client, session, assignments[1])
     assert client.post(f"/review/sheets/{done.id}/submit", data={"version": done.version, **GOOD}).status_code == 302
@@ -236,18 +204,18 @@ def test_queue_shows_states_progress_and_the_deadline(client, session, make, app
     assert 'href="/review/"' in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_the_queue_opens_on_the_call_in_review_where_the_expert_has_work(client, session, make, app, call, expert, login):
+def test_the_queue_opens_on_the_call_in_review_where_the_expert_has_work(client, make, call, expert, login):
     """While one call is in review the next one may already take entries (and
     be the current call): the queue still opens on the call with the expert's work."""
-    entry = make_entry(make, app, call, attachment=False)
-    assign(session, call=call, entry=entry, expert=expert)
+    entry = entry_with_secrets(make, call, attachment=False)
+    make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
     later = make.call(open_phase=Phase.SUBMISSION, year=call.year + 1, name="下一批次")
     make.call(open_phase=Phase.REVIEW, year=call.year + 1, name="另一评审批次")  # in review, no work for this expert
     page = client.get("/review/").get_data(as_text=True)
     assert f'<h2 class="h5 card-title">{call.name}</h2>' in page and entry.title in page
     assert f'<h2 class="h5 card-title">{later.name}</h2>' in client.get(f"/review/?call={later.id}").get_data(as_text=True)
     # An expert without work anywhere sees the current call.
-    login(make.staff(Role.EXPERT))
+    login(make.expert())
     assert '<h2 class="h5 card-title">另一评审批次</h2>' in client.get("/review/").get_data(as_text=True)
 
 
@@ -281,9 +249,9 @@ def test_opening_an_assignment_asks_about_conflicts_first(client, session, assig
     assert session.exec(select(func.count()).select_from(ScoreSheet)).one() == 1
 
 
-def test_declaring_a_conflict_closes_the_assignment_and_everything_behind_it(client, session, make, app, call, expert, english):
-    entry = make_entry(make, app, call)
-    assignment = assign(session, call=call, entry=entry, expert=expert)
+def test_declaring_a_conflict_closes_the_assignment_and_everything_behind_it(client, session, make, call, expert, english):
+    entry = entry_with_secrets(make, call)
+    assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
     sheet = open_sheet(client, session, assignment)  # a conflict can still be declared from a draft
     photo, attachment = entry.photos[0], entry.attachments[0]
 
@@ -312,13 +280,10 @@ def test_declaring_a_conflict_closes_the_assignment_and_everything_behind_it(cli
     assert client.get(f"/entries/{entry.id}").status_code == 403
 
 
-def test_an_automatic_conflict_cannot_be_declared_away(client, session, make, app, call, expert, english):
-    from app.models import ExpertProfile
-
-    session.add(ExpertProfile(user_id=expert.id, affiliation_name=ORGANISATION, affiliation_code=CREDIT_CODE))
-    session.commit()
-    entry = make_entry(make, app, call, attachment=False)
-    assignment = assign(session, call=call, entry=entry, expert=expert)
+def test_an_automatic_conflict_cannot_be_declared_away(client, session, make, call, expert, english):
+    make.expert_profile(expert, affiliation=ORGANISATION, code=CREDIT_CODE)
+    entry = entry_with_secrets(make, call, attachment=False)
+    assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
     page = client.get(f"/review/assignments/{assignment.id}").get_data(as_text=True)
     assert "for the organisation or a partner of this entry" in page
     assert "Open the score sheet" not in page
@@ -342,9 +307,9 @@ def responses_seen_by_the_expert(client, assignment, sheet, entry):
     return responses
 
 
-def test_blind_review_hides_who_applied_everywhere(client, session, make, app, call, expert, english):
-    entry = make_entry(make, app, call)
-    assignment = assign(session, call=call, entry=entry, expert=expert)
+def test_blind_review_hides_who_applied_everywhere(client, session, make, call, expert, english):
+    entry = entry_with_secrets(make, call)
+    assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
     declaration = client.get(f"/review/assignments/{assignment.id}")
     sheet = open_sheet(client, session, assignment)
     responses = [("declaration", declaration.get_data(), declaration.headers)]
@@ -371,10 +336,10 @@ def test_blind_review_in_chinese_names_the_attachment_generically(app, client, s
     assert f"{generic}.pdf" in disposition and ATTACHMENT_NAME not in disposition
 
 
-def test_without_blind_review_the_expert_sees_the_applicant(client, session, make, app, expert, english):
+def test_without_blind_review_the_expert_sees_the_applicant(client, session, make, expert, english):
     call = make.call(open_phase=Phase.REVIEW, blind_review=False)
-    entry = make_entry(make, app, call)
-    assignment = assign(session, call=call, entry=entry, expert=expert)
+    entry = entry_with_secrets(make, call)
+    assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
     assert ORGANISATION in client.get(f"/review/assignments/{assignment.id}").get_data(as_text=True)
     sheet = open_sheet(client, session, assignment)
     page = client.get(f"/review/sheets/{sheet.id}").get_data(as_text=True)
@@ -526,17 +491,17 @@ def test_an_incomplete_sheet_is_not_submitted(client, session, sheet, english, m
     assert scores_of(sheet)["quality"] == 87.5  # what was typed is kept as the draft
 
 
-def test_others_scores_only_after_own_submit_and_when_the_call_allows(client, session, make, app, login, english):
+def test_others_scores_only_after_own_submit_and_when_the_call_allows(client, session, make, login, english):
     for allowed in (False, True):
         call = make.call(open_phase=Phase.REVIEW, show_others_scores=allowed)
-        entry = make_entry(make, app, call, attachment=False, organisation=make.organisation())
-        other = login(make.staff(Role.EXPERT, name="王其他专家", email=f"other-{int(allowed)}@example.com"))
-        other_sheet = open_sheet(client, session, assign(session, call=call, entry=entry, expert=other))
+        entry = entry_with_secrets(make, call, attachment=False, organisation=make.organisation())
+        other = login(make.expert(name="王其他专家", email=f"other-{int(allowed)}@example.com"))
+        other_sheet = open_sheet(client, session, make.assignment(entry=entry, expert=other, source=AssignmentSource.MANUAL))
         client.post(f"/review/sheets/{other_sheet.id}/submit", data={"version": other_sheet.version, **GOOD, "score-quality": "20"})
         assert reload(session, other_sheet).total == 10 + 21 + 15.5
 
-        me = login(make.staff(Role.EXPERT))
-        mine = open_sheet(client, session, assign(session, call=call, entry=entry, expert=me))
+        me = login(make.expert())
+        mine = open_sheet(client, session, make.assignment(entry=entry, expert=me, source=AssignmentSource.MANUAL))
         page = client.get(f"/review/sheets/{mine.id}").get_data(as_text=True)
         assert "Other experts" not in page and "46.5" not in page
         assert sheets.visible_other_sheets(session, sheet=reload(session, mine), call=call) == []
@@ -563,9 +528,10 @@ def end_review(session, call):
     session.commit()
 
 
-def test_after_the_review_phase_sheets_are_locked(client, session, make, app, call, expert, sheet, english):
+def test_after_the_review_phase_sheets_are_locked(client, session, make, call, expert, sheet, english):
     autosave(client, sheet, **{k: v for k, v in GOOD.items() if k != "score-novelty"})
-    fresh = assign(session, call=call, entry=make_entry(make, app, call, attachment=False, organisation=make.organisation()), expert=expert)
+    fresh = make.assignment(entry=entry_with_secrets(make, call, attachment=False, organisation=make.organisation()),
+                            expert=expert, source=AssignmentSource.MANUAL)
     end_review(session, call)
     sheet = reload(session, sheet)
 
@@ -591,11 +557,11 @@ def test_after_the_review_phase_sheets_are_locked(client, session, make, app, ca
 
 
 def test_an_expert_cannot_reach_another_experts_assignment_or_sheet(client, session, make, app, call, entry, login):
-    owner = make.staff(Role.EXPERT)
-    theirs = assign(session, call=call, entry=entry, expert=owner)
+    owner = make.expert()
+    theirs = make.assignment(entry=entry, expert=owner, source=AssignmentSource.MANUAL)
     login(owner)
     their_sheet = open_sheet(client, session, theirs)
-    login(make.staff(Role.EXPERT))
+    login(make.expert())
     photo, attachment = entry.photos[0], entry.attachments[0]
     for method, path in [
         ("GET", f"/review/assignments/{theirs.id}"),
@@ -616,16 +582,16 @@ def test_an_expert_cannot_reach_another_experts_assignment_or_sheet(client, sess
         assert client.get(path).status_code == 404, path
 
 
-def test_files_of_other_entries_are_not_served_through_a_sheet(client, session, make, app, call, sheet):
-    other = make_entry(make, app, call, organisation=make.organisation())
+def test_files_of_other_entries_are_not_served_through_a_sheet(client, session, make, call, sheet):
+    other = entry_with_secrets(make, call, organisation=make.organisation())
     assert client.get(f"/review/sheets/{sheet.id}/photos/{other.photos[0].id}/thumb.jpg").status_code == 404
     assert client.get(f"/review/sheets/{sheet.id}/attachments/{other.attachments[0].id}").status_code == 404
 
 
 @pytest.mark.parametrize("who", ["applicant", "publicity", "chair"])
 def test_only_experts_reach_the_review_pages(client, session, make, app, call, entry, login, who):
-    expert = make.staff(Role.EXPERT)
-    assignment = assign(session, call=call, entry=entry, expert=expert)
+    expert = make.expert()
+    assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
     login(expert)
     sheet = open_sheet(client, session, assignment)
     users = {
@@ -654,20 +620,20 @@ def test_visitors_are_sent_to_log_in(app):
 # --- the frozen rubric ------------------------------------------------------------------
 
 
-def test_the_rubric_is_frozen_on_first_open_and_later_file_edits_change_nothing(client, session, make, app, call, login, rubrics, english):
-    entry = make_entry(make, app, call, attachment=False)
-    first = login(make.staff(Role.EXPERT))
-    sheet = open_sheet(client, session, assign(session, call=call, entry=entry, expert=first))
+def test_the_rubric_is_frozen_on_first_open_and_later_file_edits_change_nothing(client, session, make, call, login, rubrics, english):
+    entry = entry_with_secrets(make, call, attachment=False)
+    first = login(make.expert())
+    sheet = open_sheet(client, session, make.assignment(entry=entry, expert=first, source=AssignmentSource.MANUAL))
     version = session.get(RubricVersion, sheet.rubric_version_id)
     assert session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).one().rubric_version_id == version.id
     assert [c["key"] for c in version.content["criteria"]] == ["quality", "impact", "novelty"]
 
     # The file changes: other weights, another criterion, other names.
     edited = RUBRIC.replace("weight: 50", "weight: 40").replace("weight: 20", "weight: 30").replace("en: Quality", "en: Workmanship")
-    write_rubric(rubrics, edited)
+    write_rubric(rubrics, text=edited)
 
-    second = login(make.staff(Role.EXPERT))
-    other = open_sheet(client, session, assign(session, call=call, entry=entry, expert=second))
+    second = login(make.expert())
+    other = open_sheet(client, session, make.assignment(entry=entry, expert=second, source=AssignmentSource.MANUAL))
     assert other.rubric_version_id == sheet.rubric_version_id
     login(first)
     page = client.get(f"/review/sheets/{sheet.id}").get_data(as_text=True)
@@ -701,7 +667,7 @@ class HttpClient:
 def live(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("review-live")
     folder = tmp / "rubrics"
-    write_rubric(folder)
+    write_rubric(folder, text=RUBRIC)
     with fresh_database(tmp) as url:
         app = create_app(make_test_config(url, tmp, RUBRICS_FOLDER=str(folder), WTF_CSRF_ENABLED=False))
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -738,8 +704,8 @@ def test_concurrent_first_opens_and_submits_give_one_sheet_and_one_total(live):
         make = Factories(session, app)
         call = make.call(open_phase=Phase.REVIEW)
         entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, photos=0)
-        expert = make.staff(Role.EXPERT)
-        assignment = assign(session, call=call, entry=entry, expert=expert)
+        expert = make.expert()
+        assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
         ids = {"assignment": assignment.id, "email": expert.email}
         session.close()
 
@@ -788,8 +754,9 @@ def test_a_submit_waits_for_the_sheet_lock_and_then_finds_it_submitted(live):
         session = sessionmaker()
         make = Factories(session, app)
         call = make.call(open_phase=Phase.REVIEW)
-        expert = make.staff(Role.EXPERT)
-        assignment = assign(session, call=call, entry=make.entry(call=call, status=EntryStatus.IN_REVIEW, photos=0), expert=expert)
+        expert = make.expert()
+        entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, photos=0)
+        assignment = make.assignment(entry=entry, expert=expert, source=AssignmentSource.MANUAL)
         sheet = sheets.declare_no_conflict_and_open(session, assignment=assignment, expert=expert, now=utcnow())
         sheets.save_draft(session, sheet=sheet, expert=expert, now=utcnow(), version=None,
                           scores={"quality": 87.5, "impact": 7, "novelty": 15.5}, comments={"impact": "有数据"}, comment="",

@@ -61,7 +61,6 @@ from app.review.rubrics import services as rubric_services
 from app.review.sheets import services as sheets
 from app.storage import storage
 from tests.factories import PASSWORD, jpeg_bytes
-from tests.results_factories import scored_call
 
 # owner: an approved member of organisation A, whose entries the world holds;
 # other_applicant: an approved member of organisation B; assigned_expert: has
@@ -510,7 +509,7 @@ def build_world(app, make, session) -> World:
     owner = make.applicant(organisation=org_a)
     pending = make.applicant(organisation=org_a, membership=Membership.PENDING)
     other_applicant = make.applicant(organisation=org_b)
-    scored = scored_call(make, session, totals=[[90.0]], organisations=[org_a], target_count=5)
+    scored = make.scored_call(totals=[[90.0]], organisations=[org_a], target_count=5)
     call, chair, expert = scored.call, scored.chair, scored.experts[0]
     unassigned_expert = make.staff(Role.EXPERT)
     publicity = make.staff(Role.PUBLICITY)

@@ -1,9 +1,11 @@
 """The assignment algorithm on plain data: hard constraints, balance, caps,
 technology tags, determinism, the infeasibility report and top-ups."""
-import random
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from app.review.assignment.solver import (
     CAPS,
@@ -34,40 +36,96 @@ def _by_entry(plan):
     return result
 
 
-def _random_case(rng: random.Random, *, conflicts=True, caps=True, existing=True):
-    """A random call: 1–4 panels over 3 domains (a domain may have 0–2
-    panels, an expert may sit on two), organisations shared at random."""
-    domains = ["manufacturing", "city", "healthcare"]
-    organisations = [f"org{n}" for n in range(rng.randint(3, 30))]
-    tags = ["computer_vision", "nlp", "robotics", "large_models"]
+@dataclass(frozen=True)
+class Problem:
+    """The input of one call's assignment, as ``assign`` takes it."""
+
+    entries: list[EntryFacts]
+    experts: list[ExpertFacts]
+    panels: list[PanelFacts]
+    existing: list[tuple[int, int]] = field(default_factory=list)
+    forbidden: list[tuple[int, int]] = field(default_factory=list)
+
+    def plan(self, *, per_entry, seed):
+        return assign(self.entries, self.experts, self.panels, per_entry=per_entry, existing=self.existing,
+                      forbidden=self.forbidden, seed=seed)
+
+
+DOMAINS = ["manufacturing", "city", "healthcare"]
+PANEL_DOMAINS = [frozenset({domain}) for domain in DOMAINS] + [
+    frozenset({first, second}) for first in DOMAINS for second in DOMAINS if first < second]
+TAGS = ["computer_vision", "nlp", "robotics", "large_models"]
+ORGANISATIONS, MAX_EXPERTS, MAX_ENTRIES = 30, 25, 40
+
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+
+# A call is drawn as a few integers per row: cheap to draw, and each shrinks
+# towards 0, the simplest call. Organisation keys are a count (the code modulo
+# 3) and digits in base 30 (modulo the call's number of organisations), tags
+# and panel members bit masks; caps and domains are codes with the odds of the
+# seeded cases this replaced (a quarter of the experts capped at 0–6; one entry
+# in 24 without a domain); existing and forbidden pairs are entry × expert numbers.
+_expert_keys = st.integers(0, 3 * ORGANISATIONS**2 - 1)  # 0–2 organisations
+_entry_keys = st.integers(0, 3 * ORGANISATIONS**3 - 1)  # 1–3 organisations
+_tags = st.integers(0, 2 ** len(TAGS) - 1)
+_cap = st.integers(0, 27)  # 0–20: no cap, 21–27: a cap of 0–6
+_domain = st.integers(0, 23)  # 23: no domain
+_expert = st.tuples(_expert_keys, _tags, _cap)
+_entry = st.tuples(_domain, _entry_keys, _tags)
+_panel = st.tuples(st.integers(0, len(PANEL_DOMAINS) - 1), st.integers(0, 2**MAX_EXPERTS - 1))
+_pair = st.integers(0, MAX_ENTRIES * MAX_EXPERTS - 1)
+
+
+def _organisation_numbers(code: int, *, least: int = 0) -> list[int]:
+    digits, count = divmod(code, 3)
+    return [digits // ORGANISATIONS**place % ORGANISATIONS for place in range(least + count)]
+
+
+def _tag_set(mask: int) -> frozenset[str]:
+    return frozenset(tag for bit, tag in enumerate(TAGS) if mask & (1 << bit))
+
+
+@st.composite
+def problems(draw, *, conflicts=True, caps=True, existing=True):
+    """A random call: 1–4 panels over 3 domains (a domain may have no panel
+    or several, an expert may sit on several panels, a panel may be empty),
+    0–25 experts with 0–2 organisation keys, tags and caps (0 included),
+    0–40 entries (some without a domain) with 1–3 keys, 1–30 organisations
+    (with one, every expert with a key conflicts with every entry), up to 10
+    existing assignments and up to 15 forbidden pairs."""
+    organisations = draw(st.integers(1, ORGANISATIONS))
+
+    def rows(row, least, most):
+        count = draw(st.integers(least, most))
+        return draw(st.lists(row, min_size=count, max_size=count))
+
+    def keys(code, least=0):
+        numbers = _organisation_numbers(code, least=least)
+        return frozenset(f"org{n % organisations}" for n in numbers) if conflicts else frozenset()
+
     experts = [
-        ExpertFacts(
-            id=100 + n,
-            keys=frozenset(rng.sample(organisations, rng.randint(0, 2))) if conflicts else frozenset(),
-            tech_tags=frozenset(rng.sample(tags, rng.randint(0, 2))),
-            cap=rng.choice([None, None, None, rng.randint(0, 6)]) if caps else None,
-        )
-        for n in range(rng.randint(0, 25))
+        ExpertFacts(id=100 + n, keys=keys(code), tech_tags=_tag_set(tags), cap=cap - 21 if caps and cap > 20 else None)
+        for n, (code, tags, cap) in enumerate(rows(_expert, 0, MAX_EXPERTS))
     ]
-    ids = [expert.id for expert in experts]
-    panels = []
-    for n in range(rng.randint(1, 4)):
-        members = tuple(rng.sample(ids, rng.randint(0, len(ids)))) if ids else ()
-        panels.append(PanelFacts(n + 1, frozenset(rng.sample(domains, rng.randint(1, 2))), members))
+    panels = [
+        PanelFacts(n + 1, PANEL_DOMAINS[domains], tuple(expert.id for i, expert in enumerate(experts) if members >> i & 1))
+        for n, (domains, members) in enumerate(rows(_panel, 1, 4))
+    ]
     entries = [
-        EntryFacts(
-            id=n + 1,
-            domain=rng.choice(domains + [None] if rng.random() < 0.05 else domains),
-            keys=frozenset(rng.sample(organisations, rng.randint(1, 3))) if conflicts else frozenset(),
-            tech_tags=frozenset(rng.sample(tags, rng.randint(0, 2))),
-        )
-        for n in range(rng.randint(0, 40))
+        EntryFacts(id=n + 1, domain=None if domain == 23 else DOMAINS[domain % len(DOMAINS)], keys=keys(code, least=1),
+                   tech_tags=_tag_set(tags))
+        for n, (domain, code, tags) in enumerate(rows(_entry, 0, MAX_ENTRIES))
     ]
-    pairs = [(entry.id, expert) for entry in entries for expert in ids]
-    existing = rng.sample(pairs, min(len(pairs), rng.randint(0, 10))) if existing and pairs else []
-    rest = [pair for pair in pairs if pair not in existing]
-    forbidden = rng.sample(rest, min(len(rest), rng.randint(0, 15))) if conflicts and rest else []
-    return entries, experts, panels, existing, forbidden
+
+    def pairs(most):
+        if not (entries and experts):
+            return []
+        numbers = (divmod(pair, MAX_EXPERTS) for pair in rows(_pair, 0, most))
+        return list(dict.fromkeys((entries[e % len(entries)].id, experts[x % len(experts)].id) for e, x in numbers))
+
+    given = pairs(10) if existing else []
+    forbidden = [pair for pair in pairs(15) if pair not in given] if conflicts else []
+    return Problem(entries, experts, panels, given, forbidden)
 
 
 def _check_plan(plan, entries, experts, panels, *, per_entry, existing, forbidden):
@@ -115,54 +173,78 @@ def _check_plan(plan, entries, experts, panels, *, per_entry, existing, forbidde
 # --- hard constraints, property style -------------------------------------------
 
 
-@pytest.mark.parametrize("seed", range(300))
-def test_random_calls_never_break_a_hard_rule(seed):
-    rng = random.Random(seed)
-    entries, experts, panels, existing, forbidden = _random_case(rng)
-    per_entry = rng.randint(1, 6)
-    plan = assign(entries, experts, panels, per_entry=per_entry, existing=existing, forbidden=forbidden, seed=seed)
-    _check_plan(plan, entries, experts, panels, per_entry=per_entry, existing=existing, forbidden=forbidden)
+CITY = frozenset({"city"})
 
 
-def test_conflicts_by_shared_key_are_never_assigned():
+@settings(max_examples=100)
+@given(problem=problems(), per_entry=st.integers(1, 6), seed=seeds)
+@example(  # no experts at all
+    problem=Problem(_entries([1, 2], domain="city"), [], [PanelFacts(1, CITY, ())]), per_entry=3, seed=0)
+@example(  # every cap is 0, one expert already has an entry
+    problem=Problem(_entries([1, 2], domain="city"), _experts(1, 2, 3, cap=0), [PanelFacts(1, CITY, (1, 2, 3))],
+                    existing=[(1, 2)]), per_entry=2, seed=0)
+@example(  # every expert conflicts with every entry
+    problem=Problem(_entries([1, 2, 3], domain="city", keys={"org0"}), _experts(1, 2, 3, keys={"org0"}),
+                    [PanelFacts(1, CITY, (1, 2, 3))]), per_entry=1, seed=0)
+@example(  # every other pair forbidden; an existing pair fills a cap, another is off the panel
+    problem=Problem(_entries([1, 2], domain="city"), _experts(1, 2, 3, cap=1), [PanelFacts(1, CITY, (1, 2))],
+                    existing=[(1, 1), (1, 3)], forbidden=[(1, 2), (2, 1), (2, 2)]),
+    per_entry=2, seed=0)
+@example(  # entries without a domain, or of a domain no panel covers
+    problem=Problem([EntryFacts(1, None), EntryFacts(2, "healthcare")], _experts(1), [PanelFacts(1, CITY, (1,))]),
+    per_entry=1, seed=0)
+def test_random_calls_never_break_a_hard_rule(problem, per_entry, seed):
+    plan = problem.plan(per_entry=per_entry, seed=seed)
+    _check_plan(plan, problem.entries, problem.experts, problem.panels, per_entry=per_entry, existing=problem.existing,
+                forbidden=problem.forbidden)
+
+
+@settings(max_examples=20)
+@given(seed=seeds)
+def test_conflicts_by_shared_key_are_never_assigned(seed):
     experts = _experts(1, 2, 3, 4, 5, 6) + [
         ExpertFacts(7, frozenset({"91440300MA5XXXXX1A"})),
         ExpertFacts(8, frozenset({"华南理工大学"})),
     ]
     panel = PanelFacts(1, frozenset({"manufacturing"}), tuple(range(1, 9)))
     entries = _entries(range(1, 31), keys={"91440300MA5XXXXX1A", "华南理工大学"})
-    for seed in range(20):
-        plan = assign(entries, experts, [panel], per_entry=5, seed=seed)
-        assert {pair.expert_id for pair in plan.pairs} == {1, 2, 3, 4, 5, 6}
-        assert not plan.infeasible
+    plan = assign(entries, experts, [panel], per_entry=5, seed=seed)
+    assert {pair.expert_id for pair in plan.pairs} == {1, 2, 3, 4, 5, 6}
+    assert not plan.infeasible
 
 
 # --- balance ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", range(100))
-def test_balance_is_within_one_without_conflicts_or_caps(seed):
-    rng = random.Random(seed)
-    entries, experts, panels, existing, forbidden = _random_case(rng, conflicts=False, caps=False, existing=False)
-    per_entry = rng.randint(1, 5)
-    plan = assign(entries, experts, panels, per_entry=per_entry, seed=seed)
+@settings(max_examples=50)
+@given(problem=problems(conflicts=False, caps=False, existing=False), per_entry=st.integers(1, 5), seed=seeds)
+def test_balance_is_within_one_without_conflicts_or_caps(problem, per_entry, seed):
+    plan = problem.plan(per_entry=per_entry, seed=seed)
     # Panels sharing members may not all be balanced at once; separate ones are.
-    shared = Counter(m for panel in panels for m in set(panel.member_ids))
-    for panel in panels:
+    shared = Counter(m for panel in problem.panels for m in set(panel.member_ids))
+    for panel in problem.panels:
         if all(shared[m] == 1 for m in panel.member_ids):
             assert plan.panels[panel.id].spread <= 1, plan.panels[panel.id]
 
 
-@pytest.mark.parametrize("seed", range(50))
-def test_balance_is_repaired_around_sparse_conflicts(seed):
-    rng = random.Random(seed)
+def _sparse(conflicts) -> bool:
+    """No expert conflicts with more than half of the entries: each expert can still take 25 of them and
+    each entry still find 5 experts, so a balance within one is possible."""
+    return max(Counter(expert for experts in conflicts for expert in experts).values()) <= len(conflicts) // 2
+
+
+# Each of 60 entries conflicts with one or two of the 12 experts (a first one, and a second one unless 0), sparsely.
+sparse_conflicts = st.lists(
+    st.tuples(st.integers(1, 12), st.integers(0, 12)).map(lambda pair: frozenset(pair) - {0}), min_size=60, max_size=60,
+).filter(_sparse)
+
+
+@settings(max_examples=30)
+@given(conflicts=sparse_conflicts, seed=seeds)
+def test_balance_is_repaired_around_sparse_conflicts(conflicts, seed):
     experts = [ExpertFacts(i, frozenset({f"org{i}"})) for i in range(1, 13)]
     panel = PanelFacts(1, frozenset({"city"}), tuple(range(1, 13)))
-    # Each entry conflicts with one or two experts.
-    entries = [
-        EntryFacts(n, "city", frozenset(f"org{i}" for i in rng.sample(range(1, 13), rng.randint(1, 2))))
-        for n in range(1, 61)
-    ]
+    entries = [EntryFacts(n, "city", frozenset(f"org{i}" for i in keys)) for n, keys in enumerate(conflicts, start=1)]
     plan = assign(entries, experts, [panel], per_entry=5, seed=seed)
     assert not plan.infeasible and len(plan.pairs) == 300
     assert plan.panels[1].spread <= 1
@@ -193,7 +275,8 @@ def test_existing_assignments_count_toward_loads():
 # --- caps -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", range(20))
+@settings(max_examples=20)
+@given(seed=seeds)
 def test_caps_are_respected_and_the_others_share_the_rest_evenly(seed):
     experts = _experts(1, 2, cap=3) + _experts(3, 4, 5, 6)
     panel = PanelFacts(1, frozenset({"education"}), (1, 2, 3, 4, 5, 6))
@@ -213,7 +296,8 @@ def test_a_cap_counts_existing_assignments_and_zero_means_none():
     assert not plan.infeasible
 
 
-@pytest.mark.parametrize("seed", range(30))
+@settings(max_examples=30)
+@given(seed=seeds)
 def test_an_expert_at_their_cap_hands_over_an_entry_to_fill_a_short_one(seed):
     # Entry 1 can only have expert 1 (cap 1); entry 2 can have 1 or 3.
     # Whatever the order, both get an expert.
@@ -228,7 +312,8 @@ def test_an_expert_at_their_cap_hands_over_an_entry_to_fill_a_short_one(seed):
 # --- technology tags ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", range(25))
+@settings(max_examples=25)
+@given(seed=seeds)
 def test_experts_sharing_technology_tags_are_preferred_at_equal_load(seed):
     experts = _experts(1, 2, tags={"computer_vision"}) + _experts(3, 4, tags={"nlp"})
     panel = PanelFacts(1, frozenset({"healthcare"}), (1, 2, 3, 4))
@@ -253,17 +338,26 @@ def test_tags_never_outweigh_balance():
 # --- determinism ------------------------------------------------------------------------
 
 
-def test_the_same_seed_gives_the_same_plan_and_other_seeds_other_plans():
-    rng = random.Random(7)
-    entries, experts, panels, existing, forbidden = _random_case(rng, existing=False)
-    while len(entries) < 20 or len(experts) < 12:
-        entries, experts, panels, existing, forbidden = _random_case(rng, existing=False)
-    first = assign(entries, experts, panels, per_entry=3, forbidden=forbidden, seed=11)
-    again = assign(list(reversed(entries)), list(reversed(experts)), list(reversed(panels)), per_entry=3,
-                   forbidden=list(reversed(forbidden)), seed=11)
+@settings(max_examples=25)
+@given(problem=problems(), per_entry=st.integers(1, 6), seed=seeds)
+def test_the_same_seed_gives_the_same_plan_whatever_the_input_order(problem, per_entry, seed):
+    first = problem.plan(per_entry=per_entry, seed=seed)
+    again = assign(list(reversed(problem.entries)), list(reversed(problem.experts)), list(reversed(problem.panels)),
+                   per_entry=per_entry, existing=list(reversed(problem.existing)),
+                   forbidden=list(reversed(problem.forbidden)), seed=seed)
     assert first == again
+
+
+def test_other_seeds_give_other_plans():
+    """Twenty entries in two domains, twelve experts on two overlapping panels, conflicts and forbidden pairs."""
+    experts = [ExpertFacts(i, frozenset({f"org{i % 4}"}), cap=None if i % 5 else 6) for i in range(1, 13)]
+    panels = [PanelFacts(1, frozenset({"city"}), tuple(range(1, 8))),
+              PanelFacts(2, frozenset({"healthcare", "finance"}), tuple(range(6, 13)))]
+    entries = [EntryFacts(n, "city" if n % 2 else "healthcare", frozenset({f"org{n % 7}"})) for n in range(1, 21)]
+    forbidden = [(1, 5), (2, 6), (3, 7)]
+    first = assign(entries, experts, panels, per_entry=3, forbidden=forbidden, seed=11)
     others = {tuple(assign(entries, experts, panels, per_entry=3, forbidden=forbidden, seed=s).pairs) for s in range(12, 20)}
-    assert len(others | {tuple(first.pairs)}) > 1
+    assert first.pairs and len(others | {tuple(first.pairs)}) > 1
 
 
 def test_seeds_change_who_gets_what_in_a_symmetric_case():

@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test test-fast bench system-deps system-deps-test install install-test translations extract-messages migrate demo clean
+.PHONY: run test test-fast lint-imports bench system-deps system-deps-test install install-test translations extract-messages migrate demo clean
 
 ## run: install everything, migrate the SQLite database, load demo data when empty, serve on :5000
 ## (with a job worker for brochure builds in the background, stopped with the server)
@@ -21,13 +21,18 @@ run: install translations
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## test: install what the tests need, run the suite on SQLite, then on PostgreSQL when reachable
-test: install-test translations
+## test: install what the tests need, check the import contracts (pyproject.toml), run the suite
+## on SQLite, then on PostgreSQL when reachable
+test: install-test translations lint-imports
 	scripts/run-tests.sh
 
 ## test-fast: the same without the browser tests, for quick local loops
-test-fast: install-test translations
+test-fast: install-test translations lint-imports
 	scripts/run-tests.sh -m "not browser"
+
+## lint-imports: the architecture's import contracts (layers, no cycles, pure modules); fails on a broken one
+lint-imports: $(VENV)/.installed-test
+	$(BIN)/lint-imports --no-cache
 
 ## bench: run the benchmarks in bench/ (figures: bench/README.md)
 bench: install translations

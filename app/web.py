@@ -9,10 +9,11 @@ flash message, or left to the view (JSON answers). Views stay: load → check
 permission → call a service inside ``write`` → render or redirect.
 
 Uploads come in through :func:`read_upload`, which reads at most the size
-limit. Files leave through :func:`send_blob` (a stored upload) and
-:func:`send_bytes` (a document made for this request): both set the content
-type, the download name and headers that keep personal data out of shared
-caches and out of the browser's content sniffing.
+limit. Files leave through :func:`send_blob` (a stored upload),
+:func:`send_bytes` (a document made for this request) and :func:`send_path`
+(a file the app built and keeps): each sets the content type, the download
+name and headers that keep personal data out of shared caches and out of the
+browser's content sniffing.
 """
 import io
 from collections.abc import Iterator

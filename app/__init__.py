@@ -14,7 +14,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
-
+    # The background jobs (declared on import): a worker made by this factory
+    # must know every job a web process may queue.
+    from app.brochure import tasks  # noqa: F401
     from app.errors import register_error_handlers
     from app.security import register_security_headers
 

@@ -2,8 +2,8 @@
 
 Brochure builds take tens of seconds, so the page that starts one only
 queues it (:mod:`app.brochure.tasks`); ``flask worker``
-(:mod:`app.jobs_cli`) runs it. Mail and scheduled work use the same queue.
-The queue is Huey's:
+(:mod:`app.jobs_cli`) runs it. Any other work that must leave the request
+(mail, scheduled work) belongs on the same queue. The queue is Huey's:
 
 - ``SqliteHuey`` in ``JOBS_SQLITE_PATH`` (default ``instance/jobs.sqlite3``):
   nothing else to install or run;
@@ -16,11 +16,11 @@ needed (:func:`job_queue`), from that app's config. A job is a plain function
 declared with :func:`job`; it runs inside an app context of the app whose
 queue ran it (in ``flask worker``, the app the ``flask`` command created with
 ``create_app()``), so it can use ``db.session`` and ``current_app`` like a
-command. Any module can declare jobs on the same queue (mails, say): add it
-to :data:`JOB_MODULES`, so the worker knows its jobs before it starts.
+command. A module that declares jobs is imported by the app factory
+(``create_app``), so a worker knows every job a web process may queue
+before it starts.
 """
 import functools
-import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,9 +31,6 @@ from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.api import Result, TaskWrapper
 
-#: The modules that declare jobs; imported before a queue is made, so that a
-#: worker can run every job a web process may queue.
-JOB_MODULES = ("app.brochure.tasks",)
 #: The queue's name (a prefix of its Redis keys, the name of its SQLite queue).
 QUEUE_NAME = "showcase"
 
@@ -139,8 +136,6 @@ def job_queue(app: Flask | None = None) -> JobQueue:
     with _lock:
         queue = app.extensions.get("jobs")
         if queue is None:
-            for module in JOB_MODULES:
-                importlib.import_module(module)
             queue = JobQueue(app=app, huey=create_huey(app))
             for declared in list(_declared.values()):
                 queue.task(declared)

@@ -59,9 +59,12 @@ def notify_ready() -> None:
         return
     if address.startswith("@"):
         address = "\0" + address[1:]
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as notify:
-        notify.connect(address)
-        notify.sendall(b"READY=1")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as notify:
+            notify.connect(address)
+            notify.sendall(b"READY=1")
+    except OSError as error:  # as sd_notify(3): the supervisor's problem, not a reason to stop
+        logging.getLogger(__name__).warning("Could not tell %s that the worker is ready: %s", address, error)
 
 
 def _log_to_stderr(level: int) -> None:

@@ -67,7 +67,7 @@ class LocalStorage:
         self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key or ""):
+        if not _KEY.fullmatch(key or ""):
             raise ValueError(f"not a blob key: {key!r}")
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root):
@@ -104,7 +104,7 @@ class LocalStorage:
     def blobs(self) -> Iterator[StoredBlob]:
         for path in sorted(self.root.glob("*/*/*")):
             key = path.relative_to(self.root).as_posix()
-            if _KEY.match(key):
+            if _KEY.fullmatch(key):
                 try:
                     yield StoredBlob(key=key, stored_at=path.stat().st_mtime)
                 except FileNotFoundError:  # deleted while listing
@@ -122,7 +122,8 @@ def prune(blobs: BlobStorage, *, referenced: set[str], older_than: timedelta) ->
     """
     cutoff = time.time() - older_than.total_seconds()
     removed = []
-    for blob in list(blobs.blobs()):
+    # Lazily: each blob's time is read just before it may be deleted.
+    for blob in blobs.blobs():
         if blob.key not in referenced and blob.stored_at < cutoff:
             blobs.delete(blob.key)
             removed.append(blob.key)

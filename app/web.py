@@ -21,13 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from unicodedata import normalize
-from urllib.parse import quote
 
-from flask import Response, abort, current_app, flash, request
+from flask import Response, abort, current_app, flash, request, send_file
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wsgi import wrap_file
+from werkzeug.exceptions import RequestedRangeNotSatisfiable, RequestEntityTooLarge
 
 from app.db import db
 from app.errors import DomainError, StaleVersion, UploadTooLarge
@@ -84,15 +81,18 @@ def write(*, success=None, form=None, quiet: bool = False, stale: type[DomainErr
     (the view answers itself, e.g. in JSON). Errors of the ``commit_on``
     types still commit what the block did before them (a score sheet saved
     as a draft before it was found incomplete). Errors of the ``reraise``
-    types, and anything else, propagate to the error pages, which roll back
-    too (an expired link has a page of its own).
+    types, and anything else, propagate to the error pages (an expired link
+    has a page of its own); what the block did is rolled back when the
+    request's session closes, if not before.
     """
     attempt = Attempt()
     try:
         yield attempt
         db.commit()
-    except StaleDataError:
+    except StaleDataError as error:
         db.rollback()
+        # Another request saved the row first: the user is told; the log keeps a trace.
+        current_app.logger.warning("Stale row on %s %s: %s", request.method, request.path, error)
         attempt.error = stale()
     except DomainError as error:
         if isinstance(error, reraise):
@@ -119,8 +119,10 @@ def write(*, success=None, form=None, quiet: bool = False, stale: type[DomainErr
 def read_upload(field_name: str) -> tuple[bytes, str] | None:
     """The bytes and file name of the upload in form field ``field_name``, or
     None when no file was chosen; :class:`UploadTooLarge` beyond
-    ``MAX_UPLOAD_BYTES`` (at most one byte more is read). Call it before the
-    form is read, so that a body over the server's own limit is reported too."""
+    ``MAX_UPLOAD_BYTES`` (at most one byte more is read), also for a body over
+    the server's own limit (``MAX_CONTENT_LENGTH``) when the form was not read
+    yet — with CSRF protection on, such a body is refused before any view
+    runs, with the "upload too large" page."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     try:
         upload = request.files.get(field_name)
@@ -136,31 +138,21 @@ def read_upload(field_name: str) -> tuple[bytes, str] | None:
 
 def _file_response(body: BinaryIO, *, size: int, mimetype: str, download_name: str | None, as_attachment: bool,
                    etag: str | None, cache_control: str, last_modified: float | None = None) -> Response:
-    response = Response(wrap_file(request.environ, body), mimetype=mimetype, direct_passthrough=True)
+    # Werkzeug writes the type and the Content-Disposition; the length, the
+    # validators and ranges are ours, since it knows none of them for a stream.
+    response = send_file(body, mimetype=mimetype, as_attachment=as_attachment, download_name=download_name,
+                         conditional=False, etag=False, last_modified=last_modified)
     response.content_length = size
-    if last_modified is not None:
-        response.last_modified = last_modified
-    if download_name is not None:
-        response.headers.set("Content-Disposition", "attachment" if as_attachment else "inline",
-                             **_filename_parameters(download_name))
     response.headers["Cache-Control"] = cache_control
     response.headers["X-Content-Type-Options"] = "nosniff"
     if etag is not None:
         response.set_etag(etag)
-        response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
-        if response.status_code not in (200, 206):  # 304 or 416: no body is sent
-            body.close()
+        try:
+            response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+        except RequestedRangeNotSatisfiable:
+            body.close()  # no response will close it
+            raise
     return response
-
-
-def _filename_parameters(name: str) -> dict[str, str]:
-    # Werkzeug's own rule (RFC 6266 / 5987): an ASCII fallback and the UTF-8 name.
-    try:
-        name.encode("ascii")
-    except UnicodeEncodeError:
-        simple = normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        return {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"}
-    return {"filename": name}
 
 
 def send_blob(key: str, *, mimetype: str, download_name: str | None = None, as_attachment: bool = False,

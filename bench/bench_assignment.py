@@ -27,8 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.enums import Domain
-from app.reference import Technology  # noqa: E402
+from app.enums import Domain, Technology  # noqa: E402
 from app.review.assignment.solver import EntryFacts, ExpertFacts, PanelFacts, assign  # noqa: E402
 
 YEAR = 2026

@@ -71,7 +71,7 @@ from app.brochure.content import brochure_content  # noqa: E402
 from app.brochure.options import BuildOptions  # noqa: E402
 from app.db import db  # noqa: E402
 from app.entries.images import JPEG_QUALITY, process_photo  # noqa: E402
-from app.enums import Domain, EntryStatus  # noqa: E402
+from app.enums import Domain, EntryStatus, Technology  # noqa: E402
 from app.models import (  # noqa: E402
     Entry,
     EntryOutcome,
@@ -81,7 +81,7 @@ from app.models import (  # noqa: E402
     ResultRun,
 )
 from app.pdf.text import document_language  # noqa: E402
-from app.reference import CITIES, Technology  # noqa: E402
+from app.reference import CITIES  # noqa: E402
 from app.storage import LocalStorage  # noqa: E402
 from bench.bench_entry_table import build as build_entries  # noqa: E402
 from bench.bench_photos import phone_jpeg  # noqa: E402

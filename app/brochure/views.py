@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.brochure import builds
 from app.brochure.files import file_path
@@ -200,14 +201,15 @@ def start(call_id: int):
     call = db.get_or_404(Call, call_id)
     calls = list_calls(db.session)
     try:
-        upload = read_upload("cover")  # before the form reads a body that may be over the limit
-    except UploadTooLarge as error:
-        flash(error_message(error), "danger")
+        form = _form(call, published_runs(db.session, call=call))
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:  # a body over MAX_CONTENT_LENGTH (without CSRF protection in the way)
+        flash(error_message(UploadTooLarge(current_app.config["MAX_UPLOAD_BYTES"])), "danger")
         return redirect(url_for("brochure.index", call=call.id))
-    form = _form(call, published_runs(db.session, call=call))
-    if not form.validate_on_submit():
+    if not valid:
         return _render(call, calls, form)
     try:  # the cover is checked (and stored, shared by content) before the build is recorded
+        upload = read_upload(form.cover.name)
         cover_key = _cover_key(form, upload[0] if upload else None, builds.latest(db.session, call=call))
     except DomainError as error:
         form.cover.errors = [*form.cover.errors, error_message(error)]

@@ -27,7 +27,7 @@ from app.entries.forms import (
 from app.entries.history import describe_history
 from app.entries.states import review_started, transition
 from app.enums import EntryStatus, Role
-from app.errors import UploadTooLarge
+from app.errors import NotAllowed, UploadTooLarge
 from app.forms import ActionForm, flash_form_errors
 from app.i18n import lazy_gettext as _l
 from app.models import Entry
@@ -84,11 +84,9 @@ def new():
     call = current_call(db.session, now=now)
     if call is None or not ActionForm().validate_on_submit():
         abort(400)
-    require(can_create_entry(current_user, call, now=now))
-    with write() as attempt:
+    # A refusal (not a member, submissions closed) is the service's 403 page.
+    with write(reraise=(NotAllowed,)):
         entry = services.create_entry(db.session, actor=current_user, call=call, now=now)
-    if not attempt.ok:
-        return redirect(url_for("entries.index"))
     return redirect(url_for("entries.edit", entry_id=entry.id, step="basics"))
 
 
@@ -155,7 +153,7 @@ def edit(entry_id: int, step: str):
     )
 
 
-def _save_step(entry: Entry, step: str, form, *, autosave: bool = False) -> bool:
+def _save_step(entry: Entry, step: str, form, *, autosave: bool = False) -> list[str]:
     return services.update_step(
         db.session,
         entry=entry,

@@ -388,6 +388,21 @@ def test_a_cover_image_is_checked_and_stored_and_kept_for_the_next_build(app, ma
         assert storage().exists(key)
 
 
+def test_a_cover_over_the_size_limit_is_refused_on_the_form(app, make, session, client, login, queued, english,
+                                                             monkeypatch):
+    call, run, _entries = _published(make, session)
+    login(make.staff(Role.PUBLICITY))
+    # A small limit: a test body over 500 kB would go through a temporary file werkzeug's client never closes.
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", 100_000)
+    page = client.post(f"/brochure/calls/{call.id}/build",
+                       data=_form(run, title="我的宣传册") | {"cover": (io.BytesIO(b"\xff" * 100_001), "c.jpg")},
+                       content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    # The form comes back with the message beside the cover and what was typed kept.
+    assert page.status_code == 200 and "The file is larger than" in text and "我的宣传册" in text
+    assert session.exec(select(Brochure)).all() == [] and queued == []
+
+
 # --- the page, the status, the download, who may --------------------------------------------
 
 

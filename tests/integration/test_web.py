@@ -120,7 +120,7 @@ def test_commit_on_keeps_the_work_done_before_the_refusal(request_context):
     assert [organisation.name for organisation in _organisations("丁公司")] == ["丁公司"]
 
 
-def test_reraise_and_other_errors_propagate_after_a_rollback(request_context):
+def test_reraise_and_other_errors_propagate_and_nothing_is_kept(request_context):
     with pytest.raises(InvalidToken):
         with write(reraise=(InvalidToken,)):
             _add("戊公司")
@@ -129,7 +129,7 @@ def test_reraise_and_other_errors_propagate_after_a_rollback(request_context):
         with write():
             _add("己公司")
             1 / 0  # noqa: B018
-    db.rollback()  # what the error pages do
+    db.rollback()  # what closing the request's session does
     assert _organisations("戊公司") == [] and _organisations("己公司") == []
 
 
@@ -149,8 +149,29 @@ def test_send_blob_serves_a_stored_file_privately_with_ranges(app):
         assert response.headers["Content-Disposition"] == (
             "attachment; filename=.pdf; filename*=UTF-8''%E6%96%B9%E6%A1%88%E8%AF%B4%E6%98%8E.pdf")
         response.close()
-    with app.test_request_context("/", headers={"If-None-Match": f'"{key.rsplit("/", 1)[1]}"'}):
-        assert send_blob(key, mimetype="application/pdf").status_code == 304
+    etag = f'"{key.rsplit("/", 1)[1]}"'
+    with app.test_request_context("/", headers={"If-None-Match": etag}):
+        response = send_blob(key, mimetype="application/pdf")
+        assert response.status_code == 304
+        response.close()
+    with app.test_request_context("/", headers={"If-Match": '"another"'}):
+        response = send_blob(key, mimetype="application/pdf")
+        assert response.status_code == 412
+        response.close()
+    with app.test_request_context("/", method="HEAD"):
+        response = send_blob(key, mimetype="application/pdf")
+        assert response.status_code == 200 and response.headers["Content-Length"] == "22"
+        response.close()
+
+
+def test_send_blob_refuses_a_range_beyond_the_file_and_closes_it(app):
+    from werkzeug.exceptions import RequestedRangeNotSatisfiable
+
+    with app.app_context():
+        key = storage().put(b"%PDF-1.4 short", suffix=".pdf")
+    with app.test_request_context("/", headers={"Range": "bytes=100-200"}):
+        with pytest.raises(RequestedRangeNotSatisfiable):  # and no ResourceWarning: filterwarnings = error
+            send_blob(key, mimetype="application/pdf")
 
 
 def test_send_blob_answers_404_for_a_missing_or_malformed_key(app):

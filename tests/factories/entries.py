@@ -2,6 +2,7 @@
 import io
 from datetime import date
 
+import pikepdf
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -26,13 +27,58 @@ def jpeg_bytes(width: int = 800, height: int = 600, color=(30, 120, 200), **save
     return image_bytes(width, height, color, format="JPEG", **save_options)
 
 
-def pdf_bytes(pages: int = 1) -> bytes:
-    """A valid PDF of ``pages`` blank A4 pages."""
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=595, height=842)
+def pdf_bytes(pages: int = 1, *, info: dict[str, str] | None = None, xmp: dict | None = None,
+              texts: list[list[str]] | None = None) -> bytes:
+    """A valid PDF of ``pages`` blank A4 pages; or, with ``texts``, one page
+    per list of lines (Chinese and Latin, extractable by pypdf: a standard
+    Chinese font, not embedded, with UTF-16 codes).
+
+    ``info`` sets the document information (``{"/Author": …}``), ``xmp``
+    the XMP packet's properties (``{"dc:creator": [...]}``, as pikepdf names them).
+    """
+    if texts is None:
+        writer = PdfWriter()
+        for _ in range(pages):
+            writer.add_blank_page(width=595, height=842)
+        out = io.BytesIO()
+        writer.write(out)
+        data = out.getvalue()
+    else:
+        data = _text_pdf(texts)
+    if not info and not xmp:
+        return data
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for key, value in (info or {}).items():
+            pdf.docinfo[key] = value
+        if xmp:
+            with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+                for key, value in xmp.items():
+                    meta[key] = value
+        out = io.BytesIO()
+        pdf.save(out)
+    return out.getvalue()
+
+
+def _text_pdf(pages: list[list[str]]) -> bytes:
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type0, BaseFont=pikepdf.Name("/STSong-Light"),
+        Encoding=pikepdf.Name("/UniGB-UTF16-H"),
+        DescendantFonts=pikepdf.Array([pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.CIDFontType0, BaseFont=pikepdf.Name("/STSong-Light"),
+            CIDSystemInfo=pikepdf.Dictionary(Registry=pikepdf.String("Adobe"), Ordering=pikepdf.String("GB1"),
+                                             Supplement=4),
+        )]),
+    ))
+    for lines in pages:
+        operators = [b"BT /F1 12 Tf 72 770 Td 16 TL"]
+        operators += [b"<" + line.encode("utf-16-be").hex().encode() + b"> Tj T*" for line in lines]
+        operators.append(b"ET")
+        page = pdf.add_blank_page(page_size=(595, 842))
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        page.Contents = pdf.make_stream(b"\n".join(operators))
     out = io.BytesIO()
-    writer.write(out)
+    pdf.save(out)
     return out.getvalue()
 
 
@@ -83,9 +129,9 @@ class EntryFactories(BaseFactories):
                     )
         return self.save(entry)
 
-    def attachment(self, entry, *, filename: str = "方案说明.pdf", pages: int = 1) -> EntryAttachment:
-        """A stored PDF of ``pages`` blank pages attached to ``entry``."""
-        data = pdf_bytes(pages)
+    def attachment(self, entry, *, filename: str = "方案说明.pdf", pages: int = 1, data: bytes | None = None) -> EntryAttachment:
+        """A stored PDF attached to ``entry``: ``data``, or ``pages`` blank pages."""
+        data = pdf_bytes(pages) if data is None else data
         with self.app.app_context():
             key = storage().put(data, suffix=".pdf")
         attachment = EntryAttachment(filename=filename, blob_key=key, size=len(data), pages=pages)

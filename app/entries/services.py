@@ -10,6 +10,7 @@ from flask import current_app
 from sqlmodel import Session, func, select
 
 from app.audit.services import record
+from app.entries.blind import check_entry
 from app.entries.documents import check_pdf, safe_filename
 from app.entries.images import process_photo
 from app.enums import EntryStatus
@@ -237,6 +238,7 @@ def add_attachment(
     entry.attachments.append(attachment)
     _touch(session, entry, now)
     record(session, actor=actor, action="entry.attachment_added", obj=entry, after={"filename": attachment.filename, "pages": pages})
+    _recheck(session, entry, now)
     return attachment
 
 
@@ -248,6 +250,15 @@ def remove_attachment(session: Session, *, entry: Entry, actor, now: datetime, v
     entry.attachments.remove(attachment)
     _touch(session, entry, now)
     record(session, actor=actor, action="entry.attachment_removed", obj=entry, before={"filename": attachment.filename})
+    _recheck(session, entry, now)
+
+
+def _recheck(session: Session, entry: Entry, now: datetime) -> None:
+    """An entry past the draft (returned for revision) is checked again for
+    its organisation's names when its attachments change; a draft is checked
+    when it is submitted."""
+    if entry.status != EntryStatus.DRAFT:
+        check_entry(session, entry=entry, now=now)
 
 
 def _check_size(data: bytes) -> None:
@@ -282,9 +293,13 @@ def count_entries(session: Session, *, call_id: int) -> int:
 
 
 def referenced_blobs(session: Session) -> set[str]:
-    """Every blob key a photo or attachment row points at."""
+    """Every blob key a photo or attachment row points at (an attachment's
+    blind-review copy included)."""
     keys: set[str] = set()
     for master, display, thumb in session.exec(select(EntryPhoto.master_key, EntryPhoto.display_key, EntryPhoto.thumb_key)):
         keys.update((master, display, thumb))
-    keys.update(session.exec(select(EntryAttachment.blob_key)).all())
+    for original, blind in session.exec(select(EntryAttachment.blob_key, EntryAttachment.blind_blob_key)):
+        keys.add(original)
+        if blind is not None:
+            keys.add(blind)
     return keys

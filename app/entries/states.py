@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.accounts.services import active_members
 from app.audit.services import record
+from app.entries.blind import check_entry
 from app.entries.completeness import missing_items
 from app.enums import EntryStatus, Phase, Role, SheetStatus
 from app.errors import DomainError, NotAllowed
@@ -150,6 +151,8 @@ def transition(
     if entry.revision_deadline:
         after["revision_deadline"] = entry.revision_deadline.isoformat()
     record(session, actor=actor, action=rule.action, obj=entry, before=before, after=after, reason=reason)
+    if target == S.SUBMITTED:
+        check_entry(session, entry=entry, now=now)  # for blind review: where it names its organisation
     if target in DECISIONS:
         _notify_applicant(session, entry)
 

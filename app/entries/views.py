@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from app.audit.services import object_history
 from app.calls.services import current_call
 from app.db import db, utcnow
-from app.entries import services
+from app.entries import blind, services
 from app.entries.completeness import STEP_KEYS, STEPS, missing_items
 from app.entries.forms import (
     STEP_FORMS,
@@ -150,6 +150,10 @@ def edit(entry_id: int, step: str):
         photo_form=PhotoForm(formdata=None, data={"version": entry.version}),
         attachment_form=AttachmentForm(formdata=None, data={"version": entry.version}),
         photo_edit_form=lambda photo: PhotoEditForm(formdata=None, prefix=f"photo{photo.id}", data={"caption": photo.caption, "version": entry.version}),
+        # Blind call: where the typed texts name the organisation (attachments are read on submission).
+        identity=blind.identity_findings(entry, attachments=False) if step == "review" and entry.call.blind_review else None,
+        place_label=blind.place_label,
+        kind_label=blind.kind_label,
     )
 
 

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from app.calls.forms import DATETIME_LOCAL
 from app.entries.states import DECISIONS
 from app.enums import Domain, EntryStatus
-from app.formal_check.services import MAX_SELECTION, SORTS, EntryFilters, decisions_from
+from app.formal_check.services import IDENTITY_FILTERS, MAX_SELECTION, SORTS, EntryFilters, decisions_from
 from app.forms import strip
 from app.i18n import lazy_gettext as _l
 from app.reference import CITIES
@@ -64,6 +64,13 @@ class TableFilterForm(FlaskForm):
     )
     organisation = StringField(_l("Organisation name"), filters=[strip], render_kw={"maxlength": SEARCH_MAX})
     q = StringField(_l("Title, summary or organisation"), filters=[strip], render_kw={"maxlength": SEARCH_MAX})
+    # Shown for blind calls only (the identity check of entries/blind.py).
+    identity = SelectField(
+        _l("Organisation named"),
+        choices=[SelectChoice("", _l("All entries")), SelectChoice("named", _l("Names its organisation")),
+                 SelectChoice("clear", _l("No mention found"))],
+        validate_choice=False,
+    )
     sort = HiddenField(default="submitted")
     order = HiddenField(default="asc")
 
@@ -82,6 +89,7 @@ class TableFilterForm(FlaskForm):
             status=_member(EntryStatus, self.status.data),
             organisation=(self.organisation.data or "")[:SEARCH_MAX],
             text=(self.q.data or "")[:SEARCH_MAX],
+            identity=self.identity.data if self.identity.data in IDENTITY_FILTERS else "",
             sort=self.sort.data if self.sort.data in SORTS else "submitted",
             descending=self.order.data == "desc",
         )

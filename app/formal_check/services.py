@@ -2,8 +2,8 @@
 the chair's decisions on one entry or on a selection.
 
 Filtering, sorting, counting and paging happen in SQL (one COUNT and one page
-query, joined to the organisations), so the table stays fast with thousands
-of entries. Every status change goes through
+query, joined to the organisations and to the stored identity checks), so the
+table stays fast with thousands of entries. Every status change goes through
 :func:`app.entries.states.transition`, which checks role, phase, reason and
 deadline and writes the audit row; services only flush, the view commits.
 """
@@ -18,13 +18,15 @@ from app.entries.states import DECISIONS, RULES, transition
 from app.enums import Domain, EntryStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
-from app.models import Call, Entry, EntryPhoto, Organisation
+from app.models import Call, Entry, EntryPhoto, IdentityCheck, Organisation
 
 PER_PAGE = 50
 MAX_SELECTION = 200  # entries one bulk decision may change
 MAX_SEARCH_WORDS = 5
 
 SORTS = ("submitted", "title", "organisation", "domain", "city", "status")
+# Whether the entry names its own organisation (blind review; see entries/blind.py).
+IDENTITY_FILTERS = ("named", "clear")
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,11 @@ class EntryFilters:
     """What the chair narrowed the table to, and how it is sorted.
 
     ``organisation`` matches part of the organisation's name; each word of
-    ``text`` must appear in the title, the summary or the organisation's name.
-    By default the oldest submissions come first (the order they are checked in).
+    ``text`` must appear in the title, the summary or the organisation's name;
+    ``identity`` keeps the entries whose identity check found their
+    organisation's name ("named") or found nothing ("clear"; unchecked drafts
+    are neither). By default the oldest submissions come first (the order
+    they are checked in).
     """
 
     domain: Domain | None = None
@@ -41,12 +46,15 @@ class EntryFilters:
     status: EntryStatus | None = None
     organisation: str = ""
     text: str = ""
+    identity: str = ""
     sort: str = "submitted"
     descending: bool = False
 
     def __post_init__(self):
         if self.sort not in SORTS:
             raise ValueError(f"unknown sort key {self.sort!r}")
+        if self.identity and self.identity not in IDENTITY_FILTERS:
+            raise ValueError(f"unknown identity filter {self.identity!r}")
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,10 @@ def _conditions(call_id: int, filters: EntryFilters) -> list:
                 Organisation.name.icontains(word, autoescape=True),
             )
         )
+    if filters.identity == "named":
+        conditions.append(IdentityCheck.mentions > 0)
+    elif filters.identity == "clear":
+        conditions.append(IdentityCheck.mentions == 0)
     return conditions
 
 
@@ -120,6 +132,7 @@ _TABLE_COLUMNS = (
     Entry.revision_deadline,
     Organisation.id.label("organisation_id"),
     Organisation.name.label("organisation_name"),
+    IdentityCheck.mentions.label("identity_mentions"),
 )
 
 
@@ -129,7 +142,8 @@ def entry_table(session: Session, *, call_id: int, filters: EntryFilters, page: 
     A page past the end shows the last page. Rows carry the columns the
     table shows (``id``, ``title``, ``status``, ``domain``, ``city_code``,
     ``submitted_at``, ``revision_deadline``, ``organisation_id``,
-    ``organisation_name``); photos and outcomes are never loaded.
+    ``organisation_name``, ``identity_mentions``: places naming the
+    organisation, None when unchecked); photos and outcomes are never loaded.
     """
     conditions = _conditions(call_id, filters)
     count = select(sa.func.count(Entry.id)).select_from(Entry)
@@ -138,12 +152,15 @@ def entry_table(session: Session, *, call_id: int, filters: EntryFilters, page: 
         # so the count needs the join only to match organisation names;
         # without it, SQLite counts from the index alone.
         count = count.join(Organisation, Organisation.id == Entry.organisation_id)
+    if filters.identity:
+        count = count.join(IdentityCheck, IdentityCheck.entry_id == Entry.id)
     total = session.exec(count.where(*conditions)).one()
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     rows = session.exec(
         select(*_TABLE_COLUMNS)
         .join(Organisation, Organisation.id == Entry.organisation_id)
+        .outerjoin(IdentityCheck, IdentityCheck.entry_id == Entry.id)
         .where(*conditions)
         .order_by(*_order_by(filters))
         .offset((page - 1) * per_page)
@@ -181,6 +198,7 @@ def export_rows(session: Session, *, call_id: int, filters: EntryFilters) -> lis
         session.exec(
             select(*_EXPORT_COLUMNS)
             .join(Organisation, Organisation.id == Entry.organisation_id)
+            .outerjoin(IdentityCheck, IdentityCheck.entry_id == Entry.id)
             .where(*_conditions(call_id, filters))
             .order_by(*_order_by(filters))
         ).all()

@@ -19,6 +19,7 @@ from flask_login import current_user
 from app.audit.services import object_history
 from app.calls.services import current_call
 from app.db import db, utcnow
+from app.entries import blind
 from app.enums import Role
 from app.formal_check import exports, services
 from app.formal_check.forms import BulkDecisionForm, DecisionForm, TableFilterForm
@@ -37,7 +38,7 @@ def _decision_form():
     return {"formal_check_form": lambda: DecisionForm(formdata=None)}
 
 # The query string of the table: filters, sort order and page.
-_TABLE_KEYS = ("call", "domain", "city", "status", "organisation", "q", "sort", "order")
+_TABLE_KEYS = ("call", "domain", "city", "status", "organisation", "q", "identity", "sort", "order")
 
 
 @bp.before_request
@@ -160,6 +161,9 @@ def decision(entry_id: int):
         entry=entry,
         decision_form=form,
         history=object_history(db.session, object_type="entries", object_id=entry.id),
+        identity=blind.identity_check(db.session, entry_id=entry.id) if entry.call.blind_review else None,
+        place_label=blind.place_label,
+        kind_label=blind.kind_label,
     )
 
 

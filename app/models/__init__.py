@@ -10,7 +10,7 @@ from app.models.accounts import Organisation, User, UserRole, UserToken  # noqa:
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.brochures import Brochure  # noqa: E402
 from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
-from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto  # noqa: E402
+from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto, IdentityCheck  # noqa: E402
 from app.models.library import LibraryCase, LibrarySetting  # noqa: E402
 from app.models.results import ResultEntry, ResultRun, SelectionOverride, VetoDecision  # noqa: E402
 from app.models.review import (  # noqa: E402
@@ -43,6 +43,7 @@ __all__ = [
     "LibrarySetting",
     "ExpertEmployment",
     "ExpertProfile",
+    "IdentityCheck",
     "Organisation",
     "Panel",
     "PanelMember",

@@ -163,7 +163,12 @@ class EntryPhoto(SQLModel, table=True):
 
 
 class EntryAttachment(SQLModel, table=True):
-    """A supporting PDF, stored as uploaded after checking that it is one."""
+    """A supporting PDF, stored as uploaded after checking that it is one.
+
+    ``blind_blob_key`` names the copy without document metadata that experts
+    get in blind review, made on the first such download (see
+    ``entries/blind.py``); None until then.
+    """
 
     __tablename__ = "entry_attachments"
 
@@ -174,5 +179,24 @@ class EntryAttachment(SQLModel, table=True):
     size: int
     pages: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    blind_blob_key: str | None = Field(default=None, max_length=120)
 
     entry: Entry = Relationship(back_populates="attachments")
+
+
+class IdentityCheck(SQLModel, table=True):
+    """Where a submitted entry names its own organisation (for blind review).
+
+    Made when the entry is submitted, and again when an attachment is added
+    to or removed from an entry past the draft (see ``entries/blind.py``).
+    ``mentions`` counts every place found (0: none); ``findings`` keeps the
+    first few, each ``{"where": {"field": …, "n": …, "page": …}, "kind": …,
+    "text": …, "before": …, "after": …}``. A draft has no row.
+    """
+
+    __tablename__ = "identity_checks"
+
+    entry_id: int = Field(primary_key=True, foreign_key="entries.id", ondelete="CASCADE")
+    mentions: int = Field(default=0)
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    checked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -3,7 +3,8 @@
 Every route needs a logged-in expert; each loads the assignment or sheet (404
 for unknown ids) and then checks that it is the expert's own, active
 assignment (403 otherwise). The entry's photos and attachments reach experts
-only through this blueprint, and in blind review under generic names.
+only through this blueprint; in blind review the attachments under generic
+names and as copies without their document metadata (``entries/blind.py``).
 """
 from flask import (
     Blueprint,
@@ -18,7 +19,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.db import db, utcnow
+from app.db import db, utcnow, write_intent
+from app.entries import blind
+from app.entries.documents import UnreadableDocument
 from app.enums import Phase, Role, SheetStatus
 from app.models import Assignment, Call, Entry, ScoreSheet
 from app.permissions import can_score, owns_assignment, require
@@ -277,5 +280,18 @@ def attachment(sheet_id: int, attachment_id: int):
         abort(404)
     attachment = entry.attachments[position - 1]
     call = db.session.get(Call, assignment.call_id)
-    name = f"{_('Attachment %(n)s', n=position)}.pdf" if call.blind_review else attachment.filename
-    return send_blob(attachment.blob_key, mimetype="application/pdf", as_attachment=True, download_name=name)
+    if not call.blind_review:
+        return send_blob(attachment.blob_key, mimetype="application/pdf", as_attachment=True,
+                         download_name=attachment.filename)
+    key = attachment.blind_blob_key
+    if not blind.has_blind_copy(attachment):
+        # The first download makes the copy, in a writing transaction of its
+        # own (on SQLite one that takes the write lock as it begins). A
+        # damaged file is the 422 page that says so, never the original.
+        db.rollback()
+        with write_intent(), write(reraise=(UnreadableDocument,)):
+            key = blind.blind_copy(db.session, attachment=attachment)
+        if key is None:
+            abort(404)
+    return send_blob(key, mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{_('Attachment %(n)s', n=position)}.pdf")

@@ -2,8 +2,8 @@
 the chair's decisions on one entry or on a selection.
 
 Filtering, sorting, counting and paging happen in SQL (one COUNT and one page
-query, joined to the organisations and to the stored identity checks), so the
-table stays fast with thousands of entries. Every status change goes through
+query, joined to the organisations; the stored identity checks are looked up
+for the page's rows), so the table stays fast with thousands of entries. Every status change goes through
 :func:`app.entries.states.transition`, which checks role, phase, reason and
 deadline and writes the audit row; services only flush, the view commits.
 """
@@ -115,11 +115,17 @@ def _conditions(call_id: int, filters: EntryFilters) -> list:
                 Organisation.name.icontains(word, autoescape=True),
             )
         )
-    if filters.identity == "named":
-        conditions.append(IdentityCheck.mentions > 0)
-    elif filters.identity == "clear":
-        conditions.append(IdentityCheck.mentions == 0)
+    if filters.identity:
+        found = IdentityCheck.mentions > 0 if filters.identity == "named" else IdentityCheck.mentions == 0
+        conditions.append(sa.exists().where(IdentityCheck.entry_id == Entry.id, found))
     return conditions
+
+
+# Looked up for the rows of the page only (a join would look it up for every
+# row sorted before an OFFSET).
+_identity_mentions = (
+    select(IdentityCheck.mentions).where(IdentityCheck.entry_id == Entry.id).correlate(Entry).scalar_subquery()
+)
 
 
 _TABLE_COLUMNS = (
@@ -132,7 +138,7 @@ _TABLE_COLUMNS = (
     Entry.revision_deadline,
     Organisation.id.label("organisation_id"),
     Organisation.name.label("organisation_name"),
-    IdentityCheck.mentions.label("identity_mentions"),
+    _identity_mentions.label("identity_mentions"),
 )
 
 
@@ -152,15 +158,12 @@ def entry_table(session: Session, *, call_id: int, filters: EntryFilters, page: 
         # so the count needs the join only to match organisation names;
         # without it, SQLite counts from the index alone.
         count = count.join(Organisation, Organisation.id == Entry.organisation_id)
-    if filters.identity:
-        count = count.join(IdentityCheck, IdentityCheck.entry_id == Entry.id)
     total = session.exec(count.where(*conditions)).one()
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     rows = session.exec(
         select(*_TABLE_COLUMNS)
         .join(Organisation, Organisation.id == Entry.organisation_id)
-        .outerjoin(IdentityCheck, IdentityCheck.entry_id == Entry.id)
         .where(*conditions)
         .order_by(*_order_by(filters))
         .offset((page - 1) * per_page)
@@ -198,7 +201,6 @@ def export_rows(session: Session, *, call_id: int, filters: EntryFilters) -> lis
         session.exec(
             select(*_EXPORT_COLUMNS)
             .join(Organisation, Organisation.id == Entry.organisation_id)
-            .outerjoin(IdentityCheck, IdentityCheck.entry_id == Entry.id)
             .where(*_conditions(call_id, filters))
             .order_by(*_order_by(filters))
         ).all()

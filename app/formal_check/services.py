@@ -2,8 +2,9 @@
 the chair's decisions on one entry or on a selection.
 
 Filtering, sorting, counting and paging happen in SQL (one COUNT and one page
-query, joined to the organisations; the stored identity checks are looked up
-for the page's rows), so the table stays fast with thousands of entries. Every status change goes through
+query, joined to the organisations; the stored identity checks of blind
+review are looked up for the page's rows), so the table stays fast with
+thousands of entries. Every status change goes through
 :func:`app.entries.states.transition`, which checks role, phase, reason and
 deadline and writes the audit row; services only flush, the view commits.
 """

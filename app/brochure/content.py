@@ -322,7 +322,7 @@ def _scenario(call: Call, item: _Item, *, number: int, public: bool) -> Scenario
         photos=photos,
         lead=lead,
         sections=sections,
-        figures=tuple(_figure(outcome) for outcome in entry.outcomes[:MAX_FIGURES]),
+        figures=tuple(outcome_figure(outcome) for outcome in entry.outcomes[:MAX_FIGURES]),
         tags=_tags(entry.tech_tags or ()),
         deployment=(fit(_("Deployment: %(scale)s", scale=printable(entry.deployment_scale)), width_mm=DEPLOYMENT_WIDTH,
                         size_pt=8.0) if printable(entry.deployment_scale) else ""),
@@ -387,7 +387,7 @@ def _texts(entry: Entry, *, photos: int) -> tuple[tuple[str, ...], tuple[Section
 FIGURE_FORMAT = "#,##0.###"
 
 
-def _figure(outcome) -> Figure:
+def outcome_figure(outcome) -> Figure:
     """A key figure: the value in the largest size in which value and unit fit
     the column. A number is never cut while its unit can give way."""
     value = format_number(outcome.after, FIGURE_FORMAT)

@@ -9,6 +9,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config → extensions → database → blueprints → errors → CLI."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
+    _init_input(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
@@ -31,6 +32,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _init_input(app: Flask) -> None:
+    """Clean text in every request, bounded ids in every route (``app/web.py``);
+    before any blueprint adds its routes."""
+    from app.web import BoundedInt, InputRequest
+
+    app.request_class = InputRequest
+    app.url_map.converters["int"] = BoundedInt
 
 
 def _init_extensions(app: Flask) -> None:

@@ -12,6 +12,12 @@ import click
 
 from app.db import db, write_intent
 from app.errors import DomainError
+from app.input_rules import MAX_ID, SEED_RANGE
+
+#: Option types with the ranges of ``app.input_rules``: a row id (``--call``,
+#: ``--snapshot``) and a seed; click refuses anything else with a message.
+ID = click.IntRange(1, MAX_ID)
+SEED = click.IntRange(*SEED_RANGE)
 
 
 @contextmanager

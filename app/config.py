@@ -61,6 +61,8 @@ DEFAULTS = {
 }
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
+#: Bootstrap resamples a results computation may use (RESULTS_RESAMPLES, ``--resamples``).
+RESAMPLES_RANGE = (1, 100_000)
 
 
 class ConfigError(RuntimeError):
@@ -127,6 +129,9 @@ def load_config(app, test_config: dict | None) -> None:
             "(without it they would be written to the log)."
         )
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    low, high = RESAMPLES_RANGE
+    if not low <= app.config["RESULTS_RESAMPLES"] <= high:
+        raise ConfigError(f"RESULTS_RESAMPLES must be a whole number from {low:,} to {high:,}.")
 
     app.config["TESTING"] = app.config.get("TESTING", False) or env == "testing"
     app.config["SESSION_COOKIE_HTTPONLY"] = True

@@ -3,7 +3,9 @@
 Services raise :class:`DomainError` subclasses with a translated message; only
 here, at the edge, do they become HTTP responses.
 """
-from flask import Flask, current_app, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -60,12 +62,37 @@ _ERROR_TEXTS = {
 }
 
 
+def wants_json() -> bool:
+    """Whether the client asked for JSON rather than a page (the autosave
+    scripts and the open-data API's clients send ``Accept: application/json``)."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
 def render_error(status: int, message=None):
+    """The error page, or for a client that asked for JSON ``{"ok": false,
+    "message": …, "error": {"message": …, "field": null}}`` (what the autosave
+    scripts show, in the open-data API's error shape)."""
     title, default_message = _ERROR_TEXTS.get(status, _ERROR_TEXTS[500])
+    if status == 413 and message is None:
+        default_message = _l("The data you sent is larger than the allowed maximum of %(mb)s MB.",
+                             mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024))
+    text = str(message or default_message)
+    if wants_json():
+        return jsonify(ok=False, message=text, error={"message": text, "field": None}), status
     return (
-        render_template("errors/error.html", status=status, title=title, message=message or default_message),
+        render_template("errors/error.html", status=status, title=title, message=text, back=_back_link()),
         status,
     )
+
+
+def _back_link() -> str | None:
+    """The page the user came from, when it is a page of this site (a form
+    refused as too large, say), for a "back" link."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.scheme in ("http", "https") and parts.netloc == request.host and referrer != request.url:
+        return referrer
+    return None
 
 
 def register_error_handlers(app: Flask) -> None:

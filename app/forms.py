@@ -1,14 +1,20 @@
-"""Form pieces shared by several areas."""
+"""Form pieces shared by several areas: the one numeric field every form
+uses (:class:`NumberField`), ids, names, phones, tags.
+
+Text needs no filter here: every value a request brings has already passed
+``app.input_rules.clean_text`` (``app.web.InputRequest``).
+"""
 import re
 
 import email_validator
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, widgets
+from wtforms import Field, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.enums import Technology
 from app.i18n import lazy_gettext as _l
+from app.input_rules import ID_BOUNDS, Bounds, NumberError
 
 # Intranet deployments (and the demo accounts) use addresses under ".local",
 # which email-validator refuses as a special-use domain by default.
@@ -59,6 +65,53 @@ def single_line(_form, field) -> None:
 
 def name_field(label=None):
     return StringField(label or _l("Full name"), filters=[strip], validators=[DataRequired(), Length(max=100), single_line])
+
+
+class NumberField(Field):
+    """A number within ``bounds`` (:class:`app.input_rules.Bounds`): typed in
+    plain decimal notation, finite, in the field's documented range; ``data``
+    is an int (``bounds.whole``) or a float, None when left empty (add
+    ``InputRequired()`` to require one). Anything else is refused with a
+    message that names the field and the range.
+
+    Whole numbers get a number input with the range as ``min``/``max``; other
+    numbers a text input with the decimal keypad (a number input would round
+    or hide what was typed).
+    """
+
+    def __init__(self, label=None, validators=None, *, bounds: Bounds, **kwargs):
+        render_kw = kwargs.pop("render_kw", None) or {}
+        if bounds.whole:
+            kwargs.setdefault("widget", widgets.NumberInput())
+            render_kw = {"min": bounds.minimum, "max": bounds.maximum} | render_kw
+        else:
+            kwargs.setdefault("widget", widgets.TextInput())
+            render_kw = {"inputmode": "decimal"} | render_kw
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.bounds = bounds
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        if self.bounds.whole:
+            return str(self.data)
+        return "%.15g" % self.data
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = self.bounds.parse(valuelist[0])
+        except NumberError:
+            self.data = None
+            raise ValueError(self.bounds.message(self.label.text)) from None
+
+
+def id_field(label, **kwargs) -> NumberField:
+    """A row id typed by hand (an entry number): 1 to ``app.input_rules.MAX_ID``."""
+    return NumberField(label, bounds=ID_BOUNDS, **kwargs)
 
 
 class CheckboxesField(SelectMultipleField):

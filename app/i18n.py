@@ -1,13 +1,21 @@
-"""Translation helpers.
+"""Translation helpers, and numbers written for the current locale.
 
 Flask-Babel's lazy strings declare themselves safe HTML (``__html__`` returns
 the formatted text as is), so ``_l("… %(name)s", name=user_input)`` would put
 an applicant's markup into the page unescaped. Our lazy strings escape
 themselves instead: translations never contain markup, so nothing is lost.
 """
-from flask_babel import gettext
+import math
+from decimal import Decimal
+
+from flask_babel import format_decimal, format_scientific, gettext
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
+
+#: From this magnitude on, a number is written in scientific notation (1.2E20):
+#: no field accepts such values, but older rows may hold them, and Babel's
+#: decimal arithmetic (28 digits) fails on them.
+SCIENTIFIC_FROM = 1e15
 
 
 class EscapedLazyString(LazyString):
@@ -18,3 +26,23 @@ class EscapedLazyString(LazyString):
 def lazy_gettext(string: str, **variables) -> EscapedLazyString:
     """Like ``flask_babel.lazy_gettext``, but safe to render with user input."""
     return EscapedLazyString(gettext, string, **variables)
+
+
+def format_number(value, format: str = "#,##0.####") -> str:
+    """A figure as people write it in the current locale: grouped thousands, no
+    trailing ``.0`` ("" for None). Never raises: ∞, −∞ and NaN are written as
+    such, huge values in scientific notation (a page or PDF showing an older
+    row must render whatever it holds)."""
+    if value is None:
+        return ""
+    try:
+        number = value if isinstance(value, int | Decimal) else float(value)
+        if number != number:  # NaN (a signalling one raises)
+            return "NaN"
+        if abs(number) == math.inf:
+            return "∞" if number > 0 else "−∞"
+        if abs(number) >= SCIENTIFIC_FROM:
+            return format_scientific(number, "0.###E0")
+        return format_decimal(number, format=format)
+    except (TypeError, ValueError, ArithmeticError):
+        return str(value)

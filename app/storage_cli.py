@@ -11,10 +11,12 @@ from app.library.services import library_blobs
 from app.storage import prune, storage
 
 storage_cli = AppGroup("storage", help="Uploaded files.")
+#: Ten years: an older cut-off keeps everything anyway.
+MAX_AGE_HOURS = 24 * 365 * 10
 
 
 @storage_cli.command("prune")
-@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=0),
+@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(0, MAX_AGE_HOURS),
               help="Keep unused files stored more recently than this.")
 def storage_prune(older_than_hours: int):
     """Delete uploaded files no entry, brochure or library case uses any more (run it daily, e.g. from cron)."""

@@ -2,7 +2,7 @@
 import json
 
 from flask import Flask, current_app, g
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -10,6 +10,7 @@ from app.calls.services import current_call, phase_state
 from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm
+from app.i18n import format_number
 from app.permissions import can_view_organisation
 from app.reference import city_label, technology_label
 
@@ -78,10 +79,3 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["number"] = format_number
     # Readable JSON for people (Chinese as is); autoescaping still applies.
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def format_number(value) -> str:
-    """A figure as people write it: no trailing ``.0``, grouped thousands."""
-    if value is None:
-        return ""
-    return format_decimal(value, format="#,##0.####")

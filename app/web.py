@@ -1,4 +1,13 @@
-"""The web edge: how a request writes, reports a refusal and serves a file.
+"""The web edge: how a request's input is read, how it writes, reports a
+refusal and serves a file.
+
+Input: every request is an :class:`InputRequest`, whose query and form
+values (keys too) have passed :func:`app.input_rules.clean_text` — no NUL,
+no other control character but tab and newline, no bidi control — before any
+view, form or service reads them. Every ``<int:…>`` in a route is a
+:class:`BoundedInt`: an id no row can have (above ``MAX_ID``) is a 404 before
+the view runs. Numbers in the query string are read with :func:`query_id`
+and :func:`query_page`.
 
 Every view that changes data runs its service calls inside :func:`write`,
 which is the request's one commit point: the block's work is committed
@@ -22,18 +31,100 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import Response, abort, current_app, flash, request, send_file
+from flask import Request, Response, abort, current_app, flash, request, send_file
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import RequestedRangeNotSatisfiable, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from app.db import db
 from app.errors import DomainError, StaleVersion, UploadTooLarge
+from app.i18n import lazy_gettext as _l
+from app.input_rules import MAX_ID, clean_text, parse_id
 from app.storage import storage
 
 #: Files of an entry are personal data: a browser may keep them a while, a
 #: shared cache never; and they never run as a page of this site.
 PRIVATE_FILE_CACHE = "private, max-age=3600"
 SANDBOX = "default-src 'none'; sandbox"
+
+
+# --- reading input ---------------------------------------------------------------
+
+
+class CleanMultiDict(ImmutableMultiDict):
+    """Query or form values with every text (and key) passed through ``clean_text``;
+    uploaded files are left as they are."""
+
+    def __init__(self, mapping=None):
+        pairs = MultiDict(mapping).items(multi=True) if mapping is not None else ()
+        super().__init__((_clean(key), _clean(value)) for key, value in pairs)
+
+
+def _clean(value):
+    return clean_text(value) if isinstance(value, str) else value
+
+
+class InputRequest(Request):
+    """The app's request class (``app.request_class``): ``args``, ``form`` and
+    ``values`` hold clean text only (see the module)."""
+
+    parameter_storage_class = CleanMultiDict
+
+
+class BoundedInt(IntegerConverter):
+    """The ``int`` converter of every route: digits only (ASCII), at most
+    ``MAX_ID``, so an id no row can have is a 404, never a query the database
+    cannot take."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str):
+        if len(value.lstrip("0")) > len(str(self.max)):  # more digits than the largest id: no int() of them
+            raise ValidationError()
+        return super().to_python(value)
+
+
+class BadQuery(DomainError):
+    """A query argument that is not what its name promises (shown on the 400 page)."""
+
+    def __init__(self, name: str, message):
+        super().__init__(message)
+        self.name = name
+
+
+def query_id(name: str) -> int | None:
+    """The id in query argument ``name`` (``?call=3``): None when absent or
+    empty; 404 for a number no row can have (0, or above ``MAX_ID``);
+    :class:`BadQuery` (400, with a message) for anything but digits."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadQuery(name, _l("The address is not valid: “%(name)s” must be a number.", name=name))
+    number = parse_id(raw)
+    if number is None:
+        abort(404)
+    return number
+
+
+def query_page(name: str = "page") -> int:
+    """The page number in query argument ``name``: 1 when absent or empty; a
+    number past ``MAX_ID`` is ``MAX_ID`` (every list shows its last page for a
+    page past its end); :class:`BadQuery` (400, with a message) for anything
+    but a whole number from 1."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit() and raw.strip("0")):
+        raise BadQuery(name, _l("The page must be a whole number from 1."))
+    return parse_id(raw) or MAX_ID
+
+
+# --- writing ---------------------------------------------------------------------
 
 
 def error_message(error: DomainError | StaleDataError) -> str:

@@ -8,6 +8,7 @@ from app.audit.services import record
 from app.enums import Membership
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
+from app.input_rules import page_within
 from app.mail import send_after_commit
 from app.models import Organisation, User
 from app.urls import external_url
@@ -50,7 +51,8 @@ def set_membership(session: Session, *, actor: User, member: User, membership: M
 
 
 def list_organisations(session: Session, *, query: str = "", page: int = 1, per_page: int = 50):
-    """Organisations matching ``query`` (name or credit code), by name; returns ``(rows, total)``.
+    """Organisations matching ``query`` (name or credit code), by name; returns
+    ``(rows, total, page)`` (a page past the end is the last one).
 
     Each row is ``(organisation, members, pending)`` with the counts of active
     and pending accounts.
@@ -66,10 +68,11 @@ def list_organisations(session: Session, *, query: str = "", page: int = 1, per_
         pattern = f"%{query.strip()}%"
         statement = statement.where(sa.or_(Organisation.name.ilike(pattern), Organisation.credit_code.ilike(pattern.upper())))
     total = session.exec(select(sa.func.count()).select_from(statement.subquery())).one()
+    page = page_within(page, total, per_page)
     rows = session.exec(
         statement.order_by(pending.desc(), Organisation.name).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    return rows, total
+    return rows, total, page
 
 
 def pending_members(session: Session, *, organisation_id: int) -> list[User]:

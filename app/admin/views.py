@@ -17,7 +17,7 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.web import write
+from app.web import query_page, write
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -85,9 +85,8 @@ def resend_invitation(user_id: int):
 
 @bp.route("/organisations")
 def organisations():
-    page = max(request.args.get("page", 1, type=int), 1)
     query = (request.args.get("q") or "").strip()[:200]
-    rows, total = memberships.list_organisations(db.session, query=query, page=page)
+    rows, total, page = memberships.list_organisations(db.session, query=query, page=query_page())
     return render_template("admin/organisations.html", rows=rows, total=total, page=page, per_page=50, query=query)
 
 
@@ -118,7 +117,6 @@ def decide_membership(user_id: int, decision: str):
 
 @bp.route("/audit")
 def audit_log():
-    page = max(request.args.get("page", 1, type=int), 1)
     action = request.args.get("action") or None
-    events, total = events_page(db.session, page=page, action=action)
+    events, total, page = events_page(db.session, page=query_page(), action=action)
     return render_template("admin/audit.html", events=events, total=total, page=page, per_page=50, action=action)

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlmodel import Session, select
 
+from app.input_rules import page_within
 from app.models import AuditEvent
 
 
@@ -43,17 +44,19 @@ def record(
 
 
 def events_page(session: Session, *, page: int, per_page: int = 50, action: str | None = None, object_type: str | None = None):
-    """Newest events first, filtered; returns ``(events, total)``."""
+    """Newest events first, filtered; returns ``(events, total, page)`` (a page
+    past the end is the last one)."""
     query = select(AuditEvent)
     if action:
         query = query.where(AuditEvent.action == action)
     if object_type:
         query = query.where(AuditEvent.object_type == object_type)
     total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
+    page = page_within(page, total, per_page)
     events = session.exec(
         query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    return events, total
+    return events, total, page
 
 
 def object_history(session: Session, *, object_type: str, object_id: int) -> list[AuditEvent]:

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from app.brochure import builds
 from app.brochure.options import BuildOptions
+from app.commands import ID
 from app.db import db
 from app.errors import DomainError
 from app.models import Call
@@ -18,12 +19,12 @@ brochure_cli = AppGroup("brochure", help="The PDF showcase brochure.")
 
 
 @brochure_cli.command("build")
-@click.option("--call", "call_id", type=int, required=True, help="The call's id.")
+@click.option("--call", "call_id", type=ID, required=True, help="The call's id.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The PDF file to write (replaced atomically).")
 @click.option("--profile", type=click.Choice(["screen", "print"]), default="screen", show_default=True,
               help="screen: images at 150 dpi, a small file; print: 300 dpi, A4 with 3 mm bleed.")
-@click.option("--snapshot", "snapshot_id", type=int, default=None,
+@click.option("--snapshot", "snapshot_id", type=ID, default=None,
               help="A published results snapshot of the call (default: its latest).")
 def brochure_build(call_id: int, out: Path, profile: str, snapshot_id: int | None):
     """Build the call's brochure into OUT from a published results snapshot.

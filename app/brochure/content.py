@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import format_date, format_decimal, get_locale, ngettext
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
@@ -99,6 +99,7 @@ from app.brochure.page_data import (
 )
 from app.enums import Domain
 from app.errors import DomainError
+from app.i18n import format_number
 from app.models import Call, Entry, ResultEntry, ResultRun
 from app.pdf.text import document_language, language_tag, printable
 from app.reference import CITIES, city_label, technology_label
@@ -321,7 +322,7 @@ def _scenario(call: Call, item: _Item, *, number: int, public: bool) -> Scenario
         photos=photos,
         lead=lead,
         sections=sections,
-        figures=tuple(_figure(outcome) for outcome in entry.outcomes[:MAX_FIGURES]),
+        figures=tuple(outcome_figure(outcome) for outcome in entry.outcomes[:MAX_FIGURES]),
         tags=_tags(entry.tech_tags or ()),
         deployment=(fit(_("Deployment: %(scale)s", scale=printable(entry.deployment_scale)), width_mm=DEPLOYMENT_WIDTH,
                         size_pt=8.0) if printable(entry.deployment_scale) else ""),
@@ -382,12 +383,17 @@ def _texts(entry: Entry, *, photos: int) -> tuple[tuple[str, ...], tuple[Section
     return lead, tuple(sections)
 
 
-def _figure(outcome) -> Figure:
+#: Outcome figures: grouped thousands, at most three decimals.
+FIGURE_FORMAT = "#,##0.###"
+
+
+def outcome_figure(outcome) -> Figure:
     """A key figure: the value in the largest size in which value and unit fit
     the column. A number is never cut while its unit can give way."""
-    value = format_decimal(outcome.after)
+    value = format_number(outcome.after, FIGURE_FORMAT)
     unit = printable(outcome.unit)
-    change = _("New capability") if outcome.before is None else f"{format_decimal(outcome.before)} → {value} {unit}".strip()
+    change = (_("New capability") if outcome.before is None
+              else f"{format_number(outcome.before, FIGURE_FORMAT)} → {value} {unit}".strip())
 
     def width(text: str, points: float) -> float:
         return (text_em(text) + SAFETY_EM) * points * PT

@@ -19,12 +19,10 @@ brings new characters reuses the parts that did not change.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from flask import current_app
 from flask_babel import gettext
 
 from app.brochure.files import atomic_write
+from app.pdf.fonts import installed_face
 
 #: Bump when the way subsets are cut changes.
 FONTS_VERSION = 1
@@ -71,23 +70,6 @@ NO_SUBSETS = FontSet(installed="installed", css="", folder=None)
 
 def fonts_folder() -> Path:
     return Path(current_app.config["BROCHURE_CACHE_FOLDER"]) / "fonts"
-
-
-@functools.cache
-def installed_face(family: str, weight: int) -> tuple[str, int] | None:
-    """The font file and face index fontconfig has for ``family`` at ``weight``,
-    or None when that family is not installed (fontconfig would substitute)."""
-    style = "Bold" if weight >= 600 else "Regular"
-    try:
-        found = subprocess.run(
-            ["fc-match", "--format=%{file}\n%{index}\n%{family}\n%{style}", f"{family}:style={style}"],
-            capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.split("\n")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if len(found) < 4 or family not in found[2].split(",") or style not in found[3].split(","):
-        return None
-    return found[0], int(found[1] or 0)
 
 
 def template_text() -> str:

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -15,17 +14,18 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 
 from app.brochure.builds import MAX_PICKED
 from app.brochure.options import BuildOptions
-from app.forms import limit_attributes, single_line, strip
+from app.forms import NumberField, limit_attributes, single_line, strip
 from app.i18n import lazy_gettext as _l
+from app.input_rules import Bounds, parse_id
 
 LIMITS = {"title": 60, "subtitle": 80, "foreword": 2000, "back_text": 500}
+YEAR_RANGE = (2000, 2100)
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
@@ -58,7 +58,7 @@ class BrochureForm(FlaskForm):
     ])
     title = _text(_l("Brochure title"), "title", required=True)
     subtitle = _text(_l("Subtitle"), "subtitle")
-    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=2000, max=2100)])
+    year = NumberField(_l("Year"), validators=[DataRequired()], bounds=Bounds(*YEAR_RANGE, whole=True))
     foreword = _text(_l("Foreword"), "foreword", area=True)
     back_text = _text(_l("Back cover text"), "back_text", area=True)
     cover = FileField(_l("Cover image (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"},
@@ -80,10 +80,10 @@ class BrochureForm(FlaskForm):
         for token in _SEPARATORS.split(field.data or ""):
             if not token:
                 continue
-            digits = token.removeprefix("#").removeprefix("＃")
-            if not digits.isascii() or not digits.isdigit() or int(digits) == 0:
+            number = parse_id(token.removeprefix("#").removeprefix("＃"))
+            if number is None:
                 raise ValidationError(_l("“%(value)s” is not an entry number.", value=token[:20]))
-            numbers.append(int(digits))
+            numbers.append(number)
         if len(numbers) > MAX_PICKED:
             raise ValidationError(_l("At most %(n)s entries can be hand-picked.", n=MAX_PICKED))
         duplicates = sorted({number for number in numbers if numbers.count(number) > 1})

@@ -14,7 +14,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import format_datetime, format_decimal, ngettext
@@ -36,7 +35,7 @@ from app.permissions import can_build_brochure, require, roles_required
 from app.results.publishing import published_runs
 from app.spreadsheets import filename
 from app.storage import storage
-from app.web import error_message, read_upload, send_path, write
+from app.web import error_message, query_id, read_upload, send_path, write
 
 bp = Blueprint("brochure", __name__, url_prefix="/brochure")
 
@@ -136,7 +135,7 @@ def status_payload(call: Call) -> dict:
 
 def _pick_call(calls: list[Call]) -> Call | None:
     """The call asked for, else the newest one with published results, else the current one."""
-    call_id = request.args.get("call", type=int)
+    call_id = query_id("call")
     chosen = next((call for call in calls if call.id == call_id), None)
     if chosen is not None:
         return chosen

@@ -2,13 +2,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import BooleanField, DateTimeLocalField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
 
-from app.calls.services import DEFAULT_EXPERTS_PER_ENTRY, EXPERTS_PER_ENTRY_RANGE
+from app.calls.services import DEFAULT_EXPERTS_PER_ENTRY, EXPERTS_PER_ENTRY_RANGE, QUOTA_RANGE, TARGET_RANGE, YEAR_RANGE
 from app.enums import Domain, Phase
-from app.forms import single_line, strip
+from app.forms import NumberField, single_line, strip
 from app.i18n import lazy_gettext as _l
+from app.input_rules import Bounds
 
 # What <input type="datetime-local"> sends and expects (minutes precision).
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -21,16 +22,17 @@ class CallForm(FlaskForm):
     """
 
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=200), single_line])
-    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
-    target_count = IntegerField(
-        _l("Target number of showcase scenarios"), default=200, validators=[InputRequired(), NumberRange(min=1, max=10000)]
+    year = NumberField(_l("Year"), validators=[InputRequired()], bounds=Bounds(*YEAR_RANGE, whole=True))
+    target_count = NumberField(
+        _l("Target number of showcase scenarios"), default=200, validators=[InputRequired()],
+        bounds=Bounds(*TARGET_RANGE, whole=True),
     )
-    experts_per_entry = IntegerField(
+    experts_per_entry = NumberField(
         _l("Experts per entry"),
         default=DEFAULT_EXPERTS_PER_ENTRY,
-        validators=[InputRequired(), NumberRange(min=EXPERTS_PER_ENTRY_RANGE[0], max=EXPERTS_PER_ENTRY_RANGE[1])],
+        validators=[InputRequired()],
+        bounds=Bounds(*EXPERTS_PER_ENTRY_RANGE, whole=True),
         description=_l("How many experts score each entry: %(low)s to %(high)s.", low=EXPERTS_PER_ENTRY_RANGE[0], high=EXPERTS_PER_ENTRY_RANGE[1]),
-        render_kw={"min": EXPERTS_PER_ENTRY_RANGE[0], "max": EXPERTS_PER_ENTRY_RANGE[1]},
     )
     blind_review = BooleanField(
         _l("Blind review: experts do not see the names of the applicant organisations"), default=True
@@ -81,7 +83,7 @@ for _domain in Domain:
     setattr(
         CallForm,
         f"quota_{_domain.value}",
-        IntegerField(_domain.label, default=25, validators=[InputRequired(), NumberRange(min=0, max=10000)]),
+        NumberField(_domain.label, default=25, validators=[InputRequired()], bounds=Bounds(*QUOTA_RANGE, whole=True)),
     )
 for _phase in Phase:
     setattr(CallForm, f"{_phase.value}_starts", DateTimeLocalField(_l("Starts"), format=DATETIME_LOCAL, validators=[InputRequired()]))

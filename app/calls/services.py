@@ -19,6 +19,11 @@ Schedule = dict[Phase, tuple[datetime, datetime]]
 # The review settings a call starts with, and the bounds of experts per entry.
 DEFAULT_EXPERTS_PER_ENTRY = 5
 EXPERTS_PER_ENTRY_RANGE = (1, 15)
+# The ranges of a call's other numbers (both ends included): its year, its
+# target of showcase scenarios and each domain's quota.
+YEAR_RANGE = (2000, 2100)
+TARGET_RANGE = (1, 10_000)
+QUOTA_RANGE = (0, 10_000)
 
 
 @dataclass(frozen=True)

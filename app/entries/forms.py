@@ -10,11 +10,9 @@ from flask_wtf.file import FileField
 from wtforms import (
     DateField,
     FieldList,
-    FloatField,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -23,16 +21,16 @@ from wtforms.validators import (
     Email,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 
 from app.accounts.forms import validate_credit_code
 from app.enums import Domain, Technology
-from app.forms import CheckboxesField, free_tags, limit_attributes, single_line, strip, validate_phone
+from app.forms import CheckboxesField, NumberField, free_tags, limit_attributes, single_line, strip, validate_phone
 from app.i18n import lazy_gettext as _l
-from app.models.entries import LIMITS, MAX_FREE_TAGS, MAX_OUTCOMES, MAX_PARTNERS
+from app.input_rules import Bounds, parse_id
+from app.models.entries import INVESTMENT_RANGE, LIMITS, MAX_FREE_TAGS, MAX_OUTCOMES, MAX_PARTNERS, OUTCOME_RANGE
 from app.reference import CITIES
 
 
@@ -58,7 +56,7 @@ class EntryStepForm(FlaskForm):
     version = HiddenField()
 
     def version_number(self) -> int | None:
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+        return parse_id(self.version.data)
 
 
 class PartnerForm(Form):
@@ -120,11 +118,7 @@ class SolutionForm(EntryStepForm):
     deployment_scale = _text(_l("Deployment scale"), "deployment_scale", description=_l("Sites, lines, users or volume covered."))
     deployment_start = DateField(_l("Deployed since"), validators=[Optional()])
     deployment_end = DateField(_l("Deployed until"), validators=[Optional()], description=_l("Leave empty if it is still running."))
-    investment = FloatField(
-        _l("Investment (10,000 yuan)"),
-        validators=[Optional(), NumberRange(min=0, max=10_000_000)],
-        render_kw={"inputmode": "decimal"},
-    )
+    investment = NumberField(_l("Investment (10,000 yuan)"), bounds=Bounds(*INVESTMENT_RANGE))
     investment_note = _text(_l("About the investment"), "investment_note")
 
     def validate_deployment_end(self, field):
@@ -145,8 +139,8 @@ class SolutionForm(EntryStepForm):
 
 class OutcomeForm(Form):
     metric = StringField(_l("Metric"), filters=[strip], validators=[Optional(), Length(max=LIMITS["metric"]), single_line])
-    before = FloatField(_l("Before"), validators=[Optional()], render_kw={"inputmode": "decimal"})
-    after = FloatField(_l("After"), validators=[Optional()], render_kw={"inputmode": "decimal"})
+    before = NumberField(_l("Before"), bounds=Bounds(*OUTCOME_RANGE))
+    after = NumberField(_l("After"), bounds=Bounds(*OUTCOME_RANGE))
     unit = StringField(_l("Unit"), filters=[strip], validators=[Optional(), Length(max=LIMITS["unit"]), single_line])
 
     # Optional() stops the validator chain of an empty field, so each check
@@ -200,7 +194,7 @@ class PhotoForm(EntryStepForm):
 
 class PhotoEditForm(EntryStepForm):
     caption = _text(_l("Caption"), "caption")
-    move = IntegerField(validators=[Optional(), NumberRange(min=-1, max=1)])
+    move = NumberField(_l("Move"), bounds=Bounds(-1, 1, whole=True))
 
 
 class AttachmentForm(EntryStepForm):

@@ -5,12 +5,20 @@ read from the content (the name and declared type are ignored), oversized and
 decompression-bomb images are refused before they are decoded, the EXIF
 orientation is applied and every metadata block (GPS!) is dropped by
 re-encoding to JPEG in three sizes.
+
+A damaged file (truncated, corrupt) is refused whatever Pillow's
+process-wide ``ImageFile.LOAD_TRUNCATED_IMAGES`` says: WeasyPrint turns it on
+when imported, and Pillow would then decode a cut-off JPEG with a grey lower
+half instead of failing. The check decodes under :func:`strict_decoding`.
 """
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -25,6 +33,26 @@ class ProcessedImage:
     width: int  # of the master rendition
     height: int
     renditions: dict[str, bytes]  # size name → JPEG bytes
+
+
+_STRICT = threading.Lock()
+
+
+@contextmanager
+def strict_decoding() -> Iterator[None]:
+    """Decode with ``ImageFile.LOAD_TRUNCATED_IMAGES`` off, then put it back.
+
+    The flag is Pillow's only switch and it is global: the lock keeps two
+    uploads from restoring each other's value. Meanwhile another thread's PDF
+    still decodes its images (ours, re-encoded, never truncated) as usual.
+    """
+    with _STRICT:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def process_photo(data: bytes, *, max_pixels: int) -> ProcessedImage:
@@ -50,7 +78,8 @@ def process_photo(data: bytes, *, max_pixels: int) -> ProcessedImage:
                         megapixels=max_pixels // 1_000_000,
                     )
                 )
-            image.load()
+            with strict_decoding():
+                image.load()
             image = ImageOps.exif_transpose(image)
     except DomainError:
         raise

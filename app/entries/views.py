@@ -30,6 +30,7 @@ from app.enums import EntryStatus, Role
 from app.errors import NotAllowed, UploadTooLarge
 from app.forms import ActionForm, flash_form_errors
 from app.i18n import lazy_gettext as _l
+from app.input_rules import parse_id
 from app.models import Entry
 from app.pdf.entry import entry_pdf, entry_pdf_filename
 from app.permissions import (
@@ -60,8 +61,7 @@ def _entry(entry_id: int) -> Entry:
 
 
 def _version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(request.form.get("version"))
 
 
 @bp.route("/")

@@ -22,6 +22,7 @@ from app.enums import Domain, EntryStatus
 from app.formal_check.services import IDENTITY_FILTERS, MAX_SELECTION, SORTS, EntryFilters, decisions_from
 from app.forms import strip
 from app.i18n import lazy_gettext as _l
+from app.input_rules import coerce_id
 from app.reference import CITIES
 
 REASON_MAX = 1000
@@ -148,7 +149,7 @@ class EntryIdsField(Field):
 
     def process_formdata(self, valuelist):
         try:
-            self.data = [int(value) for value in valuelist]
+            self.data = [coerce_id(value) for value in valuelist]
         except ValueError:
             self.data = []
             raise ValueError(_l("The selection could not be read. Please select the entries again.")) from None

@@ -26,7 +26,7 @@ from app.formal_check.forms import BulkDecisionForm, DecisionForm, TableFilterFo
 from app.models import Entry
 from app.permissions import can_check_entries, require, roles_required
 from app.urls import safe_next
-from app.web import send_bytes, write
+from app.web import query_page, send_bytes, write
 
 bp = Blueprint("formal_check", __name__, url_prefix="/check")
 
@@ -79,7 +79,7 @@ def _render_table(call, calls, filter_form, *, bulk_form, refusals=()):
         context |= {
             "filters": filters,
             "table": services.entry_table(
-                db.session, call_id=call.id, filters=filters, page=request.args.get("page", 1, type=int)
+                db.session, call_id=call.id, filters=filters, page=query_page()
             ),
             "args": _table_args(call, page=False),
             "selected": set(bulk_form.entry_ids.data or ()),

@@ -26,6 +26,7 @@ from sqlmodel import Session, func, select
 
 from app.enums import Domain, Technology
 from app.i18n import lazy_gettext as _l
+from app.input_rules import page_within
 from app.models import Call, LibraryCase
 from app.reference import CITIES
 
@@ -193,10 +194,11 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
 
     One scan finds every matching id in order (the count is their number),
     then only the page's rows are loaded: searching reads the table once.
+    A page past the end is the last page.
     """
     ids = list(session.exec(select(LibraryCase.id).where(*conditions(session, filters))
                             .order_by(*_order(filters, session.get_bind().dialect.name))).all())
-    page = max(1, page)
+    page = page_within(page, len(ids), per_page)
     wanted = ids[(page - 1) * per_page:page * per_page]
     rows = {case.id: case for case in session.exec(select(LibraryCase).where(LibraryCase.id.in_(wanted or [0])))}
     return Page(cases=[rows[case_id] for case_id in wanted], total=len(ids), page=page, per_page=per_page)
@@ -262,7 +264,7 @@ def curation_page(session: Session, *, q: str = "", year: int | None = None, sta
         where.append(LibraryCase.hidden.is_(True))
     where.extend(LibraryCase.search_text.like(like_pattern(term), escape="\\") for term in terms(q))
     total = session.exec(select(func.count()).select_from(LibraryCase).where(*where)).one()
-    page = min(max(1, page), max(1, -(-total // per_page)))
+    page = page_within(page, total, per_page)
     cases = session.exec(
         select(LibraryCase).where(*where)
         .order_by(*RANK_ORDER)

@@ -7,6 +7,7 @@ invalidates every cached public page at once.
 """
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import datetime
 
@@ -85,7 +86,7 @@ def publish_snapshot(session: Session, *, run: ResultRun, now: datetime) -> int:
         case.solution = entry.solution
         case.deployment_scale = entry.deployment_scale
         case.outcomes = [{"metric": o.metric, "before": o.before, "after": o.after, "unit": o.unit}
-                         for o in sorted(entry.outcomes, key=lambda o: o.position)]
+                         for o in sorted(entry.outcomes, key=lambda o: o.position) if _finite_outcome(o)]
         case.photos = [{"id": p.id, "caption": p.caption, "width": p.width, "height": p.height,
                         "display_key": p.display_key, "thumb_key": p.thumb_key}
                        for p in sorted(entry.photos, key=lambda p: p.position)]
@@ -97,6 +98,13 @@ def publish_snapshot(session: Session, *, run: ResultRun, now: datetime) -> int:
         session.add(case)
     touch_version(session, now=now)
     return len(entries)
+
+
+def _finite_outcome(outcome) -> bool:
+    """Whether an outcome's figures are finite numbers: a row stored before the
+    forms checked them (∞, NaN) is not published (JSON has no such numbers,
+    and PostgreSQL refuses them in a JSON column)."""
+    return math.isfinite(outcome.after) and (outcome.before is None or math.isfinite(outcome.before))
 
 
 def library_blobs(session: Session) -> set[str]:

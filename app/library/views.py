@@ -25,7 +25,7 @@ from app.library.search import filter_messages
 from app.library.services import headline
 from app.models import LibraryCase
 from app.reference import CITIES
-from app.web import send_blob
+from app.web import BadQuery, query_page, send_blob
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 
@@ -61,8 +61,7 @@ def home():
 @conditional
 def cases():
     filters, problems = search.Filters.parse(request.args)
-    page = request.args.get("page", 1, type=int) or 1
-    found = search.find(db.session, filters, page=page, per_page=PER_PAGE)
+    found = search.find(db.session, filters, page=query_page(), per_page=PER_PAGE)
     return render_template(
         "library/cases.html", filters=filters, found=found, problems=filter_messages(problems),
         domains=list(Domain), cities=sorted(CITIES), technologies=list(Technology), years=search.years(db.session),
@@ -117,16 +116,18 @@ def data():
 @conditional
 def cases_json():
     filters, problems = search.Filters.parse(request.args)
-    page = request.args.get("page", 1, type=int)
-    per_page = request.args.get("per_page", opendata.DEFAULT_PER_PAGE, type=int)
-    if page is None or page < 1:
+    try:
+        page = query_page()
+    except BadQuery:
         problems["page"] = "number"
+    per_page = request.args.get("per_page", opendata.DEFAULT_PER_PAGE, type=int)
     if per_page is None or not 1 <= per_page <= opendata.MAX_PER_PAGE:
         problems["per_page"] = "range"
     if problems:
         return _bad_request(problems)
+    # A page past the end is the last page.
     found = search.find(db.session, filters, page=page, per_page=per_page)
-    pages = opendata.page_count(found.total, per_page)
+    page, pages = found.page, opendata.page_count(found.total, per_page)
 
     def link(number: int | None) -> str | None:
         if number is None:

@@ -28,6 +28,10 @@ LIMITS = {
     "caption": 60,
     "free_tag": 20,
 }
+#: Ranges of the numbers an entry holds (both ends included). Outcome values
+#: (before and after) are in the row's own unit: a count, a percentage, yuan…
+OUTCOME_RANGE = (-1e12, 1e12)
+INVESTMENT_RANGE = (0, 10_000_000)  # in 万元 (10,000 yuan): up to 1,000 亿元
 MAX_PARTNERS = 10
 MAX_OUTCOMES = 8
 MAX_FREE_TAGS = 5

@@ -10,16 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from flask import current_app
-from flask_babel import (
-    format_date,
-    format_datetime,
-    format_decimal,
-)
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.db import utcnow
 from app.enums import EntryStatus
+from app.i18n import format_number
 from app.models import Entry
 from app.pdf.fetcher import storage_url
 from app.pdf.render import CSS_FOLDER, render_pdf
@@ -163,13 +160,13 @@ def _sheet(entry: Entry, *, now: datetime) -> EntrySheet:
         solution=_paragraphs(entry.solution),
         deployment_scale=printable(entry.deployment_scale),
         deployment_period=_period(entry.deployment_start, entry.deployment_end),
-        investment=format_decimal(entry.investment) if entry.investment is not None else "",
+        investment=format_number(entry.investment),
         investment_note=printable(entry.investment_note),
         outcomes=tuple(
             Outcome(
                 metric=printable(row.metric),
-                before=format_decimal(row.before) if row.before is not None else "",
-                after=format_decimal(row.after),
+                before=format_number(row.before),
+                after=format_number(row.after),
                 unit=printable(row.unit),
             )
             for row in entry.outcomes

@@ -3,7 +3,8 @@ import click
 from flask.cli import AppGroup
 
 from app.accounts.actors import chair_actor
-from app.commands import transaction
+from app.commands import ID, SEED, transaction
+from app.config import RESAMPLES_RANGE
 from app.db import db, utcnow
 from app.models import Call
 from app.results.compute import compute_results, draft_run
@@ -20,10 +21,10 @@ def _call(call_id: int) -> Call:
 
 
 @results_cli.command("compute")
-@click.option("--call", "call_id", type=int, required=True, help="The call's id.")
-@click.option("--resamples", type=click.IntRange(1, 100_000), default=None,
+@click.option("--call", "call_id", type=ID, required=True, help="The call's id.")
+@click.option("--resamples", type=click.IntRange(*RESAMPLES_RANGE), default=None,
               help="Bootstrap resamples (default: RESULTS_RESAMPLES, 1,000).")
-@click.option("--seed", type=int, default=None, help="Bootstrap seed (default: the call's id).")
+@click.option("--seed", type=SEED, default=None, help="Bootstrap seed (default: the call's id).")
 @click.option("--as", "as_email", default=None, metavar="EMAIL",
               help="Record this chair as the actor (default: the command line).")
 def results_compute(call_id: int, resamples: int | None, seed: int | None, as_email: str | None):
@@ -52,7 +53,7 @@ def results_compute(call_id: int, resamples: int | None, seed: int | None, as_em
 
 
 @results_cli.command("publish")
-@click.option("--call", "call_id", type=int, required=True, help="The call's id.")
+@click.option("--call", "call_id", type=ID, required=True, help="The call's id.")
 @click.option("--public-scores/--no-public-scores", default=False, show_default=True,
               help="Whether the public library and the brochure may show ranks and scores.")
 @click.option("--as", "as_email", default=None, metavar="EMAIL",

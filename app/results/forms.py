@@ -3,9 +3,7 @@ publishing; and the filters of the rankings table."""
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -16,18 +14,22 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
 )
 
 from app.enums import Domain
-from app.forms import strip
+from app.forms import NumberField, strip
 from app.i18n import lazy_gettext as _l
+from app.input_rules import Bounds
 from app.reference import CITIES, city_label
 from app.review.rubrics.services import AGGREGATION_LABELS
 
 REASON_MAX = 1000
 RUBRIC_DEFAULT = ""
+# Ranges of the settings (both ends included): disagreement thresholds in
+# points of the 0–100 sheet total, and the cap of showcase scenarios per organisation.
+THRESHOLD_RANGE = (0.1, 100)
+CAP_RANGE = (1, 1000)
 
 
 class SettingsForm(FlaskForm):
@@ -35,19 +37,16 @@ class SettingsForm(FlaskForm):
         _l("Aggregation method"),
         description=_l("How an entry's sheet totals become its score."),
     )
-    sd_threshold = DecimalField(
-        _l("Disagreement threshold: standard deviation (points)"),
-        places=None, validators=[Optional(), NumberRange(min=0.1, max=100)],
+    sd_threshold = NumberField(
+        _l("Disagreement threshold: standard deviation (points)"), bounds=Bounds(*THRESHOLD_RANGE),
         description=_l("Entries whose sheet totals spread this much or more are flagged. Empty: not used."),
     )
-    range_threshold = DecimalField(
-        _l("Disagreement threshold: range (points)"),
-        places=None, validators=[Optional(), NumberRange(min=0.1, max=100)],
+    range_threshold = NumberField(
+        _l("Disagreement threshold: range (points)"), bounds=Bounds(*THRESHOLD_RANGE),
         description=_l("Entries whose highest and lowest sheet totals lie this far apart or more are flagged. Empty: not used."),
     )
-    organisation_cap = IntegerField(
-        _l("Most showcase scenarios per organisation"),
-        validators=[Optional(), NumberRange(min=1, max=1000)],
+    organisation_cap = NumberField(
+        _l("Most showcase scenarios per organisation"), bounds=Bounds(*CAP_RANGE, whole=True),
         description=_l("Empty: no cap."),
     )
 

@@ -45,7 +45,7 @@ from app.results.inputs import inputs_fingerprint, override_of, veto_decision_of
 from app.results.settings import default_method, update_settings
 from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
-from app.web import send_bytes, write
+from app.web import query_id, query_page, send_bytes, write
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -79,7 +79,7 @@ def index():
     """A call's results: the chair's draft and its tools, and the published snapshots."""
     now = utcnow()
     calls = list_calls(db.session)
-    call_id = request.args.get("call", type=int)
+    call_id = query_id("call")
     call = (
         next((c for c in calls if c.id == call_id), None)
         or call_in_phase(db.session, phase=Phase.RESULTS, now=now)
@@ -138,8 +138,7 @@ def settings(call_id: int):
     with write() as attempt:
         update_settings(
             db.session, call=call, actor=current_user, method=form.chosen_method(),
-            sd_threshold=float(form.sd_threshold.data) if form.sd_threshold.data is not None else None,
-            range_threshold=float(form.range_threshold.data) if form.range_threshold.data is not None else None,
+            sd_threshold=form.sd_threshold.data, range_threshold=form.range_threshold.data,
             organisation_cap=form.organisation_cap.data,
         )
         recomputed = draft_run(db.session, call=call) is not None
@@ -205,8 +204,7 @@ def rankings_page(run_id: int):
     form = RankingFilterForm(request.args)
     if not form.validate():
         form = RankingFilterForm(formdata=None)
-    page = max(request.args.get("page", 1, type=int), 1)
-    table = rankings.ranking_page(db.session, run=run, filters=rankings.Filters.from_form(form), page=page)
+    table = rankings.ranking_page(db.session, run=run, filters=rankings.Filters.from_form(form), page=query_page())
     args = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template("results/rankings.html", form=form, table=table, args=args, **_run_context(run))
 

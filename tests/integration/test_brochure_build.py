@@ -32,11 +32,12 @@ def published(make, session):
     for index, entry in enumerate(scored.entries):
         entry.title = ["智能质检缺陷检测平台", "基层医疗影像辅助诊断", "港口无人集卡智能调度", "慢病管理随访机器人",
                        "钢铁高炉智能配料", "医院智能导诊服务"][index]
-        entry.summary = "通过人工智能视觉模型实现生产线全流程质量检测，缺陷检出率提升至99.5%，每年节约人工成本约600万元。"
+        # Emoji the fonts cannot draw print the fallback glyph 〓 (app.pdf.text.printable), never a box.
+        entry.summary = "通过人工智能视觉模型实现生产线全流程质量检测👍🏽，缺陷检出率提升至99.5%，每年节约人工成本约600万元。"
         entry.solution = "部署边缘计算节点与视觉大模型。" * 20
         entry.tech_tags = ["computer_vision", "large_models"]
         entry.outcomes = [EntryOutcome(position=0, metric="缺陷检出率", before=92.0, after=99.5, unit="%"),
-                          EntryOutcome(position=1, metric="检测耗时", before=30.0, after=2.0, unit="秒")]
+                          EntryOutcome(position=1, metric="检测耗时⏱️", before=30.0, after=2.0, unit="秒")]
         session.add(entry)
     session.commit()
     scored.publish(public_scores=True)
@@ -103,10 +104,12 @@ def test_fonts_are_embedded_subsets_and_no_glyph_is_missing(app, published, tmp_
                 covered |= set(font.getBestCmap())
     if not covered:
         pytest.skip("Noto CJK fonts not found")
-    printed = {ord(char) for char in _text(result.path) if not char.isspace()}
+    text = _text(result.path)
+    printed = {ord(char) for char in text if not char.isspace()}
     assert printed, "no text extracted"
     missing = sorted(chr(code) for code in printed - covered)
     assert missing == []
+    assert "质量检测〓" in text and "检测耗时〓" in text
 
 
 @pytest.mark.skipif(not shutil.which("zbarimg") or not shutil.which("pdftoppm"), reason="zbarimg or pdftoppm missing")

@@ -176,19 +176,48 @@ def test_embeds_noto_cjk_fonts_and_no_fallback_font(rendered):
     assert all(name.startswith(("NotoSerifCJK", "NotoSansCJK")) for name in names), names
 
 
-def test_every_character_of_the_entry_has_a_glyph(rendered):
-    printed = set("".join(_printed_strings(rendered.sheet))) - set(" \n\t")
+def _without_glyph(result) -> list[str]:
+    """The characters the sheet prints that no embedded font has a glyph for."""
+    printed = set("".join(_printed_strings(result.sheet))) - set(" \n\t")
     covered = set()
-    for font in _fonts(rendered.reader):
+    for font in _fonts(result.reader):
         descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
         stream = (descriptor.get("/FontFile3") or descriptor.get("/FontFile2")).get_object()
         covered |= {chr(code) for code in TTFont(io.BytesIO(stream.get_data())).getBestCmap()}
         # A glyph reached through an OpenType feature (tabular figures) has
         # no cmap entry of its own; the font's ToUnicode map names its character.
         covered |= _to_unicode_characters(font)
-    assert sorted(printed - covered) == []
+    return sorted(printed - covered)
+
+
+def test_every_character_of_the_entry_has_a_glyph(rendered):
+    assert _without_glyph(rendered) == []
     # WeasyPrint warns about neither a missing resource nor a font problem.
     assert [record.getMessage() for record in rendered.logged] == []
+
+
+def test_characters_the_fonts_lack_print_the_fallback_glyph_not_a_box(app, make):
+    entry = make.entry(
+        status=EntryStatus.SUBMITTED, title="智能质检👍🏽平台",
+        summary="家庭👨\u200d👩\u200d👧用户❤\ufe0f增长，覆盖🇨🇳🇭🇰；© ½ € ∞ №；مرحبا",
+        contact_position="部长1\ufe0f\u20e3", problem="零宽\u200b空格\n第二段🚀🚀",
+    )
+    entry.outcomes = [EntryOutcome(position=0, metric="满意度😀", before=None, after=98, unit="%")]
+    make.session.commit()
+
+    result = _render(app, entry)
+
+    sheet = result.sheet
+    assert sheet.title == "智能质检〓平台"
+    assert sheet.summary == ("家庭〓用户〓增长，覆盖〓〓；© ½ € ∞ №；〓〓〓〓〓",)
+    assert (sheet.contact_position, sheet.problem) == ("部长1", ("零宽空格", "第二段〓〓"))
+    assert sheet.outcomes[0].metric == "满意度〓"
+    assert "智能质检〓平台" in result.text and "满意度〓" in result.text
+    # Every printed character has a glyph in the embedded Noto CJK fonts: no box, no other font.
+    assert _without_glyph(result) == []
+    names = {font["/BaseFont"].split("+", 1)[-1].replace("-", "") for font in _fonts(result.reader)}
+    assert all(name.startswith(("NotoSerifCJK", "NotoSansCJK")) for name in names), names
+    assert result.logged == []
 
 
 def test_long_lines_break_the_chinese_way(rendered):

@@ -342,7 +342,7 @@ def test_running_from_the_page_shows_the_report(client, login, session, chair, s
 def test_run_form_errors_are_shown(client, login, session, chair, setup, english):
     login(chair)
     page = client.post(f"/review/assign/calls/{setup['call'].id}/run", data={"per_entry": "0", "seed": "1"})
-    assert page.status_code == 200 and "Number must be between 1 and 20." in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Experts per entry: enter a whole number from 1 to 20." in page.get_data(as_text=True)
     assert not session.exec(select(Assignment)).all()
 
 

@@ -395,15 +395,17 @@ def test_a_stale_version_is_refused_instead_of_overwriting(client, session, shee
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("score-quality", "100.5", "Quality: the score must be between 0 and 100."),
-        ("score-impact", "11", "Impact: the score must be between 0 and 10."),
-        ("score-novelty", "-1", "Novelty: the score must be between 0 and 20."),
-        ("score-quality", "很好", "Quality: enter a number."),
-        ("score-quality", "nan", "Quality: enter a number."),
-        ("score-quality", "1e400", "Quality: enter a number."),
+        ("score-quality", "100.5", "Quality: enter a number from 0 to 100."),
+        ("score-impact", "11", "Impact: enter a number from 0 to 10."),
+        ("score-novelty", "-1", "Novelty: enter a number from 0 to 20."),
+        ("score-quality", "很好", "Quality: enter a number from 0 to 100."),
+        ("score-quality", "nan", "Quality: enter a number from 0 to 100."),
+        ("score-quality", "1e400", "Quality: enter a number from 0 to 100."),
+        ("score-quality", "1e2", "Quality: enter a number from 0 to 100."),
+        ("score-quality", "inf", "Quality: enter a number from 0 to 100."),
         ("score-quality", "87.3", "Quality: scores go in steps of 0.5."),
     ],
-    ids=["above-max", "above-small-max", "negative", "text", "nan", "infinite", "step"],
+    ids=["above-max", "above-small-max", "negative", "text", "nan", "huge", "exponent", "infinite", "step"],
 )
 def test_invalid_scores_are_refused_with_a_message_and_nothing_changes(client, session, sheet, english, field, value, message):
     autosave(client, sheet, **{"score-quality": "50", "score-impact": "5", "score-novelty": "10"})

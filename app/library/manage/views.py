@@ -18,7 +18,7 @@ from app.library.search import filter_messages
 from app.models import LibraryCase
 from app.permissions import can_curate_library, require, roles_required
 from app.urls import safe_next
-from app.web import write
+from app.web import query_page, write
 
 bp = Blueprint("library_manage", __name__, url_prefix="/library/manage")
 
@@ -41,8 +41,8 @@ def index():
     for message in filter_messages(problems):
         flash(message, "warning")
     state = request.args.get("state") if request.args.get("state") in STATES else None
-    result = search.curation_page(db.session, q=filters.q, year=filters.year, state=state,
-                       page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
+    result = search.curation_page(db.session, q=filters.q, year=filters.year, state=state, page=query_page(),
+                                  per_page=PER_PAGE)
     args = filters.args() | ({"state": state} if state else {})
     here = url_for("library_manage.index", **args, **({"page": result.page} if result.page > 1 else {}))
     return render_template(

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from app.accounts.actors import chair_actor
-from app.commands import transaction
+from app.commands import ID, SEED, transaction
 from app.db import db, utcnow
 from app.models import Call
 from app.review.assignment.services import MAX_PER_ENTRY, run_assignment
@@ -18,10 +18,10 @@ review_cli = AppGroup("review", help="Expert review.")
 
 
 @review_cli.command("assign")
-@click.option("--call", "call_id", type=int, required=True, help="The call's id.")
+@click.option("--call", "call_id", type=ID, required=True, help="The call's id.")
 @click.option("--per-entry", type=click.IntRange(1, MAX_PER_ENTRY), default=None,
               help="Experts per entry (default: the call's setting).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Ties are broken at random from this seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Ties are broken at random from this seed.")
 @click.option("--top-up", is_flag=True, help="Only fill the gaps of entries already in review.")
 @click.option("--as", "as_email", default=None, metavar="EMAIL",
               help="Record this chair as the actor (default: the command line).")

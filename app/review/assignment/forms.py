@@ -1,29 +1,24 @@
 """Forms of the chair's assignment pages."""
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms import SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
-from app.forms import strip
+from app.forms import NumberField, strip
 from app.i18n import lazy_gettext as _l
+from app.input_rules import SEED_RANGE, Bounds, coerce_id
 from app.review.assignment.services import MAX_PER_ENTRY, REASON_MAX
-
-MAX_SEED = 2**31 - 1
 
 
 class RunForm(FlaskForm):
     """The automatic assignment: a full run, or a top-up of entries in review."""
 
-    per_entry = IntegerField(
-        _l("Experts per entry"),
-        validators=[InputRequired(), NumberRange(min=1, max=MAX_PER_ENTRY)],
-        render_kw={"min": 1, "max": MAX_PER_ENTRY},
-    )
-    seed = IntegerField(
+    per_entry = NumberField(_l("Experts per entry"), validators=[InputRequired()], bounds=Bounds(1, MAX_PER_ENTRY, whole=True))
+    seed = NumberField(
         _l("Seed"),
         default=0,
         description=_l("The same seed gives the same assignment; another seed breaks ties differently."),
-        validators=[InputRequired(), NumberRange(min=0, max=MAX_SEED)],
-        render_kw={"min": 0, "max": MAX_SEED},
+        validators=[InputRequired()],
+        bounds=Bounds(*SEED_RANGE, whole=True),
     )
     run = SubmitField(_l("Assign experts"))
     top_up = SubmitField(_l("Top up entries in review"))
@@ -44,7 +39,7 @@ class AddExpertForm(FlaskForm):
     experts; the service decides (and explains) who may not be added."""
 
     expert_id = SelectField(
-        _l("Expert"), coerce=int, validate_choice=False,
+        _l("Expert"), coerce=coerce_id, validate_choice=False,
         validators=[InputRequired(message=_l("Choose an expert."))],
     )
     reason = _reason_field(_l("Why this expert is added by hand."))

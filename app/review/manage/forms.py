@@ -7,7 +7,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -16,24 +15,25 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 
 from app.accounts.forms import validate_credit_code
 from app.enums import Domain, Technology
-from app.forms import CheckboxesField, free_tags, single_line, strip
+from app.forms import CheckboxesField, NumberField, free_tags, id_field, single_line, strip
 from app.i18n import lazy_gettext as _l
+from app.input_rules import Bounds, coerce_id, parse_id
 from app.review.manage import profiles
 from app.review.manage.panels import NAME_MAX as PANEL_NAME_MAX
 from app.review.manage.reminders import REASON_MAX
 
 
-def _optional_int(value):
+def _optional_id(value):
+    """A chosen person's id, or None for the empty choice (ValueError for a number no row can have)."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    return coerce_id(value)
 
 
 def domain_choices():
@@ -44,8 +44,8 @@ class PanelForm(FlaskForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=PANEL_NAME_MAX), single_line])
     domains = CheckboxesField(_l("Domains"), validators=[DataRequired(message=_l("Choose at least one domain for the panel."))])
     # Any id is accepted here: the service says clearly who cannot sit on a panel.
-    members = CheckboxesField(_l("Experts"), coerce=int, validate_choice=False)
-    leader = SelectField(_l("Leader"), coerce=_optional_int, validate_choice=False)
+    members = CheckboxesField(_l("Experts"), coerce=coerce_id, validate_choice=False)
+    leader = SelectField(_l("Leader"), coerce=_optional_id, validate_choice=False)
 
     def set_experts(self, experts) -> None:
         self.domains.choices = domain_choices()
@@ -56,9 +56,9 @@ class PanelForm(FlaskForm):
 class EmploymentForm(Form):
     organisation_name = StringField(_l("Organisation"), filters=[strip], validators=[Optional(), Length(max=profiles.NAME_MAX), single_line])
     credit_code = StringField(_l("Its credit code (if known)"), filters=[strip], validators=[Optional(), validate_credit_code])
-    start_year = IntegerField(_l("From (year)"), validators=[Optional(), NumberRange(*profiles.YEAR_RANGE)])
-    end_year = IntegerField(
-        _l("Until (year)"), validators=[Optional(), NumberRange(*profiles.YEAR_RANGE)], description=_l("Empty: works there now.")
+    start_year = NumberField(_l("From (year)"), bounds=Bounds(*profiles.YEAR_RANGE, whole=True))
+    end_year = NumberField(
+        _l("Until (year)"), bounds=Bounds(*profiles.YEAR_RANGE, whole=True), description=_l("Empty: works there now.")
     )
 
     def validate_end_year(self, field):
@@ -89,9 +89,9 @@ class ExpertProfileForm(FlaskForm):
         validators=[Optional(), Length(max=(profiles.TAG_MAX + 1) * profiles.MAX_FREE_TAGS), single_line],
         description=_l("Up to %(n)s more, separated by commas.", n=profiles.MAX_FREE_TAGS),
     )
-    max_assignments = IntegerField(
+    max_assignments = NumberField(
         _l("Most entries per call"),
-        validators=[Optional(), NumberRange(*profiles.CAP_RANGE)],
+        bounds=Bounds(*profiles.CAP_RANGE, whole=True),
         description=_l("Empty: no limit. Only chairs set this."),
     )
 
@@ -179,8 +179,8 @@ class RubricChoiceForm(FlaskForm):
 
 
 class ConflictForm(FlaskForm):
-    expert_id = SelectField(_l("Expert"), coerce=_optional_int, validators=[InputRequired()])
-    entry_id = IntegerField(_l("Entry number"), validators=[InputRequired(), NumberRange(min=1)])
+    expert_id = SelectField(_l("Expert"), coerce=_optional_id, validators=[InputRequired()])
+    entry_id = id_field(_l("Entry number"), validators=[InputRequired()])
     reason = TextAreaField(_l("Conflict of interest"), filters=[strip], validators=[DataRequired(), Length(max=REASON_MAX)])
 
     def set_experts(self, experts) -> None:
@@ -197,7 +197,7 @@ class ReminderForm(FlaskForm):
     expert_id = HiddenField()
 
     def expert(self) -> int | None:
-        return int(self.expert_id.data) if (self.expert_id.data or "").isdigit() else None
+        return parse_id(self.expert_id.data)
 
 
 class ReopenForm(FlaskForm):

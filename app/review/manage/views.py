@@ -21,6 +21,7 @@ from app.calls.services import (
 from app.db import db, utcnow
 from app.enums import ConflictSource, Domain, Phase, Role, SheetStatus
 from app.forms import ActionForm
+from app.input_rules import parse_id
 from app.models import Call, Entry, Panel, ScoreSheet, User
 from app.permissions import (
     can_edit_expert_profile,
@@ -43,7 +44,7 @@ from app.review.manage.forms import (
 )
 from app.review.rubrics import services as rubric_services
 from app.review.rubrics.files import RubricError, available_rubrics
-from app.web import write
+from app.web import query_id, query_page, write
 
 bp = Blueprint("review_manage", __name__, url_prefix="/review/manage")
 
@@ -91,7 +92,7 @@ def index():
     chosen call (``?call=``), else the one in review, else the current one."""
     now = utcnow()
     calls = list_calls(db.session)
-    call_id = request.args.get("call", type=int)
+    call_id = query_id("call")
     call = (
         next((call for call in calls if call.id == call_id), None)
         or call_in_phase(db.session, phase=Phase.REVIEW, now=now)
@@ -283,8 +284,8 @@ def conflicts(call_id: int):
     form = ConflictForm()
     form.set_experts(profiles.list_experts(db.session))
     if not form.is_submitted():
-        form.entry_id.data = request.args.get("entry", type=int)
-        form.expert_id.data = request.args.get("expert", type=int)
+        form.entry_id.data = parse_id(request.args.get("entry"))
+        form.expert_id.data = parse_id(request.args.get("expert"))
     if form.validate_on_submit():
         entry = db.session.get(Entry, form.entry_id.data)
         if entry is None or entry.call_id != call.id:
@@ -321,7 +322,7 @@ def progress_page(call_id: int):
         counts=progress.call_counts(db.session, call=call),
         panel_rows=progress.panel_progress(db.session, call=call),
         expert_rows=progress.expert_progress(db.session, call=call),
-        short=progress.short_entries(db.session, call=call, page=request.args.get("page", 1, type=int)),
+        short=progress.short_entries(db.session, call=call, page=query_page()),
         vetoes=progress.veto_flags(db.session, call=call),
         leftovers=progress.leftovers(db.session, call=call, now=now),
         reminder_after=now - reminders.REMINDER_INTERVAL,

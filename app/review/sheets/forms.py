@@ -6,10 +6,11 @@ from the posted data and the services validate them.
 """
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.forms import strip
 from app.i18n import lazy_gettext as _l
+from app.input_rules import parse_id
 
 CONFLICT_REASON_MAX = 1000
 
@@ -35,11 +36,14 @@ class SheetForm(FlaskForm):
     """The sheet's CSRF token and the version it was loaded with."""
 
     # Required: without it two tabs could overwrite each other's scores.
-    version = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    version = HiddenField(validators=[DataRequired()])
+
+    def validate_version(self, field) -> None:
+        if parse_id(field.data) is None:
+            raise ValidationError(_l("The form is out of date. Please reload the page."))
 
     def version_number(self) -> int | None:
-        raw = self.version.data or ""
-        return int(raw) if raw.isdigit() else None
+        return parse_id(self.version.data)
 
 
 def _yes_no(raw: str | None) -> bool | None:

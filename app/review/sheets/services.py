@@ -9,7 +9,6 @@ unique-constraint clash (two tabs, one sheet); autosaves carry the sheet's
 version (optimistic lock); submitting locks the sheet row and is idempotent.
 """
 import hashlib
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +25,7 @@ from app.entries.states import sync_scoring_status
 from app.enums import ConflictSource, Phase, QueueState, SheetStatus
 from app.errors import DomainError, NotAllowed, StaleVersion
 from app.i18n import lazy_gettext as _l
+from app.input_rules import Bounds, NumberError
 from app.models import (
     Assignment,
     Call,
@@ -317,20 +317,9 @@ def _check_can_change(session: Session, *, sheet: ScoreSheet, expert, now: datet
     raise NotAllowed(_l("This score sheet cannot be changed now."))
 
 
-def parse_score(value) -> float | None:
-    """A score as a number, None when empty; ValueError for anything else."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise TypeError(value)
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(value)
-    return number
+def score_bounds(criterion: dict[str, Any]) -> Bounds:
+    """The range of a criterion's score: 0 to its maximum (the rule of every numeric field)."""
+    return Bounds(0, criterion["max_score"])
 
 
 def _validated_scores(rubric: dict[str, Any], scores: dict[str, Any]) -> tuple[dict[str, float | None], dict[str, Any]]:
@@ -339,14 +328,11 @@ def _validated_scores(rubric: dict[str, Any], scores: dict[str, Any]) -> tuple[d
         key = criterion["key"]
         if key not in scores:
             continue
-        name, maximum = _RubricText(criterion["name"]), format(criterion["max_score"], "g")
+        name, bounds = _RubricText(criterion["name"]), score_bounds(criterion)
         try:
-            number = parse_score(scores[key])
-        except (TypeError, ValueError):
-            errors[f"score-{key}"] = _l("%(criterion)s: enter a number.", criterion=name)
-            continue
-        if number is not None and not 0 <= number <= criterion["max_score"]:
-            errors[f"score-{key}"] = _l("%(criterion)s: the score must be between 0 and %(max)s.", criterion=name, max=maximum)
+            number = bounds.parse(scores[key])
+        except NumberError:
+            errors[f"score-{key}"] = bounds.message(name)
             continue
         if number is not None and abs(number / SCORE_STEP - round(number / SCORE_STEP)) > 1e-9:
             errors[f"score-{key}"] = _l("%(criterion)s: scores go in steps of 0.5.", criterion=name)

@@ -28,7 +28,7 @@ from app.permissions import can_score, owns_assignment, require
 from app.review.sheets import services as sheets
 from app.review.sheets.forms import ConflictForm, NoConflictForm, SheetForm, sheet_values
 from app.review.sheets.scoring import weighted_total
-from app.web import send_blob, write
+from app.web import query_id, send_blob, write
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -69,7 +69,7 @@ def queue():
     """The chosen call's queue (``?call=``), else the one of the call in review
     where the expert has work (see :func:`sheets.queue_call`)."""
     now = utcnow()
-    call_id = request.args.get("call", type=int)
+    call_id = query_id("call")
     call = db.get_or_404(Call, call_id) if call_id else sheets.queue_call(db.session, expert=current_user, now=now)
     queue = sheets.expert_queue(db.session, expert=current_user, call=call) if call else None
     return render_template(

@@ -270,3 +270,14 @@ def test_user_input_inside_translated_messages_is_escaped(client, english):
     response = client.post("/account/register", data=_form(credit_code="<>9144030070846113"))
     page = response.get_data(as_text=True)
     assert "never appear in a unified social credit code: &lt; &gt;" in page
+
+
+def test_one_address_gets_at_most_five_registration_mails_an_hour(client, outbox):
+    for n in range(5):
+        response = client.post("/account/register", data=_form(credit_code=credit_code(777100 + n)),
+                               environ_base={"REMOTE_ADDR": f"10.2.0.{n}"})
+        assert response.status_code == 302
+    # Mistakes on the form do not count; a sixth mail does.
+    assert client.post("/account/register", data=_form(phone="1")).status_code == 200
+    assert client.post("/account/register", data=_form(), environ_base={"REMOTE_ADDR": "10.2.1.1"}).status_code == 429
+    assert len(outbox.to("wang.fang@example.com")) == 5

@@ -267,6 +267,7 @@ def logout():
                 sessions.end_session(db.session, row=_current_session(), reason=SessionEnd.LOGOUT, now=utcnow())
         logout_user()
         session.pop(PENDING_KEY, None)
+        session.pop("totp_enrolment", None)
         flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))
 

@@ -44,7 +44,7 @@ def _init_input(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.accounts.services import load_user_by_session_id
+    from app.accounts.views import load_session_user
     from app.db import db
     from app.extensions import babel, csrf, limiter, login_manager
     from app.i18n import lazy_gettext as _l
@@ -63,10 +63,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-
-    @login_manager.user_loader
-    def _load_user(session_id: str):
-        return load_user_by_session_id(db.session, session_id)
+    # The session id is a login session's token, checked on the server
+    # (idle timeout, absolute lifetime, ended by logout or a password change).
+    login_manager.user_loader(load_session_user)
 
     @app.before_request
     def _permanent_session():

@@ -28,9 +28,30 @@ DEFAULTS = {
     "MAIL_DEFAULT_SENDER": "Scenario Showcase <noreply@showcase.local>",
     "MAIL_OUTBOX_DIR": "",  # empty: instance/mail
     "PASSWORD_HASH_METHOD": "scrypt",
-    "PASSWORD_MIN_LENGTH": 10,
+    # The password policy (app/accounts/passwords.py): length, how many of
+    # the four kinds of characters (lower case, capitals, digits, symbols),
+    # optional expiry and history (0: off).
+    "PASSWORD_MIN_LENGTH": 12,
+    "PASSWORD_MIN_CLASSES": 3,
+    "PASSWORD_MAX_AGE_DAYS": 0,
+    "PASSWORD_HISTORY": 0,
     "PASSWORD_RESET_HOURS": 2,
     "INVITATION_DAYS": 7,
+    "REGISTRATION_LINK_HOURS": 48,
+    # After this many failed logins in a row an account is locked for the given time.
+    "LOGIN_LOCKOUT_ATTEMPTS": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    # Chair and publicity accounts must use a second factor (TOTP) when true.
+    "TWO_FACTOR_REQUIRED": False,
+    # Login sessions, on the server: idle timeout (staff, applicants), absolute
+    # lifetime, how often the last activity is written, the warning before expiry.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_IDLE_MINUTES_APPLICANT": 60,
+    "SESSION_ABSOLUTE_MINUTES": 720,
+    "SESSION_TOUCH_SECONDS": 60,
+    "SESSION_WARNING_MINUTES": 3,
+    # Days the audit log keeps events for `flask audit prune` (0: keep them all; else at least 180).
+    "AUDIT_RETENTION_DAYS": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
     # Every login attempt counts (checked and counted atomically, before the
     # password is checked). Per account and address: guessing one password;
@@ -53,7 +74,6 @@ DEFAULTS = {
     "BROCHURE_CACHE_FOLDER": "",  # empty: instance/brochure-cache (prepared images, rendered parts)
     "BROCHURE_FOLDER": "",  # empty: instance/brochures (the built PDFs)
     "BROCHURE_WORKERS": 0,  # processes rendering brochure parts; 0: up to 2, by the CPU count
-    "SESSION_LIFETIME_HOURS": 12,
     "PREFERRED_URL_SCHEME": "http",
     # Where users reach the site. Links in mails are built from it, never from
     # the request's Host header (which a client can forge). Required in production.
@@ -140,8 +160,35 @@ def load_config(app, test_config: dict | None) -> None:
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_SECURE"] = env == "production"
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+    # The cookie lives as long as a login session may; the server decides before that (app/accounts/sessions.py).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SESSION_ABSOLUTE_MINUTES"])
     app.config["WTF_CSRF_TIME_LIMIT"] = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    check_security_settings(app.config)
+
+
+# The Cybersecurity Law (网络安全法, art. 21) asks for network logs kept at least six months.
+MIN_AUDIT_RETENTION_DAYS = 180
+
+
+def check_security_settings(config) -> None:
+    """Refuse settings that would switch a protection off by accident."""
+    problems = []
+    if config["PASSWORD_MIN_LENGTH"] < 8:
+        problems.append("PASSWORD_MIN_LENGTH must be at least 8")
+    if not 1 <= config["PASSWORD_MIN_CLASSES"] <= 4:
+        problems.append("PASSWORD_MIN_CLASSES must be between 1 and 4")
+    for key in ("PASSWORD_MAX_AGE_DAYS", "PASSWORD_HISTORY", "AUDIT_RETENTION_DAYS"):
+        if config[key] < 0:
+            problems.append(f"{key} cannot be negative (0 switches it off)")
+    for key in ("LOGIN_LOCKOUT_ATTEMPTS", "LOGIN_LOCKOUT_MINUTES", "SESSION_IDLE_MINUTES",
+                "SESSION_IDLE_MINUTES_APPLICANT", "SESSION_ABSOLUTE_MINUTES", "REGISTRATION_LINK_HOURS"):
+        if config[key] < 1:
+            problems.append(f"{key} must be at least 1")
+    if 0 < config["AUDIT_RETENTION_DAYS"] < MIN_AUDIT_RETENTION_DAYS:
+        problems.append(f"AUDIT_RETENTION_DAYS must be 0 (keep everything) or at least {MIN_AUDIT_RETENTION_DAYS}: "
+                        "network logs are kept at least six months")
+    if problems:
+        raise ConfigError("; ".join(problems) + ".")
 
 
 def normalise_database_url(url: str) -> str:

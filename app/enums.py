@@ -42,6 +42,19 @@ class Membership(LabelledEnum):
     REJECTED = "rejected", _l("Request declined")
 
 
+class SessionEnd(LabelledEnum):
+    """Why a login session ended (``user_sessions.end_reason``)."""
+
+    LOGOUT = "logout", _l("Logged out")
+    IDLE = "idle", _l("Idle for too long")
+    EXPIRED = "expired", _l("Maximum session length reached")
+    PASSWORD_CHANGED = "password_changed", _l("Password changed")
+    PASSWORD_RESET = "password_reset", _l("Password reset")
+    DEACTIVATED = "deactivated", _l("Account deactivated")
+    MEMBERSHIP_CHANGED = "membership_changed", _l("Membership of the organisation ended")
+    SECOND_FACTOR_RESET = "second_factor_reset", _l("Two-step verification reset")
+
+
 class TokenPurpose(StrEnum):
     PASSWORD_RESET = "password_reset"
     INVITATION = "invitation"

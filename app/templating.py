@@ -1,4 +1,5 @@
-"""Template globals and filters: the navigation, the running phase, dates."""
+"""Template globals and filters: the navigation, the running phase, the
+site's name and filing numbers, dates, audit actions."""
 import json
 
 from flask import Flask, current_app, g
@@ -6,6 +7,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.audit.labels import action_label
 from app.calls.services import current_call, phase_state
 from app.db import db, utcnow
 from app.enums import Role
@@ -13,6 +15,7 @@ from app.forms import ActionForm
 from app.i18n import format_number
 from app.permissions import can_view_organisation
 from app.reference import city_label, technology_label
+from app.site.services import SiteSettings, load_settings
 
 
 def _navigation():
@@ -52,16 +55,25 @@ def request_current_call():
     return g.current_call
 
 
+def request_site_settings() -> SiteSettings:
+    """The site's name and filing numbers, read once per request (every page shows them)."""
+    if "site_settings" not in g:
+        g.site_settings = load_settings(db.session)
+    return g.site_settings
+
+
 def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _globals():
         try:
             call = request_current_call()
+            site = request_site_settings()
         except SQLAlchemyError:
             # Error pages must render even when the database is what failed.
             db.rollback()
-            call = None
+            call, site = None, SiteSettings()
         return {
+            "site": site,
             "navigation": _navigation(),
             "current_call": call,
             "current_phase": phase_state(call, now=utcnow()) if call else None,
@@ -77,5 +89,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["city"] = city_label
     app.jinja_env.filters["technology"] = technology_label
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["audit_action"] = action_label
     # Readable JSON for people (Chinese as is); autoescaping still applies.
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -37,7 +37,7 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import RequestedRangeNotSatisfiable, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from app.db import db
+from app.db import db, write_intent
 from app.errors import DomainError, StaleVersion, UploadTooLarge
 from app.i18n import lazy_gettext as _l
 from app.input_rules import MAX_ID, clean_text, parse_id
@@ -205,6 +205,26 @@ def write(*, success=None, form=None, quiet: bool = False, stale: type[DomainErr
         form.form_errors.append(attempt.message)
     else:  # a field: its errors are a tuple until the form was validated
         form.errors = [*form.errors, attempt.message]
+
+
+@contextmanager
+def write_during_read(**options) -> Iterator[Attempt]:
+    """:func:`write` for a request that reads (a GET) yet records something:
+    an audited download, a login session's last activity.
+
+    The request's read transaction is ended first (objects loaded so far are
+    reloaded on their next use), so that the write starts as a writing
+    transaction — on SQLite, upgrading a read snapshot to a write fails at
+    once when another connection has written since it began. A request
+    that writes anyway (a POST) just writes.
+    """
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        db.rollback()
+        with write_intent(), write(**options) as attempt:
+            yield attempt
+    else:
+        with write(**options) as attempt:
+            yield attempt
 
 
 def read_upload(field_name: str) -> tuple[bytes, str] | None:

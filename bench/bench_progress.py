@@ -77,7 +77,7 @@ def build(url: str, entries: int, experts: int, rng: random.Random) -> int:
         ).inserted_primary_key[0]
         connection.execute(
             sa.insert(User.__table__),
-            [{"email": f"expert{n:03d}@bench.local", "name": f"专家{n:03d}", "phone": "", "active": True, "auth_version": 1,
+            [{"email": f"expert{n:03d}@bench.local", "name": f"专家{n:03d}", "phone": "", "active": True,
               "created_at": now} for n in range(experts)],
         )
         expert_ids = [row[0] for row in connection.execute(sa.select(User.__table__.c.id).order_by(User.__table__.c.id))]

@@ -74,7 +74,7 @@ def build(url: str, entries: int, rng: random.Random) -> int:
             )
         ).inserted_primary_key[0]
         connection.execute(sa.insert(User.__table__), [
-            {"email": f"expert{n}@bench.local", "name": f"专家{n}", "password_hash": None, "active": True, "auth_version": 1,
+            {"email": f"expert{n}@bench.local", "name": f"专家{n}", "password_hash": None, "active": True,
              "created_at": now} for n in range(EXPERTS)
         ])
         expert_ids = [row[0] for row in connection.execute(sa.select(User.__table__.c.id).order_by(User.__table__.c.id))]

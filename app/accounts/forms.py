@@ -1,28 +1,21 @@
 """Account forms, and the account fields other areas reuse: a new password
-with its strength check, and the unified social credit code."""
+checked against the policy, and the unified social credit code."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
-from app.accounts.services import check_password_strength
-from app.errors import DomainError
+from app.accounts.passwords import password_problem
+from app.accounts.services import password_policy, password_words
 from app.forms import name_field, single_line, strip, validate_phone
 from app.i18n import lazy_gettext as _l
 from app.reference import CITIES
 
 
-def validate_password_strength(_form, field) -> None:
-    try:
-        check_password_strength(field.data or "")
-    except DomainError as error:
-        raise ValidationError(error.message) from None
-
-
 def new_password_fields():
-    """A password and its confirmation, for registration, reset and invitation."""
+    """A password and its confirmation (checked by :class:`NewPasswordForm`)."""
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(max=128), validate_password_strength],
+        _l("Password"), validators=[DataRequired(), Length(max=128)],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
@@ -51,7 +44,28 @@ def _email_field():
     )
 
 
-class RegistrationForm(FlaskForm):
+class NewPasswordForm(FlaskForm):
+    """A form that sets a password: the policy's rules under the field, and
+    the password checked against them, with the words it must not contain
+    (the email's local part, names) of ``user`` or of the form itself."""
+
+    password, confirm = new_password_fields()
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.password.description = password_policy().describe()
+
+    def words(self) -> list[str]:
+        return password_words(email=self.user.email, user=self.user) if self.user is not None else []
+
+    def validate_password(self, field) -> None:
+        problem = password_problem(field.data or "", policy=password_policy(), words=self.words())
+        if problem is not None:
+            raise ValidationError(problem)
+
+
+class RegistrationForm(NewPasswordForm):
     organisation_name = StringField(
         _l("Organisation name"), filters=[strip], validators=[DataRequired(), Length(max=200), single_line]
     )
@@ -65,12 +79,13 @@ class RegistrationForm(FlaskForm):
     contact_name = name_field(_l("Contact person"))
     email = _email_field()
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30), validate_phone])
-    password, confirm = new_password_fields()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.city.choices = [("", _l("Choose a city"))] + [(code, label) for code, (_zh, label) in CITIES.items()]
 
+    def words(self) -> list[str]:
+        return password_words(email=self.email.data or "", names=(self.contact_name.data, self.organisation_name.data))
 
 
 class LoginForm(FlaskForm):
@@ -82,18 +97,43 @@ class ForgotPasswordForm(FlaskForm):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
-    password, confirm = new_password_fields()
+class ResetPasswordForm(NewPasswordForm):
+    pass
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
     )
-    password, confirm = new_password_fields()
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(NewPasswordForm):
     name = name_field()
     phone = StringField(_l("Phone"), validators=[Length(max=30), validate_phone])
-    password, confirm = new_password_fields()
+
+    def words(self) -> list[str]:
+        return password_words(email=self.user.email, names=(self.name.data,))
+
+
+class OneTimeCodeForm(FlaskForm):
+    """The code of the authenticator app (or, at login, a recovery code)."""
+
+    code = StringField(
+        _l("Code"), filters=[strip], validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false",
+                   "autocapitalize": "off"},
+    )
+
+
+class LoginCodeForm(OneTimeCodeForm):
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"), filters=[strip],
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off", "autofocus": True},
+    )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """The account's password again, before a change to how it logs in."""
+
+    password = PasswordField(_l("Your password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})

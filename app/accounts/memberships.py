@@ -4,8 +4,10 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from app.accounts.services import user_snapshot
+from app.accounts.sessions import end_sessions
 from app.audit.services import record
-from app.enums import Membership
+from app.db import utcnow
+from app.enums import Membership, SessionEnd
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.input_rules import page_within
@@ -34,16 +36,23 @@ def set_membership(session: Session, *, actor: User, member: User, membership: M
     if action is None:
         raise DomainError(_l("This request has already been decided."))
     before = user_snapshot(member)
+    # Who was never a member learns the organisation's name only when approved.
+    organisation = member.organisation
+    known = membership == Membership.ACTIVE or member.membership == Membership.ACTIVE
+    organisation_label = organisation.name if known else _(
+        "the organisation with the credit code %(code)s", code=organisation.credit_code)
     member.membership = membership
     if membership != Membership.ACTIVE:
-        member.auth_version += 1  # whatever the account had open for the organisation is closed
+        # Whatever the account had open for the organisation is closed.
+        end_sessions(session, user=member, reason=SessionEnd.MEMBERSHIP_CHANGED, now=utcnow())
     session.add(member)
     record(session, actor=actor, action=action, obj=member, before=before, after=user_snapshot(member), reason=reason)
     send_after_commit(
         to=member.email,
-        subject=_("Your membership of %(organisation)s", organisation=member.organisation.name),
+        subject=_("Your membership of %(organisation)s", organisation=organisation_label),
         template="membership_decision",
         member=member,
+        organisation=organisation_label,
         approved=membership == Membership.ACTIVE,
         reason=reason,
         url=external_url("main.dashboard"),

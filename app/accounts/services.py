@@ -1,23 +1,25 @@
-"""Accounts: registration, login, password reset, invitations, memberships, roles.
+"""Accounts: applicants' organisations, passwords (set, reset, changed,
+checked against the policy and the history), what the audit log records of
+an account.
 
 Plain functions over a session; they flush but never commit.
 """
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts.passwords import PasswordPolicy, check_password, personal_words
+from app.accounts.sessions import end_sessions
 from app.accounts.tokens import issue_token, revoke_tokens, use_token
 from app.audit.services import record
-from app.db import utcnow
-from app.enums import Membership, Role, TokenPurpose
+from app.enums import Membership, SessionEnd, TokenPurpose
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
-from app.models import Organisation, User, UserRole
+from app.models import Organisation, PasswordHistory, User
 from app.urls import external_url
 
 
@@ -29,13 +31,52 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def check_password_strength(password: str) -> None:
-    """Raise DomainError when ``password`` is too short or too easy to guess."""
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise DomainError(_l("Use at least %(n)s characters.", n=minimum))
-    if password.isdigit() or len(set(password)) < 4:
-        raise DomainError(_l("This password is too easy to guess."))
+def password_policy() -> PasswordPolicy:
+    return PasswordPolicy.from_config(current_app.config)
+
+
+def password_words(*, email: str, names=(), user: User | None = None) -> list[str]:
+    """What a new password must not contain: the email's local part, the
+    person's and the organisation's names (of ``user`` when given)."""
+    names = list(names)
+    if user is not None:
+        names.append(user.name)
+        if user.organisation is not None:
+            names.append(user.organisation.name)
+    return personal_words(email=email, names=names)
+
+
+def check_password_strength(password: str, *, email: str = "", names=(), user: User | None = None) -> None:
+    """Raise DomainError when ``password`` breaks the policy (app/accounts/passwords.py)."""
+    email = user.email if user is not None else email
+    check_password(password, policy=password_policy(), words=password_words(email=email, names=names, user=user))
+
+
+def check_password_history(session: Session, *, user: User, password: str) -> None:
+    """Raise DomainError when ``password`` is the current one or one of the
+    last ``PASSWORD_HISTORY`` - 1 before it (nothing when the history is off)."""
+    keep = password_policy().history
+    if not keep:
+        return
+    hashes = [user.password_hash] if user.password_hash else []
+    hashes += session.exec(
+        select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc()).limit(max(keep - 1, 0))
+    ).all()
+    if any(check_password_hash(old, password) for old in hashes):
+        raise DomainError(_l("Choose a password you have not used as one of your last %(n)s.", n=keep))
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the account's (to confirm a sensitive change)."""
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
+def password_expired(user: User, *, now: datetime) -> bool:
+    """True when PASSWORD_MAX_AGE_DAYS is set and the password is older."""
+    if user.password_hash is None:
+        return False
+    return password_policy().expired(user.password_changed_at or user.created_at, now=now)
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -58,75 +99,6 @@ def user_snapshot(user: User) -> dict:
     }
 
 
-@dataclass(frozen=True)
-class Registration:
-    user: User
-    organisation: Organisation
-    joined_existing: bool
-
-
-def register_applicant(
-    session: Session,
-    *,
-    organisation_name: str,
-    credit_code: str,
-    city_code: str,
-    contact_name: str,
-    email: str,
-    phone: str,
-    password: str,
-) -> Registration:
-    """Create an applicant account, and its organisation unless it exists.
-
-    ``credit_code`` must already be normalised. A code that is already
-    registered makes the new account a *pending* member: an approved member
-    of that organisation has to accept it before it can act for it.
-    """
-    password_hash = hash_password(password)  # before the first query: no lock held meanwhile
-    email = normalise_email(email)
-    if user_by_email(session, email) is not None:
-        raise DomainError(_l("An account with this email address already exists. Log in, or reset your password."))
-    organisation = organisation_by_code(session, credit_code)
-    joined_existing = organisation is not None
-    if organisation is None:
-        organisation = Organisation(name=organisation_name.strip(), credit_code=credit_code, city_code=city_code)
-        session.add(organisation)
-        session.flush()
-        record(
-            session,
-            actor=None,
-            action="organisation.created",
-            obj=organisation,
-            after={"name": organisation.name, "credit_code": organisation.credit_code, "city_code": organisation.city_code},
-        )
-    user = User(
-        email=email,
-        name=contact_name.strip(),
-        phone=phone.strip(),
-        password_hash=password_hash,
-        organisation_id=organisation.id,
-        membership=Membership.PENDING if joined_existing else Membership.ACTIVE,
-        role_rows=[UserRole(role=Role.APPLICANT)],
-    )
-    session.add(user)
-    session.flush()
-    if joined_existing:
-        record(session, actor=user, action="organisation.join_requested", obj=user, after=user_snapshot(user))
-        for member in active_members(session, organisation):
-            send_after_commit(
-                to=member.email,
-                subject=_("%(name)s asks to join %(organisation)s", name=user.name, organisation=organisation.name),
-                template="join_request",
-                member=member,
-                applicant=user,
-                organisation=organisation,
-                url=external_url("accounts.organisation"),
-            )
-    else:
-        record(session, actor=user, action="applicant.registered", obj=user, after=user_snapshot(user))
-    return Registration(user=user, organisation=organisation, joined_existing=joined_existing)
-
-
 def active_members(session: Session, organisation: Organisation) -> list[User]:
     return list(
         session.exec(
@@ -135,45 +107,6 @@ def active_members(session: Session, organisation: Organisation) -> list[User]:
             .order_by(User.id)
         ).all()
     )
-
-
-# A valid hash to check against when the account does not exist, so that a
-# wrong email takes as long as a wrong password (no account enumeration).
-_DUMMY_HASH: dict[str, str] = {}
-
-
-def check_credentials(session: Session, *, email: str, password: str) -> int | None:
-    """The id of the active user with these credentials, or None (for any reason).
-
-    Only reads: the caller can run it outside a write transaction, so the slow
-    hash check holds no lock.
-    """
-    user = user_by_email(session, email)
-    if user is None or user.password_hash is None:
-        method = current_app.config["PASSWORD_HASH_METHOD"]
-        dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("dummy-password", method=method))
-        check_password_hash(dummy, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
-    return user.id
-
-
-def record_login(session: Session, *, user: User) -> None:
-    user.last_login_at = utcnow()
-    session.add(user)
-    record(session, actor=user, action="user.logged_in", obj=user)
-
-
-def load_user_by_session_id(session: Session, session_id: str) -> User | None:
-    """Flask-Login's loader: ``"<id>.<auth_version>"`` of an active user."""
-    user_id, _sep, version = session_id.partition(".")
-    if not (user_id.isdigit() and version.isdigit()):
-        return None
-    user = session.get(User, int(user_id))
-    if user is None or not user.active or user.auth_version != int(version):
-        return None
-    return user
 
 
 def request_password_reset(session: Session, *, email: str) -> None:
@@ -197,27 +130,51 @@ def request_password_reset(session: Session, *, email: str) -> None:
     )
 
 
-def _set_password(session: Session, user: User, password_hash: str) -> None:
-    """Store a new password hash; log out other sessions and kill pending reset links."""
+def set_password(session: Session, *, user: User, password: str, password_hash: str, now: datetime,
+                 ending: SessionEnd | None) -> None:
+    """Store a new password: checked against the policy and the history, the
+    old hash kept for the history, every session ended (``ending``; the
+    caller starts a new one for the browser that changed it), pending reset
+    links revoked."""
+    check_password_strength(password, user=user)
+    check_password_history(session, user=user, password=password)
+    keep = password_policy().history
+    if user.password_hash and keep > 1:
+        session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=now))
+        session.flush()
+        old = session.exec(
+            select(PasswordHistory).where(PasswordHistory.user_id == user.id)
+            .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc()).offset(keep - 1)
+        ).all()
+        for row in old:
+            session.delete(row)
     user.password_hash = password_hash
-    user.auth_version += 1
+    user.password_changed_at = now
     session.add(user)
+    if ending is not None:
+        end_sessions(session, user=user, reason=ending, now=now)
     revoke_tokens(session, user=user, purpose=TokenPurpose.PASSWORD_RESET)
 
 
-def reset_password(session: Session, *, raw_token: str, password: str) -> User:
-    """Set a new password through a reset link; other sessions are logged out."""
+def reset_password(session: Session, *, raw_token: str, password: str, now: datetime) -> User:
+    """Set a new password through a reset link: every session is logged out,
+    and a lockout ends (whoever reads the account's mail is its owner)."""
     password_hash = hash_password(password)  # before the first query: no lock held meanwhile
     user = use_token(session, raw=raw_token, purpose=TokenPurpose.PASSWORD_RESET)
-    _set_password(session, user, password_hash)
+    set_password(session, user=user, password=password, password_hash=password_hash, now=now,
+                 ending=SessionEnd.PASSWORD_RESET)
+    if user.is_locked(now=now) or user.failed_logins:
+        user.locked_until, user.failed_logins = None, 0
     record(session, actor=user, action="user.password_reset", obj=user)
     return user
 
 
-def change_password(session: Session, *, user: User, current_password: str, new_password: str) -> None:
+def change_password(session: Session, *, user: User, current_password: str, new_password: str, now: datetime) -> None:
+    """Change one's own password; every session ends, this one included."""
     if not user.password_hash or not check_password_hash(user.password_hash, current_password):
         raise DomainError(_l("The current password is not correct."))
-    _set_password(session, user, hash_password(new_password))
+    set_password(session, user=user, password=new_password, password_hash=hash_password(new_password), now=now,
+                 ending=SessionEnd.PASSWORD_CHANGED)
     record(session, actor=user, action="user.password_changed", obj=user)
 
 

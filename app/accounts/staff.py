@@ -1,5 +1,5 @@
 """Staff accounts: invitations, roles, deactivation."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -9,12 +9,15 @@ from app.accounts.services import (
     check_password_strength,
     hash_password,
     normalise_email,
+    set_password,
     user_by_email,
     user_snapshot,
 )
+from app.accounts.sessions import end_sessions
 from app.accounts.tokens import issue_token, revoke_tokens, use_token
 from app.audit.services import record
-from app.enums import STAFF_ROLES, Role, TokenPurpose
+from app.db import utcnow
+from app.enums import STAFF_ROLES, Role, SessionEnd, TokenPurpose
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
@@ -74,15 +77,15 @@ def resend_invitation(session: Session, *, inviter: User, user: User) -> None:
     record(session, actor=inviter, action="user.invitation_resent", obj=user)
 
 
-def accept_invitation(session: Session, *, raw_token: str, name: str, phone: str, password: str) -> User:
+def accept_invitation(session: Session, *, raw_token: str, name: str, phone: str, password: str,
+                      now: datetime) -> User:
     """Set the invited user's name, phone and password; the link is used up."""
     password_hash = hash_password(password)  # before the first query: no lock held meanwhile
     user = use_token(session, raw=raw_token, purpose=TokenPurpose.INVITATION)
     before = user_snapshot(user)
     user.name = name.strip()
     user.phone = phone.strip()
-    user.password_hash = password_hash
-    session.add(user)
+    set_password(session, user=user, password=password, password_hash=password_hash, now=now, ending=None)
     record(session, actor=user, action="user.invitation_accepted", obj=user, before=before, after=user_snapshot(user))
     return user
 
@@ -90,12 +93,13 @@ def accept_invitation(session: Session, *, raw_token: str, name: str, phone: str
 def create_staff_user(session: Session, *, email: str, name: str, roles, password: str) -> User:
     """Create a staff account with a password (CLI and demo data)."""
     roles = _check_staff_roles(roles)
-    check_password_strength(password)
     email = normalise_email(email)
+    check_password_strength(password, email=email, names=(name,))
     if user_by_email(session, email) is not None:
         raise DomainError(_l("There is already an account with this email address."))
     user = User(
-        email=email, name=name, password_hash=hash_password(password), role_rows=[UserRole(role=role) for role in sorted(roles)]
+        email=email, name=name, password_hash=hash_password(password), password_changed_at=utcnow(),
+        role_rows=[UserRole(role=role) for role in sorted(roles)],
     )
     session.add(user)
     session.flush()
@@ -103,7 +107,7 @@ def create_staff_user(session: Session, *, email: str, name: str, roles, passwor
     return user
 
 
-def update_staff(session: Session, *, actor: User, user: User, roles, active: bool) -> None:
+def update_staff(session: Session, *, actor: User, user: User, roles, active: bool, now: datetime) -> None:
     """Change a staff account's roles and whether it may log in."""
     if user.is_applicant:
         raise NotAllowed(_l("Applicant accounts cannot be given staff roles."))
@@ -118,8 +122,8 @@ def update_staff(session: Session, *, actor: User, user: User, roles, active: bo
         user.role_rows.append(UserRole(role=role))
     if user.active != active:
         user.active = active
-        user.auth_version += 1  # a deactivated account is logged out at once
-        if not active:
+        if not active:  # a deactivated account is logged out at once, its links stop working
+            end_sessions(session, user=user, reason=SessionEnd.DEACTIVATED, now=now)
             revoke_tokens(session, user=user)
     session.add(user)
     session.flush()

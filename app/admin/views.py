@@ -1,13 +1,17 @@
-"""The chair's staff pages: people, invitations, the audit log."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+"""The chair's staff pages: people (invitations, locked accounts, second
+factors), organisations, the site settings, the audit log."""
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts import memberships, staff
+from app.accounts import logins, memberships, second_factor, staff
 from app.accounts.views import apply_membership_decision
-from app.admin.forms import InviteForm, MembershipDecisionForm, StaffForm
-from app.audit.services import events_page, object_history
-from app.db import db
+from app.admin.forms import AuditFilterForm, InviteForm, MembershipDecisionForm, SiteSettingsForm, StaffForm
+from app.audit.exports import audit_csv
+from app.audit.services import Subject, events_for_export, events_page, filter_choices, object_history, record
+from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm
 from app.models import Organisation, User
@@ -17,7 +21,9 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.web import query_page, write
+from app.site import services as site
+from app.spreadsheets import CSV_MIMETYPE, filename
+from app.web import query_page, send_bytes, write, write_during_read
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,8 +45,29 @@ def users():
     role = request.args.get("role")
     role = Role(role) if role in {r.value for r in Role} and role != Role.APPLICANT else None
     return render_template(
-        "admin/users.html", users=staff.staff_users(db.session, role=role), role=role
+        "admin/users.html", users=staff.staff_users(db.session, role=role), role=role,
+        locked=logins.locked_users(db.session, now=utcnow()), now=utcnow(),
     )
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+def unlock(user_id: int):
+    """End a lockout before its time (any account: staff or applicant)."""
+    user = db.get_or_404(User, user_id)
+    if ActionForm().validate_on_submit():
+        with write(success=_("The account %(email)s is unlocked.", email=user.email)):
+            logins.unlock(db.session, actor=current_user, user=user, now=utcnow())
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/second-factor/reset", methods=["POST"])
+def reset_second_factor(user_id: int):
+    """Turn off another account's two-step verification (a lost phone)."""
+    user = _staff_user(user_id)
+    if ActionForm().validate_on_submit():
+        with write(success=_("Two-step verification of %(name)s is reset.", name=user.name)):
+            second_factor.reset(db.session, actor=current_user, user=user, now=utcnow())
+    return redirect(url_for("admin.user", user_id=user.id))
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
@@ -63,7 +90,8 @@ def user(user_id: int):
     form = StaffForm(data={"roles": [role.value for role in user.roles], "active": user.active})
     if form.validate_on_submit():
         with write(success=_("The account of %(name)s has been updated.", name=user.name), form=form.roles) as attempt:
-            staff.update_staff(db.session, actor=current_user, user=user, roles=form.roles.data, active=form.active.data)
+            staff.update_staff(db.session, actor=current_user, user=user, roles=form.roles.data, active=form.active.data,
+                               now=utcnow())
         if attempt.ok:
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template(
@@ -71,6 +99,7 @@ def user(user_id: int):
         user=user,
         form=form,
         history=object_history(db.session, object_type="users", object_id=user.id),
+        now=utcnow(),
     )
 
 
@@ -115,8 +144,46 @@ def decide_membership(user_id: int, decision: str):
     return redirect(url_for("admin.organisation", organisation_id=member.organisation_id))
 
 
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    """The site's name and the filing numbers in the footer."""
+    current = site.load_settings(db.session)
+    form = SiteSettingsForm(data={"site_name": current.name, "icp_number": current.icp_number,
+                                  "police_number": current.police_number})
+    if form.validate_on_submit():
+        with write(success=_("The site settings are saved."), form=form) as attempt:
+            site.update_settings(db.session, actor=current_user, now=utcnow(), values={
+                site.NAME: form.site_name.data, site.ICP_NUMBER: form.icp_number.data,
+                site.POLICE_NUMBER: form.police_number.data})
+        if attempt.ok:
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form)
+
+
+def _audit_filters() -> AuditFilterForm:
+    actions, object_types = filter_choices(db.session)
+    form = AuditFilterForm(request.args, actions=actions, object_types=object_types)
+    form.validate()
+    return form
+
+
 @bp.route("/audit")
 def audit_log():
-    action = request.args.get("action") or None
-    events, total, page = events_page(db.session, page=query_page(), action=action)
-    return render_template("admin/audit.html", events=events, total=total, page=page, per_page=50, action=action)
+    form = _audit_filters()
+    filters = form.filters(zone=ZoneInfo(current_app.config["TIMEZONE"]))
+    events, total, page = events_page(db.session, page=query_page(), filters=filters)
+    return render_template("admin/audit.html", events=events, total=total, page=page, per_page=50, form=form,
+                           args=form.query_args(), retention_days=current_app.config["AUDIT_RETENTION_DAYS"])
+
+
+@bp.route("/audit/export.csv")
+def audit_export():
+    """The filtered log as CSV, every page; the download itself is audited."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    filters = _audit_filters().filters(zone=zone)
+    data = audit_csv(events_for_export(db.session, filters=filters), zone=zone)
+    download_name = filename(_("audit log"), utcnow().astimezone(zone).strftime("%Y%m%d-%H%M"), extension="csv")
+    with write_during_read(quiet=True):
+        record(db.session, actor=current_user, action="audit.exported", obj=Subject("audit_events"),
+               after={"format": "csv", "filters": filters.described()})
+    return send_bytes(data, mimetype=CSV_MIMETYPE, download_name=download_name, cache_control="no-store")

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.audit.services import record
 from app.brochure import builds
 from app.brochure.files import file_path
 from app.brochure.forms import BrochureForm
@@ -35,7 +36,7 @@ from app.permissions import can_build_brochure, require, roles_required
 from app.results.publishing import published_runs
 from app.spreadsheets import filename
 from app.storage import storage
-from app.web import error_message, query_id, read_upload, send_path, write
+from app.web import error_message, query_id, read_upload, send_path, write, write_during_read
 
 bp = Blueprint("brochure", __name__, url_prefix="/brochure")
 
@@ -234,10 +235,13 @@ def _send(brochure: Brochure | None, call: Call):
     path = file_path(brochure) if brochure is not None else None
     if path is None:
         abort(404)
+    download_name = _download_name(brochure, call)
+    with write_during_read(quiet=True):
+        record(db.session, actor=current_user, action="brochure.downloaded", obj=brochure,
+               after={"format": "pdf", "call_id": brochure.call_id, "profile": (brochure.options or {}).get("profile")})
     # Staff only, and the address serves a newer file after each build:
     # never kept by a shared cache, always revalidated by the browser.
-    return send_path(path, mimetype="application/pdf", download_name=_download_name(brochure, call),
-                     cache_control="private, no-cache")
+    return send_path(path, mimetype="application/pdf", download_name=download_name, cache_control="private, no-cache")
 
 
 @bp.route("/calls/<int:call_id>/download")

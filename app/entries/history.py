@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from app.audit.labels import action_label
 from app.i18n import lazy_gettext as _l
 from app.models import AuditEvent
 
@@ -73,7 +74,7 @@ class HistoryItem:
 
     @property
     def label(self):
-        return ACTION_LABELS.get(self.action, self.action)
+        return ACTION_LABELS.get(self.action) or action_label(self.action)
 
     @property
     def field_labels(self) -> list:

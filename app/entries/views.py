@@ -12,7 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.audit.services import object_history
+from app.audit.services import object_history, record
 from app.calls.services import current_call
 from app.db import db, utcnow
 from app.entries import blind, services
@@ -42,7 +42,7 @@ from app.permissions import (
     is_active_member,
     require,
 )
-from app.web import error_message, read_upload, send_blob, send_bytes, write
+from app.web import error_message, read_upload, send_blob, send_bytes, write, write_during_read
 
 bp = Blueprint("entries", __name__, url_prefix="/entries")
 
@@ -321,5 +321,8 @@ def attachment(entry_id: int, attachment_id: int):
 @bp.route("/<int:entry_id>/application.pdf")
 def application_pdf(entry_id: int):
     entry = _entry(entry_id)
-    return send_bytes(entry_pdf(entry), mimetype="application/pdf", download_name=entry_pdf_filename(entry),
+    data, download_name = entry_pdf(entry), entry_pdf_filename(entry)
+    with write_during_read(quiet=True):
+        record(db.session, actor=current_user, action="entry.pdf_downloaded", obj=entry, after={"format": "pdf"})
+    return send_bytes(data, mimetype="application/pdf", download_name=download_name,
                       cache_control="private, max-age=3600", sandbox=True)

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.audit.services import object_history
+from app.audit.services import object_history, record
 from app.calls.services import current_call
 from app.db import db, utcnow
 from app.entries import blind
@@ -26,7 +26,7 @@ from app.formal_check.forms import BulkDecisionForm, DecisionForm, TableFilterFo
 from app.models import Entry
 from app.permissions import can_check_entries, require, roles_required
 from app.urls import safe_next
-from app.web import query_page, send_bytes, write
+from app.web import query_page, send_bytes, write, write_during_read
 
 bp = Blueprint("formal_check", __name__, url_prefix="/check")
 
@@ -183,5 +183,8 @@ def export(fmt: str):
     else:
         data = exports.to_csv(rows, zone=zone)
         mimetype = exports.CSV_MIMETYPE
+    with write_during_read(quiet=True):
+        record(db.session, actor=current_user, action="formal_check.exported", obj=call,
+               after={"format": fmt, "rows": len(rows), "filters": request.args.to_dict()})
     # Contact details inside: never kept by a browser or a proxy.
     return send_bytes(data, mimetype=mimetype, download_name=download_name, cache_control="no-store")

@@ -6,7 +6,16 @@ from app.db import NAMING_CONVENTION
 
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
-from app.models.accounts import Organisation, User, UserRole, UserToken  # noqa: E402
+from app.models.accounts import (  # noqa: E402
+    Organisation,
+    PasswordHistory,
+    PendingRegistration,
+    RecoveryCode,
+    User,
+    UserRole,
+    UserSession,
+    UserToken,
+)
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.brochures import Brochure  # noqa: E402
 from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
@@ -25,6 +34,7 @@ from app.models.review import (  # noqa: E402
     Score,
     ScoreSheet,
 )
+from app.models.site import SiteSetting  # noqa: E402
 
 __all__ = [
     "Assignment",
@@ -45,6 +55,9 @@ __all__ = [
     "ExpertProfile",
     "IdentityCheck",
     "Organisation",
+    "PasswordHistory",
+    "PendingRegistration",
+    "RecoveryCode",
     "Panel",
     "PanelMember",
     "ResultEntry",
@@ -53,9 +66,11 @@ __all__ = [
     "Score",
     "ScoreSheet",
     "SelectionOverride",
+    "SiteSetting",
     "SQLModel",
     "User",
     "UserRole",
+    "UserSession",
     "UserToken",
     "VetoDecision",
 ]

@@ -18,6 +18,7 @@ from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.audit.services import record
 from app.calls.services import call_in_phase, current_call, list_calls
 from app.db import db, utcnow
 from app.enums import Domain, Phase, Role
@@ -45,7 +46,7 @@ from app.results.inputs import inputs_fingerprint, override_of, veto_decision_of
 from app.results.settings import default_method, update_settings
 from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
-from app.web import query_id, query_page, send_bytes, write
+from app.web import query_id, query_page, send_bytes, write, write_during_read
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -341,5 +342,9 @@ def export(run_id: int, fmt: str):
         data, mimetype = exports.rankings_csv(run, rows, call=call), CSV_MIMETYPE
     else:
         data, mimetype = exports.rankings_pdf(run, rows, call=call), "application/pdf"
+    download_name = filename(call.name, _("rankings"), kind, stamp, extension=fmt)
+    with write_during_read(quiet=True):
+        record(db.session, actor=current_user, action="results.exported", obj=run,
+               after={"format": fmt, "call_id": run.call_id, "published": run.published})
     # Drafts are not public: never kept by a browser or a proxy (send_bytes' default).
-    return send_bytes(data, mimetype=mimetype, download_name=filename(call.name, _("rankings"), kind, stamp, extension=fmt))
+    return send_bytes(data, mimetype=mimetype, download_name=download_name)

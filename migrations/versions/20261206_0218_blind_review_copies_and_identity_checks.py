@@ -7,7 +7,7 @@ organisation (made on submission). Entries submitted before this revision
 have no check until they are submitted again or an attachment changes.
 
 Revision ID: c3ea23d7367e
-Revises: ac585ab4af5b
+Revises: 23feceb4761e
 Create Date: 2026-12-06 02:18:03.807434
 """
 from alembic import op
@@ -16,7 +16,7 @@ import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel.sql.sqltypes.Au
 
 
 revision = 'c3ea23d7367e'
-down_revision = 'ac585ab4af5b'
+down_revision = '23feceb4761e'
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,7 @@ import statistics
 from collections import Counter, defaultdict
 from datetime import timedelta
 
+import pytest
 from sqlmodel import func, select
 
 from app.accounts.credit_code import normalise_credit_code
@@ -63,7 +64,7 @@ from app.storage import storage
 
 
 def test_users_create_with_password(runner, session):
-    result = runner.invoke(args=["users", "create", "Chair2@Example.com", "--role", "chair", "--role", "publicity", "--password", "a-strong-password"])
+    result = runner.invoke(args=["users", "create", "Chair2@Example.com", "--role", "chair", "--role", "publicity", "--password", "A-strong-password-7"])
     assert result.exit_code == 0, result.output
     assert "Created chair2@example.com with roles: chair, publicity" in result.output
     user = session.exec(select(User).where(User.email == "chair2@example.com")).one()
@@ -433,10 +434,17 @@ def test_demo_logins_work_and_pages_open_on_the_call_in_review(client, runner, s
     assert "2027年人工智能应用场景征集（第二批）" in client.get("/entries/").get_data(as_text=True)
 
 
-def test_users_create_enforces_the_password_rules(runner, session):
-    result = runner.invoke(args=["users", "create", "weak@example.com", "--role", "chair", "--password", "123"])
+@pytest.mark.parametrize(("password", "message"), [
+    ("123", "请至少输入12个字符。"),
+    ("password1234", "请至少使用以下四类字符中的3类"),
+    ("Password-2024!", "常见密码"),
+    ("Weak.Person-2026", "不得包含您的邮箱地址"),
+])
+def test_users_create_enforces_the_password_rules(runner, session, password, message):
+    result = runner.invoke(args=["users", "create", "weak.person@example.com", "--role", "chair", "--password", password])
     assert result.exit_code == 1
-    assert session.exec(select(User).where(User.email == "weak@example.com")).first() is None
+    assert message in result.output
+    assert session.exec(select(User).where(User.email == "weak.person@example.com")).first() is None
 
 
 def test_demo_load_refuses_production(app, runner, session):

@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.enums import EntryStatus, Phase, Role, SheetStatus
 from app.models import AuditEvent, Entry, LibraryCase, Organisation, ResultRun, ScoreSheet, User
 from tests.factories import write_rubric
-from tests.integration.test_registration import _form as registration
+from tests.integration.test_registration import _register as register
 
 DIRTY = "第一行\x00\x01\x1b\r\n第二行\r第三行\x7f\x85\u202e末尾\u202c"
 CLEAN = "第一行\n第二行\n第三行末尾"
@@ -71,9 +71,8 @@ def test_autosave_with_nul_answers_json_and_saves_clean_text(client, session, dr
     assert [(row.metric, row.after, row.unit) for row in entry.outcomes] == [("检出率", 99.5, "%")]
 
 
-def test_registration_with_control_characters(client, session):
-    response = client.post("/account/register", data=registration(organisation_name="云智\x00视觉\u202e科技",
-                                                                   contact_name="王\x00芳"))
+def test_registration_with_control_characters(client, session, outbox):
+    response = register(client, outbox, organisation_name="云智\x00视觉\u202e科技", contact_name="王\x00芳")
     assert response.status_code == 302, response.get_data(as_text=True)
     organisation = session.exec(select(Organisation)).one()
     user = session.exec(select(User)).one()

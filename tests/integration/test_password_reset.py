@@ -90,7 +90,7 @@ def test_changing_the_password_kills_pending_reset_links(client, outbox, login, 
     user = make.applicant(email="careful@example.com")
     link = _request_link(client, outbox, "careful@example.com")
     login(user)
-    client.post("/account/password", data={"current_password": PASSWORD, "password": "changed-password", "confirm": "changed-password"})
+    client.post("/account/password", data={"current_password": PASSWORD, "password": "Changed-password-7", "confirm": "Changed-password-7"})
     response = client.get(link)
     assert response.status_code == 400 and "Link not valid" in response.get_data(as_text=True)
 

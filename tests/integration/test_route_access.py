@@ -22,6 +22,7 @@ method is refused before any blueprint's login or role check runs).
 import copy
 import email
 import functools
+import hashlib
 import io
 import re
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask import session as flask_session
 from flask_wtf.csrf import generate_csrf
@@ -50,8 +52,10 @@ from app.models import (
     EntryOutcome,
     EntryPhoto,
     LibraryCase,
+    PendingRegistration,
     ResultRun,
     ScoreSheet,
+    SiteSetting,
     User,
 )
 from app.results.compute import compute_results
@@ -60,7 +64,7 @@ from app.review.rubrics import files as rubric_files
 from app.review.rubrics import services as rubric_services
 from app.review.sheets import services as sheets
 from app.storage import storage
-from tests.factories import PASSWORD, jpeg_bytes
+from tests.factories import PASSWORD, credit_code, jpeg_bytes
 
 # owner: an approved member of organisation A, whose entries the world holds;
 # other_applicant: an approved member of organisation B; assigned_expert: has
@@ -182,6 +186,24 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "accounts.login": Route("/account/login", get=roles(to("/dashboard"), anonymous=200),
                             post=roles(to("/dashboard"), anonymous=200)),
     "accounts.logout": Route("/account/logout", post=everyone(to("/"))),
+    "accounts.registration_sent": Route("/account/register/sent", get=PUBLIC),
+    # The mailed link is the credential; a logged-in browser is sent back (log out first).
+    "accounts.confirm_registration": Route(
+        "/account/register/confirm/{registration_token}", get=roles(back("/dashboard"), anonymous=200),
+        post=roles(back("/dashboard"), anonymous=to("/dashboard")),
+        effect=lambda world, session: _assert_equal(
+            session.exec(select(User).where(User.email == "registrant@example.com")).one().membership, Membership.ACTIVE),
+    ),
+    # The second step of a login: without a password step just done, back to the login form.
+    "accounts.second_factor_step": Route("/account/login/verify", get=everyone(back("/account/login")),
+                                         post=everyone(back("/account/login")), data={"code": "123456"}),
+    "accounts.two_factor": Route("/account/two-factor", get=staff()),
+    "accounts.two_factor_setup": Route("/account/two-factor/setup", get=staff(), post=staff(), data={"code": "123456"}),
+    # Without the account's password nothing changes.
+    "accounts.renew_recovery_codes": Route("/account/two-factor/recovery-codes", post=staff(to("/account/two-factor"))),
+    "accounts.two_factor_disable": Route("/account/two-factor/disable", post=staff(to("/account/two-factor"))),
+    "accounts.session_status": Route("/account/session", get=PUBLIC),
+    "accounts.keep_alive": Route("/account/session/keep-alive", post=logged_in(to("/dashboard"))),
     "accounts.forgot_password": Route("/account/password/forgot", get=PUBLIC, post=PUBLIC),
     # The token is the credential: whoever holds the link may use it.
     "accounts.reset_password": Route("/account/password/reset/{reset_token}", get=PUBLIC, post=PUBLIC),
@@ -209,6 +231,19 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
         effect=lambda world, session: _assert_membership(session, world.ids["pending"], Membership.ACTIVE),
     ),
     "admin.audit_log": Route("/admin/audit", get=chair_only()),
+    "admin.audit_export": Route("/admin/audit/export.csv", get=chair_only()),
+    "admin.settings": Route(
+        "/admin/settings", get=chair_only(), post=chair_only(to("/admin/settings")), data={"site_name": "案例库"},
+        effect=lambda world, session: _assert_equal(session.get(SiteSetting, "site_name").value, "案例库"),
+    ),
+    "admin.unlock": Route(
+        "/admin/users/{locked}/unlock", post=chair_only(to("/admin/users")),
+        effect=lambda world, session: _assert_equal(_fresh(session, User, world.ids["locked"]).locked_until, None),
+    ),
+    "admin.reset_second_factor": Route(
+        "/admin/users/{two_factor}/second-factor/reset", post=chair_only(to("/admin/users/{two_factor}")),
+        effect=lambda world, session: _assert_equal(_fresh(session, User, world.ids["two_factor"]).totp_secret, None),
+    ),
     # --- calls: the chair's -----------------------------------------------------------
     "calls.index": Route("/calls/", get=chair_only()),
     "calls.new": Route("/calls/new", get=chair_only(), post=chair_only()),
@@ -405,6 +440,11 @@ def _assert_equal(got, expected):
     assert got == expected, f"effect: got {got!r}, expected {expected!r}"
 
 
+def _fresh(session, model, object_id):
+    session.expire_all()
+    return session.get(model, object_id)
+
+
 def _assert_membership(session, user_id, membership):
     session.expire_all()
     _assert_equal(session.get(User, user_id).membership, membership)
@@ -559,6 +599,15 @@ def build_world(app, make, session) -> World:
     draft = make.entry(call=open_call, organisation=org_a, photos=0)
     draft_photo, draft_attachment = _add_files(app, session, draft)
 
+    # A locked applicant, a publicity account with two-step verification, a registration waiting for its link.
+    locked = make.applicant(organisation=org_b, locked_until=utcnow() + timedelta(minutes=10))
+    two_factor = make.staff(Role.PUBLICITY, totp_secret="JBSWY3DPEHPK3PXP", totp_enabled_at=utcnow())
+    registration_token = "registration-token-of-the-world"
+    session.add(PendingRegistration(
+        token_hash=hashlib.sha256(registration_token.encode()).hexdigest(), email="registrant@example.com",
+        organisation_name="登记中的公司", credit_code=credit_code(990001), city_code="440300", contact_name="登记人",
+        password_hash=owner.password_hash, expires_at=utcnow() + timedelta(hours=1)))
+
     reset_token = issue_token(session, user=owner, purpose=TokenPurpose.PASSWORD_RESET, lifetime=timedelta(hours=1))
     invitation_token = issue_token(session, user=invitee, purpose=TokenPurpose.INVITATION, lifetime=timedelta(days=7))
     session.commit()
@@ -573,6 +622,7 @@ def build_world(app, make, session) -> World:
         "entry": entry.id, "photo": photo, "attachment": attachment, "assignment": assignment.id, "sheet": sheet.id,
         "draft": draft.id, "draft_photo": draft_photo, "draft_attachment": draft_attachment,
         "reset_token": reset_token, "invitation_token": invitation_token,
+        "locked": locked.id, "two_factor": two_factor.id, "registration_token": registration_token,
     }
     return World(app=app, session=session, users=users | {"invitee": invitee}, ids=ids)
 
@@ -638,11 +688,16 @@ class Traces:
         self.app, self.session = app, session
         self.rows, self.mails = self._rows(), _mails(app)
 
+    # A login session's last activity, written by any request at most once a minute, is no change a request makes.
+    IGNORED = {"user_sessions": {"last_seen_at"}}
+
     def _rows(self) -> dict[str, list]:
         self.session.expire_all()
         connection = self.session.connection()
         return {
-            table.name: connection.execute(table.select().order_by(*table.primary_key.columns)).all()
+            table.name: connection.execute(
+                sa.select(*(column for column in table.columns if column.name not in self.IGNORED.get(table.name, ())))
+                .order_by(*table.primary_key.columns)).all()
             for table in SQLModel.metadata.sorted_tables
         }
 

@@ -21,13 +21,13 @@ def test_chair_invites_an_expert_who_sets_a_password(client, session, login, out
     client.post("/account/logout")
     page = client.get(link).get_data(as_text=True)
     assert "Accept the invitation" in page and "expert@univ.edu.cn" in page
-    response = client.post(link, data={"name": "李明教授", "phone": "020-87654321", "password": "expert-password", "confirm": "expert-password"})
+    response = client.post(link, data={"name": "李明教授", "phone": "020-87654321", "password": "Harbour-lights-2026", "confirm": "Harbour-lights-2026"})
     assert (response.status_code, response.headers["Location"]) == (302, "/dashboard")
     session.refresh(invited)
     assert (invited.name, invited.phone) == ("李明教授", "020-87654321")
     assert client.get(link).status_code == 400  # single use
     client.post("/account/logout")
-    assert client.post("/account/login", data={"email": "expert@univ.edu.cn", "password": "expert-password"}).status_code == 302
+    assert client.post("/account/login", data={"email": "expert@univ.edu.cn", "password": "Harbour-lights-2026"}).status_code == 302
 
 
 def test_applicant_accounts_are_never_staff(client, session, login, make, english):

@@ -86,7 +86,10 @@ def test_two_step_verification_set_up_and_used(live_server, browser, world, widt
     page.goto(url + "/dashboard")
     if width < 992:
         page.get_by_role("button", name="菜单").click()
+        # Bootstrap ignores clicks inside the menu while it is still sliding open.
+        expect(page.locator("#nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     page.get_by_role("button", name="林敏").click()
+    expect(page.locator("#nav .dropdown-menu")).to_be_visible()
     page.get_by_role("button", name="退出登录").click()
     log_in(page, url, email, then="/account/login/verify")
     shoot(page, "two-factor-login", width)

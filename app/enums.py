@@ -176,4 +176,4 @@ class MailStatus(LabelledEnum):
 
     QUEUED = "queued", _l("Waiting to be sent")
     SENT = "sent", _l("Sent")
-    FAILED = "failed", _l("Failed")
+    FAILED = "failed", _l("Sending failed")

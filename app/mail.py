@@ -119,11 +119,11 @@ def enqueue(mail_id: int) -> None:
 @job()
 def deliver_mail(mail_id: int) -> None:
     """Send outbox mail ``mail_id`` if it is due and nobody else is sending it."""
-    mail = _claim(mail_id, now=utcnow())
-    if mail is None:
+    message = _claim(mail_id, now=utcnow())
+    if message is None:
         return
     try:
-        deliver(message_from_bytes(mail.message, policy=policy.default))
+        deliver(message_from_bytes(message, policy=policy.default))
     except (OSError, smtplib.SMTPException) as error:
         with transaction():
             wait = record_failure(db.session, mail_id=mail_id, error=error, now=utcnow())
@@ -134,10 +134,11 @@ def deliver_mail(mail_id: int) -> None:
         record_sent(db.session, mail_id=mail_id, now=utcnow())
 
 
-def _claim(mail_id: int, *, now: datetime) -> OutgoingMail | None:
-    """Take the mail for this worker (committed): count the attempt and move
-    its next attempt to the end of the lease. None when it is not due, is
-    sent or failed, or another worker holds it."""
+def _claim(mail_id: int, *, now: datetime) -> bytes | None:
+    """Take the mail for this worker: count the attempt and move its next
+    attempt to the end of the lease, committed before anything is sent (no
+    transaction stays open during SMTP). Its message, or None when it is not
+    due, is sent or failed, or another worker holds it."""
     with transaction():
         claimed = db.session.execute(
             sa.update(OutgoingMail)
@@ -146,11 +147,9 @@ def _claim(mail_id: int, *, now: datetime) -> OutgoingMail | None:
             .values(attempts=OutgoingMail.attempts + 1, next_attempt_at=now + LEASE)
             .execution_options(synchronize_session=False)
         ).rowcount
-    if claimed != 1:
-        return None
-    return db.session.exec(
-        select(OutgoingMail).where(OutgoingMail.id == mail_id).execution_options(populate_existing=True)
-    ).one()
+        if claimed != 1:
+            return None
+        return db.session.exec(select(OutgoingMail.message).where(OutgoingMail.id == mail_id)).one()
 
 
 def deliver(message: EmailMessage) -> None:

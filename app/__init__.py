@@ -17,7 +17,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     # The background jobs (declared on import): a worker made by this factory
     # must know every job a web process may queue.
+    from app import mail, storage_prune  # noqa: F401
+    from app.accounts import tasks as accounts_tasks  # noqa: F401
     from app.brochure import tasks  # noqa: F401
+    from app.review.manage import tasks as review_tasks  # noqa: F401
     from app.errors import register_error_handlers
     from app.security import register_security_headers
 

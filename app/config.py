@@ -6,8 +6,11 @@ are converted to the type of the default.
 """
 import os
 import secrets
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from huey import crontab
 
 DEFAULTS = {
     # "development", "production" or "testing". Production is the default so
@@ -74,6 +77,25 @@ DEFAULTS = {
     "BROCHURE_CACHE_FOLDER": "",  # empty: instance/brochure-cache (prepared images, rendered parts)
     "BROCHURE_FOLDER": "",  # empty: instance/brochures (the built PDFs)
     "BROCHURE_WORKERS": 0,  # processes rendering brochure parts; 0: up to 2, by the CPU count
+    # Mail leaves through the outbox (app/mail.py): the worker tries a mail up
+    # to MAIL_MAX_ATTEMPTS times, waiting MAIL_RETRY_SECONDS after the first
+    # failure and twice as long after each next one; sent mails are deleted
+    # from the outbox after MAIL_KEEP_DAYS (0: kept).
+    "MAIL_MAX_ATTEMPTS": 8,
+    "MAIL_RETRY_SECONDS": 60,
+    "MAIL_KEEP_DAYS": 90,
+    # Periodic jobs, run by `flask worker` (app/jobs.py): each *_SCHEDULE is a
+    # cron expression "minute hour day month weekday" in TIMEZONE, empty: off.
+    # With workers on several hosts, leave PERIODIC_JOBS_ENABLED on for one only.
+    "PERIODIC_JOBS_ENABLED": True,
+    "MAIL_SWEEP_SCHEDULE": "*/5 * * * *",  # re-queue mails whose job was lost
+    "STORAGE_PRUNE_SCHEDULE": "30 3 * * *",  # delete uploaded files nothing uses
+    "TOKEN_CLEANUP_SCHEDULE": "15 3 * * *",  # delete expired links, old ended login sessions
+    "ENDED_SESSIONS_KEEP_DAYS": 30,  # ended login sessions kept this long (client address, user agent)
+    # Experts with open sheets are reminded daily in the last REVIEW_REMINDER_DAYS
+    # days of the review phase (0: never automatically; chairs still can).
+    "REVIEW_REMINDER_SCHEDULE": "0 9 * * *",
+    "REVIEW_REMINDER_DAYS": 3,
     "PREFERRED_URL_SCHEME": "http",
     # Where users reach the site. Links in mails are built from it, never from
     # the request's Host header (which a client can forge). Required in production.
@@ -184,11 +206,36 @@ def check_security_settings(config) -> None:
                 "SESSION_IDLE_MINUTES_APPLICANT", "SESSION_ABSOLUTE_MINUTES", "REGISTRATION_LINK_HOURS"):
         if config[key] < 1:
             problems.append(f"{key} must be at least 1")
+    for key in ("MAIL_MAX_ATTEMPTS", "MAIL_RETRY_SECONDS"):
+        if config[key] < 1:
+            problems.append(f"{key} must be at least 1")
+    for key in ("MAIL_KEEP_DAYS", "ENDED_SESSIONS_KEEP_DAYS", "REVIEW_REMINDER_DAYS"):
+        if config[key] < 0:
+            problems.append(f"{key} cannot be negative")
+    for key in sorted(key for key in config if key.endswith("_SCHEDULE")):
+        try:
+            cron_schedule(config[key])
+        except ValueError as error:
+            problems.append(f"{key} is not a cron expression \"minute hour day month weekday\" ({error})")
     if 0 < config["AUDIT_RETENTION_DAYS"] < MIN_AUDIT_RETENTION_DAYS:
         problems.append(f"AUDIT_RETENTION_DAYS must be 0 (keep everything) or at least {MIN_AUDIT_RETENTION_DAYS}: "
                         "network logs are kept at least six months")
     if problems:
         raise ConfigError("; ".join(problems) + ".")
+
+
+def cron_schedule(expression: str) -> Callable[[datetime], bool] | None:
+    """The test of a ``*_SCHEDULE`` setting: a cron expression of five fields
+    (minute hour day month weekday; ``*``, ``*/n``, ``a-b``, ``a,b``; Sunday is
+    0), as Huey's ``crontab`` reads it; None for an empty one (off).
+    ValueError when it is not one."""
+    fields = (expression or "").split()
+    if not fields:
+        return None
+    if len(fields) != 5:
+        raise ValueError(f"{len(fields)} fields instead of 5")
+    minute, hour, day, month, weekday = fields
+    return crontab(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, strict=True)
 
 
 def normalise_database_url(url: str) -> str:

@@ -168,3 +168,12 @@ class BrochureStatus(LabelledEnum):
     RUNNING = "running", _l("Building")
     DONE = "done", _l("Ready")
     FAILED = "failed", _l("Failed")
+
+
+class MailStatus(LabelledEnum):
+    """Where an outgoing mail is (``outgoing_mails.status``): waiting for the
+    worker (first try or a retry), sent, or given up after the last attempt."""
+
+    QUEUED = "queued", _l("Waiting to be sent")
+    SENT = "sent", _l("Sent")
+    FAILED = "failed", _l("Sending failed")

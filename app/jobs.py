@@ -19,17 +19,56 @@ queue ran it (in ``flask worker``, the app the ``flask`` command created with
 command. A module that declares jobs is imported by the app factory
 (``create_app``), so a worker knows every job a web process may queue
 before it starts.
+
+Periodic jobs
+-------------
+A job the worker runs on a schedule is declared with :func:`periodic_job`,
+naming the setting that holds its schedule::
+
+    # app/config.py DEFAULTS
+    "BACKUP_SCHEDULE": "0 2 * * *",  # cron "minute hour day month weekday", in TIMEZONE; "": off
+
+    # the domain's tasks module, imported by create_app()
+    @periodic_job("BACKUP_SCHEDULE")
+    def nightly_backup() -> int:
+        with transaction():  # only when it writes to the database
+            ...
+
+That is all: the setting is read when the app's queue is made, the job is
+registered with Huey as a ``periodic_task`` (its cron expression matched in
+the app's ``TIMEZONE``, not in UTC), and every ``flask worker`` whose app
+has ``PERIODIC_JOBS_ENABLED`` enqueues it when it is due (Huey's consumer
+checks once a minute) and runs it like any job. An empty schedule, or
+``PERIODIC_JOBS_ENABLED`` off, registers it as a plain job: it then runs
+only when queued (``nightly_backup.enqueue()``) or called. A periodic
+job's return value is logged, not stored (nobody would read it). It must be
+safe to run twice (a worker restarted within the minute, two worker hosts
+with periodic jobs on): record what was done and check it first.
+
+The periodic jobs: ``app.mail.sweep_outbox`` (``MAIL_SWEEP_SCHEDULE``),
+``app.storage_prune.prune_storage`` (``STORAGE_PRUNE_SCHEDULE``),
+``app.accounts.tasks.clean_up_expired`` (``TOKEN_CLEANUP_SCHEDULE``),
+``app.review.manage.tasks.remind_experts`` (``REVIEW_REMINDER_SCHEDULE``).
 """
 import functools
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.api import Result, TaskWrapper
+
+from app.config import cron_schedule
+from app.db import db, write_intent
+
+log = logging.getLogger(__name__)
 
 #: The queue's name (a prefix of its Redis keys, the name of its SQLite queue).
 QUEUE_NAME = "showcase"
@@ -45,6 +84,7 @@ class Job:
     func: Callable[..., Any]
     name: str  # "<module>.<function>", the name Huey knows it by
     retries: int = 0
+    schedule_setting: str | None = None  # a periodic job: the setting that holds its cron expression
 
     def enqueue(self, *args, **kwargs) -> Result | None:
         """Queue ``func(*args, **kwargs)`` on the current app's queue.
@@ -55,6 +95,11 @@ class Job:
         that the job will read has been committed.
         """
         return job_queue().task(self)(*args, **kwargs)
+
+    def enqueue_in(self, delay: timedelta, *args, **kwargs) -> Result | None:
+        """Queue the call to run once ``delay`` has passed (Huey's schedule;
+        in testing it waits in the in-memory schedule until a test runs it)."""
+        return job_queue().task(self).schedule(args=args, kwargs=kwargs, delay=delay.total_seconds())
 
     def __call__(self, *args, **kwargs):
         """Run the job here and now (it needs an app context)."""
@@ -71,14 +116,47 @@ def job(*, retries: int = 0) -> Callable[[Callable[..., Any]], Job]:
     """
 
     def declare(func: Callable[..., Any]) -> Job:
-        declared = Job(func=func, name=f"{func.__module__}.{func.__name__}", retries=retries)
-        with _lock:
-            if declared.name in _declared and _declared[declared.name].func is not func:
-                raise ValueError(f"a job named {declared.name} is already declared")
-            _declared[declared.name] = declared
-        return declared
+        return _declare(Job(func=func, name=f"{func.__module__}.{func.__name__}", retries=retries))
 
     return declare
+
+
+def periodic_job(schedule_setting: str) -> Callable[[Callable[..., Any]], Job]:
+    """Declare a job the worker runs on the schedule in the setting
+    ``schedule_setting`` (see the module: a cron expression in TIMEZONE,
+    empty for off)::
+
+        @periodic_job("STORAGE_PRUNE_SCHEDULE")
+        def prune_storage() -> int: ...
+    """
+
+    def declare(func: Callable[..., Any]) -> Job:
+        return _declare(Job(func=func, name=f"{func.__module__}.{func.__name__}", schedule_setting=schedule_setting))
+
+    return declare
+
+
+def _declare(declared: Job) -> Job:
+    with _lock:
+        if declared.name in _declared and _declared[declared.name].func is not declared.func:
+            raise ValueError(f"a job named {declared.name} is already declared")
+        _declared[declared.name] = declared
+    return declared
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """A job's writes as one transaction: started as a writing one (SQLite
+    takes its write lock up front), committed at the end of the block (then
+    the after-commit callbacks run: queued mails leave), rolled back when
+    the block raises. What ``app.commands.transaction`` is to a command."""
+    with write_intent():
+        try:
+            yield
+        except BaseException:
+            db.rollback()
+            raise
+        db.commit()
 
 
 @dataclass
@@ -89,14 +167,42 @@ class JobQueue:
     huey: Huey
     tasks: dict[str, TaskWrapper] = field(default_factory=dict)
 
+    #: Periodic job name → its cron expression, for those registered as periodic.
+    schedules: dict[str, str] = field(default_factory=dict)
+
     def task(self, declared: Job) -> TaskWrapper:
-        """Huey's task for ``declared``, registered on first use."""
+        """Huey's task for ``declared``, registered on first use (a periodic
+        one as Huey's periodic task when its schedule is set)."""
         with _lock:
             if declared.name not in self.tasks:
-                self.tasks[declared.name] = self.huey.task(retries=declared.retries, name=declared.func.__name__)(
-                    _in_app_context(self.app, declared.func)
-                )
+                name = declared.func.__name__
+                expression = self._schedule_of(declared)
+                if expression:
+                    register = self.huey.periodic_task(self._in_timezone(cron_schedule(expression)), name=name)
+                    run = _in_app_context(self.app, _result_logged(declared))
+                    self.schedules[declared.name] = expression
+                else:
+                    register = self.huey.task(retries=declared.retries, name=name)
+                    run = _in_app_context(self.app, declared.func)
+                self.tasks[declared.name] = register(run)
             return self.tasks[declared.name]
+
+    def _schedule_of(self, declared: Job) -> str:
+        if declared.schedule_setting is None or not self.app.config.get("PERIODIC_JOBS_ENABLED", True):
+            return ""
+        return (self.app.config.get(declared.schedule_setting) or "").strip()
+
+    def _in_timezone(self, matches: Callable[[datetime], bool]) -> Callable[[datetime], bool]:
+        """Huey's consumer asks with naive UTC times; cron expressions are
+        written in the app's TIMEZONE (03:30 is 03:30 where the chair is)."""
+        zone = ZoneInfo(self.app.config.get("TIMEZONE") or "UTC")
+
+        def validate(timestamp: datetime) -> bool:
+            if timestamp.tzinfo is None:
+                timestamp = timestamp.replace(tzinfo=timezone.utc)
+            return matches(timestamp.astimezone(zone))
+
+        return validate
 
     @property
     def backend(self) -> str:
@@ -113,6 +219,28 @@ def _in_app_context(app: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args, **kwargs):
         with app.app_context():
             return func(*args, **kwargs)
+
+    return run
+
+
+@contextmanager
+def as_request() -> Iterator[None]:
+    """Run the block as if in a request to ``BASE_URL`` without cookies, for a
+    job that renders a mail: ``url_for`` builds its links, and the mail is
+    in the default language (there is no user's choice to follow). The
+    job's app context, and so its database session, stays the same."""
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        yield
+
+
+def _result_logged(declared: Job) -> Callable[..., None]:
+    """A periodic job's body, whose return value goes to the log instead of
+    Huey's result store (where every run would leave one for ever)."""
+
+    @functools.wraps(declared.func)
+    def run(*args, **kwargs) -> None:
+        result = declared.func(*args, **kwargs)
+        log.info("Periodic job %s: %s", declared.name, result)
 
     return run
 

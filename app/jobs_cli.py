@@ -31,12 +31,15 @@ def worker_command(workers: int, verbose: bool):
         raise click.ClickException("In testing, jobs run at once when queued: there is nothing for a worker to do.")
     _log_to_stderr(logging.DEBUG if verbose else logging.INFO)
     click.echo(f"Worker: {workers} thread(s) on the {queue.backend} queue; jobs: {', '.join(sorted(queue.tasks))}")
+    click.echo(f"Periodic jobs ({queue.app.config['TIMEZONE']}): "
+               + (", ".join(f"{name} at '{cron}'" for name, cron in sorted(queue.schedules.items())) or "none"))
     # Threads, not Huey's "process" workers: those are daemon processes, which
     # may not start the processes a brochure build renders its chapters in.
     consumer = ReadyConsumer(
         queue.huey,
         workers=workers,
         worker_type="thread",
+        periodic=True,  # enqueue the periodic jobs registered on the queue (app.jobs) when they are due
         # The SQLite queue is polled: wait at most 2 s before starting a new job.
         max_delay=2.0,
     )

@@ -4,11 +4,8 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
-from app.brochure.builds import brochure_blobs
 from app.db import db
-from app.entries.services import referenced_blobs
-from app.library.services import library_blobs
-from app.storage import prune, storage
+from app.storage_prune import prune_unused_blobs
 
 storage_cli = AppGroup("storage", help="Uploaded files.")
 #: Ten years: an older cut-off keeps everything anyway.
@@ -20,6 +17,5 @@ MAX_AGE_HOURS = 24 * 365 * 10
               help="Keep unused files stored more recently than this.")
 def storage_prune(older_than_hours: int):
     """Delete uploaded files no entry, brochure or library case uses any more (run it daily, e.g. from cron)."""
-    referenced = referenced_blobs(db.session) | brochure_blobs(db.session) | library_blobs(db.session)
-    removed = prune(storage(), referenced=referenced, older_than=timedelta(hours=older_than_hours))
+    removed = prune_unused_blobs(db.session, older_than=timedelta(hours=older_than_hours))
     click.echo(f"Removed {len(removed)} unused file(s).")

@@ -67,7 +67,7 @@ def start_registration(
     check_password_strength(password, email=email, names=(contact_name, organisation_name))
     password_hash = hash_password(password)  # before the first query: no lock held meanwhile
     # Links nobody used are of no use to anyone once expired.
-    session.execute(sa.delete(PendingRegistration).where(PendingRegistration.expires_at <= now))
+    delete_expired_registrations(session, now=now)
     existing = user_by_email(session, email)
     if existing is not None:
         record(session, actor=None, action="user.registration_attempted", obj=existing)
@@ -99,6 +99,15 @@ def start_registration(
         hours=hours,
         url=external_url("accounts.confirm_registration", token=raw),
     )
+
+
+def delete_expired_registrations(session: Session, *, now: datetime) -> int:
+    """Delete registrations whose link expired, used or not: they hold a
+    contact's details and a password hash nobody can use any more; how many."""
+    return session.execute(
+        sa.delete(PendingRegistration).where(PendingRegistration.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def pending_registration(session: Session, *, raw: str, now: datetime, for_update: bool = False) -> PendingRegistration:

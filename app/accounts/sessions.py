@@ -134,3 +134,15 @@ def open_sessions(session: Session, *, user: User) -> list[UserSession]:
         select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
         .order_by(UserSession.created_at.desc())
     ).all())
+
+
+def delete_old_sessions(session: Session, *, now: datetime, keep: timedelta, policy: SessionPolicy) -> int:
+    """Delete login sessions that ended more than ``keep`` ago, and those never
+    ended by a request but past their absolute lifetime as long; how many.
+    (Logins and logouts stay in the audit log.)"""
+    cutoff = now - keep
+    return session.execute(
+        sa.delete(UserSession)
+        .where(sa.or_(UserSession.ended_at < cutoff, UserSession.created_at < cutoff - policy.absolute))
+        .execution_options(synchronize_session=False)
+    ).rowcount

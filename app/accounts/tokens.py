@@ -1,8 +1,9 @@
 """Single-use, expiring link tokens (password reset, invitation)."""
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.db import utcnow
@@ -65,3 +66,11 @@ def use_token(session: Session, *, raw: str, purpose: TokenPurpose) -> User:
     return user
 
 
+
+
+def delete_expired_tokens(session: Session, *, now: datetime) -> int:
+    """Delete the link tokens past their expiry, used or not (no link can
+    use them any more: the page says the same for a missing one); how many."""
+    return session.execute(
+        sa.delete(UserToken).where(UserToken.expires_at <= now).execution_options(synchronize_session=False)
+    ).rowcount

@@ -1,5 +1,5 @@
 """The chair's staff pages: people (invitations, locked accounts, second
-factors), organisations, the site settings, the audit log."""
+factors), organisations, the site settings, the audit log, the outbox."""
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -8,13 +8,14 @@ from flask_login import current_user
 
 from app.accounts import logins, memberships, second_factor, staff
 from app.accounts.views import apply_membership_decision
+from app.admin import outbox
 from app.admin.forms import AuditFilterForm, InviteForm, MembershipDecisionForm, SiteSettingsForm, StaffForm
 from app.audit.exports import audit_csv
 from app.audit.services import Subject, events_for_export, events_page, filter_choices, object_history, record
 from app.db import db, utcnow
-from app.enums import Role
+from app.enums import MailStatus, Role
 from app.forms import ActionForm
-from app.models import Organisation, User
+from app.models import Organisation, OutgoingMail, User
 from app.permissions import (
     can_decide_membership,
     membership_decisions,
@@ -187,3 +188,23 @@ def audit_export():
         record(db.session, actor=current_user, action="audit.exported", obj=Subject("audit_events"),
                after={"format": "csv", "filters": filters.described()})
     return send_bytes(data, mimetype=CSV_MIMETYPE, download_name=download_name, cache_control="no-store")
+
+
+@bp.route("/outbox")
+def outbox_list():
+    """Every mail the app sent or is sending, newest first; filter by status."""
+    status = request.args.get("status")
+    status = MailStatus(status) if status in {s.value for s in MailStatus} else None
+    listing = outbox.outbox_page(db.session, status=status, page=query_page())
+    return render_template("admin/outbox.html", listing=listing, status=status, per_page=50, MailStatus=MailStatus,
+                           max_attempts=current_app.config["MAIL_MAX_ATTEMPTS"])
+
+
+@bp.route("/outbox/<int:mail_id>/retry", methods=["POST"])
+def retry_mail(mail_id: int):
+    """Send a failed mail again (the worker does, with a fresh count of attempts)."""
+    mail = db.get_or_404(OutgoingMail, mail_id)
+    if ActionForm().validate_on_submit():
+        with write(success=_("The mail to %(email)s is queued again.", email=mail.recipient)):
+            outbox.retry_mail(db.session, actor=current_user, mail=mail, now=utcnow())
+    return redirect(url_for("admin.outbox_list", status=request.args.get("status") or None))

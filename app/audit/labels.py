@@ -45,6 +45,7 @@ ACTION_LABELS = {
     # The site and the log itself.
     "site.settings_updated": _l("Site settings changed"),
     "audit.pruned": _l("Old audit events deleted"),
+    "mail.retried": _l("Failed mail sent again by a chair"),
 }
 
 

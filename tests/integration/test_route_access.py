@@ -43,7 +43,7 @@ from sqlmodel import Session, SQLModel, select
 from app.accounts.tokens import issue_token
 from app.db import utcnow
 from app.entries.images import process_photo
-from app.enums import AssignmentSource, BrochureStatus, EntryStatus, Membership, Phase, Role, TokenPurpose
+from app.enums import AssignmentSource, BrochureStatus, EntryStatus, MailStatus, Membership, Phase, Role, TokenPurpose
 from app.models import (
     Assignment,
     Brochure,
@@ -52,6 +52,7 @@ from app.models import (
     EntryOutcome,
     EntryPhoto,
     LibraryCase,
+    OutgoingMail,
     PendingRegistration,
     ResultRun,
     ScoreSheet,
@@ -243,6 +244,13 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "admin.reset_second_factor": Route(
         "/admin/users/{two_factor}/second-factor/reset", post=chair_only(to("/admin/users/{two_factor}")),
         effect=lambda world, session: _assert_equal(_fresh(session, User, world.ids["two_factor"]).totp_secret, None),
+    ),
+    "admin.outbox_list": Route("/admin/outbox", get=chair_only()),
+    # Sent again at once (the queue is immediate in tests): the mail goes out.
+    "admin.retry_mail": Route(
+        "/admin/outbox/{failed_mail}/retry", post=chair_only(to("/admin/outbox")),
+        effect=lambda world, session: _assert_equal(
+            _fresh(session, OutgoingMail, world.ids["failed_mail"]).status, MailStatus.SENT),
     ),
     # --- calls: the chair's -----------------------------------------------------------
     "calls.index": Route("/calls/", get=chair_only()),
@@ -610,6 +618,10 @@ def build_world(app, make, session) -> World:
 
     reset_token = issue_token(session, user=owner, purpose=TokenPurpose.PASSWORD_RESET, lifetime=timedelta(hours=1))
     invitation_token = issue_token(session, user=invitee, purpose=TokenPurpose.INVITATION, lifetime=timedelta(days=7))
+    # A mail the worker gave up on, for the chair's retry.
+    failed_mail = OutgoingMail(recipient="unreachable@example.com", subject="失败的邮件", status=MailStatus.FAILED,
+                               attempts=8, last_error="SMTPServerDisconnected", message=b"To: unreachable@example.com\n\nx\n")
+    session.add(failed_mail)
     session.commit()
 
     users = {"owner": owner, "other_applicant": other_applicant, "assigned_expert": expert,
@@ -623,6 +635,7 @@ def build_world(app, make, session) -> World:
         "draft": draft.id, "draft_photo": draft_photo, "draft_attachment": draft_attachment,
         "reset_token": reset_token, "invitation_token": invitation_token,
         "locked": locked.id, "two_factor": two_factor.id, "registration_token": registration_token,
+        "failed_mail": failed_mail.id,
     }
     return World(app=app, session=session, users=users | {"invitee": invitee}, ids=ids)
 

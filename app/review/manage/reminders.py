@@ -9,6 +9,7 @@ Services flush, never commit; mails go out after the commit.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,7 +24,7 @@ from app.enums import Phase, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
-from app.models import Assignment, Call, Entry, ScoreSheet, User
+from app.models import Assignment, Call, CallPhase, Entry, ScoreSheet, User
 from app.urls import external_url
 
 REMINDER_INTERVAL = timedelta(hours=12)
@@ -76,12 +77,16 @@ def open_work(session: Session, *, call: Call, expert_id: int | None = None) -> 
     return {row[0]: (row[1], row[2]) for row in session.exec(query).all()}
 
 
-def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert_id: int | None = None) -> ReminderResult:
+def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert_id: int | None = None,
+                   reminded_since: datetime | None = None) -> ReminderResult:
     """Mail every expert with open sheets in ``call`` (or only ``expert_id``).
 
-    An expert reminded less than 12 hours ago is skipped (and listed in the
-    result); each mail sent is audited and stamps the open assignments.
+    An expert reminded since ``reminded_since`` (default: 12 hours ago) is
+    skipped (and listed in the result); each mail sent is audited and stamps
+    the open assignments.
     """
+    if reminded_since is None:
+        reminded_since = now - REMINDER_INTERVAL
     window = call.phase_window(Phase.REVIEW)
     if not call.is_phase_open(Phase.REVIEW, now=now):
         raise NotAllowed(_l("Reminders can be sent while the review phase runs."))
@@ -96,7 +101,7 @@ def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert
         count, last = work[user.id]
         if not user.active:
             result.skipped.append(Skipped(user, None))
-        elif last is not None and last > now - REMINDER_INTERVAL:
+        elif last is not None and last >= reminded_since:
             result.skipped.append(Skipped(user, last))
         else:
             result.sent.append((user, count))
@@ -110,7 +115,10 @@ def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert
     )
     url = queue_url()
     for user, count in result.sent:
-        record(session, actor=actor, action="review.reminder_sent", obj=call, after={"expert_id": user.id, "open_sheets": count})
+        after = {"expert_id": user.id, "open_sheets": count}
+        if actor is None:
+            after["automatic"] = True
+        record(session, actor=actor, action="review.reminder_sent", obj=call, after=after)
         send_after_commit(
             to=user.email,
             subject=ngettext(
@@ -128,6 +136,40 @@ def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert
         )
     session.flush()
     return result
+
+
+def calls_ending_review(session: Session, *, now: datetime, within: timedelta) -> list[Call]:
+    """Calls whose review phase runs now and ends within ``within``."""
+    return list(session.exec(
+        select(Call).join(CallPhase, CallPhase.call_id == Call.id)
+        .where(CallPhase.phase == Phase.REVIEW, CallPhase.starts_at <= now, CallPhase.ends_at > now,
+               CallPhase.ends_at <= now + within)
+        .order_by(Call.id)
+    ).all())
+
+
+def send_automatic_reminders(session: Session, *, now: datetime, days: int, zone: ZoneInfo) -> dict[int, int]:
+    """The daily reminder in the last ``days`` days of a review phase: every
+    expert with open sheets in such a call gets the chair's reminder mail,
+    unless reminded this (local) day or in the last 12 hours — by the chair
+    or an earlier run. Audited as the system's. Returns call id → mails sent.
+
+    The call's row is locked first, so two runs at once (two workers) send
+    one reminder, not two: the second waits, then sees the stamps.
+    """
+    if days <= 0:
+        return {}
+    local = now.astimezone(zone)
+    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+    sent = {}
+    for call in calls_ending_review(session, now=now, within=timedelta(days=days)):
+        session.exec(select(Call.id).where(Call.id == call.id).with_for_update()).one()
+        if not open_work(session, call=call):
+            continue
+        result = send_reminders(session, actor=None, call=call, now=now,
+                                reminded_since=min(start_of_day, now - REMINDER_INTERVAL))
+        sent[call.id] = len(result.sent)
+    return sent
 
 
 def reopen_sheet(session: Session, *, actor, sheet: ScoreSheet, reason: str, now: datetime) -> None:

@@ -1,4 +1,4 @@
-"""``flask storage prune``: sweep the uploaded files nothing uses any more."""
+"""``flask storage``: check that the storage works, sweep the uploaded files nothing uses any more."""
 from datetime import timedelta
 
 import click
@@ -7,12 +7,27 @@ from flask.cli import AppGroup
 from app.brochure.builds import brochure_blobs
 from app.db import db
 from app.entries.services import referenced_blobs
+from app.errors import StorageFull
 from app.library.services import library_blobs
-from app.storage import prune, storage
+from app.storage import check_storage, prune, storage
 
 storage_cli = AppGroup("storage", help="Uploaded files.")
 #: Ten years: an older cut-off keeps everything anyway.
 MAX_AGE_HOURS = 24 * 365 * 10
+
+
+@storage_cli.command("check")
+def storage_check():
+    """Store a probe file, read it back and delete it: does the configured storage work?"""
+    blobs = storage()
+    click.echo(f"Storage: {blobs.describe()}")
+    try:
+        key = check_storage(blobs)
+    except StorageFull:
+        raise click.ClickException("the storage is full: no room for a probe file.") from None
+    except OSError as error:  # StorageUnavailable (what to check), a folder we may not write, …
+        raise click.ClickException(str(error)) from None
+    click.echo(f"OK: stored, read back, listed and deleted a probe file ({key}).")
 
 
 @storage_cli.command("prune")

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.brochure.builds import brochure_blobs
@@ -21,8 +22,9 @@ def storage_check():
     """Store a probe file, read it back and delete it: does the configured storage work?"""
     blobs = storage()
     click.echo(f"Storage: {blobs.describe()}")
-    try:
-        key = check_storage(blobs)
+    try:  # in a request context, as the app's other commands: a refusal's message is translated
+        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+            key = check_storage(blobs)
     except StorageFull:
         raise click.ClickException("the storage is full: no room for a probe file.") from None
     except OSError as error:  # StorageUnavailable (what to check), a folder we may not write, …

@@ -66,8 +66,9 @@ class S3Settings:
 class S3Storage:
     """Blobs as objects named ``prefix + key`` in one bucket."""
 
-    def __init__(self, settings: S3Settings):
+    def __init__(self, settings: S3Settings, *, page_size: int = 1000):
         self.settings = settings
+        self.page_size = page_size  # objects listed per request (1,000 is the most S3 gives)
         # A session of its own: boto3's default session is not thread-safe,
         # a client is (gunicorn's threads share this one).
         self.client = boto3.session.Session().client(
@@ -121,7 +122,8 @@ class S3Storage:
     def blobs(self) -> Iterator[StoredBlob]:
         prefix = self.settings.prefix
         with self._errors():
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.settings.bucket, Prefix=prefix)
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.settings.bucket, Prefix=prefix, PaginationConfig={"PageSize": self.page_size})
             for page in pages:
                 for item in page.get("Contents", ()):
                     key = item["Key"][len(prefix):]

@@ -166,11 +166,14 @@ class S3Storage:
 
     def _explain(self, code: str, error: ClientError) -> str:
         bucket = self.settings.bucket
+        refused = (f"access denied: check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, and that they may list, read, "
+                   f"write and delete objects in {bucket!r}")  # HEAD answers a bare 403, whatever the cause
         reasons = {
             "NoSuchBucket": f"the bucket {bucket!r} does not exist: create it, or correct S3_BUCKET",
             "InvalidAccessKeyId": "the object store does not know the access key: check S3_ACCESS_KEY_ID",
             "SignatureDoesNotMatch": "the object store refuses the secret key: check S3_SECRET_ACCESS_KEY",
-            "AccessDenied": f"access denied: the credentials need to list, read, write and delete objects in {bucket!r}",
+            "AccessDenied": refused,
+            "403": refused,
         }
         reason = reasons.get(code) or f"{code}: {error.response.get('Error', {}).get('Message', error)}"
         return f"{self.describe()}: {reason}"

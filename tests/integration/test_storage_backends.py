@@ -2,13 +2,18 @@
 S3-compatible object store: moto's server, started here as a real process),
 the object store's settings and errors, ``flask storage check``, and the
 app on the object store (upload, serving with ranges, the entry PDF, prune)."""
+import dataclasses
 import io
+import json
+import os
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import boto3
 import pytest
@@ -54,20 +59,28 @@ def _wait_until_listening(port: int, process: subprocess.Popen, log) -> None:
     pytest.fail(f"moto's server did not listen on port {port}: {log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory):
-    """The address of a local S3-compatible server (``python -m moto.server``)."""
+@contextmanager
+def moto_server(folder: Path, **environment):
+    """A moto S3 server process on a free port (``environment`` added to its
+    own); yields its address once it accepts connections."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("moto") / "server.log"
+    log = folder / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                                   stdout=output, stderr=subprocess.STDOUT)
+                                   stdout=output, stderr=subprocess.STDOUT, env=os.environ | environment)
     try:
         _wait_until_listening(port, process, log)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory):
+    """The address of a local S3-compatible server (``python -m moto.server``), which accepts any credentials."""
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
@@ -221,6 +234,44 @@ def test_an_object_store_that_does_not_answer_is_reported(bucket):
     blobs = S3Storage(s3_settings(f"http://127.0.0.1:{_free_port()}", bucket))
     with pytest.raises(StorageUnavailable, match="cannot be used: Could not connect"):
         blobs.size(blob_key(b"x", ".jpg"))
+
+
+@pytest.fixture(scope="module")
+def s3_with_credentials(tmp_path_factory):
+    """An S3 server that checks credentials: its address, a bucket, and the one access key it knows.
+
+    moto checks them once its first few requests (here: making the key, its
+    policy and the bucket) are done."""
+    with moto_server(tmp_path_factory.mktemp("moto-auth"), INITIAL_NO_AUTH_ACTION_COUNT="4") as endpoint:
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION, **CREDENTIALS)
+        iam.create_user(UserName="showcase")
+        iam.put_user_policy(UserName="showcase", PolicyName="uploads", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="showcase")["AccessKey"]
+        settings = s3_settings(endpoint, "showcase-auth", access_key_id=key["AccessKeyId"],
+                               secret_access_key=key["SecretAccessKey"])
+        S3Storage(settings).client.create_bucket(Bucket=settings.bucket)
+        yield settings
+
+
+@pytest.mark.parametrize(
+    ("credentials", "message"),
+    [
+        ({}, None),
+        ({"secret_access_key": "not-the-secret"}, "the object store refuses the secret key: check S3_SECRET_ACCESS_KEY"),
+        ({"access_key_id": "AKIAUNKNOWN000000000"}, "the object store does not know the access key: check S3_ACCESS_KEY_ID"),
+    ],
+    ids=["right", "wrong-secret", "unknown-key"],
+)
+def test_credentials_the_object_store_refuses_are_named(s3_with_credentials, credentials, message):
+    blobs = S3Storage(dataclasses.replace(s3_with_credentials, **credentials))
+    if message is None:
+        assert check_storage(blobs).endswith(".probe")
+        return
+    with pytest.raises(StorageUnavailable, match=message):
+        check_storage(blobs)
+    with pytest.raises(StorageUnavailable, match="access denied: check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"):
+        blobs.exists(blob_key(b"x", ".jpg"))  # HEAD: a bare 403
 
 
 @pytest.mark.parametrize(

@@ -70,9 +70,9 @@ _ERROR_TEXTS = {
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     413: (_l("Upload too large"), _l("The data you sent is larger than the allowed maximum.")),
     422: (_l("File cannot be processed"), _l("The file could not be processed.")),
-    507: (_l("Storage full"), _l("The server's storage is full. Please try again later.")),
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; please try again later.")),
+    507: (_l("Storage full"), _l("The server's storage is full. Please try again later.")),
 }
 
 

@@ -69,6 +69,17 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 50_000_000,  # larger images are refused (decompression bombs)
     "UPLOAD_FOLDER": "",  # empty: instance/uploads
+    # Where uploads are kept (app/storage/): "local" (UPLOAD_FOLDER, one host or
+    # a folder shared by NFS) or "s3" (an S3-compatible object store, below).
+    "STORAGE_BACKEND": "local",
+    "S3_BUCKET": "",
+    "S3_PREFIX": "",  # prepended to every object name, e.g. "showcase/"
+    "S3_ENDPOINT_URL": "",  # empty: AWS; MinIO e.g. http://minio.internal:9000
+    "S3_REGION": "",  # empty: boto3's default (AWS_DEFAULT_REGION, ~/.aws)
+    # Empty (both): boto3's own credential chain (AWS_* variables, ~/.aws, an instance role).
+    "S3_ACCESS_KEY_ID": "",
+    "S3_SECRET_ACCESS_KEY": "",
+    "S3_ADDRESSING_STYLE": "auto",  # auto, path (MinIO, most on-premises stores) or virtual
     "RUBRICS_FOLDER": "",  # empty: rubrics/ beside the app package
     "RESULTS_RESAMPLES": 1000,  # bootstrap resamples for the rank intervals
     # The job queue (brochure builds): Redis when a URL is given, else a SQLite file.

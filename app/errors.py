@@ -39,6 +39,19 @@ class UploadTooLarge(DomainError):
         super().__init__(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)))
 
 
+class StorageFull(DomainError):
+    """The disk (or quota) that keeps uploads has no room left: nothing of
+    the file was stored (see ``app/storage/local.py``)."""
+
+    status_code = 507
+
+    def __init__(self):
+        super().__init__(_l(
+            "The server's storage is full, so the file was not saved. Please try again later; "
+            "if this happens again, tell the organisers of the call."
+        ))
+
+
 class StaleVersion(DomainError):
     """A row changed by another request between loading and saving it."""
 
@@ -59,6 +72,7 @@ _ERROR_TEXTS = {
     422: (_l("File cannot be processed"), _l("The file could not be processed.")),
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; please try again later.")),
+    507: (_l("Storage full"), _l("The server's storage is full. Please try again later.")),
 }
 
 

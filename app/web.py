@@ -274,12 +274,14 @@ def send_blob(key: str, *, mimetype: str, download_name: str | None = None, as_a
     Private by default (``Cache-Control: private``, a sandboxing
     Content-Security-Policy); a public file passes its own ``cache_control``.
     """
-    blobs = storage()
     try:
-        size = blobs.size(key)
-        body = blobs.open(key)
+        body = storage().open(key)
     except (FileNotFoundError, ValueError):
         abort(404)
+    # The length from the open file itself (every backend's is seekable): one
+    # look-up at the object store, and the length of the very bytes served.
+    size = body.seek(0, io.SEEK_END)
+    body.seek(0)
     response = _file_response(body, size=size, mimetype=mimetype, download_name=download_name,
                               as_attachment=as_attachment, etag=key.rsplit("/", 1)[-1], cache_control=cache_control)
     if sandbox:

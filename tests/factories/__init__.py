@@ -6,7 +6,7 @@ and texts.
 
   accounts   make.organisation, applicant, staff, chair; PASSWORD, credit_code()
   calls      make.call (phase windows and quotas)
-  entries    make.entry, attachment; jpeg_bytes(), image_bytes(), pdf_bytes()
+  entries    make.entry, attachment; jpeg_bytes(), image_bytes(), photo_bytes(), pdf_bytes()
   review     make.expert, expert_profile, panel, assignment, sheet,
              rubric_version; write_rubric(), SMALL_RUBRIC, RUBRIC_CONTENT
   results    make.scored_call → ScoredCall (.compute(), .publish())
@@ -14,7 +14,7 @@ and texts.
 """
 from tests.factories.accounts import PASSWORD, AccountFactories, credit_code
 from tests.factories.calls import CallFactories
-from tests.factories.entries import EntryFactories, image_bytes, jpeg_bytes, pdf_bytes
+from tests.factories.entries import EntryFactories, image_bytes, jpeg_bytes, pdf_bytes, photo_bytes
 from tests.factories.library import LibraryFactories
 from tests.factories.results import ResultsFactories, ScoredCall
 from tests.factories.review import RUBRIC_CONTENT, SMALL_RUBRIC, ReviewFactories, write_rubric
@@ -28,6 +28,7 @@ __all__ = [
     "credit_code",
     "image_bytes",
     "jpeg_bytes",
+    "photo_bytes",
     "pdf_bytes",
     "write_rubric",
 ]

@@ -1,5 +1,6 @@
 """Entries and their files: photos, PDF attachments, and the bytes of both."""
 import io
+import random
 from datetime import date
 
 import pikepdf
@@ -25,6 +26,18 @@ def image_bytes(width: int = 800, height: int = 600, color=(30, 120, 200), *, mo
 def jpeg_bytes(width: int = 800, height: int = 600, color=(30, 120, 200), **save_options) -> bytes:
     """A small, valid JPEG."""
     return image_bytes(width, height, color, format="JPEG", **save_options)
+
+
+def photo_bytes(seed: int = 1) -> bytes:
+    """A 2000 × 1500 JPEG like a photo: a gradient with a patch of noise where
+    ``seed`` puts it, so its renditions differ in size (about 140, 70 and 4 KB)
+    while the upload stays under 500 KB (Werkzeug's test client leaves larger
+    bodies in a temporary file it never closes)."""
+    image = Image.linear_gradient("L").resize((2000, 1500)).convert("RGB")
+    image.paste(Image.frombytes("RGB", (300, 300), random.Random(seed).randbytes(300 * 300 * 3)), (100 + 50 * seed, 100))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return out.getvalue()
 
 
 def pdf_bytes(pages: int = 1, *, info: dict[str, str] | None = None, xmp: dict | None = None,

@@ -40,6 +40,7 @@ from app.brochure.files import atomic_write, brochure_folder
 from app.db import db, write_intent
 from app.db_cli import alembic_config
 from app.errors import DomainError
+from app.i18n import format_number
 from app.i18n import lazy_gettext as _l
 from app.storage import storage
 
@@ -66,14 +67,14 @@ def target_contents(engine: sa.Engine) -> list:
         counts = [connection.execute(sa.select(sa.func.count()).select_from(table)).scalar()
                   for table in data_tables(connection)]
     if sum(counts):
-        found.append(_l("%(rows)s rows in %(tables)s tables", rows=sum(counts),
+        found.append(_l("table rows: %(rows)s in %(tables)s tables", rows=format_number(sum(counts)),
                         tables=sum(1 for count in counts if count)))
     uploads = sum(1 for _blob in storage().blobs())
     if uploads:
-        found.append(_l("%(count)s uploaded files", count=uploads))
+        found.append(_l("uploaded files: %(count)s", count=format_number(uploads)))
     brochures = sum(1 for _brochure in brochure_files())
     if brochures:
-        found.append(_l("%(count)s brochure files", count=brochures))
+        found.append(_l("brochure files: %(count)s", count=format_number(brochures)))
     return found
 
 
@@ -189,7 +190,7 @@ def restore_backup(path: Path, *, force: bool = False) -> RestoreReport:
             raise DomainError(_l(
                 "The target is not empty (%(found)s). Restore into an empty database and empty upload and brochure "
                 "folders, or pass --force to replace what is there.",
-                found=", ".join(str(item) for item in occupied)))
+                found="; ".join(str(item) for item in occupied)))
         added_blobs: list[str] = []
         brochure_folder().mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".restore-", dir=brochure_folder()) as staging:

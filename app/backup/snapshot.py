@@ -75,7 +75,7 @@ def _sqlite_snapshot(engine: sa.Engine, work: Path, write_table: TableWriter) ->
     if not database or database == ":memory:":
         raise DomainError(_l("An in-memory SQLite database cannot be backed up."))
     copy = work / "showcase.sqlite3"
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    source = sqlite3.connect(f"{Path(database).resolve().as_uri()}?mode=ro", uri=True)
     target = sqlite3.connect(copy)
     try:
         source.backup(target)
@@ -84,7 +84,7 @@ def _sqlite_snapshot(engine: sa.Engine, work: Path, write_table: TableWriter) ->
     finally:
         target.close()
         source.close()
-    reader = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(f"file:{copy}?mode=ro", uri=True))
+    reader = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True))
     try:
         with reader.connect() as connection:
             revision = database_revision(connection)

@@ -129,20 +129,19 @@ def test_restore_drill_gives_back_every_row_and_file(site, target):
     assert verified.exit_code == 0, verified.output
     assert "matches the database and folders" in verified.output
 
-
-def test_restored_ids_continue_after_the_archived_ones(site, target):
-    assert _invoke(target, "restore", site.archive).exit_code == 0
+    # The restored site takes new rows: ids continue after the archived ones,
+    # and a deleted draft's id is never handed out again (SQLite
+    # AUTOINCREMENT, PostgreSQL sequences).
     counters = manifest_of(site.archive)["database"]["id_counters"]
     session = target.extensions["db"].sessionmaker()
     try:
         largest = session.exec(select(sa.func.max(Organisation.id))).one()
-        organisation = Organisation(name="恢复后新增单位", credit_code="91440300MA5FXXXX1X", city_code="440300")
         call_id = session.exec(select(sa.func.min(ResultRun.call_id))).one()
+        organisation = Organisation(name="恢复后新增单位", credit_code="91440300MA5FXXXX1X", city_code="440300")
         run = ResultRun(call_id=call_id, method="mean", inputs_hash="0" * 64)
         session.add_all([organisation, run])
         session.commit()
         assert organisation.id == max(largest, counters.get("organisations", 0)) + 1
-        # A deleted draft's id is never handed out again (SQLite AUTOINCREMENT, PostgreSQL sequence).
         assert run.id > counters["result_runs"]
     finally:
         session.close()

@@ -9,6 +9,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.audit.cli import audit_cli
+    from app.backup.cli import backup_cli
     from app.brochure.cli import brochure_cli
     from app.db_cli import db_cli
     from app.demo.cli import demo_cli
@@ -19,5 +20,5 @@ def register_cli(app: Flask) -> None:
     from app.storage_cli import storage_cli
 
     for command in (db_cli, users_cli, demo_cli, rubrics_cli, storage_cli, review_cli, results_cli, brochure_cli,
-                    audit_cli, worker_command):
+                    audit_cli, backup_cli, worker_command):
         app.cli.add_command(command)

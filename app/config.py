@@ -107,6 +107,11 @@ DEFAULTS = {
     # days of the review phase (0: never automatically; chairs still can).
     "REVIEW_REMINDER_SCHEDULE": "0 9 * * *",
     "REVIEW_REMINDER_DAYS": 3,
+    # Backup archives (flask backup): where they go, and how many the retention
+    # rule keeps: the newest of each of the last N days and of the last M months.
+    "BACKUP_FOLDER": "",  # empty: instance/backups
+    "BACKUP_KEEP_DAILY": 7,
+    "BACKUP_KEEP_MONTHLY": 12,
     "PREFERRED_URL_SCHEME": "http",
     # Where users reach the site. Links in mails are built from it, never from
     # the request's Host header (which a client can forge). Required in production.
@@ -157,6 +162,11 @@ def load_config(app, test_config: dict | None) -> None:
         app.config["BROCHURE_CACHE_FOLDER"] = str(instance / "brochure-cache")
     if not app.config["BROCHURE_FOLDER"]:
         app.config["BROCHURE_FOLDER"] = str(instance / "brochures")
+    if not app.config["BACKUP_FOLDER"]:
+        app.config["BACKUP_FOLDER"] = str(instance / "backups")
+    # At least one daily archive: pruning never deletes the newest one.
+    if app.config["BACKUP_KEEP_DAILY"] < 1 or app.config["BACKUP_KEEP_MONTHLY"] < 0:
+        raise ConfigError("BACKUP_KEEP_DAILY must be at least 1 and BACKUP_KEEP_MONTHLY at least 0.")
 
     env = app.config["SHOWCASE_ENV"]
     if env not in {"development", "production", "testing"}:

@@ -40,6 +40,7 @@ def make_test_config(database_url: str, tmp_dir: Path, **overrides) -> dict:
         "UPLOAD_FOLDER": str(tmp_dir / "uploads"),
         "BROCHURE_CACHE_FOLDER": str(tmp_dir / "brochure-cache"),
         "BROCHURE_FOLDER": str(tmp_dir / "brochures"),
+        "BACKUP_FOLDER": str(tmp_dir / "backups"),
         "JOBS_SQLITE_PATH": str(tmp_dir / "jobs.sqlite3"),
         # A cheap KDF cost keeps the suite fast; production uses the default.
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",

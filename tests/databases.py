@@ -66,3 +66,26 @@ def fresh_database(tmp_dir: Path, revision: str | None = "head"):
         with admin.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@contextmanager
+def scratch_database(tmp_dir: Path, suffix: str, *, postgres: bool = ON_POSTGRES):
+    """Yield the URL of a new database with nothing in it, not even a schema
+    (for a restore): a SQLite file, or on PostgreSQL a database of its own
+    named after the test database (``test_wt3`` → ``test_wt3_restore``),
+    dropped afterwards."""
+    if not postgres:
+        yield f"sqlite:///{tmp_dir / f'{suffix}-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    url = sa.engine.make_url(normalise_database_url(POSTGRES_URL))
+    name = f"{url.database}_{suffix}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # must know every job a web process may queue.
     from app import mail, storage_prune  # noqa: F401
     from app.accounts import tasks as accounts_tasks  # noqa: F401
+    from app.backup import tasks as backup_tasks  # noqa: F401
     from app.brochure import tasks  # noqa: F401
     from app.review.manage import tasks as review_tasks  # noqa: F401
     from app.errors import register_error_handlers

@@ -112,6 +112,7 @@ DEFAULTS = {
     "BACKUP_FOLDER": "",  # empty: instance/backups
     "BACKUP_KEEP_DAILY": 7,
     "BACKUP_KEEP_MONTHLY": 12,
+    "BACKUP_SCHEDULE": "0 2 * * *",  # the nightly backup (a periodic job; empty: off)
     "PREFERRED_URL_SCHEME": "http",
     # Where users reach the site. Links in mails are built from it, never from
     # the request's Host header (which a client can forge). Required in production.

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from app.backup.retention import archive_name
 from app.backup.services import create_scheduled_backup
+from app.backup.tasks import nightly_backup
 from app.config import ConfigError
 from tests.backup_sites import close_site, manifest_of, read_member, site_app
 from tests.databases import ON_POSTGRES, fresh_database
@@ -120,6 +121,15 @@ def test_the_scheduled_backup_writes_an_archive_then_prunes(small_site):
     assert pruned.kept == sorted([backup.path.name, archive_name(old[2])])
     assert pruned.removed == [archive_name(old[0]), archive_name(old[1])]
     assert sorted(path.name for path in folder.iterdir()) == pruned.kept
+
+
+def test_the_nightly_job_writes_an_archive_and_says_which(small_site):
+    folder = Path(small_site.config["BACKUP_FOLDER"])
+    with small_site.app_context():
+        outcome = nightly_backup()  # what the worker runs at BACKUP_SCHEDULE
+    archive = Path(outcome["archive"])
+    assert archive.parent == folder and archive.is_file() and outcome["removed"] == []
+    assert manifest_of(archive)["instance"]["secrets"] is False
 
 
 def test_backup_settings_are_checked_at_start_up(tmp_path):

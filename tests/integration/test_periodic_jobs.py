@@ -28,6 +28,7 @@ PERIODIC = {
     "app.mail.sweep_outbox": "MAIL_SWEEP_SCHEDULE",
     "app.storage_prune.prune_storage": "STORAGE_PRUNE_SCHEDULE",
     "app.accounts.tasks.clean_up_expired": "TOKEN_CLEANUP_SCHEDULE",
+    "app.backup.tasks.nightly_backup": "BACKUP_SCHEDULE",
     "app.review.manage.tasks.remind_experts": "REVIEW_REMINDER_SCHEDULE",
 }
 

@@ -5,10 +5,13 @@ import socket
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from huey.consumer import Consumer
 
 from app.jobs import job_queue
+from app.ops.heartbeat import Heartbeat
+from app.ops.logs import register_job_logging
 
 
 @click.command("worker")
@@ -30,6 +33,7 @@ def worker_command(workers: int, verbose: bool):
     if queue.huey.immediate:
         raise click.ClickException("In testing, jobs run at once when queued: there is nothing for a worker to do.")
     _log_to_stderr(logging.DEBUG if verbose else logging.INFO)
+    register_job_logging(queue.huey)
     click.echo(f"Worker: {workers} thread(s) on the {queue.backend} queue; jobs: {', '.join(sorted(queue.tasks))}")
     # Threads, not Huey's "process" workers: those are daemon processes, which
     # may not start the processes a brochure build renders its chapters in.
@@ -40,7 +44,12 @@ def worker_command(workers: int, verbose: bool):
         # The SQLite queue is polled: wait at most 2 s before starting a new job.
         max_delay=2.0,
     )
-    consumer.run()
+    heartbeat = Heartbeat(current_app._get_current_object())
+    heartbeat.start()
+    try:
+        consumer.run()
+    finally:
+        heartbeat.stop()
 
 
 class ReadyConsumer(Consumer):
@@ -68,11 +77,15 @@ def notify_ready() -> None:
 
 
 def _log_to_stderr(level: int) -> None:
-    """Show the consumer's messages (job started, finished, failed) on stderr."""
+    """Show the consumer's messages (job started, finished, failed) on stderr:
+    through the app's log handler (``app.ops.logs``) when it installed one,
+    else a plain one of their own."""
     logger = logging.getLogger("huey")
+    logger.setLevel(level)
+    if any(getattr(handler, "_showcase", False) for handler in logging.getLogger().handlers):
+        return
     if not any(getattr(handler, "_showcase_worker", False) for handler in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
         handler._showcase_worker = True
         logger.addHandler(handler)
-    logger.setLevel(level)

@@ -1,5 +1,5 @@
 """The chair's staff pages: people (invitations, locked accounts, second
-factors), organisations, the site settings, the audit log."""
+factors), organisations, the site settings, the audit log, the system status."""
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -15,6 +15,7 @@ from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm
 from app.models import Organisation, User
+from app.ops import health
 from app.permissions import (
     can_decide_membership,
     membership_decisions,
@@ -187,3 +188,11 @@ def audit_export():
         record(db.session, actor=current_user, action="audit.exported", obj=Subject("audit_events"),
                after={"format": "csv", "filters": filters.described()})
     return send_bytes(data, mimetype=CSV_MIMETYPE, download_name=download_name, cache_control="no-store")
+
+
+@bp.route("/status")
+def system_status():
+    """The readiness checks of ``/readyz``, for people."""
+    checks = health.run_checks(current_app._get_current_object())
+    return render_template("admin/status.html", checks=checks, ready=all(check.ok for check in checks),
+                           checked_at=utcnow())

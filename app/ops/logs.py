@@ -128,7 +128,8 @@ def register_job_logging(huey) -> None:
                      extra={"job_id": task.id, "job": task.name, "outcome": "started"})
 
     @huey.signal(signals.SIGNAL_COMPLETE, signals.SIGNAL_ERROR, signals.SIGNAL_RETRYING, signals.SIGNAL_CANCELED,
-                 signals.SIGNAL_EXPIRED, signals.SIGNAL_LOCKED, signals.SIGNAL_INTERRUPTED)
+                 signals.SIGNAL_EXPIRED, signals.SIGNAL_LOCKED, signals.SIGNAL_INTERRUPTED, signals.SIGNAL_TIMEOUT,
+                 signals.SIGNAL_RATE_LIMITED)
     def _finished(signal, task, exc=None):
         began = started.pop(task.id, None)
         duration_ms = round((time.perf_counter() - began) * 1000, 1) if began is not None else None

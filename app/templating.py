@@ -41,7 +41,6 @@ def _navigation():
             ("admin.organisations", _l("Organisations")),
             ("admin.users", _l("People")),
             ("admin.audit_log", _l("Audit log")),
-            ("admin.system_status", _l("System status")),
         ]
     elif current_user.has_role(Role.PUBLICITY):
         items += [("results.index", _l("Results")), ("brochure.index", _l("Brochure")),

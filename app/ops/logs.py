@@ -107,7 +107,8 @@ def register_request_logging(app: Flask) -> None:
         user = g.get("_login_user")
         user_id = user.id if user is not None and user.is_authenticated else None
         request_log.info(
-            "%s %s %s %s ms", request.method, request.endpoint or request.path, response.status_code, duration_ms,
+            "%s %s %s %s ms user=%s", request.method, request.endpoint or request.path, response.status_code,
+            duration_ms, user_id,
             extra={"request_id": request_id, "user_id": user_id, "method": request.method,
                    "endpoint": request.endpoint, "path": request.path, "status": response.status_code,
                    "duration_ms": duration_ms},

@@ -127,8 +127,10 @@ def test_the_chair_sees_the_system_status_in_chinese(client, login, make, app, m
 
     page = client.get("/admin/status").get_data(as_text=True)
 
-    assert "系统状态" in page  # the title and the navigation
-    assert 'href="/admin/status"' in page
+    assert "<h1 class=\"h3 mb-0\">系统状态</h1>" in page
+    for linked_from in ("/admin/users", "/dashboard"):  # the chair's People page and dashboard
+        assert '<a class="btn btn-outline-secondary" href="/admin/status">系统状态</a>' in client.get(linked_from).get_data(
+            as_text=True) or '<a href="/admin/status">系统状态</a>' in client.get(linked_from).get_data(as_text=True)
     for label in ("数据库", "数据库结构", "任务队列", "后台任务进程", "上传目录磁盘空间"):
         assert f'<th scope="row" class="text-nowrap">{label}</th>' in page
     assert page.count("text-bg-success") == 4 and page.count("text-bg-danger") == 1

@@ -41,7 +41,7 @@ def test_error_pages_show_the_request_id(client):
 
     assert response.status_code == 404
     page = response.get_data(as_text=True)
-    assert '请求编号: <code class="user-select-all">req-0123456789</code>' in page
+    assert '请求编号：<code class="user-select-all ms-1">req-0123456789</code>' in page
     assert "报告此问题时请提供该编号。" in page
     assert response.headers["X-Request-ID"] == "req-0123456789"
 

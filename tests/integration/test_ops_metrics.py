@@ -15,6 +15,8 @@ import pytest
 import sentry_sdk
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.enums import BrochureStatus
+from app.models import Brochure
 from app.ops.reporting import init_error_reporting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +58,12 @@ def test_metrics_are_off_unless_enabled(client):
     assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 404
 
 
-def test_metrics_count_requests_per_endpoint_and_read_jobs_and_the_queue(client, metrics_on):
+def test_metrics_count_requests_per_endpoint_and_read_jobs_and_the_queue(client, metrics_on, make, session):
+    call = make.call()
+    session.add_all([Brochure(call_id=call.id, status=BrochureStatus.DONE),
+                     Brochure(call_id=call.id, status=BrochureStatus.DONE),
+                     Brochure(call_id=call.id, status=BrochureStatus.FAILED)])
+    session.commit()
     before = healthz_count(scrape(client))
     client.get("/healthz")
     client.get("/healthz")
@@ -66,6 +73,8 @@ def test_metrics_count_requests_per_endpoint_and_read_jobs_and_the_queue(client,
     assert healthz_count(samples) == before + 2
     assert samples[("showcase_http_request_duration_seconds_count", (("endpoint", "main.healthz"),))] >= 2
     assert samples[("showcase_queue_length", ())] == 0  # testing: jobs run at once, nothing waits
+    assert samples[("showcase_jobs", (("kind", "brochure_build"), ("state", "done")))] == 2
+    assert samples[("showcase_jobs", (("kind", "brochure_build"), ("state", "failed")))] == 1
 
 
 def test_error_reporting_starts_only_with_a_dsn(app):

@@ -47,9 +47,22 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes, not to the
+    stream it was when the handler was made (a test runner swaps it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def make_handler(log_format: str, stream=None) -> logging.Handler:
-    """A stream handler writing JSON lines or readable text."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """A handler writing JSON lines or readable text to ``stream`` (default: stderr)."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     if log_format == "json":
         handler.setFormatter(JsonFormatter(_JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level",
                                                                         "name": "logger"}))

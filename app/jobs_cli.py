@@ -27,7 +27,9 @@ def worker_command(workers: int, verbose: bool):
     instance/jobs.sqlite3), or Redis at JOBS_REDIS_URL. Ctrl+C (SIGINT) lets
     running jobs finish first (press it twice to stop at once); SIGTERM stops
     at once. `make run` starts one beside the web server. Under systemd
-    (Type=notify) it reports READY=1 once it takes jobs.
+    (Type=notify) it reports READY=1 once it takes jobs. It records a
+    heartbeat every WORKER_HEARTBEAT_SECONDS (/readyz checks it) and logs
+    each job with its id, duration and outcome.
     """
     queue = job_queue()
     if queue.huey.immediate:

@@ -9,6 +9,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config → extensions → database → blueprints → errors → CLI."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
+    _init_operations(app)
     _init_input(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
@@ -36,6 +37,20 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _init_operations(app: Flask) -> None:
+    """Logs first (so start-up problems are logged in the chosen format),
+    error reporting, the request id and log line, request metrics; before
+    every other hook, so the request id exists when they run."""
+    from app.ops.logs import configure_logging, register_request_logging
+    from app.ops.metrics import register_request_metrics
+    from app.ops.reporting import init_error_reporting
+
+    configure_logging(app)
+    init_error_reporting(app)
+    register_request_logging(app)
+    register_request_metrics(app)
 
 
 def _init_input(app: Flask) -> None:

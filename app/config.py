@@ -56,6 +56,9 @@ DEFAULTS = {
     # Days the audit log keeps events for `flask audit prune` (0: keep them all; else at least 180).
     "AUDIT_RETENTION_DAYS": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # When that storage (Redis) cannot be reached, count login attempts in each
+    # process's memory (logged as a warning) instead of failing every login.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # Every login attempt counts (checked and counted atomically, before the
     # password is checked). Per account and address: guessing one password;
     # per account: a distributed guess; per address: a meeting room of
@@ -114,6 +117,22 @@ DEFAULTS = {
     "BACKUP_KEEP_MONTHLY": 12,
     "BACKUP_SCHEDULE": "0 2 * * *",  # the nightly backup (a periodic job; empty: off)
     "PREFERRED_URL_SCHEME": "http",
+    # Operations (app/ops/): logs, readiness, metrics, error reporting.
+    "LOG_FORMAT": "",  # "json" or "text"; empty: json in production, text otherwise
+    "LOG_LEVEL": "INFO",
+    # `flask worker` records a heartbeat this often; /readyz fails when the
+    # newest is older than the maximum age.
+    "WORKER_HEARTBEAT_SECONDS": 15,
+    "WORKER_HEARTBEAT_MAX_AGE_SECONDS": 120,
+    # /readyz fails when the upload folder's disk has less free space than this.
+    "READYZ_MIN_FREE_DISK_MB": 1024,
+    # Prometheus metrics at /metrics (off by default), only for these client
+    # addresses (comma-separated) or a request with "Authorization: Bearer <token>".
+    "METRICS_ENABLED": False,
+    "METRICS_ALLOWED_IPS": "127.0.0.1,::1",
+    "METRICS_TOKEN": "",
+    # Errors reported to a Sentry-compatible service when a DSN is given.
+    "SENTRY_DSN": "",
     # Where users reach the site. Links in mails are built from it, never from
     # the request's Host header (which a client can forge). Required in production.
     "BASE_URL": "",
@@ -193,6 +212,10 @@ def load_config(app, test_config: dict | None) -> None:
             "(without it they would be written to the log)."
         )
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    if not app.config["LOG_FORMAT"]:
+        app.config["LOG_FORMAT"] = "json" if env == "production" else "text"
+    if app.config["LOG_FORMAT"] not in {"json", "text"}:
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {app.config['LOG_FORMAT']!r}")
     low, high = RESAMPLES_RANGE
     if not low <= app.config["RESULTS_RESAMPLES"] <= high:
         raise ConfigError(f"RESULTS_RESAMPLES must be a whole number from {low:,} to {high:,}.")

@@ -5,7 +5,7 @@ here, at the edge, do they become HTTP responses.
 """
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -94,7 +94,8 @@ def render_error(status: int, message=None):
     if wants_json():
         return jsonify(ok=False, message=text, error={"message": text, "field": None}), status
     return (
-        render_template("errors/error.html", status=status, title=title, message=text, back=_back_link()),
+        render_template("errors/error.html", status=status, title=title, message=text, back=_back_link(),
+                        request_id=g.get("request_id")),
         status,
     )
 

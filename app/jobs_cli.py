@@ -5,10 +5,13 @@ import socket
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from huey.consumer import Consumer
 
 from app.jobs import job_queue
+from app.ops.heartbeat import Heartbeat
+from app.ops.logs import register_job_logging
 
 
 @click.command("worker")
@@ -24,12 +27,15 @@ def worker_command(workers: int, verbose: bool):
     instance/jobs.sqlite3), or Redis at JOBS_REDIS_URL. Ctrl+C (SIGINT) lets
     running jobs finish first (press it twice to stop at once); SIGTERM stops
     at once. `make run` starts one beside the web server. Under systemd
-    (Type=notify) it reports READY=1 once it takes jobs.
+    (Type=notify) it reports READY=1 once it takes jobs. It records a
+    heartbeat every WORKER_HEARTBEAT_SECONDS (/readyz checks it) and logs
+    each job with its id, duration and outcome.
     """
     queue = job_queue()
     if queue.huey.immediate:
         raise click.ClickException("In testing, jobs run at once when queued: there is nothing for a worker to do.")
     _log_to_stderr(logging.DEBUG if verbose else logging.INFO)
+    register_job_logging(queue.huey)
     click.echo(f"Worker: {workers} thread(s) on the {queue.backend} queue; jobs: {', '.join(sorted(queue.tasks))}")
     click.echo(f"Periodic jobs ({queue.app.config['TIMEZONE']}): "
                + (", ".join(f"{name} at '{cron}'" for name, cron in sorted(queue.schedules.items())) or "none"))
@@ -43,7 +49,12 @@ def worker_command(workers: int, verbose: bool):
         # The SQLite queue is polled: wait at most 2 s before starting a new job.
         max_delay=2.0,
     )
-    consumer.run()
+    heartbeat = Heartbeat(current_app._get_current_object())
+    heartbeat.start()
+    try:
+        consumer.run()
+    finally:
+        heartbeat.stop()
 
 
 class ReadyConsumer(Consumer):
@@ -71,11 +82,15 @@ def notify_ready() -> None:
 
 
 def _log_to_stderr(level: int) -> None:
-    """Show the consumer's messages (job started, finished, failed) on stderr."""
+    """Show the consumer's messages (job started, finished, failed) on stderr:
+    through the app's log handler (``app.ops.logs``) when it installed one,
+    else a plain one of their own."""
     logger = logging.getLogger("huey")
+    logger.setLevel(level)
+    if any(getattr(handler, "_showcase", False) for handler in logging.getLogger().handlers):
+        return
     if not any(getattr(handler, "_showcase_worker", False) for handler in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(name)s: %(message)s"))
         handler._showcase_worker = True
         logger.addHandler(handler)
-    logger.setLevel(level)

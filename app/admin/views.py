@@ -1,5 +1,5 @@
 """The chair's staff pages: people (invitations, locked accounts, second
-factors), organisations, the site settings, the audit log, the outbox."""
+factors), organisations, the site settings, the audit log, the outbox, the system status."""
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -16,6 +16,7 @@ from app.db import db, utcnow
 from app.enums import MailStatus, Role
 from app.forms import ActionForm
 from app.models import Organisation, OutgoingMail, User
+from app.ops import health
 from app.permissions import (
     can_decide_membership,
     membership_decisions,
@@ -208,3 +209,11 @@ def retry_mail(mail_id: int):
         with write(success=_("The mail to %(email)s is queued again.", email=mail.recipient)):
             outbox.retry_mail(db.session, actor=current_user, mail=mail, now=utcnow())
     return redirect(url_for("admin.outbox_list", status=request.args.get("status") or None))
+
+
+@bp.route("/status")
+def system_status():
+    """The readiness checks of ``/readyz``, for people."""
+    checks = health.run_checks(current_app._get_current_object())
+    return render_template("admin/status.html", checks=checks, ready=all(check.ok for check in checks),
+                           checked_at=utcnow())

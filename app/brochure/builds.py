@@ -26,6 +26,7 @@ from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, Entry, ResultEntry, ResultRun, User
 from app.models.brochures import ACTIVE_STATUSES, Brochure
+from app.ops import health
 from app.pdf.text import document_language
 from app.results.publishing import published_snapshot
 
@@ -154,10 +155,15 @@ def start_build(session: Session, *, call: Call, options: BuildOptions, actor, n
     queued build prints. Refused: without a published snapshot unless the
     entries are hand-picked; hand-picked entries outside the snapshot's
     selection (or, without a snapshot, outside the call); while another build
-    of the call is queued or running.
+    of the call is queued or running; while the job queue cannot be reached.
     """
     if options.call_id != call.id:
         raise ValueError("the options are for another call")
+    if not health.check_job_queue(current_app._get_current_object()).ok:
+        # Refused before anything is recorded: a build that no worker can
+        # receive would only wait, then fail.
+        raise DomainError(_l("The job queue cannot be reached, so a build cannot be started now. "
+                             "Try again later; the last good brochure can still be downloaded."))
     lock_call(session, call.id)
     active = _active(session, call=call)
     if active is not None:

@@ -32,6 +32,7 @@ from app.enums import BrochureStatus, Role
 from app.errors import DomainError, UploadTooLarge
 from app.models import Call, ResultRun
 from app.models.brochures import Brochure
+from app.ops import health
 from app.permissions import can_build_brochure, require, roles_required
 from app.results.publishing import published_runs
 from app.spreadsheets import filename
@@ -157,7 +158,7 @@ def _form(call: Call, snapshots: list[ResultRun]) -> BrochureForm:
 
 
 def _render(call: Call | None, calls: list[Call], form: BrochureForm | None = None):
-    context = {"calls": calls, "call": call}
+    context = {"calls": calls, "call": call, "queue_ok": health.check_job_queue(current_app._get_current_object()).ok}
     if call is not None:
         snapshots = published_runs(db.session, call=call)
         previous = builds.latest(db.session, call=call)

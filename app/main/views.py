@@ -1,6 +1,8 @@
 from flask import (
     Blueprint,
+    abort,
     current_app,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -13,6 +15,7 @@ from app.db import db
 from app.entries.services import organisation_entries
 from app.enums import Membership
 from app.forms import ActionForm
+from app.ops import health, metrics
 from app.urls import safe_next
 
 bp = Blueprint("main", __name__)
@@ -29,6 +32,34 @@ def index():
 def healthz():
     """Liveness probe for load balancers: answers without touching the database."""
     return {"status": "ok"}
+
+
+@bp.route("/readyz")
+def readyz():
+    """Readiness probe: the database at the migration head, Redis, the job
+    queue, a live worker, free disk space (``app/ops/health.py``); 503 when
+    one check fails."""
+    checks = health.run_checks(current_app._get_current_object())
+    ready = all(check.ok for check in checks)
+    response = jsonify(status="ok" if ready else "unavailable", checks=[check.as_dict() for check in checks])
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/metrics")
+def metrics_endpoint():
+    """Prometheus metrics, when ``METRICS_ENABLED``; only for the allowed
+    addresses or the bearer token (``app/ops/metrics.py``)."""
+    if not current_app.config["METRICS_ENABLED"]:
+        abort(404)
+    if not metrics.allowed(current_app.config, remote_addr=request.remote_addr,
+                           authorization=request.headers.get("Authorization")):
+        abort(403)
+    response = make_response(metrics.render(current_app._get_current_object()))
+    response.headers["Content-Type"] = metrics.CONTENT_TYPE
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/dashboard")

@@ -22,6 +22,7 @@ from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
 from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto, IdentityCheck  # noqa: E402
 from app.models.library import LibraryCase, LibrarySetting  # noqa: E402
 from app.models.mail import OutgoingMail  # noqa: E402
+from app.models.ops import WorkerHeartbeat  # noqa: E402
 from app.models.results import ResultEntry, ResultRun, SelectionOverride, VetoDecision  # noqa: E402
 from app.models.review import (  # noqa: E402
     Assignment,
@@ -75,4 +76,5 @@ __all__ = [
     "UserSession",
     "UserToken",
     "VetoDecision",
+    "WorkerHeartbeat",
 ]

@@ -1,7 +1,7 @@
 """the outbox: outgoing_mails, every mail stored with the change that causes it
 
 Revision ID: 5a1e0c7b9d21
-Revises: c3ea23d7367e
+Revises: 578122ad04b5
 Create Date: 2026-12-06 04:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel  # noqa: F401  (autogenerate may render sqlmodel.sql.sqltypes.Au
 
 
 revision = '5a1e0c7b9d21'
-down_revision = 'c3ea23d7367e'
+down_revision = '578122ad04b5'
 branch_labels = None
 depends_on = None
 

@@ -179,6 +179,10 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     # --- main -------------------------------------------------------------------------
     "main.index": Route("/", get=PUBLIC),
     "main.healthz": Route("/healthz", get=PUBLIC),
+    # In testing jobs run in-process: no worker to wait for, so ready.
+    "main.readyz": Route("/readyz", get=PUBLIC),
+    # Off unless METRICS_ENABLED (tests/integration/test_ops_metrics.py).
+    "main.metrics_endpoint": Route("/metrics", get=everyone(404)),
     "main.dashboard": Route("/dashboard", get=logged_in(200)),
     "main.set_language": Route("/language", post=everyone(to("/")), data={"language": "en"}),
     # --- accounts: public forms; logged-in users are sent on --------------------------
@@ -233,6 +237,7 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     ),
     "admin.audit_log": Route("/admin/audit", get=chair_only()),
     "admin.audit_export": Route("/admin/audit/export.csv", get=chair_only()),
+    "admin.system_status": Route("/admin/status", get=chair_only()),
     "admin.settings": Route(
         "/admin/settings", get=chair_only(), post=chair_only(to("/admin/settings")), data={"site_name": "案例库"},
         effect=lambda world, session: _assert_equal(session.get(SiteSetting, "site_name").value, "案例库"),

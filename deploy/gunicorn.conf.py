@@ -1,0 +1,50 @@
+"""gunicorn's configuration for Scenario Showcase, read from the environment
+(the systemd unit's EnvironmentFile, /etc/showcase/showcase.env):
+
+    gunicorn -c deploy/gunicorn.conf.py
+
+GUNICORN_BIND (127.0.0.1:8000: nginx in front), GUNICORN_WORKERS (3),
+GUNICORN_THREADS (4), GUNICORN_TIMEOUT (120 s: the longest request, an
+export or a PDF). Requests are logged by the app itself (one structured line
+each, with its request id), so gunicorn's access log is off.
+
+With PROMETHEUS_MULTIPROC_DIR set (METRICS_ENABLED), the folder is emptied
+when gunicorn starts and a dead worker's values are marked, as
+prometheus_client's multiprocess mode requires.
+"""
+import os
+import shutil
+from pathlib import Path
+
+wsgi_app = "app:create_app()"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+# Threads: a worker waiting on the database or a download serves others meanwhile.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then (memory held by large PDFs and spreadsheets).
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Each worker imports the app itself, so `systemctl reload` (HUP) starts
+# workers on new code, and no database connection is shared across a fork.
+preload_app = False
+
+
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)  # values of a previous run would be added in
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -21,11 +21,12 @@ from app import create_app
 from app.backup.dump import TableDigest, consistent_read, database_digests
 from app.backup.services import brochure_files
 from app.db import utcnow
-from app.enums import BrochureStatus, SessionEnd, TokenPurpose
+from app.enums import BrochureStatus, MailStatus, SessionEnd, TokenPurpose
 from app.models import (
     Brochure,
     Entry,
     EntryOutcome,
+    OutgoingMail,
     PasswordHistory,
     PendingRegistration,
     RecoveryCode,
@@ -34,6 +35,7 @@ from app.models import (
     User,
     UserSession,
     UserToken,
+    WorkerHeartbeat,
 )
 from app.storage import storage
 from tests.conftest import make_test_config
@@ -85,6 +87,11 @@ def fill_site(app: Flask) -> None:
                     end_reason=SessionEnd.LOGOUT, ip_address="127.0.0.1", user_agent="pytest"),
         UserToken(user_id=chair.id, purpose=TokenPurpose.PASSWORD_RESET, token_hash="d" * 64,
                   expires_at=now + timedelta(hours=2)),
+        OutgoingMail(recipient="expert01@demo.local", subject="评审提醒", status=MailStatus.QUEUED, created_at=now,
+                     next_attempt_at=now, message="Subject: 评审提醒\r\n\r\n请于截止前提交。\r\n".encode() + bytes(range(256))),
+        OutgoingMail(recipient="chair@demo.local", subject="sent", status=MailStatus.SENT, attempts=1, created_at=now,
+                     next_attempt_at=now, sent_at=now),
+        WorkerHeartbeat(host="backup-drill", pid=4242, started_at=now, beat_at=now),
     ])
     session.commit()
     session.close()

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from huey.consumer import Consumer
 
-from app.jobs import job_queue
+from app.jobs import job_queue, run_worker_start
 
 
 @click.command("worker")
@@ -31,6 +31,8 @@ def worker_command(workers: int, verbose: bool):
         raise click.ClickException("In testing, jobs run at once when queued: there is nothing for a worker to do.")
     _log_to_stderr(logging.DEBUG if verbose else logging.INFO)
     click.echo(f"Worker: {workers} thread(s) on the {queue.backend} queue; jobs: {', '.join(sorted(queue.tasks))}")
+    # Before taking jobs: end what a killed worker left running (its job is gone from the queue).
+    run_worker_start()
     # Threads, not Huey's "process" workers: those are daemon processes, which
     # may not start the processes a brochure build renders its chapters in.
     consumer = ReadyConsumer(

@@ -354,7 +354,7 @@ def access_log_pids(processes: Processes, name: str = "gunicorn", path_prefix: s
     for line in access.read_text().splitlines():
         pid, _status, _method, path = line.split(" ", 3)
         if path.startswith(path_prefix):
-            pids.append(int(pid))
+            pids.append(int(pid.strip("<>")))  # gunicorn writes the pid as <1234>
     return pids
 
 

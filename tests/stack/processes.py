@@ -318,7 +318,7 @@ def flask_command(env: dict[str, str], *args: str) -> str:
 
 
 def start_gunicorn(processes: Processes, env: dict[str, str], port: int, *, workers: int = 3,
-                   name: str = "gunicorn") -> Service:
+                   name: str = "gunicorn", options: tuple[str, ...] = ()) -> Service:
     """gunicorn serving ``create_app()`` on 127.0.0.1:``port``; its access log
     names the worker (pid) that served each request. Returns once every
     worker answers (each has loaded the app)."""
@@ -326,7 +326,7 @@ def start_gunicorn(processes: Processes, env: dict[str, str], port: int, *, work
     service = processes.start(name, [
         str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
         "--no-control-socket",  # else every gunicorn on the machine shares ~/.gunicorn/gunicorn.ctl
-        "--access-logfile", str(access), "--access-logformat", "%(p)s %(s)s %(m)s %(U)s",
+        "--access-logfile", str(access), "--access-logformat", "%(p)s %(s)s %(m)s %(U)s", *options,
         "app:create_app()",
     ], env=env)
     wait_until(lambda: port_accepts(port) or not service.alive(), f"gunicorn on port {port}", logs=processes.logs)

@@ -8,13 +8,16 @@ gthread workers as the load bench) and ``flask worker`` — the harness of the
 production-stack tests (``tests/stack/processes.py``). The database is the
 load bench's last evening of review (``bench_review_load.seed``: 50 experts,
 320 entries, 1,600 assignments), and the experts are the load bench's
-clients, with think time (default 1 s, ×0.5–1.5 per request).
+clients, with think time (default 1 s, ×0.5–1.5 per request). Meanwhile the
+chair starts a brochure build of 12 hand-picked entries (others each time)
+every ``--build-every`` seconds (default 60) through the brochure page and
+waits for the worker to finish it, so the worker works too.
 
 After a warm-up (a twentieth of the run, 30 s at least), the resident memory
 (VmRSS, /proc/PID/status) of every gunicorn worker and of the flask worker
 is read; the experts then work for ``--minutes``; memory is read again.
-Passes when: no request failed, no error in the gunicorn log, no worker
-restarted, each process grew by less than 10 %, and every database check of
+Passes when: no request failed, every brochure build finished, no error in
+the gunicorn or worker log, no worker restarted, each process grew by less than 10 %, and every database check of
 the load bench holds (one sheet per pair, one score per criterion, every
 sheet a client saw submitted holds exactly its scores, totals, audit rows).
 Exits 1 when a check fails, 2 when it cannot run.
@@ -27,6 +30,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_review_load import (  # noqa: E402 - after the path is set
     EXPERTS,
     KINDS,
+    PASSWORD,
     Ledger,
     check_database,
     load,
@@ -45,11 +50,58 @@ from bench_review_load import (  # noqa: E402 - after the path is set
     seed,
 )
 
+import sqlalchemy as sa  # noqa: E402
+
 from app import create_app  # noqa: E402
 from tests.stack import processes as proc  # noqa: E402
+from tests.stack.browser import Browser, alert  # noqa: E402
 
 MAX_GROWTH = 0.10
 THREADS = 8
+PICKED = 12  # entries per brochure build
+
+
+class Builds(threading.Thread):
+    """The chair building brochures of hand-picked entries, one after another, until stopped."""
+
+    def __init__(self, base_url: str, call_id: int, entry_ids: list[int], every: float):
+        super().__init__(daemon=True)
+        self.base_url, self.call_id, self.entry_ids, self.every = base_url, call_id, entry_ids, every
+        self.stop = threading.Event()
+        self.done: list[float] = []
+        self.problems: list[str] = []
+        self.rng = random.Random(7)
+
+    def run(self) -> None:
+        try:
+            chair = Browser(self.base_url)
+            chair.login("chair@bench.local", PASSWORD)
+            number = 0
+            while not self.stop.is_set():
+                number += 1
+                self.build(chair, number)
+                self.stop.wait(self.every)
+        except Exception as error:  # noqa: BLE001 - reported as a failed check
+            self.problems.append(f"{type(error).__name__}: {error}")
+
+    def build(self, chair: Browser, number: int) -> None:
+        started = time.perf_counter()
+        picked = self.rng.sample(self.entry_ids, PICKED)
+        chair.get(f"/brochure/?call={self.call_id}")
+        response = chair.submit(f"/brochure/calls/{self.call_id}/build", title=f"浸泡测试案例集 {number}",
+                                entries=",".join(str(entry_id) for entry_id in picked))
+        if response.status_code != 302:
+            self.problems.append(f"build {number} refused: HTTP {response.status_code} {alert(response.text)}")
+            return
+        while True:  # the page polls its status the same way
+            status = chair.get(f"/brochure/calls/{self.call_id}/status").json()
+            if status["status"] == "done":
+                self.done.append(time.perf_counter() - started)
+                return
+            if status["status"] == "failed":
+                self.problems.append(f"build {number} failed: {status['error']}")
+                return
+            time.sleep(0.5)
 
 
 def fail(message: str) -> None:
@@ -66,6 +118,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the measured run (default 10)")
     parser.add_argument("--clients", type=int, default=EXPERTS, help=f"experts at once (default {EXPERTS})")
     parser.add_argument("--think-ms", type=float, default=1000.0, help="pause between an expert's requests (default 1000)")
+    parser.add_argument("--build-every", type=float, default=60.0, help="seconds between brochure builds (default 60)")
     args = parser.parse_args()
     if not 1 <= args.clients <= EXPERTS:
         fail(f"--clients must be between 1 and {EXPERTS}")
@@ -108,12 +161,22 @@ def run(processes: proc.Processes, tmp: Path, args, seconds: float, think: float
           f"{counts['assignments']} assignments, {counts['submitted']} sheets submitted before the run; "
           f"gunicorn -w {workers} -k gthread --threads {THREADS}, flask worker on Redis, own PostgreSQL")
 
+    with app.app_context():
+        from app.db import db
+
+        call_id, = db.session.execute(sa.text("SELECT id FROM calls")).one()
+        entry_ids = [row[0] for row in db.session.execute(sa.text("SELECT id FROM entries ORDER BY id"))]
+        db.session.close()
+    builds = Builds(f"http://127.0.0.1:{port}", call_id, entry_ids, args.build_every)
+    builds.start()
     ledger = Ledger()
     warm, _warm_seconds, _logins = load(port, args.clients, warm_up, think, ledger)
     pids = {f"gunicorn worker {pid}": pid for pid in proc.gunicorn_workers(gunicorn.pid)} | {"flask worker": worker.pid}
     before = memory(pids)
     main_run, elapsed, _logins = load(port, args.clients, seconds, think, ledger)
     after = memory(pids)
+    builds.stop.set()
+    builds.join()
     same_workers = sorted(proc.gunicorn_workers(gunicorn.pid)) == sorted(pid for name, pid in pids.items()
                                                                        if name.startswith("gunicorn"))
 
@@ -127,8 +190,11 @@ def run(processes: proc.Processes, tmp: Path, args, seconds: float, think: float
     print(f"  requests {len(requests)} ({len(requests) / elapsed:.1f}/s), p50 {percentile(values, 50) * 1000:.0f} ms, "
           f"p95 {percentile(values, 95) * 1000:.0f} ms, p99 {percentile(values, 99) * 1000:.0f} ms, errors {errors}; "
           f"sheets submitted {len(ledger.submitted)}, experts out of work {len(ledger.out_of_work)}")
-    for message in warm.messages + main_run.messages:
+    for message in warm.messages + main_run.messages + builds.problems:
         print(f"  error: {message}")
+    if builds.done:
+        print(f"  brochure builds finished {len(builds.done)} ({PICKED} hand-picked entries each), "
+              f"median {sorted(builds.done)[len(builds.done) // 2]:.1f} s from the click to the file")
     print("  resident memory (VmRSS) after the warm-up → at the end:")
     growth_ok = True
     for name in pids:
@@ -141,6 +207,7 @@ def run(processes: proc.Processes, tmp: Path, args, seconds: float, think: float
     results[:0] = [
         (errors == 0 and not log_errors, f"{errors} request errors, {len(log_errors)} error lines in the logs"
                                          + (f" (first: {log_errors[0][:200]})" if log_errors else "")),
+        (builds.done and not builds.problems, f"{len(builds.done)} brochure builds finished, {len(builds.problems)} failed"),
         (same_workers and gunicorn.alive() and worker.alive(), "no gunicorn worker restarted, flask worker running"),
         (growth_ok, f"every process grew by less than {MAX_GROWTH:.0%}"),
     ]

@@ -115,8 +115,10 @@ def render_unavailable():
     # Rendered without the context processors: they read the user, the call and the site settings.
     from flask_babel import get_locale
 
+    # "Try again" repeats a page; after a form, it goes back to the form's page.
+    again = request.full_path.rstrip("?") if request.method == "GET" else (_back_link() or "/")
     page = current_app.jinja_env.get_template("errors/unavailable.html").render(
-        title=title, message=text, current_language=str(get_locale()), request=request)
+        title=title, message=text, current_language=str(get_locale()), again=again)
     return page, 503, headers
 
 

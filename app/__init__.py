@@ -22,8 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.accounts import tasks as accounts_tasks  # noqa: F401
     from app.backup import tasks as backup_tasks  # noqa: F401
     from app.brochure import tasks  # noqa: F401
-    from app.review.manage import tasks as review_tasks  # noqa: F401
     from app.errors import register_error_handlers
+    from app.review.manage import tasks as review_tasks  # noqa: F401
     from app.security import register_security_headers
 
     register_error_handlers(app)

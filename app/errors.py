@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.i18n import lazy_gettext as _l
@@ -110,6 +111,32 @@ def _back_link() -> str | None:
     return None
 
 
+#: Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
+
+
+def render_unavailable():
+    """503 when the database cannot be reached (restarting, failing over):
+    a page that needs nothing from the database (no menu, no site name from
+    the settings, no user), or JSON for the autosave scripts; the pool drops
+    the dead connections (pre-ping), so the next request after the outage
+    works again."""
+    title = _l("Temporarily unavailable")
+    text = str(_l("The service cannot reach its database at the moment. Nothing you saved before is lost; "
+                  "please try again in a minute."))
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if wants_json():
+        return jsonify(ok=False, message=text, error={"message": text, "field": None}), 503, headers
+    # Rendered without the context processors: they read the user, the call and the site settings.
+    from flask_babel import get_locale
+
+    # "Try again" repeats a page; after a form, it goes back to the form's page.
+    again = request.full_path.rstrip("?") if request.method == "GET" else (_back_link() or "/")
+    page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+        title=title, message=text, current_language=str(get_locale()), again=again)
+    return page, 503, headers
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(_error):
@@ -127,6 +154,20 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 405 and error.valid_methods:
             return response, status, {"Allow": ", ".join(error.valid_methods)}
         return response, status
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def _database_unavailable(error: Exception):
+        current_app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path,
+                                   str(error).splitlines()[0])
+        from app.db import db
+
+        try:
+            db.rollback()
+        except Exception:  # noqa: BLE001 - the connection is gone; closing the session discards it
+            pass
+        return render_unavailable()
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

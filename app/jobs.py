@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "showcase"
 
 _declared: dict[str, "Job"] = {}
+_at_worker_start: list[Callable[[], None]] = []
 _lock = threading.RLock()
 
 
@@ -157,6 +158,27 @@ def transaction() -> Iterator[None]:
             db.rollback()
             raise
         db.commit()
+
+
+def at_worker_start(func: Callable[[], None]) -> Callable[[], None]:
+    """Declare a function that ``flask worker`` runs, in an app context,
+    before it takes jobs: the place to end what a killed worker left half
+    done (its job was taken off the queue and will not come back)."""
+    with _lock:
+        if func not in _at_worker_start:
+            _at_worker_start.append(func)
+    return func
+
+
+def run_worker_start() -> None:
+    """Run the functions declared with :func:`at_worker_start` (needs an app
+    context). One that fails (the database not reachable yet) is logged and
+    the worker starts all the same: jobs matter more than the clean-up."""
+    for func in list(_at_worker_start):
+        try:
+            func()
+        except Exception:  # noqa: BLE001
+            logging.getLogger(__name__).exception("%s failed when the worker started", func.__qualname__)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from huey.consumer import Consumer
 
-from app.jobs import job_queue
+from app.jobs import job_queue, run_worker_start
 from app.ops.heartbeat import Heartbeat
 from app.ops.logs import register_job_logging
 
@@ -39,6 +39,8 @@ def worker_command(workers: int, verbose: bool):
     click.echo(f"Worker: {workers} thread(s) on the {queue.backend} queue; jobs: {', '.join(sorted(queue.tasks))}")
     click.echo(f"Periodic jobs ({queue.app.config['TIMEZONE']}): "
                + (", ".join(f"{name} at '{cron}'" for name, cron in sorted(queue.schedules.items())) or "none"))
+    # Before taking jobs: end what a killed worker left running (its job is gone from the queue).
+    run_worker_start()
     # Threads, not Huey's "process" workers: those are daemon processes, which
     # may not start the processes a brochure build renders its chapters in.
     consumer = ReadyConsumer(

@@ -1,39 +1,32 @@
-"""Real servers for tests that need their own: a free port, a ``redis-server``
-started in a temporary folder (never the shared one at 6379), waiting for a
-socket or a process instead of sleeping."""
+"""A ``redis-server`` of a test's own, started in a temporary folder (never
+the shared one at 6379), for tests that run single processes; the
+production-stack harness with its waits is :mod:`tests.stack.processes`."""
 import shutil
-import socket
 import subprocess
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 
+from tests.stack.processes import free_port, port_accepts, wait_until
+
+__all__ = ["GIVE_UP_AFTER", "RedisServer", "free_port", "redis_server", "stop", "wait_for_port"]
+
 #: A safety net only: every wait below ends as soon as its signal arrives.
 GIVE_UP_AFTER = 120.0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def wait_for_port(port: int, *, process: subprocess.Popen | None = None, give_up_after: float = GIVE_UP_AFTER) -> None:
     """Until something accepts connections on ``port`` (fails at once if ``process`` exits first)."""
-    deadline = time.monotonic() + give_up_after
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            pytest.fail(f"exited with {process.returncode} before listening on {port}: {output}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"nothing listens on {port} after {give_up_after:.0f} s")
+
+    def exited() -> bool:
+        return process is not None and process.poll() is not None
+
+    wait_until(lambda: port_accepts(port) or exited(), f"something listening on {port}", timeout=give_up_after)
+    if exited():
+        output = process.stdout.read() if process.stdout else ""
+        pytest.fail(f"exited with {process.returncode} before listening on {port}: {output}")
 
 
 def stop(process: subprocess.Popen) -> None:

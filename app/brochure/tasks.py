@@ -3,7 +3,8 @@
 from huey.api import Result
 
 from app.brochure import worker
-from app.jobs import job
+from app.db import utcnow
+from app.jobs import at_worker_start, job
 
 
 @job()
@@ -15,3 +16,9 @@ def build_brochure_task(brochure_id: int) -> None:
 def enqueue_build(brochure_id: int) -> Result | None:
     """Queue the build of brochure ``brochure_id`` (after its row was committed)."""
     return build_brochure_task.enqueue(brochure_id)
+
+
+@at_worker_start
+def end_orphaned_builds() -> None:
+    """When a worker starts: builds a killed worker of this host left running are failed."""
+    worker.give_up_orphans(now=utcnow())

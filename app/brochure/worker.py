@@ -13,8 +13,18 @@ the new one is in place, and stays when a build fails.
 :func:`give_up_abandoned` is the exception: called when a new build of the
 call is started (:func:`app.brochure.builds.start_build`), it ends a build
 whose worker died, in the caller's transaction (it only flushes).
+
+A killed worker (``kill -9``, the out-of-memory killer) cannot end its build,
+and its job has already left the queue. Each build records the process that
+claimed it (:func:`worker_identity`); a worker starting on the same host
+ends, as failed with the reason, every build whose process is gone
+(:func:`give_up_orphans`), and deletes the file it was writing: no partial
+PDF is ever served (a build's file is only named on its row once complete)
+and the last good brochure stays as it was.
 """
 import logging
+import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +71,68 @@ def give_up_abandoned(session: Session, brochure: Brochure, *, now: datetime) ->
     session.flush()
     record(session, actor=None, action="brochure.abandoned", obj=brochure, before={"status": before},
            after={"status": brochure.status.value})
+
+
+def _process_started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, /proc/PID/stat's
+    22nd field), which tells a reused pid apart; None when there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def worker_identity() -> str:
+    """This process as "host pid start-time", recorded on the builds it claims."""
+    pid = os.getpid()
+    return f"{socket.gethostname()} {pid} {_process_started(pid) or '-'}"
+
+
+def _process_gone(identity: str) -> bool:
+    """Whether the worker process ``identity`` has ended (False when it ran on another host: unknown)."""
+    host, _, rest = identity.partition(" ")
+    pid, _, started = rest.partition(" ")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if started != "-":
+        return _process_started(int(pid)) != started
+    try:  # no /proc here: only whether the pid exists
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
+
+
+def give_up_orphans(*, now: datetime) -> list[int]:
+    """End, as failed, the running builds claimed by a worker process of this
+    host that has ended (it was killed), and delete the file each was
+    writing; returns their ids. Run when a worker starts."""
+    ended = []
+    with _transaction() as session:
+        running = session.exec(
+            select(Brochure).where(Brochure.status == BrochureStatus.RUNNING, Brochure.claimed_by.is_not(None))
+            .with_for_update()
+        ).all()
+        for brochure in running:
+            if not _process_gone(brochure.claimed_by):
+                continue
+            give_up_abandoned(session, brochure, now=now)
+            ended.append(brochure)
+    for brochure in ended:
+        partial = brochure_folder() / build_file(brochure)
+        partial.unlink(missing_ok=True)
+        log.warning("Brochure build %s was interrupted: its worker (%s) is gone; marked failed.",
+                    brochure.id, brochure.claimed_by)
+    return [brochure.id for brochure in ended]
+
+
+def build_file(brochure: Brochure) -> str:
+    """Where a build writes its PDF, relative to the brochure folder."""
+    profile = BuildOptions.from_dict(brochure.options).profile
+    return f"call-{brochure.call_id}/brochure-{brochure.id}-{profile}.pdf"
 
 
 # --- running a build (the job) --------------------------------------------------------
@@ -111,7 +183,7 @@ def _claim(brochure_id: int) -> Brochure | None:
         claimed = session.execute(
             sa.update(Brochure)
             .where(Brochure.id == brochure_id, Brochure.status == BrochureStatus.QUEUED)
-            .values(status=BrochureStatus.RUNNING, started_at=now, heartbeat_at=now,
+            .values(status=BrochureStatus.RUNNING, started_at=now, heartbeat_at=now, claimed_by=worker_identity(),
                     progress={"step": "starting", "done": 0, "total": 0, "finished": []})
         ).rowcount
         if not claimed:
@@ -221,7 +293,7 @@ def _run(brochure: Brochure) -> None:
     from app.brochure import builder
 
     options = BuildOptions.from_dict(brochure.options)
-    relative = f"call-{brochure.call_id}/brochure-{brochure.id}-{options.profile}.pdf"
+    relative = build_file(brochure)
     out_path = brochure_folder() / relative
     progress = _ProgressWriter(brochure.id)
     try:

@@ -42,6 +42,9 @@ class Brochure(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The worker process running it, "host pid start-time" (app.brochure.worker.worker_identity):
+    # a worker starting on that host ends the builds of one that is gone.
+    claimed_by: str | None = Field(default=None, max_length=120)
     # Last sign of life (queued, started, progress): a build silent for too
     # long was interrupted (a worker killed) and no longer blocks a new one.
     heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

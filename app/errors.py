@@ -133,7 +133,8 @@ def render_unavailable():
     # "Try again" repeats a page; after a form, it goes back to the form's page.
     again = request.full_path.rstrip("?") if request.method == "GET" else (_back_link() or "/")
     page = current_app.jinja_env.get_template("errors/unavailable.html").render(
-        title=title, message=text, current_language=str(get_locale()), again=again)
+        title=title, message=text, current_language=str(get_locale()), again=again,
+        request_id=g.get("request_id"))
     return page, 503, headers
 
 

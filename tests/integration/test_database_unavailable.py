@@ -26,6 +26,8 @@ def test_a_page_is_a_translated_503_without_the_database(offline):
     assert "服务暂时不可用" in page
     assert "服务暂时无法连接数据库。您之前保存的内容不会丢失，请一分钟后再试。" in page
     assert 'href="/library/"' in page  # try again
+    # The request id the logs carry, for the user to quote.
+    assert response.headers["X-Request-ID"] and f"请求编号：<code class=\"user-select-all ms-1\">{response.headers['X-Request-ID']}</code>" in page
 
 
 def test_english_and_json_answers(offline):

@@ -65,6 +65,9 @@ class ArchiveWriter:
     def __init__(self, path: Path):
         self.path = path
         self.files: dict[str, dict[str, Any]] = {}
+        # Readable by the owner only: an archive holds every account's data and password hash.
+        path.touch(mode=0o600)
+        path.chmod(0o600)
         self._tar = tarfile.open(path, "w", format=tarfile.PAX_FORMAT)
 
     def add_stream(self, name: str, source: IO[bytes], size: int) -> None:

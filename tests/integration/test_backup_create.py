@@ -129,6 +129,7 @@ def test_the_nightly_job_writes_an_archive_and_says_which(small_site):
         outcome = nightly_backup()  # what the worker runs at BACKUP_SCHEDULE
     archive = Path(outcome["archive"])
     assert archive.parent == folder and archive.is_file() and outcome["removed"] == []
+    assert archive.stat().st_mode & 0o777 == 0o600  # personal data: the owner only
     assert manifest_of(archive)["instance"]["secrets"] is False
 
 

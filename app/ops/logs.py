@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 from huey import signals
 from pythonjsonlogger.json import JsonFormatter
@@ -117,8 +118,7 @@ def register_request_logging(app: Flask) -> None:
         duration_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
         # The user Flask-Login loaded for this request, if it did (a static
         # file's request does not: no database query just for the log line).
-        user = g.get("_login_user")
-        user_id = user.id if user is not None and user.is_authenticated else None
+        user_id = _logged_in_user_id(g.get("_login_user"))
         request_log.info(
             "%s %s %s %s ms user=%s", request.method, request.endpoint or request.path, response.status_code,
             duration_ms, user_id,
@@ -127,6 +127,17 @@ def register_request_logging(app: Flask) -> None:
                    "duration_ms": duration_ms},
         )
         return response
+
+
+def _logged_in_user_id(user) -> int | None:
+    """The id of the request's user, read from the identity the session
+    keeps: after a rollback (a database that went away) the user's
+    attributes are expired, and loading them again would fail the request
+    in its last step, after its error page was made."""
+    identity = sa.inspect(user, raiseerr=False) if user is not None else None  # None for the anonymous user
+    if identity is None or identity.identity is None:
+        return None
+    return identity.identity[0]
 
 
 def register_job_logging(huey) -> None:

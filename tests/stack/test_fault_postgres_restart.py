@@ -66,7 +66,7 @@ def test_requests_fail_cleanly_while_postgresql_restarts_and_recover_after(make_
         stop.set()
         load.join()
 
-    assert set(statuses) <= {200, 503}, statuses
+    assert set(statuses) <= {200, 503}, f"{statuses}\n{stack.logs()}"
     # The sheet submitted before the outage is there; the refused one goes through now.
     assert second[0].post(f"/review/sheets/{second[1]}/submit", second[2]).status_code == 302
     assert stack.rows("SELECT id, status, total FROM score_sheets WHERE id IN (:a, :b) ORDER BY id",

@@ -5,9 +5,14 @@ raters, or no variance). Interpretations return keys, not sentences.
 
 - ICC per Shrout, P. E. & Fleiss, J. L. (1979), "Intraclass correlations: uses
   in assessing rater reliability", Psychological Bulletin 86(2), 420–428,
-  from the two-way ANOVA mean squares of a complete n × k matrix (targets ×
-  raters): ICC(2,1), ICC(2,k) (random raters) and ICC(3,1), ICC(3,k) (fixed
-  raters).
+  from the ANOVA mean squares of a complete n × k matrix (targets × raters):
+  ICC(1,1), ICC(1,k) (one-way: each target rated by its own raters),
+  ICC(2,1), ICC(2,k) (random raters) and ICC(3,1), ICC(3,k) (fixed raters),
+  each with its 95 % confidence interval from the F distribution as given by
+  McGraw, K. O. & Wong, S. P. (1996), "Forming inferences about some
+  intraclass correlation coefficients", Psychological Methods 1(1), 30–46
+  (the ICC(2) interval by Satterthwaite's approximation of the degrees of
+  freedom) — the formulas pingouin and R's ``psych::ICC`` use.
 - Krippendorff's alpha for interval data, from a raters × units reliability
   matrix with missing values (None or NaN), per Krippendorff, K. (2011),
   "Computing Krippendorff's Alpha-Reliability".
@@ -23,19 +28,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.stats import f as f_distribution
+
+#: The forms :func:`icc` computes, in Shrout & Fleiss's order.
+ICC_FORMS = ("icc1_1", "icc2_1", "icc3_1", "icc1_k", "icc2_k", "icc3_k")
+#: The confidence level of the intervals.
+CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
 class ICCResult:
     n: int  # targets
     k: int  # raters
-    ms_rows: float
-    ms_cols: float
-    ms_error: float
+    ms_rows: float  # between targets
+    ms_cols: float  # between raters
+    ms_error: float  # residual of the two-way model
+    ms_within: float  # within targets (the one-way model's error)
+    icc1_1: float | None
     icc2_1: float | None
-    icc2_k: float | None
     icc3_1: float | None
+    icc1_k: float | None
+    icc2_k: float | None
     icc3_k: float | None
+    #: Each form's 95 % confidence interval (low, high); None where undefined
+    #: (ICC(2)'s approximation where the estimate is negative or degenerate).
+    intervals: dict[str, tuple[float, float] | None]
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -45,7 +62,8 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def icc(matrix: Sequence[Sequence[float]]) -> ICCResult | None:
-    """ICC(2,1), ICC(2,k), ICC(3,1), ICC(3,k) of a complete targets × raters matrix.
+    """The six ICC forms of a complete targets × raters matrix, with their
+    95 % confidence intervals (see the module).
 
     None when the matrix has fewer than 2 targets or raters, holds a missing
     value, or has no variance at all.
@@ -66,17 +84,65 @@ def icc(matrix: Sequence[Sequence[float]]) -> ICCResult | None:
     msr = ss_rows / (n - 1)
     msc = ss_cols / (k - 1)
     mse = ss_error / ((n - 1) * (k - 1))
+    msw = (ss_cols + ss_error) / (n * (k - 1))
+    icc2_1 = _ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
     return ICCResult(
         n=n,
         k=k,
         ms_rows=msr,
         ms_cols=msc,
         ms_error=mse,
-        icc2_1=_ratio(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n),
-        icc2_k=_ratio(msr - mse, msr + (msc - mse) / n),
+        ms_within=msw,
+        icc1_1=_ratio(msr - msw, msr + (k - 1) * msw),
+        icc2_1=icc2_1,
         icc3_1=_ratio(msr - mse, msr + (k - 1) * mse),
+        icc1_k=_ratio(msr - msw, msr),
+        icc2_k=_ratio(msr - mse, msr + (msc - mse) / n),
         icc3_k=_ratio(msr - mse, msr),
+        intervals=_icc_intervals(n, k, msr=msr, msc=msc, mse=mse, msw=msw, icc2_1=icc2_1),
     )
+
+
+def _icc_intervals(n: int, k: int, *, msr: float, msc: float, mse: float, msw: float,
+                   icc2_1: float | None) -> dict[str, tuple[float, float] | None]:
+    """McGraw & Wong's (1996) intervals, table 7 (cases 1, 2A and 3A)."""
+    tail = 1 - (1 - CONFIDENCE) / 2
+
+    def quantile(df1: float, df2: float) -> float:
+        return float(f_distribution.ppf(tail, df1, df2))
+
+    def one_and_k(f_obs: float | None, df1: float, df2: float):
+        """ICC(·,1) and ICC(·,k) bounds from an observed F ratio."""
+        if f_obs is None:
+            return None, None
+        low, high = f_obs / quantile(df1, df2), f_obs * quantile(df2, df1)
+        single = ((low - 1) / (low + k - 1), (high - 1) / (high + k - 1))
+        average = (1 - 1 / low, 1 - 1 / high) if low > 0 and high > 0 else None
+        return single, average
+
+    intervals: dict[str, tuple[float, float] | None] = {}
+    intervals["icc1_1"], intervals["icc1_k"] = one_and_k(_ratio(msr, msw), n - 1, n * (k - 1))
+    intervals["icc3_1"], intervals["icc3_k"] = one_and_k(_ratio(msr, mse), n - 1, (n - 1) * (k - 1))
+    intervals["icc2_1"] = intervals["icc2_k"] = None
+    f_raters = _ratio(msc, mse)
+    if icc2_1 is not None and f_raters is not None:
+        # Satterthwaite's degrees of freedom for the denominator.
+        a = k * icc2_1 / (n * (1 - icc2_1)) if icc2_1 != 1 else None
+        b = 1 + k * icc2_1 * (n - 1) / (n * (1 - icc2_1)) if icc2_1 != 1 else None
+        if a is not None:
+            v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / (k - 1) + (b * mse) ** 2 / ((n - 1) * (k - 1)))
+            upper_f, lower_f = quantile(n - 1, v), quantile(v, n - 1)
+            low = n * (msr - upper_f * mse) / (upper_f * (k * msc + (k * n - k - n) * mse) + n * msr)
+            high = n * (lower_f * msr - mse) / (k * msc + (k * n - k - n) * mse + n * lower_f * msr)
+            icc2_k = _ratio(msr - mse, msr + (msc - mse) / n)
+            average = (low * k / (1 + low * (k - 1)), high * k / (1 + high * (k - 1)))
+            # The approximation breaks down for a negative or degenerate ICC
+            # (bounds crossed, or not around the estimate): then no interval.
+            for form, estimate, bounds in (("icc2_1", icc2_1, (low, high)), ("icc2_k", icc2_k, average)):
+                if estimate is not None and np.isfinite(bounds).all() and bounds[0] <= estimate <= bounds[1]:
+                    intervals[form] = bounds
+    return {form: (tuple(float(bound) for bound in bounds) if bounds is not None else None)
+            for form, bounds in intervals.items()}
 
 
 def krippendorff_alpha_interval(reliability_data: Sequence[Sequence[float | None]]) -> float | None:

@@ -6,6 +6,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from app.results.reliability import (
+    ICC_FORMS,
     icc,
     interpret_alpha,
     interpret_icc,
@@ -32,12 +33,14 @@ KRIPPENDORFF_2011_C = [
 def test_icc_matches_shrout_fleiss_1979_table_2():
     """Shrout, P. E. & Fleiss, J. L. (1979). Intraclass correlations: uses in
     assessing rater reliability. Psychological Bulletin 86(2), 420–428.
-    Table 2 (6 targets × 4 judges); published: ICC(2,1)=.29, ICC(3,1)=.71,
-    ICC(2,4)=.62, ICC(3,4)=.91.
+    Table 2 (6 targets × 4 judges); published: ICC(1,1)=.17, ICC(2,1)=.29,
+    ICC(3,1)=.71, ICC(1,4)=.44, ICC(2,4)=.62, ICC(3,4)=.91.
     """
     result = icc(SHROUT_FLEISS_TABLE_2)
 
     assert (result.n, result.k) == (6, 4)
+    assert round(result.icc1_1, 2) == 0.17
+    assert round(result.icc1_k, 2) == 0.44
     assert round(result.icc2_1, 2) == 0.29
     assert round(result.icc3_1, 2) == 0.71
     assert round(result.icc2_k, 2) == 0.62
@@ -134,3 +137,54 @@ def test_interpret_icc(value, key):
 )
 def test_interpret_alpha(value, key):
     assert interpret_alpha(value) == key
+
+
+# pingouin's names of the six forms (McGraw & Wong's A for absolute agreement, C for consistency).
+PINGOUIN_TYPES = {"icc1_1": "ICC(1,1)", "icc2_1": "ICC(A,1)", "icc3_1": "ICC(C,1)",
+                  "icc1_k": "ICC(1,k)", "icc2_k": "ICC(A,k)", "icc3_k": "ICC(C,k)"}
+
+
+def _pingouin_iccs(matrix):
+    """pingouin's table of the six forms: Type → (ICC, [low, high]); pingouin
+    rounds its intervals to two decimals."""
+    import warnings
+
+    import pandas as pd
+    import pingouin
+
+    rows = [(target, rater, value) for target, row in enumerate(matrix) for rater, value in enumerate(row)]
+    with warnings.catch_warnings():  # pingouin's own use of pandas is not ours to fix
+        warnings.simplefilter("ignore")
+        table = pingouin.intraclass_corr(pd.DataFrame(rows, columns=["target", "rater", "score"]),
+                                         targets="target", raters="rater", ratings="score")
+    return {row.Type: (row.ICC, row.CI95) for row in table.itertuples()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_icc_forms_and_intervals_agree_with_pingouin(seed):
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(5, 30)), int(rng.integers(2, 7))
+    # Scores on a 100-point scale: a target's quality, a rater's leniency, noise.
+    matrix = (70 + rng.normal(0, 8, (n, 1)) + rng.normal(0, 3, (1, k)) + rng.normal(0, 5, (n, k))).round(1)
+    matrix = matrix.tolist() if seed else SHROUT_FLEISS_TABLE_2
+    result = icc(matrix)
+    reference = _pingouin_iccs(matrix)
+    for form, pingouin_type in PINGOUIN_TYPES.items():
+        value, (low, high) = reference[pingouin_type]
+        assert getattr(result, form) == pytest.approx(value, abs=1e-12), form
+        ours = result.intervals[form]
+        assert ours == pytest.approx((low, high), abs=0.005 + 1e-9), form  # pingouin's rounding
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 1)), min_size=3, max_size=3),
+                min_size=3, max_size=12))
+def test_every_icc_lies_in_its_interval(matrix):
+    result = icc(matrix)
+    assume(result is not None)
+    for form in ICC_FORMS:
+        value, interval = getattr(result, form), result.intervals[form]
+        if value is None or interval is None:
+            continue
+        low, high = interval
+        assert low <= value + 1e-9 and value <= high + 1e-9, (form, value, interval)

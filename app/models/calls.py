@@ -30,6 +30,12 @@ class Call(SQLModel, table=True):
     disagreement_sd: float | None = Field(default=12.0, sa_column_kwargs={"server_default": "12"})
     disagreement_range: float | None = Field(default=30.0, sa_column_kwargs={"server_default": "30"})
     organisation_cap: int | None = Field(default=None)  # most selected entries per organisation
+    # Unfilled quota places go to the best remaining entries of other domains.
+    quota_fill: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # The z-score method's guards: an expert is standardised on their own
+    # sheets only with at least this many, and never with an SD below the floor.
+    zscore_min_sheets: int = Field(default=8, sa_column_kwargs={"server_default": "8"})
+    zscore_sd_floor: float | None = Field(default=4.0, sa_column_kwargs={"server_default": "4"})
 
     phases: list["CallPhase"] = Relationship(
         back_populates="call",

@@ -40,6 +40,10 @@ class ResultRun(SQLModel, table=True):
     published_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     # SHA-256 of the snapshot's canonical JSON, set when published.
     content_hash: str | None = Field(default=None, max_length=64)
+    # SHA-256 of the public and of the private canonical document of a
+    # published snapshot (the content hash is then taken over both).
+    public_hash: str | None = Field(default=None, max_length=64)
+    private_hash: str | None = Field(default=None, max_length=64)
     # Whether public pages and the brochure may show ranks and scores.
     public_scores: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 

@@ -12,6 +12,7 @@ make new drafts beside it.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -82,13 +83,17 @@ def compute_results(
         aggregation.SheetTotal(
             s.entry_id, s.expert_id, float(s.total),
             {} if s.outcome is None else {aggregation.OUTCOME_CRITERION: float(s.outcome)}, s.submitted_at,
+            s.panel_id,
         )
         for s in sheets
     ]
+    submitted_at = {row.id: row.submitted_at for row in entries if row.submitted_at}
     results = aggregation.aggregate(
         totals,
         method=settings.method,
-        entry_submitted_at={row.id: row.submitted_at for row in entries if row.submitted_at},
+        min_sheets_per_expert=settings.zscore_min_sheets,
+        sd_floor=settings.zscore_sd_floor,
+        entry_submitted_at=submitted_at,
     )
     ranked = aggregation.rank(results)
     domain_of = {row.id: str(row.domain) for row in entries}
@@ -212,6 +217,13 @@ def compute_results(
     )
     # Entries that reached review but have no submitted sheet cannot be ranked.
     run.summary["counts"]["unranked"] = len(facts) - len(rows)
+    # A new dict, not a change inside it: the queries above may already have flushed the summary.
+    run.summary = {
+        **run.summary,
+        "calibration": calibration_summary(session, totals),
+        "sensitivity": method_sensitivity(totals, results, settings, ranking=ranking,
+                                          entry_submitted_at=submitted_at),
+    }
     session.add(run)
     session.flush()
     record(
@@ -228,17 +240,14 @@ def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, doma
     With domain quotas the cut is per domain (the domain rank of the last
     entry the rule selected there), so entries are resampled and ranked
     within their domain; without quotas, over the whole call against the
-    target. Z-scores resample each sheet's standardised value.
+    target. Z-scores and calibrated scores resample each sheet's
+    standardised or calibrated value.
     """
-    if settings.method == "zscore":
-        z = aggregation.zscore_adjusted(
-            [aggregation.SheetTotal(s.entry_id, s.expert_id, float(s.total), {}, s.submitted_at) for s in sheets]
-        )
-        values = {(s.entry_id, s.expert_id): z.sheet_scores[(s.entry_id, s.expert_id)] for s in sheets}
-        method = bootstrap.MEAN
-    else:
-        values = {(s.entry_id, s.expert_id): float(s.total) for s in sheets}
-        method = bootstrap.TRIMMED_MEAN if settings.method == "trimmed_mean" else bootstrap.MEAN
+    values = aggregation.sheet_values(
+        [aggregation.SheetTotal(s.entry_id, s.expert_id, float(s.total), {}, s.submitted_at, s.panel_id) for s in sheets],
+        method=settings.method, min_sheets_per_expert=settings.zscore_min_sheets, sd_floor=settings.zscore_sd_floor,
+    )
+    method = bootstrap.TRIMMED_MEAN if settings.method == "trimmed_mean" else bootstrap.MEAN
     totals: dict[int, list[float]] = defaultdict(list)
     for (entry_id, _expert), value in sorted(values.items()):
         totals[entry_id].append(value)
@@ -388,3 +397,42 @@ def _domain_cuts(selected: selection.Selection, domain_rank: dict[int, int], dom
             domain = domain_of[decision.entry_id]
             cuts[domain] = max(cuts.get(domain, 0), domain_rank[decision.entry_id])
     return cuts
+
+
+SENSITIVITY_METHODS = ("mean", "trimmed_mean", "calibrated")
+
+
+def calibration_summary(session: Session, totals: list[aggregation.SheetTotal]) -> dict:
+    """Each panel's calibration model (strength, connectedness, offsets with
+    their standard errors) as the run's summary keeps it, whatever the method."""
+    model = aggregation.calibrated(totals).model
+    names = panel_names(session, [p.panel_id for p in model.panels if p.panel_id is not None])
+    return {"panels": [{**p.as_dict(), "name": names.get(p.panel_id, "")} for p in model.panels]}
+
+
+def method_sensitivity(totals, results, settings: Settings, *, ranking, entry_submitted_at) -> dict:
+    """How many entries change rank, and how many change selection (by the
+    rule, before the chair's overrides), between mean, trimmed mean and
+    calibrated: what the chair weighs when choosing the method."""
+    by_entry = {item.entry_id: item for item in ranking}
+    outcomes = {}
+    for method in SENSITIVITY_METHODS:
+        method_results = results if method == settings.method else aggregation.aggregate(
+            totals, method=method, entry_submitted_at=entry_submitted_at
+        )
+        ranked = aggregation.rank(method_results)
+        chosen = selection.select(
+            [replace(by_entry[item.result.entry_id], score=item.result.score, rank=item.position) for item in ranked],
+            target=settings.target, quotas=settings.quotas, organisation_cap=settings.organisation_cap,
+        ).selected_ids
+        outcomes[method] = ({item.result.entry_id: item.position for item in ranked}, set(chosen))
+    pairs = []
+    for index, first in enumerate(SENSITIVITY_METHODS):
+        for second in SENSITIVITY_METHODS[index + 1:]:
+            (ranks_a, chosen_a), (ranks_b, chosen_b) = outcomes[first], outcomes[second]
+            pairs.append({
+                "from": first, "to": second,
+                "ranks_changed": sum(1 for entry_id, position in ranks_a.items() if ranks_b[entry_id] != position),
+                "selection_changed": len(chosen_a ^ chosen_b),
+            })
+    return {"entries": len(ranking), "pairs": pairs}

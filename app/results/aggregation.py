@@ -50,6 +50,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+
 from app.results import calibration
 
 Method = Literal["mean", "trimmed_mean", "zscore", "calibrated"]
@@ -292,20 +294,18 @@ def calibrated(sheets: Sequence[SheetTotal]) -> CalibratedResult:
         totals=[float(s.total) for s in sheets],
     )
     reason_of = {p.panel_id: p.reason for p in fitted.panels if not p.calibrated}
-    values: dict[int, list[float]] = {}
-    reasons: dict[int, set[str]] = {}
-    sheet_scores: dict[tuple[int, int], float] = {}
-    for sheet, value in zip(sheets, fitted.adjusted, strict=True):
-        values.setdefault(sheet.entry_id, []).append(value)
-        reasons.setdefault(sheet.entry_id, set())
+    notes: dict[int, tuple[str, ...]] = dict.fromkeys(fitted.scores, ())
+    for sheet in sheets:
+        # Only sheets of panels that could not be calibrated (usually none) say so.
         if sheet.panel_id in reason_of:
-            reasons[sheet.entry_id].add(_NOT_CALIBRATED_NOTES[reason_of[sheet.panel_id]])
-        sheet_scores[(sheet.entry_id, sheet.expert_id)] = value
+            note = _NOT_CALIBRATED_NOTES[reason_of[sheet.panel_id]]
+            if note not in notes[sheet.entry_id]:
+                notes[sheet.entry_id] = tuple(sorted(notes[sheet.entry_id] + (note,)))
     return CalibratedResult(
         model=fitted,
-        entries={entry_id: _mean(sorted(entry_values)) for entry_id, entry_values in values.items()},
-        notes={entry_id: tuple(sorted(keys)) for entry_id, keys in reasons.items()},
-        sheet_scores=sheet_scores,
+        entries=fitted.scores,
+        notes=notes,
+        sheet_scores={(s.entry_id, s.expert_id): value for s, value in zip(sheets, fitted.adjusted, strict=True)},
     )
 
 
@@ -332,10 +332,12 @@ def aggregate(
     min_sheets_per_expert: int = ZSCORE_MIN_SHEETS,
     sd_floor: float | None = ZSCORE_SD_FLOOR,
     entry_submitted_at: Mapping[int, datetime] | None = None,
+    calibrated_sheets: CalibratedResult | None = None,
 ) -> list[EntryResult]:
     """One result per entry that has sheets, ordered by entry id.
 
-    `min_sheets_per_expert` and `sd_floor` are the z-score method's guards.
+    `min_sheets_per_expert` and `sd_floor` are the z-score method's guards;
+    `calibrated_sheets` is ``calibrated(sheets)`` when the caller has it already.
     `entry_submitted_at` (entry id → when the applicant submitted it) feeds the
     tie rule; without it that step of the rule is skipped.
     """
@@ -348,7 +350,7 @@ def aggregate(
         zscore_adjusted(sheets, min_sheets_per_expert=min_sheets_per_expert, sd_floor=sd_floor)
         if method == "zscore" else None
     )
-    calibrated_scores = calibrated(sheets) if method == "calibrated" else None
+    calibrated_scores = (calibrated_sheets or calibrated(sheets)) if method == "calibrated" else None
 
     results = []
     for entry_id in sorted(by_entry):
@@ -453,3 +455,25 @@ def rank(entries_results: Sequence[EntryResult]) -> list[RankedEntry]:
     """Entries in ranking order with positions 1, 2, 3, … (never shared)."""
     ordered = sorted(entries_results, key=result_key)
     return [RankedEntry(position=i, result=r) for i, r in enumerate(ordered, start=1)]
+
+
+def rank_positions(
+    entries_results: Sequence[EntryResult], *, scores: Sequence[Mapping[int, float]]
+) -> list[dict[int, int]]:
+    """For each mapping of entry id → score, every entry's position when the
+    results are ranked by the tie rule with that score instead of their own:
+    ``rank`` with only the score swapped, sorting the rest of the rule once
+    (what comparing methods on 5,000 entries needs)."""
+    ids = [r.entry_id for r in entries_results]
+    # Position of each entry by the tie rule after the score (raw mean, outcomes, submission, id).
+    rest = sorted(range(len(ids)), key=lambda i: result_key(entries_results[i])[1:])
+    secondary = np.empty(len(ids), dtype=np.int64)
+    secondary[rest] = np.arange(len(ids))
+    found = []
+    for method_scores in scores:
+        # Python's round, as the tie rule compares: numpy's rounds half-way cases differently.
+        primary = np.array([-round(method_scores[entry_id], TIE_DECIMALS) for entry_id in ids], dtype=np.float64)
+        positions = np.empty(len(ids), dtype=np.int64)
+        positions[np.lexsort((secondary, primary))] = np.arange(1, len(ids) + 1)
+        found.append(dict(zip(ids, positions.tolist(), strict=True)))
+    return found

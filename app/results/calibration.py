@@ -106,6 +106,7 @@ class Calibration:
 
     panels: tuple[PanelCalibration, ...]  # panels by id, the group without a panel last
     adjusted: tuple[float, ...]
+    scores: dict[int, float]  # entry id → the mean of its sheets' calibrated values
 
     def panel(self, panel_id: int | None) -> PanelCalibration | None:
         return next((p for p in self.panels if p.panel_id == panel_id), None)
@@ -143,7 +144,21 @@ def calibrate(
         fitted, offsets_by_row = _fit_panel(panel_id, entries[rows], experts[rows], values[rows])
         panels.append(fitted)
         adjusted[rows] -= offsets_by_row
-    return Calibration(panels=tuple(panels), adjusted=tuple(adjusted.tolist()))
+    return Calibration(panels=tuple(panels), adjusted=tuple(adjusted.tolist()), scores=_entry_means(entries, experts, adjusted))
+
+
+def _entry_means(entries: np.ndarray, experts: np.ndarray, values: np.ndarray) -> dict[int, float]:
+    """Entry id → mean of its values, summed in a canonical order (entry, expert)
+    so that the result does not depend on the input's order; never outside the values."""
+    if len(values) == 0:
+        return {}
+    order = np.lexsort((experts, entries))
+    keys, ordered = entries[order], values[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    counts = np.diff(np.r_[starts, len(keys)])
+    means = np.add.reduceat(ordered, starts) / counts
+    means = np.clip(means, np.minimum.reduceat(ordered, starts), np.maximum.reduceat(ordered, starts))
+    return dict(zip(keys[starts].tolist(), means.tolist(), strict=True))
 
 
 def _fit_panel(panel_id, entry_ids: np.ndarray, expert_ids: np.ndarray, y: np.ndarray):

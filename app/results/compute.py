@@ -11,8 +11,8 @@ make new drafts beside it.
 """
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from app.calls.services import lock_call
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, ResultEntry, ResultRun
-from app.results import aggregation, bootstrap, selection
+from app.results import aggregation, bootstrap, calibration, selection
 from app.results.experts import ExpertSheet, expert_statistics
 from app.results.inputs import (
     VETO_CONFIRMED,
@@ -87,13 +87,14 @@ def compute_results(
         )
         for s in sheets
     ]
-    submitted_at = {row.id: row.submitted_at for row in entries if row.submitted_at}
+    calibrated = aggregation.calibrated(totals)  # for the method, the summary and the method sensitivity
     results = aggregation.aggregate(
         totals,
         method=settings.method,
         min_sheets_per_expert=settings.zscore_min_sheets,
         sd_floor=settings.zscore_sd_floor,
-        entry_submitted_at=submitted_at,
+        entry_submitted_at={row.id: row.submitted_at for row in entries if row.submitted_at},
+        calibrated_sheets=calibrated,
     )
     ranked = aggregation.rank(results)
     domain_of = {row.id: str(row.domain) for row in entries}
@@ -220,9 +221,9 @@ def compute_results(
     # A new dict, not a change inside it: the queries above may already have flushed the summary.
     run.summary = {
         **run.summary,
-        "calibration": calibration_summary(session, totals),
-        "sensitivity": method_sensitivity(totals, results, settings, ranking=ranking,
-                                          entry_submitted_at=submitted_at),
+        "calibration": calibration_summary(session, calibrated.model),
+        "sensitivity": method_sensitivity(totals, results, settings, calibrated=calibrated, ranking=ranking,
+                                          rule_selection=rule_selection),
     }
     session.add(run)
     session.flush()
@@ -402,37 +403,51 @@ def _domain_cuts(selected: selection.Selection, domain_rank: dict[int, int], dom
 SENSITIVITY_METHODS = ("mean", "trimmed_mean", "calibrated")
 
 
-def calibration_summary(session: Session, totals: list[aggregation.SheetTotal]) -> dict:
+def calibration_summary(session: Session, model: calibration.Calibration) -> dict:
     """Each panel's calibration model (strength, connectedness, offsets with
     their standard errors) as the run's summary keeps it, whatever the method."""
-    model = aggregation.calibrated(totals).model
     names = panel_names(session, [p.panel_id for p in model.panels if p.panel_id is not None])
     return {"panels": [{**p.as_dict(), "name": names.get(p.panel_id, "")} for p in model.panels]}
 
 
-def method_sensitivity(totals, results, settings: Settings, *, ranking, entry_submitted_at) -> dict:
-    """How many entries change rank, and how many change selection (by the
-    rule, before the chair's overrides), between mean, trimmed mean and
-    calibrated: what the chair weighs when choosing the method."""
-    by_entry = {item.entry_id: item for item in ranking}
-    outcomes = {}
+def method_sensitivity(
+    totals, results, settings: Settings, *, calibrated: aggregation.CalibratedResult, ranking, rule_selection
+) -> dict:
+    """How many entries change rank (and by how many places, in the median),
+    and how many change selection (by the rule, before the chair's overrides),
+    between mean, trimmed mean and calibrated: what the chair weighs when
+    choosing the method. Only the score differs between the methods, so the
+    results are ranked again with each method's scores swapped in; the
+    method in use keeps the rule's selection already made (``rule_selection``)."""
+    own = {r.entry_id: r.score for r in results}
+    scores = {"mean": {r.entry_id: r.raw.mean for r in results}, "calibrated": calibrated.entries}
+    if settings.method == "trimmed_mean":
+        scores["trimmed_mean"] = own
+    else:
+        by_entry: dict[int, list[float]] = defaultdict(list)
+        for sheet in totals:
+            by_entry[sheet.entry_id].append(float(sheet.total))
+        scores["trimmed_mean"] = {entry_id: aggregation.trimmed_mean(v).value for entry_id, v in by_entry.items()}
+    positions = dict(zip(SENSITIVITY_METHODS, aggregation.rank_positions(
+        results, scores=[scores[method] for method in SENSITIVITY_METHODS]), strict=True))
+    chosen = {}
     for method in SENSITIVITY_METHODS:
-        method_results = results if method == settings.method else aggregation.aggregate(
-            totals, method=method, entry_submitted_at=entry_submitted_at
-        )
-        ranked = aggregation.rank(method_results)
-        chosen = selection.select(
-            [replace(by_entry[item.result.entry_id], score=item.result.score, rank=item.position) for item in ranked],
+        if method == settings.method:
+            chosen[method] = set(rule_selection.selected_ids)
+            continue
+        chosen[method] = set(selection.select(
+            [selection.RankedEntry(item.entry_id, item.domain, item.organisation_id, scores[method][item.entry_id],
+                                   positions[method][item.entry_id], item.vetoed) for item in ranking],
             target=settings.target, quotas=settings.quotas, organisation_cap=settings.organisation_cap,
-        ).selected_ids
-        outcomes[method] = ({item.result.entry_id: item.position for item in ranked}, set(chosen))
+        ).selected_ids)
     pairs = []
     for index, first in enumerate(SENSITIVITY_METHODS):
         for second in SENSITIVITY_METHODS[index + 1:]:
-            (ranks_a, chosen_a), (ranks_b, chosen_b) = outcomes[first], outcomes[second]
+            shifts = [abs(position - positions[second][entry_id]) for entry_id, position in positions[first].items()]
             pairs.append({
                 "from": first, "to": second,
-                "ranks_changed": sum(1 for entry_id, position in ranks_a.items() if ranks_b[entry_id] != position),
-                "selection_changed": len(chosen_a ^ chosen_b),
+                "ranks_changed": sum(1 for shift in shifts if shift),
+                "median_shift": statistics.median(shifts) if shifts else 0,
+                "selection_changed": len(chosen[first] ^ chosen[second]),
             })
     return {"entries": len(ranking), "pairs": pairs}

@@ -77,8 +77,9 @@ def test_the_settings_page_explains_the_methods_and_shows_the_method_sensitivity
     changed = pairs[("mean", "calibrated")]["ranks_changed"]
     assert changed >= 2
     assert "Method sensitivity of this draft:" in page
-    assert "mean → trimmed mean: 0 of 6 entries change rank, 0 selection decisions change" in page
-    assert f"mean → calibrated: {changed} of 6 entries change rank" in page
+    assert "mean → trimmed mean: 0 of 6 entries change rank (median shift 0 places), 0 selection decisions change" \
+        in page
+    assert f"mean → calibrated: {changed} of 6 entries change rank (median shift " in page
 
     # A draft computed before the line existed asks to be computed again.
     run.summary = {key: value for key, value in run.summary.items() if key != "sensitivity"}

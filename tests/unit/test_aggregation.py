@@ -1,5 +1,6 @@
 """Aggregation of sheet totals, disagreement flags and the tie rule."""
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from app.results.aggregation import (
     disagreement,
     flag_disagreement,
     rank,
+    rank_positions,
     tie_break_key,
     trimmed_mean,
     zscore_adjusted,
@@ -312,3 +314,18 @@ def test_trimming_drops_exactly_one_high_and_one_low(values):
     assert (result.dropped_low, result.dropped_high) == (min(values), max(values))
     assert result.value == pytest.approx(math.fsum(rest) / len(rest), abs=1e-9)
     assert min(values) <= result.value <= max(values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(any_sheets(), st.lists(st.lists(st.sampled_from([50.0, 50.00001, 61.5, 70.0, 88.25]), min_size=6, max_size=6),
+                              min_size=1, max_size=3))
+def test_rank_positions_rank_as_rank_does_with_the_score_swapped(sheets, draws):
+    """Scores drawn from a few values (some equal to 4 decimals), so the rest of the tie rule decides often."""
+    results = aggregate(sheets, method="mean")
+    scores = [{r.entry_id: draw[i % len(draw)] for i, r in enumerate(results)} for draw in draws]
+
+    found = rank_positions(results, scores=scores)
+
+    for method_scores, positions in zip(scores, found, strict=True):
+        expected = rank([replace(r, score=method_scores[r.entry_id]) for r in results])
+        assert positions == {item.result.entry_id: item.position for item in expected}

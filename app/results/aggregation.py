@@ -15,9 +15,17 @@ Aggregation methods (the rubric's ``aggregation``):
 - ``zscore``: each sheet's total is standardised against all of its expert's
   sheets in the call, z = (total − expert mean) / expert SD; the entry's mean z
   is rescaled to the call's scale, score = call mean + call SD × mean z (call
-  mean and SD over all sheet totals in the call). An expert with fewer than 3
-  sheets, or whose totals are all equal, is "guarded": their sheets use
-  z = (total − call mean) / call SD instead, and the entry lists them.
+  mean and SD over all sheet totals in the call). An expert with fewer than
+  ``ZSCORE_MIN_SHEETS`` [8] sheets, or whose totals spread less than
+  ``ZSCORE_SD_FLOOR`` [4 points of SD] (or not at all), is "guarded": their
+  sheets use z = (total − call mean) / call SD instead, and the entry lists
+  them. (Standardising an expert on three sheets of 80.0, 80.5 and 81.0 turned
+  80.0 into a full SD below the call's mean.)
+- ``calibrated``: per panel, sheet total = entry effect + expert offset with
+  the offsets shrunk towards zero (see ``app.results.calibration``); the score
+  is the mean of (total − the sheet's expert offset). A panel whose experts are
+  not linked by common entries, or that has too few sheets, is not calibrated:
+  its sheets count as they are and its entries say so.
 
 Tie rule
 --------
@@ -42,10 +50,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Method = Literal["mean", "trimmed_mean", "zscore"]
-METHODS: tuple[str, ...] = ("mean", "trimmed_mean", "zscore")
+import numpy as np
+
+from app.results import calibration
+
+Method = Literal["mean", "trimmed_mean", "zscore", "calibrated"]
+METHODS: tuple[str, ...] = ("mean", "trimmed_mean", "zscore", "calibrated")
 
 TRIM_MIN_SHEETS = 5
+#: The z-score method's guards (the call's settings; these are the defaults).
+ZSCORE_MIN_SHEETS = 8
+ZSCORE_SD_FLOOR = 4.0
 OUTCOME_CRITERION = "measured_outcomes"
 TIE_DECIMALS = 4
 
@@ -54,6 +69,12 @@ NOTE_NOT_TRIMMED_TOO_FEW = "not_trimmed_too_few_sheets"
 NOTE_NO_SHEETS = "no_sheets"
 NOTE_ZSCORE_GUARDED = "zscore_guarded_experts"
 NOTE_ZSCORE_NO_CALL_SPREAD = "zscore_no_call_spread"
+NOTE_NOT_CALIBRATED_UNLINKED = "not_calibrated_unlinked"
+NOTE_NOT_CALIBRATED_TOO_FEW = "not_calibrated_too_few_sheets"
+_NOT_CALIBRATED_NOTES = {
+    calibration.REASON_NOT_CONNECTED: NOTE_NOT_CALIBRATED_UNLINKED,
+    calibration.REASON_TOO_FEW_SHEETS: NOTE_NOT_CALIBRATED_TOO_FEW,
+}
 
 FLAG_SD = "sd_at_or_above_threshold"
 FLAG_RANGE = "range_at_or_above_threshold"
@@ -66,6 +87,7 @@ class SheetTotal:
     total: float
     criterion_scores: dict[str, float]
     submitted_at: datetime
+    panel_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,16 @@ class ZScoreResult:
     guarded_experts: tuple[int, ...]
     # (entry id, expert id) → the sheet's z-score on the call's scale, whose
     # mean per entry is the entry's score (what the bootstrap resamples).
+    sheet_scores: dict[tuple[int, int], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CalibratedResult:
+    model: calibration.Calibration
+    entries: dict[int, float]  # entry id → calibrated score
+    notes: dict[int, tuple[str, ...]]  # entry id → why its sheets were not calibrated (empty when they were)
+    # (entry id, expert id) → the sheet's calibrated value, whose mean per
+    # entry is the entry's score (what the bootstrap resamples).
     sheet_scores: dict[tuple[int, int], float] = field(default_factory=dict)
 
 
@@ -179,11 +211,17 @@ def trimmed_mean(totals: Sequence[float], *, min_sheets: int = TRIM_MIN_SHEETS) 
     )
 
 
-def zscore_adjusted(sheets: Sequence[SheetTotal], *, min_sheets_per_expert: int = 3) -> ZScoreResult:
+def zscore_adjusted(
+    sheets: Sequence[SheetTotal],
+    *,
+    min_sheets_per_expert: int = ZSCORE_MIN_SHEETS,
+    sd_floor: float | None = ZSCORE_SD_FLOOR,
+) -> ZScoreResult:
     """Per entry: mean of per-expert z-scores, rescaled to the call's mean and SD.
 
-    Experts with fewer than `min_sheets_per_expert` sheets or zero spread are
-    guarded: their sheets use z = (total − call mean) / call SD. When the call
+    Experts with fewer than `min_sheets_per_expert` sheets, zero spread, or a
+    sample SD below `sd_floor` points (None: no floor) are guarded: their
+    sheets use z = (total − call mean) / call SD. When the call
     itself has no spread (fewer than 2 sheets, or all totals equal), scores are
     the raw means and `mean_z` is None.
     """
@@ -201,7 +239,7 @@ def zscore_adjusted(sheets: Sequence[SheetTotal], *, min_sheets_per_expert: int 
     for expert_id, totals in by_expert.items():
         mean = _mean(totals)
         sd = _sample_sd(totals, mean) if len(totals) >= 2 else 0.0
-        if len(totals) < min_sheets_per_expert or sd == 0.0:
+        if len(totals) < min_sheets_per_expert or sd == 0.0 or (sd_floor is not None and sd < sd_floor):
             guarded.add(expert_id)
         else:
             expert_params[expert_id] = (mean, sd)
@@ -246,15 +284,60 @@ def zscore_adjusted(sheets: Sequence[SheetTotal], *, min_sheets_per_expert: int 
     )
 
 
+def calibrated(sheets: Sequence[SheetTotal]) -> CalibratedResult:
+    """Per entry: the mean of its sheets' totals minus their experts' offsets
+    (fitted per panel, ``app.results.calibration``)."""
+    fitted = calibration.calibrate(
+        panel_ids=[s.panel_id for s in sheets],
+        entry_ids=[s.entry_id for s in sheets],
+        expert_ids=[s.expert_id for s in sheets],
+        totals=[float(s.total) for s in sheets],
+    )
+    reason_of = {p.panel_id: p.reason for p in fitted.panels if not p.calibrated}
+    notes: dict[int, tuple[str, ...]] = dict.fromkeys(fitted.scores, ())
+    for sheet in sheets:
+        # Only sheets of panels that could not be calibrated (usually none) say so.
+        if sheet.panel_id in reason_of:
+            note = _NOT_CALIBRATED_NOTES[reason_of[sheet.panel_id]]
+            if note not in notes[sheet.entry_id]:
+                notes[sheet.entry_id] = tuple(sorted(notes[sheet.entry_id] + (note,)))
+    return CalibratedResult(
+        model=fitted,
+        entries=fitted.scores,
+        notes=notes,
+        sheet_scores={(s.entry_id, s.expert_id): value for s, value in zip(sheets, fitted.adjusted, strict=True)},
+    )
+
+
+def sheet_values(
+    sheets: Sequence[SheetTotal],
+    *,
+    method: Method,
+    min_sheets_per_expert: int = ZSCORE_MIN_SHEETS,
+    sd_floor: float | None = ZSCORE_SD_FLOOR,
+) -> dict[tuple[int, int], float]:
+    """(entry id, expert id) → the value of each sheet the method averages:
+    the standardised or calibrated value, else the total (what the bootstrap resamples)."""
+    if method == "zscore":
+        return zscore_adjusted(sheets, min_sheets_per_expert=min_sheets_per_expert, sd_floor=sd_floor).sheet_scores
+    if method == "calibrated":
+        return calibrated(sheets).sheet_scores
+    return {(s.entry_id, s.expert_id): float(s.total) for s in sheets}
+
+
 def aggregate(
     sheets: Sequence[SheetTotal],
     *,
     method: Method,
-    min_sheets_per_expert: int = 3,
+    min_sheets_per_expert: int = ZSCORE_MIN_SHEETS,
+    sd_floor: float | None = ZSCORE_SD_FLOOR,
     entry_submitted_at: Mapping[int, datetime] | None = None,
+    calibrated_sheets: CalibratedResult | None = None,
 ) -> list[EntryResult]:
     """One result per entry that has sheets, ordered by entry id.
 
+    `min_sheets_per_expert` and `sd_floor` are the z-score method's guards;
+    `calibrated_sheets` is ``calibrated(sheets)`` when the caller has it already.
     `entry_submitted_at` (entry id → when the applicant submitted it) feeds the
     tie rule; without it that step of the rule is skipped.
     """
@@ -263,7 +346,11 @@ def aggregate(
     by_entry: dict[int, list[SheetTotal]] = {}
     for sheet in sheets:
         by_entry.setdefault(sheet.entry_id, []).append(sheet)
-    zscores = zscore_adjusted(sheets, min_sheets_per_expert=min_sheets_per_expert) if method == "zscore" else None
+    zscores = (
+        zscore_adjusted(sheets, min_sheets_per_expert=min_sheets_per_expert, sd_floor=sd_floor)
+        if method == "zscore" else None
+    )
+    calibrated_scores = (calibrated_sheets or calibrated(sheets)) if method == "calibrated" else None
 
     results = []
     for entry_id in sorted(by_entry):
@@ -278,6 +365,10 @@ def aggregate(
             trimmed = trimmed_mean(totals)
             score = trimmed.value
             notes = (trimmed.reason,)
+        elif method == "calibrated":
+            assert calibrated_scores is not None
+            score = calibrated_scores.entries[entry_id]
+            notes = calibrated_scores.notes[entry_id]
         else:
             assert zscores is not None
             z_entry = zscores.entries[entry_id]
@@ -364,3 +455,25 @@ def rank(entries_results: Sequence[EntryResult]) -> list[RankedEntry]:
     """Entries in ranking order with positions 1, 2, 3, … (never shared)."""
     ordered = sorted(entries_results, key=result_key)
     return [RankedEntry(position=i, result=r) for i, r in enumerate(ordered, start=1)]
+
+
+def rank_positions(
+    entries_results: Sequence[EntryResult], *, scores: Sequence[Mapping[int, float]]
+) -> list[dict[int, int]]:
+    """For each mapping of entry id → score, every entry's position when the
+    results are ranked by the tie rule with that score instead of their own:
+    ``rank`` with only the score swapped, sorting the rest of the rule once
+    (what comparing methods on 5,000 entries needs)."""
+    ids = [r.entry_id for r in entries_results]
+    # Position of each entry by the tie rule after the score (raw mean, outcomes, submission, id).
+    rest = sorted(range(len(ids)), key=lambda i: result_key(entries_results[i])[1:])
+    secondary = np.empty(len(ids), dtype=np.int64)
+    secondary[rest] = np.arange(len(ids))
+    found = []
+    for method_scores in scores:
+        # Python's round, as the tie rule compares: numpy's rounds half-way cases differently.
+        primary = np.array([-round(method_scores[entry_id], TIE_DECIMALS) for entry_id in ids], dtype=np.float64)
+        positions = np.empty(len(ids), dtype=np.int64)
+        positions[np.lexsort((secondary, primary))] = np.arange(1, len(ids) + 1)
+        found.append(dict(zip(ids, positions.tolist(), strict=True)))
+    return found

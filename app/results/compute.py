@@ -11,6 +11,7 @@ make new drafts beside it.
 """
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from app.calls.services import lock_call
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, ResultEntry, ResultRun
-from app.results import aggregation, bootstrap, selection
+from app.results import aggregation, bootstrap, calibration, selection
 from app.results.experts import ExpertSheet, expert_statistics
 from app.results.inputs import (
     VETO_CONFIRMED,
@@ -82,13 +83,18 @@ def compute_results(
         aggregation.SheetTotal(
             s.entry_id, s.expert_id, float(s.total),
             {} if s.outcome is None else {aggregation.OUTCOME_CRITERION: float(s.outcome)}, s.submitted_at,
+            s.panel_id,
         )
         for s in sheets
     ]
+    calibrated = aggregation.calibrated(totals)  # for the method, the summary and the method sensitivity
     results = aggregation.aggregate(
         totals,
         method=settings.method,
+        min_sheets_per_expert=settings.zscore_min_sheets,
+        sd_floor=settings.zscore_sd_floor,
         entry_submitted_at={row.id: row.submitted_at for row in entries if row.submitted_at},
+        calibrated_sheets=calibrated,
     )
     ranked = aggregation.rank(results)
     domain_of = {row.id: str(row.domain) for row in entries}
@@ -212,6 +218,13 @@ def compute_results(
     )
     # Entries that reached review but have no submitted sheet cannot be ranked.
     run.summary["counts"]["unranked"] = len(facts) - len(rows)
+    # A new dict, not a change inside it: the queries above may already have flushed the summary.
+    run.summary = {
+        **run.summary,
+        "calibration": calibration_summary(session, calibrated.model),
+        "sensitivity": method_sensitivity(totals, results, settings, calibrated=calibrated, ranking=ranking,
+                                          rule_selection=rule_selection),
+    }
     session.add(run)
     session.flush()
     record(
@@ -228,17 +241,14 @@ def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, doma
     With domain quotas the cut is per domain (the domain rank of the last
     entry the rule selected there), so entries are resampled and ranked
     within their domain; without quotas, over the whole call against the
-    target. Z-scores resample each sheet's standardised value.
+    target. Z-scores and calibrated scores resample each sheet's
+    standardised or calibrated value.
     """
-    if settings.method == "zscore":
-        z = aggregation.zscore_adjusted(
-            [aggregation.SheetTotal(s.entry_id, s.expert_id, float(s.total), {}, s.submitted_at) for s in sheets]
-        )
-        values = {(s.entry_id, s.expert_id): z.sheet_scores[(s.entry_id, s.expert_id)] for s in sheets}
-        method = bootstrap.MEAN
-    else:
-        values = {(s.entry_id, s.expert_id): float(s.total) for s in sheets}
-        method = bootstrap.TRIMMED_MEAN if settings.method == "trimmed_mean" else bootstrap.MEAN
+    values = aggregation.sheet_values(
+        [aggregation.SheetTotal(s.entry_id, s.expert_id, float(s.total), {}, s.submitted_at, s.panel_id) for s in sheets],
+        method=settings.method, min_sheets_per_expert=settings.zscore_min_sheets, sd_floor=settings.zscore_sd_floor,
+    )
+    method = bootstrap.TRIMMED_MEAN if settings.method == "trimmed_mean" else bootstrap.MEAN
     totals: dict[int, list[float]] = defaultdict(list)
     for (entry_id, _expert), value in sorted(values.items()):
         totals[entry_id].append(value)
@@ -388,3 +398,56 @@ def _domain_cuts(selected: selection.Selection, domain_rank: dict[int, int], dom
             domain = domain_of[decision.entry_id]
             cuts[domain] = max(cuts.get(domain, 0), domain_rank[decision.entry_id])
     return cuts
+
+
+SENSITIVITY_METHODS = ("mean", "trimmed_mean", "calibrated")
+
+
+def calibration_summary(session: Session, model: calibration.Calibration) -> dict:
+    """Each panel's calibration model (strength, connectedness, offsets with
+    their standard errors) as the run's summary keeps it, whatever the method."""
+    names = panel_names(session, [p.panel_id for p in model.panels if p.panel_id is not None])
+    return {"panels": [{**p.as_dict(), "name": names.get(p.panel_id, "")} for p in model.panels]}
+
+
+def method_sensitivity(
+    totals, results, settings: Settings, *, calibrated: aggregation.CalibratedResult, ranking, rule_selection
+) -> dict:
+    """How many entries change rank (and by how many places, in the median),
+    and how many change selection (by the rule, before the chair's overrides),
+    between mean, trimmed mean and calibrated: what the chair weighs when
+    choosing the method. Only the score differs between the methods, so the
+    results are ranked again with each method's scores swapped in; the
+    method in use keeps the rule's selection already made (``rule_selection``)."""
+    own = {r.entry_id: r.score for r in results}
+    scores = {"mean": {r.entry_id: r.raw.mean for r in results}, "calibrated": calibrated.entries}
+    if settings.method == "trimmed_mean":
+        scores["trimmed_mean"] = own
+    else:
+        by_entry: dict[int, list[float]] = defaultdict(list)
+        for sheet in totals:
+            by_entry[sheet.entry_id].append(float(sheet.total))
+        scores["trimmed_mean"] = {entry_id: aggregation.trimmed_mean(v).value for entry_id, v in by_entry.items()}
+    positions = dict(zip(SENSITIVITY_METHODS, aggregation.rank_positions(
+        results, scores=[scores[method] for method in SENSITIVITY_METHODS]), strict=True))
+    chosen = {}
+    for method in SENSITIVITY_METHODS:
+        if method == settings.method:
+            chosen[method] = set(rule_selection.selected_ids)
+            continue
+        chosen[method] = set(selection.select(
+            [selection.RankedEntry(item.entry_id, item.domain, item.organisation_id, scores[method][item.entry_id],
+                                   positions[method][item.entry_id], item.vetoed) for item in ranking],
+            target=settings.target, quotas=settings.quotas, organisation_cap=settings.organisation_cap,
+        ).selected_ids)
+    pairs = []
+    for index, first in enumerate(SENSITIVITY_METHODS):
+        for second in SENSITIVITY_METHODS[index + 1:]:
+            shifts = [abs(position - positions[second][entry_id]) for entry_id, position in positions[first].items()]
+            pairs.append({
+                "from": first, "to": second,
+                "ranks_changed": sum(1 for shift in shifts if shift),
+                "median_shift": statistics.median(shifts) if shifts else 0,
+                "selection_changed": len(chosen[first] ^ chosen[second]),
+            })
+    return {"entries": len(ranking), "pairs": pairs}

@@ -22,6 +22,8 @@ from app.forms import NumberField, strip
 from app.i18n import lazy_gettext as _l
 from app.input_rules import Bounds
 from app.reference import CITIES, city_label
+from app.results import aggregation
+from app.results.settings import ZSCORE_MIN_SHEETS_RANGE, ZSCORE_SD_FLOOR_RANGE
 from app.review.rubrics.services import AGGREGATION_LABELS
 
 REASON_MAX = 1000
@@ -49,6 +51,14 @@ class SettingsForm(FlaskForm):
         _l("Most showcase scenarios per organisation"), bounds=Bounds(*CAP_RANGE, whole=True),
         description=_l("Empty: no cap."),
     )
+    zscore_min_sheets = NumberField(
+        _l("Z-score method: fewest sheets per expert"), bounds=Bounds(*ZSCORE_MIN_SHEETS_RANGE, whole=True),
+        description=_l("An expert with fewer sheets is not standardised on their own sheets but on the whole call. Empty: 8."),
+    )
+    zscore_sd_floor = NumberField(
+        _l("Z-score method: smallest spread per expert (SD, points)"), bounds=Bounds(*ZSCORE_SD_FLOOR_RANGE),
+        description=_l("An expert whose totals spread less is standardised on the whole call. Empty: no floor."),
+    )
 
     def set_choices(self, default_method: str) -> None:
         self.method.choices = [
@@ -57,6 +67,9 @@ class SettingsForm(FlaskForm):
 
     def chosen_method(self) -> str | None:
         return self.method.data or None
+
+    def chosen_zscore_min_sheets(self) -> int:
+        return aggregation.ZSCORE_MIN_SHEETS if self.zscore_min_sheets.data is None else self.zscore_min_sheets.data
 
 
 def _reason_field(label):

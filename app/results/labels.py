@@ -31,6 +31,24 @@ NOTES = {
     aggregation.NOTE_NO_SHEETS: _l("No sheets"),
     aggregation.NOTE_ZSCORE_GUARDED: _l("Some experts had too few sheets or no spread: their sheets were standardised on the call"),
     aggregation.NOTE_ZSCORE_NO_CALL_SPREAD: _l("No spread in the call: raw mean used"),
+    aggregation.NOTE_NOT_CALIBRATED_UNLINKED: _l("Not calibrated: the panel's experts are not all linked by entries they scored in common"),
+    aggregation.NOTE_NOT_CALIBRATED_TOO_FEW: _l("Not calibrated: the panel has too few sheets to tell experts' leniency from noise"),
+}
+
+# Two sentences per method for the settings panel: what it does, and what it costs.
+METHOD_EXPLANATIONS = {
+    "mean": _l("The score is the average of the entry's sheet totals. It is the simplest to explain, but an unusually lenient or severe expert moves every entry they scored."),
+    "trimmed_mean": _l("With 5 or more sheets the highest and the lowest total are dropped before averaging. One outlying sheet then counts for less; with fewer sheets it is the plain mean."),
+    "zscore": _l("Each expert's totals are standardised on their own mean and spread, then put back on the call's scale. Experts with too few sheets or too little spread are standardised on the whole call instead, and because each expert sees only one domain it also erases real differences between domains."),
+    "calibrated": _l("In each panel a model separates each entry's quality from each expert's leniency, learnt from the entries experts scored in common and shrunk towards zero when the data cannot tell them apart. The panel's average is kept, so real differences between domains remain; a panel whose experts share no entries is left uncorrected."),
+}
+
+# The methods' short names, for the method sensitivity line.
+METHOD_SHORT = {
+    "mean": _l("mean"),
+    "trimmed_mean": _l("trimmed mean"),
+    "zscore": _l("z-score"),
+    "calibrated": _l("calibrated"),
 }
 
 VETO_STATUS = {

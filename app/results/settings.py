@@ -1,6 +1,6 @@
 """How a call's results are computed: the aggregation method (the call's
-choice, else its default rubric's), the disagreement thresholds, the cap per
-organisation, the target and the domain quotas, and the bootstrap's
+choice, else its default rubric's), the z-score method's guards, the
+disagreement thresholds, the cap per organisation, the target and the domain quotas, and the bootstrap's
 resamples and seed. Each run stores them (``ResultRun.parameters``).
 """
 from __future__ import annotations
@@ -19,6 +19,10 @@ from app.results import aggregation, bootstrap
 from app.review.rubrics.files import RubricError, check_file, rubrics_folder
 from app.review.rubrics.services import DEFAULT_KEY
 
+# The z-score guards' ranges, both ends included (sheets per expert; SD floor in points).
+ZSCORE_MIN_SHEETS_RANGE = (2, 100)
+ZSCORE_SD_FLOOR_RANGE = (0.1, 50)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -32,6 +36,8 @@ class Settings:
     seed: int
     target: int
     quotas: dict[str, int]
+    zscore_min_sheets: int = aggregation.ZSCORE_MIN_SHEETS
+    zscore_sd_floor: float | None = aggregation.ZSCORE_SD_FLOOR
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,7 +50,8 @@ class Settings:
             "target": self.target,
             "quotas": dict(sorted(self.quotas.items())),
             "trim_min_sheets": aggregation.TRIM_MIN_SHEETS,
-            "zscore_min_sheets_per_expert": 3,
+            "zscore_min_sheets_per_expert": self.zscore_min_sheets,
+            "zscore_sd_floor": self.zscore_sd_floor,
             "rank_interval": [bootstrap.LOWER_PERCENTILE, bootstrap.UPPER_PERCENTILE],
         }
 
@@ -61,6 +68,9 @@ class Settings:
             seed=parameters["seed"],
             target=parameters["target"],
             quotas=parameters["quotas"],
+            # Runs from before the guards were settings used 3 sheets and no floor.
+            zscore_min_sheets=parameters.get("zscore_min_sheets_per_expert", 3),
+            zscore_sd_floor=parameters.get("zscore_sd_floor"),
         )
 
 
@@ -90,6 +100,8 @@ def settings_for(session: Session, *, call: Call, resamples: int | None = None, 
         seed=call.id if seed is None else seed,
         target=call.target_count,
         quotas={str(domain): quota for domain, quota in quotas},
+        zscore_min_sheets=call.zscore_min_sheets,
+        zscore_sd_floor=call.zscore_sd_floor,
     )
 
 
@@ -102,8 +114,15 @@ def update_settings(
     sd_threshold: float | None,
     range_threshold: float | None,
     organisation_cap: int | None,
+    zscore_min_sheets: int = aggregation.ZSCORE_MIN_SHEETS,
+    zscore_sd_floor: float | None = aggregation.ZSCORE_SD_FLOOR,
 ) -> None:
-    """Change how results are computed (audited); the draft is recomputed by the caller."""
+    """Change how results are computed (audited); the draft is recomputed by the caller.
+
+    `zscore_min_sheets` and `zscore_sd_floor` (points; None: no floor) are the
+    z-score method's guards: an expert with fewer sheets or less spread is
+    standardised on the call instead of on their own sheets.
+    """
     if method is not None and method not in aggregation.METHODS:
         raise DomainError(_l("Choose one of the aggregation methods offered."))
     for value in (sd_threshold, range_threshold):
@@ -111,12 +130,19 @@ def update_settings(
             raise DomainError(_l("Disagreement thresholds are between 0 and 100 points."))
     if organisation_cap is not None and organisation_cap < 1:
         raise DomainError(_l("The cap per organisation must be at least 1, or left empty."))
-    fields = ("results_method", "disagreement_sd", "disagreement_range", "organisation_cap")
+    if not (ZSCORE_MIN_SHEETS_RANGE[0] <= zscore_min_sheets <= ZSCORE_MIN_SHEETS_RANGE[1]):
+        raise DomainError(_l("The z-score method needs between 2 and 100 sheets per expert."))
+    if zscore_sd_floor is not None and not (ZSCORE_SD_FLOOR_RANGE[0] <= zscore_sd_floor <= ZSCORE_SD_FLOOR_RANGE[1]):
+        raise DomainError(_l("The z-score method's SD floor is between 0.1 and 50 points, or left empty."))
+    fields = ("results_method", "disagreement_sd", "disagreement_range", "organisation_cap", "zscore_min_sheets",
+              "zscore_sd_floor")
     before = {name: getattr(call, name) for name in fields}
     call.results_method = method
     call.disagreement_sd = sd_threshold
     call.disagreement_range = range_threshold
     call.organisation_cap = organisation_cap
+    call.zscore_min_sheets = zscore_min_sheets
+    call.zscore_sd_floor = zscore_sd_floor
     after = {name: getattr(call, name) for name in fields}
     if before != after:
         session.add(call)

@@ -96,7 +96,8 @@ def index():
             rubric_method = default_method(db.session, call=call)
             settings_form = SettingsForm(
                 data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
-                      "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap}
+                      "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap,
+                      "zscore_min_sheets": call.zscore_min_sheets, "zscore_sd_floor": call.zscore_sd_floor}
             )
             settings_form.set_choices(rubric_method)
             context |= {
@@ -140,7 +141,8 @@ def settings(call_id: int):
         update_settings(
             db.session, call=call, actor=current_user, method=form.chosen_method(),
             sd_threshold=form.sd_threshold.data, range_threshold=form.range_threshold.data,
-            organisation_cap=form.organisation_cap.data,
+            organisation_cap=form.organisation_cap.data, zscore_min_sheets=form.chosen_zscore_min_sheets(),
+            zscore_sd_floor=form.zscore_sd_floor.data,
         )
         recomputed = draft_run(db.session, call=call) is not None
         if recomputed:
@@ -255,7 +257,24 @@ def experts_page(run_id: int):
          for item in stats if item["leniency"] is not None],
         title=_("Leniency of each expert"), axis_label=_("Mean deviation from the other experts (points)"),
     )
-    return render_template("results/experts.html", stats=stats, chart=chart, **_run_context(run))
+    return render_template("results/experts.html", stats=stats, chart=chart,
+                           calibration=_calibration_panels(run, stats), **_run_context(run))
+
+
+def _calibration_panels(run: ResultRun, stats: list[dict]) -> list[dict] | None:
+    """The run's calibration per panel with the experts' names; None for runs
+    computed before calibration existed."""
+    calibration = run.summary.get("calibration")
+    if calibration is None:
+        return None
+    names = {item["expert_id"]: item["name"] or str(item["expert_id"]) for item in stats}
+    return [
+        {**panel,
+         "unlinked_names": [names.get(expert_id, str(expert_id)) for expert_id in panel["unlinked_experts"]],
+         "offsets": [{**offset, "name": names.get(offset["expert_id"], str(offset["expert_id"]))}
+                     for offset in panel["offsets"]]}
+        for panel in calibration["panels"]
+    ]
 
 
 @bp.route("/runs/<int:run_id>/selection")

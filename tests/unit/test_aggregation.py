@@ -1,5 +1,6 @@
 """Aggregation of sheet totals, disagreement flags and the tie rule."""
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from app.results.aggregation import (
     disagreement,
     flag_disagreement,
     rank,
+    rank_positions,
     tie_break_key,
     trimmed_mean,
     zscore_adjusted,
@@ -94,8 +96,13 @@ def zscore_sheets():
     ]
 
 
+# The z-score tests below check the arithmetic on three sheets per expert: with
+# the guards of the old rule (3 sheets, no SD floor), as the defaults would guard everyone.
+OLD_GUARDS = {"min_sheets_per_expert": 3, "sd_floor": None}
+
+
 def test_zscore_hand_computed_with_guard():
-    result = zscore_adjusted(zscore_sheets())
+    result = zscore_adjusted(zscore_sheets(), **OLD_GUARDS)
     call_sd = math.sqrt(1410 / 9)  # totals sum to 720 (mean 72); squared deviations sum to 1410
 
     assert result.call_mean == pytest.approx(72.0)
@@ -113,19 +120,77 @@ def test_zscore_guards_an_expert_without_spread():
     sheets = [sheet(e, 1, t) for e, t in [(1, 80), (2, 60), (3, 70)]]
     sheets += [sheet(e, 2, 65) for e in (1, 2, 3)]
 
-    result = zscore_adjusted(sheets)
+    result = zscore_adjusted(sheets, **OLD_GUARDS)
 
     assert result.guarded_experts == (2,)
     assert result.entries[1].guarded_experts == (2,)
 
 
 def test_zscore_method_notes_guarded_experts():
-    results = {r.entry_id: r for r in aggregate(zscore_sheets(), method="zscore")}
+    results = {r.entry_id: r for r in aggregate(zscore_sheets(), method="zscore", **OLD_GUARDS)}
 
     assert results[1].notes == (NOTE_ZSCORE_GUARDED,)
     assert results[1].guarded_experts == (4,)
     assert results[2].notes == ()
     assert results[2].raw.mean == pytest.approx(215 / 3)
+
+
+def quoted_case(*, third_sheet: bool):
+    """The issue's case: expert 1 gave 80.0, 80.5 and (with ``third_sheet``) 81.0."""
+    sheets = [sheet(1, 2, 85), sheet(2, 2, 55), sheet(3, 3, 55), sheet(4, 3, 90), sheet(4, 2, 70), sheet(5, 3, 60),
+              sheet(5, 2, 95), sheet(1, 1, 80.0), sheet(2, 1, 80.5)]
+    return sheets + [sheet(3, 1, 81.0)] if third_sheet else sheets
+
+
+def test_the_old_rule_turned_80_into_60_8_and_one_more_sheet_moved_an_entry_by_9_5_points():
+    before = zscore_adjusted(quoted_case(third_sheet=False), **OLD_GUARDS)
+    after = zscore_adjusted(quoted_case(third_sheet=True), **OLD_GUARDS)
+
+    assert after.sheet_scores[(1, 1)] == pytest.approx(60.8, abs=0.05)
+    assert before.entries[1].score - after.entries[1].score == pytest.approx(9.5, abs=0.05)
+
+
+def test_the_guards_keep_an_expert_with_three_close_sheets_on_the_call():
+    before = zscore_adjusted(quoted_case(third_sheet=False))
+    after = zscore_adjusted(quoted_case(third_sheet=True))
+
+    assert 1 in after.guarded_experts and after.entries[1].guarded_experts == (1, 2)
+    # A guarded sheet standardised on the call and put back on its scale is its own total.
+    assert after.sheet_scores[(1, 1)] == pytest.approx(80.0)
+    assert abs(after.entries[1].score - before.entries[1].score) < 1e-9
+    results = {r.entry_id: r for r in aggregate(quoted_case(third_sheet=True), method="zscore")}
+    assert results[1].notes == (NOTE_ZSCORE_GUARDED,) and results[1].guarded_experts == (1, 2)
+
+
+def test_the_sd_floor_guards_an_expert_with_enough_sheets_but_little_spread():
+    # Expert 1: 8 sheets within 3 points (SD ≈ 1.1); expert 2: 8 sheets spread widely.
+    sheets = [sheet(e, 1, 70 + (e % 4)) for e in range(8)] + [sheet(e, 2, 50 + 6 * e) for e in range(8)]
+
+    assert zscore_adjusted(sheets).guarded_experts == (1,)
+    assert zscore_adjusted(sheets, sd_floor=1.0).guarded_experts == ()
+    assert zscore_adjusted(sheets, sd_floor=None).guarded_experts == ()
+    assert zscore_adjusted(sheets, min_sheets_per_expert=9, sd_floor=None).guarded_experts == (1, 2)
+
+
+def test_calibrated_method_removes_a_lenient_experts_offset():
+    # Four experts score overlapping pairs of entries; expert 4 adds 10 points to every sheet.
+    quality = {1: 60, 2: 70, 3: 80, 4: 65, 5: 75, 6: 85}
+    pairs = [(1, 2), (2, 3), (3, 4), (4, 1), (1, 3), (2, 4)]
+    noise = [0.5, -0.5, 0.3, -0.2, 0.1, -0.4, 0.2, 0.6, -0.3, 0.4, -0.1, -0.6]
+    sheets = [sheet(entry, expert, quality[entry] + (10 if expert == 4 else 0) + noise[(2 * entry + i) % 12],
+                    minutes=entry)
+              for entry in quality for i, expert in enumerate(pairs[entry - 1])]
+    sheets = [SheetTotal(s.entry_id, s.expert_id, s.total, {}, s.submitted_at, 7) for s in sheets]
+
+    results = {r.entry_id: r for r in aggregate(sheets, method="calibrated")}
+    means = {r.entry_id: r for r in aggregate(sheets, method="mean")}
+
+    assert [r.result.entry_id for r in rank(list(results.values()))] == [6, 3, 5, 2, 4, 1]
+    assert [r.result.entry_id for r in rank(list(means.values()))] != [6, 3, 5, 2, 4, 1]
+    assert all(r.notes == () for r in results.values())
+    # Calibration keeps the panel's average.
+    assert math.fsum(r.score * r.raw.n for r in results.values()) == pytest.approx(
+        math.fsum(s.total for s in sheets))
 
 
 def test_unknown_method_is_refused():
@@ -205,11 +270,11 @@ def any_sheets(draw):
 @settings(max_examples=60, deadline=None)
 @given(full_design(), st.integers(-30, 30))
 def test_shifting_one_expert_leaves_zscores_unchanged(sheets, constant):
-    before = zscore_adjusted(sheets)
+    before = zscore_adjusted(sheets, **OLD_GUARDS)
     assume(before.guarded_experts == ())
     shifted = [sheet(s.entry_id, s.expert_id, s.total + constant) if s.expert_id == 0 else s for s in sheets]
 
-    after = zscore_adjusted(shifted)
+    after = zscore_adjusted(shifted, **OLD_GUARDS)
 
     assert after.guarded_experts == ()
     for entry_id, entry in before.entries.items():
@@ -249,3 +314,18 @@ def test_trimming_drops_exactly_one_high_and_one_low(values):
     assert (result.dropped_low, result.dropped_high) == (min(values), max(values))
     assert result.value == pytest.approx(math.fsum(rest) / len(rest), abs=1e-9)
     assert min(values) <= result.value <= max(values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(any_sheets(), st.lists(st.lists(st.sampled_from([50.0, 50.00001, 61.5, 70.0, 88.25]), min_size=6, max_size=6),
+                              min_size=1, max_size=3))
+def test_rank_positions_rank_as_rank_does_with_the_score_swapped(sheets, draws):
+    """Scores drawn from a few values (some equal to 4 decimals), so the rest of the tie rule decides often."""
+    results = aggregate(sheets, method="mean")
+    scores = [{r.entry_id: draw[i % len(draw)] for i, r in enumerate(results)} for draw in draws]
+
+    found = rank_positions(results, scores=scores)
+
+    for method_scores, positions in zip(scores, found, strict=True):
+        expected = rank([replace(r, score=method_scores[r.entry_id]) for r in results])
+        assert positions == {item.result.entry_id: item.position for item in expected}

@@ -18,7 +18,7 @@ from flask import current_app
 
 from app.errors import DomainError
 
-AGGREGATIONS = ("mean", "trimmed_mean", "zscore")
+AGGREGATIONS = ("mean", "trimmed_mean", "zscore", "calibrated")
 _KEY = re.compile(r"^[a-z][a-z0-9_-]{0,59}$")
 
 

@@ -26,6 +26,7 @@ AGGREGATION_LABELS = {
     "mean": _l("Mean of the sheets"),
     "trimmed_mean": _l("Trimmed mean (the highest and lowest sheet dropped when there are enough)"),
     "zscore": _l("Mean of per-expert standardised scores, rescaled to 0–100"),
+    "calibrated": _l("Mean of the sheets corrected for each expert's leniency (calibrated per panel)"),
 }
 
 # Entries that take part in expert review (from the formal check's "eligible" on).

@@ -12,6 +12,7 @@ make new drafts beside it.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -212,6 +213,7 @@ def compute_results(
     )
     # Entries that reached review but have no submitted sheet cannot be ranked.
     run.summary["counts"]["unranked"] = len(facts) - len(rows)
+    run.summary["cut_ties"] = _cut_ties(ranked, rule_selection, settings, domain_of=domain_of)
     session.add(run)
     session.flush()
     record(
@@ -269,6 +271,13 @@ def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, doma
             entry_id = order[interval.entry_id]
             intervals[entry_id] = interval
     return intervals
+
+
+def _cut_ties(ranked, rule_selection: selection.Selection, settings: Settings, *, domain_of) -> list[dict]:
+    """Ties at the rule's cut lines (per domain with quotas, else the call's)
+    with the tie-rule step that decided each, as the run's summary keeps them."""
+    group_of = {entry_id: domain if settings.quotas else "" for entry_id, domain in domain_of.items()}
+    return [asdict(tie) for tie in selection.cut_ties(ranked, rule_selection.decisions, group_of=group_of)]
 
 
 def select_with_overrides(session: Session, *, call: Call, ranking, settings: Settings) -> selection.Selection:

@@ -31,11 +31,14 @@ aggregation, whose residual variance can be passed in as σ².
 
 Ranking and the interval
 ------------------------
-In each resample all entries are ranked: the higher score first, equal
-scores by ascending entry id (the tie rule). Each entry gets the 5th and
-95th percentile of its rank over the resamples (a 90 % percentile interval),
-widened where needed to its *point rank* (the rank of the scores aggregated
-from all its sheets): ``lo = min(p5, rank)`` and ``hi = max(p95, rank)``. The
+In each resample all entries are ranked: the higher score first, compared
+rounded to 4 decimals as the tie rule compares them
+(``aggregation.TIE_DECIMALS``), equal scores by ascending entry id — or, when
+the caller passes ``order`` (its ranking under the full tie rule), in that
+order. Each entry gets the 5th and 95th percentile of its rank over the
+resamples (a 90 % percentile interval), widened where needed to its *point
+rank* (its place in ``order``, else the rank of the scores aggregated from
+all its sheets): ``lo = min(p5, rank)`` and ``hi = max(p95, rank)``. The
 reported rank therefore always lies inside its interval, by construction; a
 percentile interval alone misses it for a few percent of entries. An entry is
 *borderline* when its interval crosses the cut: ``lo ≤ cut < hi``.
@@ -49,7 +52,8 @@ are grouped by their number of sheets into 2-D arrays, all resample indices
 of a group are drawn at once (laid out sheets first, so the aggregation
 reduces contiguous slabs), the parametric draws of all other entries come
 from one normal array, and the ranks of all resamples come from one
-``argsort`` of the score matrix. Resamples are processed in fixed-size chunks
+sort of the score matrix (each score rounded and packed with its column
+into one 64-bit key, so a plain sort is also the tie rule). Resamples are processed in fixed-size chunks
 to bound memory; the chunk size depends only on the input, so a seed always
 gives the same result.
 """
@@ -59,6 +63,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from app.results.aggregation import TIE_DECIMALS
 
 MEAN = "mean"
 TRIMMED_MEAN = "trimmed_mean"
@@ -133,14 +139,23 @@ def resolve_aggregate(method: str | Aggregate) -> Aggregate:
 
 
 def rank_scores(scores: np.ndarray) -> np.ndarray:
-    """Ranks (1 = best) of each row of ``scores``; columns must be in entry-id order.
+    """Ranks (1 = best) of each row of ``scores``; columns must be in tie-rule order.
 
-    Higher scores rank first; the stable sort keeps equal scores in column
-    order, i.e. by ascending entry id.
+    Higher scores rank first, compared rounded to 4 decimals; equal rounded
+    scores keep their column order (ascending entry id, or the caller's order).
     """
     scores = np.atleast_2d(scores)
     rows, n = scores.shape
-    order = np.argsort(-scores, axis=1, kind="stable")
+    bits = max(1, (n - 1).bit_length())
+    quantised = np.rint(scores * -(10.0**TIE_DECIMALS))  # lower sorts first
+    if np.abs(quantised).max(initial=0.0) < 2.0 ** (62 - bits):
+        # One int64 key per score, its column in the low bits: a plain sort
+        # (much faster than a stable argsort) orders by score, then column.
+        keys = (quantised.astype(np.int64) << bits) | np.arange(n, dtype=np.int64)
+        keys.sort(axis=1)
+        order = keys & ((1 << bits) - 1)
+    else:  # scores too large to pack: sort them as they are, stably
+        order = np.argsort(quantised, axis=1, kind="stable")
     ranks = np.empty((rows, n), dtype=np.int32)
     ranks[np.arange(rows)[:, None], order] = np.arange(1, n + 1, dtype=np.int32)
     return ranks
@@ -199,22 +214,33 @@ def bootstrap(
     resamples: int = 1000,
     seed: int = 0,
     within_variance: float | None = None,
+    order: Sequence[int] | None = None,
 ) -> list[RankInterval]:
-    """Rank intervals for all entries, in entry-id order (see the module docstring).
+    """Rank intervals for all entries (see the module docstring), in entry-id
+    order, or in ``order`` when given.
 
     ``method`` is "mean", "trimmed_mean" or a callable reducing the last axis
     of a 2-D array. ``cut`` is the last rank inside the selection (e.g. the
     target of 200). Every entry needs at least one total. ``within_variance``
     is one sheet's noise variance σ² for the entries drawn parametrically;
-    by default the pooled within-entry variance of ``entries``.
+    by default the pooled within-entry variance of ``entries``. ``order``
+    lists every entry id once, in the caller's ranking (its full tie rule):
+    the point ranks are the places in it, and it breaks equal scores.
     """
     if resamples < 1:
         raise ValueError("resamples must be at least 1")
     aggregate = resolve_aggregate(method)
-    entries = sorted(entries, key=lambda e: e.entry_id)
     ids = [e.entry_id for e in entries]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate entry ids")
+    if order is None:
+        entries = sorted(entries, key=lambda e: e.entry_id)
+    else:
+        place = {entry_id: i for i, entry_id in enumerate(order)}
+        if len(place) != len(order) or place.keys() != set(ids):
+            raise ValueError("order must list every entry id once")
+        entries = sorted(entries, key=lambda e: place[e.entry_id])
+    ids = [e.entry_id for e in entries]
     empty = [e.entry_id for e in entries if len(e.totals) == 0]
     if empty:
         raise ValueError(f"entries without totals: {empty}")
@@ -245,7 +271,7 @@ def bootstrap(
         drawn_sd.append(np.full(len(others), np.sqrt(sigma2 / _averaged(m, aggregate))))
     parametric = np.concatenate(drawn_positions)
     parametric_sd = np.concatenate(drawn_sd)
-    point_rank = rank_scores(point)[0]
+    point_rank = np.arange(1, n + 1) if order is not None else rank_scores(point)[0]
 
     rng = np.random.default_rng(seed)
     drawn_values = sum(values.size for _positions, values in own.values()) + parametric.size

@@ -256,20 +256,17 @@ def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, doma
         position = overall_rank
     intervals = {}
     for group, entry_ids in sorted(groups.items()):
-        # Bootstrap ranks by score then entry id; rank the point estimates by
-        # our full tie rule instead, by feeding the stored order as ids.
-        order = sorted(entry_ids, key=lambda e: position[e])
-        stand_in = {entry_id: i for i, entry_id in enumerate(order)}
+        # The stored order (our full tie rule) gives the point ranks, which
+        # the intervals contain, and breaks equal resampled scores.
         found = bootstrap.bootstrap(
-            [bootstrap.EntryTotals(stand_in[e], totals[e]) for e in order],
+            [bootstrap.EntryTotals(e, totals[e]) for e in entry_ids],
             cut=cuts.get(group, 0),
             method=method,
             resamples=settings.resamples,
             seed=settings.seed,
+            order=sorted(entry_ids, key=lambda e: position[e]),
         )
-        for interval in found:
-            entry_id = order[interval.entry_id]
-            intervals[entry_id] = interval
+        intervals.update({interval.entry_id: interval for interval in found})
     return intervals
 
 

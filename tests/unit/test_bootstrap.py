@@ -74,6 +74,29 @@ def test_ties_are_broken_by_entry_id():
     assert ranks.tolist() == [[3, 1, 4, 2]]
 
 
+def test_scores_are_compared_rounded_to_four_decimals_as_in_the_tie_rule():
+    # 80.00001 and 80.00002 are equal to 4 decimals: column order decides.
+    assert rank_scores(np.array([[80.00001, 80.00002, 80.0003]])).tolist() == [[2, 3, 1]]
+    assert rank_scores(np.array([[-5.0, -4.99999, -4.9]])).tolist() == [[2, 3, 1]]
+    # Too large to pack into one key: sorted as they are, still by column on ties.
+    assert rank_scores(np.array([[1e15, 3e15, 1e15, 2e15]])).tolist() == [[3, 1, 4, 2]]
+
+
+def test_the_callers_order_gives_the_point_ranks_and_breaks_ties():
+    # Entries 5 and 3 share 80 to 4 decimals; the caller's tie rule puts 5 first.
+    entries = [EntryTotals(3, (80.0, 80.0, 80.0)), EntryTotals(5, (80.00001,) * 3), EntryTotals(9, (90.0, 91.0, 89.0))]
+    result = bootstrap(entries, cut=1, seed=1, resamples=100, order=[9, 5, 3], within_variance=0.0)
+    assert result == [RankInterval(9, 1, 1, 1, False), RankInterval(5, 2, 2, 2, False), RankInterval(3, 3, 3, 3, False)]
+    # Without it, the lower entry id comes first.
+    assert [(r.entry_id, r.rank) for r in bootstrap(entries, cut=1, seed=1, resamples=100, within_variance=0.0)] == [
+        (3, 2), (5, 3), (9, 1)
+    ]
+    with pytest.raises(ValueError, match="order"):
+        bootstrap(entries, cut=1, order=[9, 5])
+    with pytest.raises(ValueError, match="order"):
+        bootstrap(entries, cut=1, order=[9, 5, 5, 3])
+
+
 def test_trimmed_mean_drops_one_highest_and_one_lowest_from_five_values():
     assert trimmed_mean(np.array([[0.0, 50.0, 60.0, 70.0, 100.0]])).tolist() == [60.0]
     # Fewer than five values: the plain mean.
@@ -192,6 +215,23 @@ def test_the_point_rank_always_lies_in_its_interval(entries, identical, cut, met
     for r in result:
         assert 1 <= r.lo <= r.rank <= r.hi <= n, r
         assert r.borderline == (r.lo <= cut < r.hi)
+
+
+@settings(max_examples=60)
+@given(
+    entries=st.lists(st.lists(SHEET_VALUES, min_size=1, max_size=5), min_size=1, max_size=12),
+    seed=st.integers(0, 2**32 - 1),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_the_callers_rank_always_lies_in_its_interval(entries, seed, shuffle):
+    # Whatever order the caller ranks by (here any permutation), its ranks are reported and contained.
+    data = [EntryTotals(i, tuple(totals)) for i, totals in enumerate(entries, start=1)]
+    order = [e.entry_id for e in data]
+    shuffle.shuffle(order)
+    result = bootstrap(data, cut=3, method="trimmed_mean", resamples=30, seed=seed, order=order)
+    assert [r.entry_id for r in result] == order
+    assert [r.rank for r in result] == list(range(1, len(data) + 1))
+    assert all(r.lo <= r.rank <= r.hi for r in result)
 
 
 def test_bad_input_is_refused():

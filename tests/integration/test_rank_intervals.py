@@ -7,6 +7,7 @@ import io
 from flask_babel import force_locale
 from sqlmodel import select
 
+from app.db import utcnow
 from app.models import ResultEntry
 from app.results import exports
 
@@ -92,7 +93,12 @@ def test_an_entry_with_two_sheets_reads_too_few_sheets_to_judge(app, make, sessi
     assert selection.count("Too few sheets to judge") == 1
 
     with app.app_context(), force_locale("zh"):
-        data = exports.rankings_csv(run, sorted(run.rows, key=lambda row: row.rank), call=scored.call)
+        ordered = sorted(run.rows, key=lambda row: row.rank)
+        data = exports.rankings_csv(run, ordered, call=scored.call)
+        document = exports.rankings_document(run, ordered, call=scored.call, now=utcnow())
+    assert {row.title: "评分表过少" in row.flags for domain in document.domains for row in domain.rows} == {
+        "场景001": False, "场景002": True, "场景003": False, "场景004": False}
+    assert "评分表过少" in [fact.label for fact in document.legend]
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     column = table[0].index("评分表过少，难以判断")
     assert {line[3]: line[column] for line in table[1:]} == {"场景001": "否", "场景002": "是", "场景003": "否",

@@ -451,6 +451,16 @@ def result_key(result: EntryResult) -> tuple:
     )
 
 
+def deciding_step(first: EntryResult, second: EntryResult) -> int:
+    """The step of the tie rule (1–5, as numbered in the module docstring) that
+    orders two entries: the first at which their sort keys differ. Step 1 means
+    their scores differ; 2–5 mean they tie on the adjusted score."""
+    for step, (a, b) in enumerate(zip(result_key(first), result_key(second), strict=True), start=1):
+        if a != b:
+            return step
+    raise ValueError("an entry is not ordered against itself")
+
+
 def rank(entries_results: Sequence[EntryResult]) -> list[RankedEntry]:
     """Entries in ranking order with positions 1, 2, 3, … (never shared)."""
     ordered = sorted(entries_results, key=result_key)

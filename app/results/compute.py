@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -224,6 +225,7 @@ def compute_results(
         "calibration": calibration_summary(session, calibrated.model),
         "sensitivity": method_sensitivity(totals, results, settings, calibrated=calibrated, ranking=ranking,
                                           rule_selection=rule_selection),
+        "cut_ties": _cut_ties(ranked, rule_selection, settings, domain_of=domain_of),
     }
     session.add(run)
     session.flush()
@@ -264,21 +266,25 @@ def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, doma
         position = overall_rank
     intervals = {}
     for group, entry_ids in sorted(groups.items()):
-        # Bootstrap ranks by score then entry id; rank the point estimates by
-        # our full tie rule instead, by feeding the stored order as ids.
-        order = sorted(entry_ids, key=lambda e: position[e])
-        stand_in = {entry_id: i for i, entry_id in enumerate(order)}
+        # The stored order (our full tie rule) gives the point ranks, which
+        # the intervals contain, and breaks equal resampled scores.
         found = bootstrap.bootstrap(
-            [bootstrap.EntryTotals(stand_in[e], totals[e]) for e in order],
+            [bootstrap.EntryTotals(e, totals[e]) for e in entry_ids],
             cut=cuts.get(group, 0),
             method=method,
             resamples=settings.resamples,
             seed=settings.seed,
+            order=sorted(entry_ids, key=lambda e: position[e]),
         )
-        for interval in found:
-            entry_id = order[interval.entry_id]
-            intervals[entry_id] = interval
+        intervals.update({interval.entry_id: interval for interval in found})
     return intervals
+
+
+def _cut_ties(ranked, rule_selection: selection.Selection, settings: Settings, *, domain_of) -> list[dict]:
+    """Ties at the rule's cut lines (per domain with quotas, else the call's)
+    with the tie-rule step that decided each, as the run's summary keeps them."""
+    group_of = {entry_id: domain if settings.quotas else "" for entry_id, domain in domain_of.items()}
+    return [asdict(tie) for tie in selection.cut_ties(ranked, rule_selection.decisions, group_of=group_of)]
 
 
 def select_with_overrides(session: Session, *, call: Call, ranking, settings: Settings) -> selection.Selection:

@@ -34,7 +34,7 @@ from app.i18n import lazy_gettext as _l
 from app.pdf.render import CSS_FOLDER, render_pdf
 from app.pdf.text import document_language, language_tag, printable
 from app.reference import city_label
-from app.results import aggregation, charts, labels, selection
+from app.results import aggregation, bootstrap, charts, labels, selection
 from app.results.rankings import TIE_RULE
 from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import Column, Sheet, csv_bytes, neutralise, workbook
@@ -66,6 +66,7 @@ COLUMNS = (
     Column("assigned", _l("Sheets assigned")),
     Column("rank_interval", None),  # the label names the interval's level: see _headers()
     Column("borderline", _l("Borderline")),
+    Column("too_few_sheets", _l("Too few sheets to judge")),
     Column("disagreement", _l("Disagreement")),
     Column("veto", _l("Veto")),
     Column("selected", _l("Selected")),
@@ -75,6 +76,7 @@ COLUMNS = (
 # Short flags of the PDF's tables.
 FLAG_DISPUTED = _l("Disputed")
 FLAG_BORDERLINE = _l("Borderline")
+FLAG_TOO_FEW_SHEETS = _l("Too few sheets")
 VETO_FLAGS = {
     "pending": _l("Veto pending"),
     "confirmed": _l("Veto confirmed"),
@@ -176,6 +178,7 @@ def _cells(row) -> list:
         row.assigned,
         _interval(row),
         _yes_no(row.borderline),
+        _yes_no(bootstrap.too_few_sheets(row.sheets)),
         _joined(flags) if flags else None,
         str(labels.VETO_STATUS.get(row.veto_status, row.veto_status)) if row.veto_status != "none" else None,
         _yes_no(row.selected),
@@ -409,6 +412,8 @@ def _pdf_row(row, *, cut_above: bool) -> PdfRow:
         flags.append(str(FLAG_DISPUTED))
     if row.borderline:
         flags.append(str(FLAG_BORDERLINE))
+    if bootstrap.too_few_sheets(row.sheets):
+        flags.append(str(FLAG_TOO_FEW_SHEETS))
     if row.veto_status in VETO_FLAGS:
         flags.append(str(VETO_FLAGS[row.veto_status]))
     if row.decision in CHAIR_FLAGS:
@@ -443,6 +448,9 @@ def _legend(run) -> tuple[Fact, ...]:
         Fact(str(FLAG_DISPUTED), _("The experts disagree: %(thresholds)s", thresholds=_joined(thresholds))
              if thresholds else _("The experts disagree")),
         Fact(str(FLAG_BORDERLINE), _("The rank interval crosses the cut line of the selection")),
+        Fact(str(FLAG_TOO_FEW_SHEETS), _("Fewer than %(n)s sheets: the rank interval is estimated from how much the "
+                                         "experts disagree across the group, not from this entry’s own sheets.",
+                                         n=bootstrap.MIN_SHEETS_TO_JUDGE)),
         Fact("✓", _("Selected as a showcase scenario; a green line marks where the selection stops")),
     )
 

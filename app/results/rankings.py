@@ -145,6 +145,15 @@ def entry_row(session: Session, *, run: ResultRun, entry_id: int) -> ResultEntry
     ).first()
 
 
+def rows_by_entry(session: Session, *, run: ResultRun, entry_ids) -> dict[int, ResultEntry]:
+    """The run's rows of these entries, by entry id (entries not ranked in the run are left out)."""
+    ids = set(entry_ids)
+    if not ids:
+        return {}
+    rows = session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id, ResultEntry.entry_id.in_(ids))).all()
+    return {row.entry_id: row for row in rows}
+
+
 def entry_sheets(session: Session, *, entry_id: int) -> list[tuple[ScoreSheet, str]]:
     """The entry's score sheets as they count now (active assignments only),
     each with its expert's name, highest total first."""

@@ -14,6 +14,10 @@ The rule:
 3. Entries left once the target is met get "target_reached". If the ranking
    runs out first, a "target_not_filled" warning gives the shortfall.
 
+Where the rule stops, two entries may share the adjusted score (to 4
+decimals): :func:`cut_ties` finds them, with the step of the tie rule that
+decided between them, so the chair can say why one is in and the other out.
+
 Every entry gets exactly one decision. Reasons and warnings are keys only; the
 interface translates them.
 """
@@ -22,6 +26,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from app.results import aggregation
 
 # Decision reasons.
 SELECTED = "selected"
@@ -210,3 +216,61 @@ def _skip_reason(entry, excludes, quotas, organisation_cap, by_domain, by_organi
     if organisation_cap is not None and by_organisation[entry.organisation_id] >= organisation_cap:
         return ORGANISATION_CAP
     return None
+
+
+# Decisions that leave an entry out for lack of room: the cut line lies above it.
+_NO_ROOM = (QUOTA_FULL, TARGET_REACHED)
+
+
+@dataclass(frozen=True)
+class CutTie:
+    """Two entries tied at a cut line: the same adjusted score to 4 decimals,
+    the last entry the rule selected in ``group`` and the next one it left out
+    for lack of room. ``step`` is the step of the tie rule (2–5) that put the
+    selected one first."""
+
+    group: str  # the domain where quotas apply, "" for the whole call
+    score: float
+    selected_id: int
+    left_out_id: int
+    step: int
+
+
+def cut_ties(
+    ranked: Sequence[aggregation.RankedEntry],
+    decisions: Iterable[Decision],
+    *,
+    group_of: Mapping[int, str],
+) -> list[CutTie]:
+    """The ties at the cut line of each group, in rank order of the cut.
+
+    ``ranked`` is the ranking (``aggregation.rank``), ``decisions`` the
+    selection by the rule and ``group_of`` the cut group of each entry (its
+    domain with quotas, "" otherwise). A group's cut lies between the last
+    entry the rule selected and the first one left out because the quota or
+    the target was full ("quota_full", "target_reached"); entries skipped for
+    another reason (veto, cap, the chair) in between do not move it. The
+    chair's forced includes are not the rule's and are passed over.
+    """
+    decision_of = {d.entry_id: d for d in decisions}
+    above: dict[str, aggregation.RankedEntry] = {}
+    done: set[str] = set()
+    ties = []
+    for item in sorted(ranked, key=lambda item: item.position):
+        entry_id = item.result.entry_id
+        group = group_of[entry_id]
+        decision = decision_of[entry_id]
+        if group in done:
+            continue
+        if decision.selected and decision.reason != INCLUDED_BY_CHAIR:
+            above[group] = item
+        elif not decision.selected and decision.reason in _NO_ROOM:
+            done.add(group)
+            last = above.get(group)
+            if last is None:
+                continue
+            step = aggregation.deciding_step(last.result, item.result)
+            if step > 1:
+                ties.append(CutTie(group, round(item.result.score, aggregation.TIE_DECIMALS),
+                                   last.result.entry_id, entry_id, step))
+    return ties

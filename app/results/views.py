@@ -32,7 +32,7 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.results import charts, decisions, exports, labels, publishing, rankings
+from app.results import bootstrap, charts, decisions, exports, labels, publishing, rankings
 from app.results.compute import compute_results, draft_run
 from app.results.extra import assign_extra_experts
 from app.results.forms import (
@@ -59,7 +59,8 @@ def _staff_only():
 
 @bp.context_processor
 def _labels():
-    return {"labels": labels, "domain_label": lambda value: Domain(value).label}
+    return {"labels": labels, "domain_label": lambda value: Domain(value).label, "tie_rule": rankings.TIE_RULE,
+            "too_few_sheets": bootstrap.too_few_sheets, "min_sheets_to_judge": bootstrap.MIN_SHEETS_TO_JUDGE}
 
 
 def _chair():
@@ -197,8 +198,7 @@ def extra_experts(run_id: int):
 def _run_context(run: ResultRun) -> dict:
     call = db.session.get(Call, run.call_id)
     return {"run": run, "call": call, "can_manage": can_manage_results(current_user) and not run.published,
-            "method_labels": AGGREGATION_LABELS, "is_chair": can_manage_results(current_user),
-            "tie_rule": rankings.TIE_RULE}
+            "method_labels": AGGREGATION_LABELS, "is_chair": can_manage_results(current_user)}
 
 
 @bp.route("/runs/<int:run_id>")
@@ -285,9 +285,19 @@ def selection_page(run_id: int):
         "chosen": rankings.selection_rows(db.session, run=run, selected=True),
         "skipped": rankings.selection_rows(db.session, run=run, selected=False, limit=100),
         "chair_rows": rankings.chair_decisions(db.session, run=run),
+        "cut_ties": _cut_ties(run),
         "action_form": ActionForm(),
     }
     return render_template("results/selection.html", **context)
+
+
+def _cut_ties(run: ResultRun) -> list[dict]:
+    """The run's ties at the cut line, each with the rows of its two entries."""
+    ties = run.summary.get("cut_ties", [])
+    rows = rankings.rows_by_entry(
+        db.session, run=run, entry_ids=[i for tie in ties for i in (tie["selected_id"], tie["left_out_id"])]
+    )
+    return [tie | {"selected": rows[tie["selected_id"]], "left_out": rows[tie["left_out_id"]]} for tie in ties]
 
 
 # --- the chair's decisions on one entry -------------------------------------------

@@ -83,7 +83,7 @@ def test_workbook_has_an_overall_sheet_one_per_domain_and_an_about_sheet(app, ra
         assert score.number_format == "0.00"
         assert cells[8].value == pytest.approx(row.raw_mean)
         assert cells[14].value == row.sheets == 3 and cells[15].value == 3
-        assert cells[20].value == ("是" if row.selected else "否")
+        assert cells[21].value == ("是" if row.selected else "否")
     hostile = next(cells[3] for cells in body if HOSTILE in cells[3].value)
     assert hostile.value == "'" + HOSTILE and hostile.data_type == "s"
 

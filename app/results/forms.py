@@ -49,6 +49,11 @@ class SettingsForm(FlaskForm):
         _l("Most showcase scenarios per organisation"), bounds=Bounds(*CAP_RANGE, whole=True),
         description=_l("Empty: no cap."),
     )
+    quota_fill = BooleanField(
+        _l("Unfilled quota places go to the best remaining entries of other domains (in rank order, respecting the per-organisation cap)"),
+        default=True,
+        description=_l("Off: a domain with fewer selectable entries than its quota leaves its places empty."),
+    )
 
     def set_choices(self, default_method: str) -> None:
         self.method.choices = [

@@ -1,7 +1,7 @@
 """How a call's results are computed: the aggregation method (the call's
 choice, else its default rubric's), the disagreement thresholds, the cap per
-organisation, the target and the domain quotas, and the bootstrap's
-resamples and seed. Each run stores them (``ResultRun.parameters``).
+organisation, the target and the domain quotas (and whether places a domain
+leaves unfilled go to the others), and the bootstrap's resamples and seed. Each run stores them (``ResultRun.parameters``).
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class Settings:
     seed: int
     target: int
     quotas: dict[str, int]
+    quota_fill: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +44,7 @@ class Settings:
             "seed": self.seed,
             "target": self.target,
             "quotas": dict(sorted(self.quotas.items())),
+            "quota_fill": self.quota_fill,
             "trim_min_sheets": aggregation.TRIM_MIN_SHEETS,
             "zscore_min_sheets_per_expert": 3,
             "rank_interval": [bootstrap.LOWER_PERCENTILE, bootstrap.UPPER_PERCENTILE],
@@ -61,6 +63,8 @@ class Settings:
             seed=parameters["seed"],
             target=parameters["target"],
             quotas=parameters["quotas"],
+            # Runs from before fill-up existed read as the setting's default.
+            quota_fill=parameters.get("quota_fill", True),
         )
 
 
@@ -90,6 +94,7 @@ def settings_for(session: Session, *, call: Call, resamples: int | None = None, 
         seed=call.id if seed is None else seed,
         target=call.target_count,
         quotas={str(domain): quota for domain, quota in quotas},
+        quota_fill=call.quota_fill,
     )
 
 
@@ -102,8 +107,10 @@ def update_settings(
     sd_threshold: float | None,
     range_threshold: float | None,
     organisation_cap: int | None,
+    quota_fill: bool | None = None,
 ) -> None:
-    """Change how results are computed (audited); the draft is recomputed by the caller."""
+    """Change how results are computed (audited); the draft is recomputed by the caller.
+    ``quota_fill`` None keeps the call's choice."""
     if method is not None and method not in aggregation.METHODS:
         raise DomainError(_l("Choose one of the aggregation methods offered."))
     for value in (sd_threshold, range_threshold):
@@ -111,12 +118,14 @@ def update_settings(
             raise DomainError(_l("Disagreement thresholds are between 0 and 100 points."))
     if organisation_cap is not None and organisation_cap < 1:
         raise DomainError(_l("The cap per organisation must be at least 1, or left empty."))
-    fields = ("results_method", "disagreement_sd", "disagreement_range", "organisation_cap")
+    fields = ("results_method", "disagreement_sd", "disagreement_range", "organisation_cap", "quota_fill")
     before = {name: getattr(call, name) for name in fields}
     call.results_method = method
     call.disagreement_sd = sd_threshold
     call.disagreement_range = range_threshold
     call.organisation_cap = organisation_cap
+    if quota_fill is not None:
+        call.quota_fill = quota_fill
     after = {name: getattr(call, name) for name in fields}
     if before != after:
         session.add(call)

@@ -96,7 +96,8 @@ def index():
             rubric_method = default_method(db.session, call=call)
             settings_form = SettingsForm(
                 data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
-                      "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap}
+                      "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap,
+                      "quota_fill": call.quota_fill}
             )
             settings_form.set_choices(rubric_method)
             context |= {
@@ -140,7 +141,7 @@ def settings(call_id: int):
         update_settings(
             db.session, call=call, actor=current_user, method=form.chosen_method(),
             sd_threshold=form.sd_threshold.data, range_threshold=form.range_threshold.data,
-            organisation_cap=form.organisation_cap.data,
+            organisation_cap=form.organisation_cap.data, quota_fill=form.quota_fill.data,
         )
         recomputed = draft_run(db.session, call=call) is not None
         if recomputed:
@@ -220,6 +221,7 @@ def entry_result(run_id: int, entry_id: int):
     context |= {
         "row": row,
         "radar": rankings.radar(db.session, run=run, row=row),
+        "fill_reasons": labels.quota_fill_reasons(run.summary["selection"]),
     }
     if context["is_chair"]:
         context |= {
@@ -266,6 +268,7 @@ def selection_page(run_id: int):
         "chosen": rankings.selection_rows(db.session, run=run, selected=True),
         "skipped": rankings.selection_rows(db.session, run=run, selected=False, limit=100),
         "chair_rows": rankings.chair_decisions(db.session, run=run),
+        "fill_reasons": labels.quota_fill_reasons(run.summary["selection"]),
         "action_form": ActionForm(),
     }
     return render_template("results/selection.html", **context)

@@ -1,7 +1,7 @@
 """How a call's results are computed: the aggregation method (the call's
 choice, else its default rubric's), the disagreement thresholds, the cap per
-organisation, the target and the domain quotas (and whether places a domain
-leaves unfilled go to the others), and the bootstrap's resamples and seed. Each run stores them (``ResultRun.parameters``).
+organisation, the target and the domain quotas, and the bootstrap's
+resamples and seed. Each run stores them (``ResultRun.parameters``).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class Settings:
     seed: int
     target: int
     quotas: dict[str, int]
-    quota_fill: bool = True
+    quota_fill: bool = True  # places a short domain leaves go to the best entries of the others
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -6,13 +6,14 @@ dates a chair sets here drive what everyone may do.
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.enums import PHASE_ORDER, Domain, Phase
+from app.enums import PHASE_ORDER, Domain, EntryStatus, Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
-from app.models import Call, CallPhase, CallQuota
+from app.models import Call, CallPhase, CallQuota, Entry
 
 Schedule = dict[Phase, tuple[datetime, datetime]]
 
@@ -24,6 +25,24 @@ EXPERTS_PER_ENTRY_RANGE = (1, 15)
 YEAR_RANGE = (2000, 2100)
 TARGET_RANGE = (1, 10_000)
 QUOTA_RANGE = (0, 10_000)
+
+#: Entries that passed the formal check and take part in review (or went
+#: through it): the ones the selection can draw from.
+PASSED_FORMAL_CHECK = (
+    EntryStatus.ELIGIBLE,
+    EntryStatus.IN_REVIEW,
+    EntryStatus.SCORED,
+    EntryStatus.SELECTED,
+    EntryStatus.NOT_SELECTED,
+    EntryStatus.PUBLISHED,
+)
+#: Entries the formal check has yet to decide (a returned one may come back).
+AWAITING_FORMAL_CHECK = (EntryStatus.SUBMITTED, EntryStatus.RETURNED)
+
+# What the call's setup warns about once the formal check is done.
+QUOTA_ABOVE_ELIGIBLE = "quota_above_eligible"
+ELIGIBLE_BELOW_TARGET = "eligible_below_target"
+QUOTAS_ABOVE_TARGET = "quotas_above_target"
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,64 @@ def phase_state(call: Call, *, now: datetime) -> PhaseState:
         return PhaseState(call=call, status="closed")
     status = "upcoming" if len(upcoming) == len(windows) else "between"
     return PhaseState(call=call, status=status, next_window=upcoming[0])
+
+
+@dataclass(frozen=True)
+class QuotaWarning:
+    """Something about the target and quotas the chair should know: ``count``
+    (eligible entries, or the quotas' sum) against ``limit`` (a quota or the target)."""
+
+    key: str
+    count: int
+    limit: int
+    domain: Domain | None = None
+
+    @property
+    def places(self) -> int:
+        """The places that the count leaves open."""
+        return self.limit - self.count
+
+
+def formal_check_done(session: Session, *, call: Call, now: datetime) -> bool:
+    """Whether the formal check has decided every entry: its phase has ended,
+    or submission is over and no entry awaits a decision or a resubmission."""
+    check = call.phase_window(Phase.FORMAL_CHECK)
+    if check is not None and now >= check.ends_at:
+        return True
+    submission = call.phase_window(Phase.SUBMISSION)
+    if submission is None or now < submission.ends_at:
+        return False
+    waiting = session.exec(
+        select(sa.func.count(Entry.id)).where(Entry.call_id == call.id, Entry.status.in_(AWAITING_FORMAL_CHECK))
+    ).one()
+    return waiting == 0
+
+
+def quota_warnings(session: Session, *, call: Call, now: datetime) -> list[QuotaWarning]:
+    """What the chair should know about the target and the quotas: once the
+    formal check is done, each domain whose quota exceeds its eligible
+    entries (in the order of the domain list) and a target above all eligible
+    entries; at any time, quotas that add up to more than the target (fewer
+    is refused when the call is saved)."""
+    warnings = []
+    if formal_check_done(session, call=call, now=now):
+        eligible = dict(
+            session.exec(
+                select(Entry.domain, sa.func.count(Entry.id))
+                .where(Entry.call_id == call.id, Entry.status.in_(PASSED_FORMAL_CHECK))
+                .group_by(Entry.domain)
+            ).all()
+        )
+        for domain in Domain:
+            quota = call.quota_for(domain)
+            if quota > eligible.get(domain, 0):
+                warnings.append(QuotaWarning(QUOTA_ABOVE_ELIGIBLE, eligible.get(domain, 0), quota, domain))
+        if sum(eligible.values()) < call.target_count:
+            warnings.append(QuotaWarning(ELIGIBLE_BELOW_TARGET, sum(eligible.values()), call.target_count))
+    total = sum(row.quota for row in call.quotas)
+    if total > call.target_count:
+        warnings.append(QuotaWarning(QUOTAS_ABOVE_TARGET, total, call.target_count))
+    return warnings
 
 
 def lock_call(session: Session, call_id: int) -> None:

@@ -57,7 +57,9 @@ def _edit(call: Call | None):
             saved = _save(form, call)
         if attempt.ok:
             return redirect(url_for("calls.detail", call_id=saved.id))
-    return render_template("calls/edit.html", form=form, call=call, timezone=current_app.config["TIMEZONE"])
+    warnings = services.quota_warnings(db.session, call=call, now=utcnow()) if call is not None else []
+    return render_template("calls/edit.html", form=form, call=call, timezone=current_app.config["TIMEZONE"],
+                           quota_warnings=warnings)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -73,9 +75,11 @@ def edit(call_id: int):
 @bp.route("/<int:call_id>")
 def detail(call_id: int):
     call = db.get_or_404(Call, call_id)
+    now = utcnow()
     return render_template(
         "calls/detail.html",
         call=call,
-        state=services.phase_state(call, now=utcnow()),
+        state=services.phase_state(call, now=now),
+        quota_warnings=services.quota_warnings(db.session, call=call, now=now),
         history=object_history(db.session, object_type="calls", object_id=call.id),
     )

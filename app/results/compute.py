@@ -124,7 +124,8 @@ def compute_results(
         for item in ranked
     ]
     rule_selection = selection.select(
-        ranking, target=settings.target, quotas=settings.quotas, organisation_cap=settings.organisation_cap
+        ranking, target=settings.target, quotas=settings.quotas, organisation_cap=settings.organisation_cap,
+        fill_quotas=settings.quota_fill,
     )
     intervals = _rank_intervals(
         sheets, results, settings, rule_selection=rule_selection, domain_rank=domain_rank, domain_of=domain_of,
@@ -301,6 +302,7 @@ def select_with_overrides(session: Session, *, call: Call, ranking, settings: Se
         quotas=settings.quotas,
         organisation_cap=settings.organisation_cap,
         overrides=overrides,
+        fill_quotas=settings.quota_fill,
     )
 
 
@@ -345,10 +347,17 @@ def _summary(session, *, sheets, rows, selected: selection.Selection, domain_mea
 
 
 def selection_summary(selected: selection.Selection) -> dict:
-    """The selection as the run's summary keeps it: counts per domain and warnings."""
+    """The selection as the run's summary keeps it: counts per domain, warnings,
+    and why each entry taken by quota fill-up was (the domains that left places)."""
     return {
         "selected": len(selected.selected_ids),
-        "domains": [{"domain": c.domain, "selected": c.selected, "quota": c.quota} for c in selected.domain_counts],
+        "domains": [{"domain": c.domain, "selected": c.selected, "quota": c.quota, "filled": c.filled}
+                    for c in selected.domain_counts],
+        "fills": [
+            {"entry_id": f.entry_id, "domain": f.domain,
+             "unfilled": [{"domain": s.domain, "quota": s.quota, "selected": s.selected} for s in f.shortfalls]}
+            for f in selected.fills
+        ],
         "warnings": [
             {
                 "key": w.key, "domain": w.domain, "organisation_id": w.organisation_id, "entry_id": w.entry_id,

@@ -86,6 +86,7 @@ CHAIR_FLAGS = {
     selection.INCLUDED_BY_CHAIR: _l("Included by the chair"),
     selection.EXCLUDED_BY_CHAIR: _l("Excluded by the chair"),
 }
+FLAG_QUOTA_FILL = _l("Quota fill-up")
 
 
 # --- spreadsheets -------------------------------------------------------------
@@ -235,6 +236,9 @@ def _about(run, rows: Sequence, *, call) -> list[list]:
                 about.append([_("Quota: %(domain)s", domain=domain.label), quotas[domain.value]])
     else:
         about.append([_("Quotas per domain"), _("None")])
+    if quotas and "quota_fill" in parameters:
+        about.append([_("Unfilled quota places go to the best remaining entries of other domains"),
+                      _yes_no(parameters["quota_fill"])])
     about += [
         [_("Bootstrap resamples"), parameters.get("resamples")],
         [_("Seed"), parameters.get("seed")],
@@ -418,6 +422,8 @@ def _pdf_row(row, *, cut_above: bool) -> PdfRow:
         flags.append(str(VETO_FLAGS[row.veto_status]))
     if row.decision in CHAIR_FLAGS:
         flags.append(str(CHAIR_FLAGS[row.decision]))
+    if row.decision == selection.QUOTA_FILL:
+        flags.append(str(FLAG_QUOTA_FILL))
     return PdfRow(
         rank=str(row.rank),
         domain_rank=str(row.domain_rank),
@@ -451,6 +457,7 @@ def _legend(run) -> tuple[Fact, ...]:
         Fact(str(FLAG_TOO_FEW_SHEETS), _("Fewer than %(n)s sheets: the rank interval is estimated from how much the "
                                          "experts disagree across the group, not from this entry’s own sheets.",
                                          n=bootstrap.MIN_SHEETS_TO_JUDGE)),
+        Fact(str(FLAG_QUOTA_FILL), _("Selected into a place another domain left unfilled")),
         Fact("✓", _("Selected as a showcase scenario; a green line marks where the selection stops")),
     )
 

@@ -59,6 +59,11 @@ class SettingsForm(FlaskForm):
         _l("Z-score method: smallest spread per expert (SD, points)"), bounds=Bounds(*ZSCORE_SD_FLOOR_RANGE),
         description=_l("An expert whose totals spread less is standardised on the whole call. Empty: no floor."),
     )
+    quota_fill = BooleanField(
+        _l("Unfilled quota places go to the best remaining entries of other domains (in rank order, respecting the per-organisation cap)"),
+        default=True,
+        description=_l("Off: a domain with fewer selectable entries than its quota leaves its places empty."),
+    )
 
     def set_choices(self, default_method: str) -> None:
         self.method.choices = [

@@ -1,4 +1,5 @@
 """What the results pages and exports call the keys the pure modules return."""
+from app.enums import Domain
 from app.i18n import lazy_gettext as _l
 from app.results import aggregation, experts, selection
 
@@ -10,6 +11,7 @@ DECISIONS = {
     selection.QUOTA_FULL: _l("Not selected: the domain's quota is full"),
     selection.ORGANISATION_CAP: _l("Not selected: the organisation's cap is reached"),
     selection.TARGET_REACHED: _l("Not selected: the target is reached"),
+    selection.QUOTA_FILL: _l("Selected into a place another domain left unfilled"),
 }
 
 WARNINGS = {
@@ -18,6 +20,7 @@ WARNINGS = {
     selection.TARGET_OVERFILLED: _l("The chair selected more entries than the target."),
     selection.TARGET_NOT_FILLED: _l("The ranking ran out before the target was reached."),
     selection.VETOED_INCLUDED_BY_CHAIR: _l("The chair selected an entry whose veto was confirmed."),
+    selection.QUOTA_NOT_FILLED: _l("A domain has fewer selectable entries than its quota; with fill-up off, its places stay empty."),
 }
 
 DISAGREEMENT = {
@@ -75,3 +78,18 @@ EXPERT_FLAGS = {
     experts.FLAG_STRAIGHT_LINING: _l("Straight-lining"),
     experts.FLAG_FAST: _l("Very fast"),
 }
+
+
+def quota_fill_reasons(summary_selection: dict) -> dict[int, str]:
+    """Why each entry taken by quota fill-up was, from a run's selection
+    summary: the domains that left places unfilled, with their quota and how
+    many they filled. Runs from before fill-up have none."""
+    reasons = {}
+    for fill in summary_selection.get("fills", []):
+        domains = str(_l("; ")).join(
+            str(_l("%(domain)s (%(selected)s of %(quota)s places filled)", domain=Domain(short["domain"]).label,
+                   selected=short["selected"], quota=short["quota"]))
+            for short in fill["unfilled"]
+        )
+        reasons[fill["entry_id"]] = str(_l("It took a place left unfilled by: %(domains)s.", domains=domains))
+    return reasons

@@ -11,7 +11,19 @@ The rule:
    is met. An entry is skipped, with its reason, when it is excluded by the
    chair ("excluded_by_chair"), vetoed ("veto"), its domain quota is full
    ("quota_full") or its organisation has reached the cap ("organisation_cap").
-3. Entries left once the target is met get "target_reached". If the ranking
+3. Fill-up (when asked for): if the walk ends short of the target because some
+   domains could not fill their quotas (too few entries left after vetoes,
+   exclusions and the cap), the places those domains left unfilled go to the
+   entries skipped as "quota_full", best ranked first, whatever their domain
+   ("selected_quota_fill"), until the target is reached or the places run
+   out. The organisation cap, vetoes and exclusions still hold: an entry
+   passed over because of the cap gets "organisation_cap". A domain whose
+   quota is 0 is closed to the call and takes no such places. Quotas summing
+   to less than the target leave the difference empty: only places a domain
+   left unfilled are handed on. Each entry taken this way is listed in
+   ``Selection.fills`` with the domains that left places and how many.
+   Without fill-up, each domain left short gets a "quota_not_filled" warning.
+4. Entries left once the target is met get "target_reached". If the ranking
    runs out first, a "target_not_filled" warning gives the shortfall.
 
 Where the rule stops, two entries may share the adjusted score (to 4
@@ -25,7 +37,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.results import aggregation
 
@@ -37,6 +49,7 @@ VETO = "veto"
 QUOTA_FULL = "quota_full"
 ORGANISATION_CAP = "organisation_cap"
 TARGET_REACHED = "target_reached"
+QUOTA_FILL = "selected_quota_fill"
 
 # Warning keys.
 QUOTA_OVERFILLED = "quota_overfilled"
@@ -44,6 +57,7 @@ ORGANISATION_CAP_EXCEEDED = "organisation_cap_exceeded"
 TARGET_OVERFILLED = "target_overfilled"
 TARGET_NOT_FILLED = "target_not_filled"
 VETOED_INCLUDED_BY_CHAIR = "vetoed_included_by_chair"
+QUOTA_NOT_FILLED = "quota_not_filled"
 
 
 @dataclass(frozen=True)
@@ -80,11 +94,36 @@ class Decision:
 
 @dataclass(frozen=True)
 class DomainCount:
-    """Selected entries of a domain against its quota (None: no quota)."""
+    """Selected entries of a domain against its quota (None: no quota);
+    ``filled`` of them took places other domains left unfilled."""
 
     domain: str
     selected: int
     quota: int | None
+    filled: int = 0
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A domain that could not fill its quota: ``selected`` of ``quota`` places
+    when the walk of the ranking ended."""
+
+    domain: str
+    quota: int
+    selected: int
+
+    @property
+    def places(self) -> int:
+        return self.quota - self.selected
+
+
+@dataclass(frozen=True)
+class QuotaFill:
+    """An entry selected into a place that the ``shortfalls`` domains left unfilled."""
+
+    entry_id: int
+    domain: str
+    shortfalls: tuple[Shortfall, ...]
 
 
 @dataclass(frozen=True)
@@ -104,6 +143,7 @@ class Selection:
     decisions: list[Decision]
     domain_counts: list[DomainCount]
     warnings: list[SelectionWarning]
+    fills: list[QuotaFill] = field(default_factory=list)  # in the order they were taken (rank order)
 
     @property
     def selected_ids(self) -> list[int]:
@@ -118,11 +158,14 @@ def select(
     quotas: Mapping[str, int],
     organisation_cap: int | None = None,
     overrides: Iterable[ChairOverride] = (),
+    fill_quotas: bool = False,
 ) -> Selection:
     """Select up to ``target`` entries; see the module docstring for the rule.
 
     A domain missing from ``quotas`` has no quota. An override naming an
     unknown entry, or an entry both included and excluded, is refused.
+    ``fill_quotas`` hands the places short domains leave unfilled to the best
+    entries of the other domains (step 3).
     """
     if target < 0:
         raise ValueError("target must not be negative")
@@ -193,14 +236,44 @@ def select(
             decided[entry.entry_id] = Decision(
                 entry.entry_id, False, reason, entry.rank, excludes.get(entry.entry_id)
             )
+
+    # 3. Places short domains left: handed on (fill-up) or reported empty.
+    shortfalls = tuple(
+        Shortfall(domain, quotas[domain], by_domain[domain])
+        for domain in sorted(quotas)
+        if chosen < target and by_domain[domain] < quotas[domain]
+    )
+    fills: list[QuotaFill] = []
+    if fill_quotas and shortfalls:
+        places = min(target - chosen, sum(s.places for s in shortfalls))
+        for entry in entries:
+            if len(fills) == places:
+                break
+            # Only entries turned away by a full quota; a closed domain (quota 0) stays closed.
+            if decided[entry.entry_id].reason != QUOTA_FULL or quotas[entry.domain] == 0:
+                continue
+            if organisation_cap is not None and by_organisation[entry.organisation_id] >= organisation_cap:
+                decided[entry.entry_id] = Decision(entry.entry_id, False, ORGANISATION_CAP, entry.rank)
+                continue
+            chosen += 1
+            by_domain[entry.domain] += 1
+            by_organisation[entry.organisation_id] += 1
+            decided[entry.entry_id] = Decision(entry.entry_id, True, QUOTA_FILL, entry.rank)
+            fills.append(QuotaFill(entry.entry_id, entry.domain, shortfalls))
+    elif shortfalls:
+        warnings.extend(
+            SelectionWarning(QUOTA_NOT_FILLED, domain=s.domain, count=s.selected, limit=s.quota) for s in shortfalls
+        )
     if chosen < target:
         warnings.append(SelectionWarning(TARGET_NOT_FILLED, count=chosen, limit=target))
 
+    filled = Counter(f.domain for f in fills)
     domains = sorted(set(quotas) | {e.domain for e in entries})
     return Selection(
         decisions=[decided[e.entry_id] for e in entries],
-        domain_counts=[DomainCount(d, by_domain[d], quotas.get(d)) for d in domains],
+        domain_counts=[DomainCount(d, by_domain[d], quotas.get(d), filled[d]) for d in domains],
         warnings=warnings,
+        fills=fills,
     )
 
 

@@ -38,6 +38,7 @@ class Settings:
     quotas: dict[str, int]
     zscore_min_sheets: int = aggregation.ZSCORE_MIN_SHEETS
     zscore_sd_floor: float | None = aggregation.ZSCORE_SD_FLOOR
+    quota_fill: bool = True  # places a short domain leaves go to the best entries of the others
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class Settings:
             "seed": self.seed,
             "target": self.target,
             "quotas": dict(sorted(self.quotas.items())),
+            "quota_fill": self.quota_fill,
             "trim_min_sheets": aggregation.TRIM_MIN_SHEETS,
             "zscore_min_sheets_per_expert": self.zscore_min_sheets,
             "zscore_sd_floor": self.zscore_sd_floor,
@@ -71,6 +73,8 @@ class Settings:
             # Runs from before the guards were settings used 3 sheets and no floor.
             zscore_min_sheets=parameters.get("zscore_min_sheets_per_expert", 3),
             zscore_sd_floor=parameters.get("zscore_sd_floor"),
+            # Runs from before fill-up existed read as the setting's default.
+            quota_fill=parameters.get("quota_fill", True),
         )
 
 
@@ -102,6 +106,7 @@ def settings_for(session: Session, *, call: Call, resamples: int | None = None, 
         quotas={str(domain): quota for domain, quota in quotas},
         zscore_min_sheets=call.zscore_min_sheets,
         zscore_sd_floor=call.zscore_sd_floor,
+        quota_fill=call.quota_fill,
     )
 
 
@@ -116,12 +121,14 @@ def update_settings(
     organisation_cap: int | None,
     zscore_min_sheets: int = aggregation.ZSCORE_MIN_SHEETS,
     zscore_sd_floor: float | None = aggregation.ZSCORE_SD_FLOOR,
+    quota_fill: bool | None = None,
 ) -> None:
     """Change how results are computed (audited); the draft is recomputed by the caller.
 
     `zscore_min_sheets` and `zscore_sd_floor` (points; None: no floor) are the
     z-score method's guards: an expert with fewer sheets or less spread is
-    standardised on the call instead of on their own sheets.
+    standardised on the call instead of on their own sheets. `quota_fill`
+    None keeps the call's choice.
     """
     if method is not None and method not in aggregation.METHODS:
         raise DomainError(_l("Choose one of the aggregation methods offered."))
@@ -135,7 +142,7 @@ def update_settings(
     if zscore_sd_floor is not None and not (ZSCORE_SD_FLOOR_RANGE[0] <= zscore_sd_floor <= ZSCORE_SD_FLOOR_RANGE[1]):
         raise DomainError(_l("The z-score method's SD floor is between 0.1 and 50 points, or left empty."))
     fields = ("results_method", "disagreement_sd", "disagreement_range", "organisation_cap", "zscore_min_sheets",
-              "zscore_sd_floor")
+              "zscore_sd_floor", "quota_fill")
     before = {name: getattr(call, name) for name in fields}
     call.results_method = method
     call.disagreement_sd = sd_threshold
@@ -143,6 +150,8 @@ def update_settings(
     call.organisation_cap = organisation_cap
     call.zscore_min_sheets = zscore_min_sheets
     call.zscore_sd_floor = zscore_sd_floor
+    if quota_fill is not None:
+        call.quota_fill = quota_fill
     after = {name: getattr(call, name) for name in fields}
     if before != after:
         session.add(call)

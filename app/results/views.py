@@ -99,6 +99,7 @@ def index():
                 data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
                       "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap,
                       "zscore_min_sheets": call.zscore_min_sheets, "zscore_sd_floor": call.zscore_sd_floor}
+                      "quota_fill": call.quota_fill}
             )
             settings_form.set_choices(rubric_method)
             context |= {
@@ -144,6 +145,7 @@ def settings(call_id: int):
             sd_threshold=form.sd_threshold.data, range_threshold=form.range_threshold.data,
             organisation_cap=form.organisation_cap.data, zscore_min_sheets=form.chosen_zscore_min_sheets(),
             zscore_sd_floor=form.zscore_sd_floor.data,
+            organisation_cap=form.organisation_cap.data, quota_fill=form.quota_fill.data,
         )
         recomputed = draft_run(db.session, call=call) is not None
         if recomputed:
@@ -222,6 +224,7 @@ def entry_result(run_id: int, entry_id: int):
     context |= {
         "row": row,
         "radar": rankings.radar(db.session, run=run, row=row),
+        "fill_reasons": labels.quota_fill_reasons(run.summary["selection"]),
     }
     if context["is_chair"]:
         context |= {
@@ -286,6 +289,7 @@ def selection_page(run_id: int):
         "skipped": rankings.selection_rows(db.session, run=run, selected=False, limit=100),
         "chair_rows": rankings.chair_decisions(db.session, run=run),
         "cut_ties": _cut_ties(run),
+        "fill_reasons": labels.quota_fill_reasons(run.summary["selection"]),
         "action_form": ActionForm(),
     }
     return render_template("results/selection.html", **context)

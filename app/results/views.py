@@ -98,7 +98,7 @@ def index():
             settings_form = SettingsForm(
                 data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
                       "range_threshold": call.disagreement_range, "organisation_cap": call.organisation_cap,
-                      "zscore_min_sheets": call.zscore_min_sheets, "zscore_sd_floor": call.zscore_sd_floor}
+                      "zscore_min_sheets": call.zscore_min_sheets, "zscore_sd_floor": call.zscore_sd_floor,
                       "quota_fill": call.quota_fill}
             )
             settings_form.set_choices(rubric_method)
@@ -144,8 +144,7 @@ def settings(call_id: int):
             db.session, call=call, actor=current_user, method=form.chosen_method(),
             sd_threshold=form.sd_threshold.data, range_threshold=form.range_threshold.data,
             organisation_cap=form.organisation_cap.data, zscore_min_sheets=form.chosen_zscore_min_sheets(),
-            zscore_sd_floor=form.zscore_sd_floor.data,
-            organisation_cap=form.organisation_cap.data, quota_fill=form.quota_fill.data,
+            zscore_sd_floor=form.zscore_sd_floor.data, quota_fill=form.quota_fill.data,
         )
         recomputed = draft_run(db.session, call=call) is not None
         if recomputed:

@@ -73,6 +73,7 @@ def results_publish(call_id: int, public_scores: bool, as_email: str | None):
             raise click.ClickException("The call has no draft results: run `flask results compute` first.")
         publish(db.session, run=run, actor=actor, now=utcnow(), public_scores=public_scores)
     click.echo(f"Published snapshot {run.id} of call {call.id}: sha256 {run.content_hash}")
+    click.echo(f"Public document: sha256 {run.public_hash} (check it with `flask results verify FILE`)")
 
 
 @results_cli.command("verify")

@@ -7,8 +7,8 @@ language (the request's, or the default language outside a request): with
 the default UI language the files come out in Simplified Chinese.
 
 - :func:`rankings_xlsx`: the overall ranking, one sheet per domain and an
-  "About" sheet (method, parameters, status, tie rule).
-- :func:`rankings_csv`: the overall ranking only.
+  "About" sheet (method, parameters, status, hashes, tie rule).
+- :func:`rankings_csv`: the overall ranking, then the hashes.
 - :func:`rankings_pdf`: A4 landscape, for reading and printing: the score
   distribution per domain, then one table per domain in domain-rank order.
 
@@ -43,7 +43,7 @@ from app.spreadsheets import Column, Sheet, csv_bytes, neutralise, workbook
 TEMPLATE = "results/pdf/rankings.html"
 STYLESHEET = CSS_FOLDER / "rankings.css"
 SCORE_FORMAT = "0.00"
-HASH_SHOWN = 12  # hex digits of the content hash in the PDF's running header
+HASH_SHOWN = 12  # hex digits of the public hash (a legacy snapshot's content hash) in the PDF's running header
 
 # C0 controls but tab and newline, DEL, and the C1 controls: no glyph in a
 # PDF, not allowed in a workbook.
@@ -350,7 +350,7 @@ def rankings_pdf(run, rows: Sequence, *, call, now: datetime | None = None) -> b
     counts, the distribution of scores per domain, then per domain its quota,
     how many were selected and a table in domain-rank order. Running header:
     the call and "Draft" or the publication date with the start of the
-    content hash; footer: "page x of y".
+    public hash; footer: "page x of y".
 
     Call it inside an app context (the request's language, else the default one).
     """

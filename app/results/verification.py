@@ -13,13 +13,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC
-
 from urllib.parse import urlencode
 
 from flask import current_app
 from sqlmodel import Session, or_, select
 
 from app.i18n import lazy_gettext as _l
+from app.input_rules import MAX_ID
 from app.models import ResultRun
 from app.results import snapshot
 
@@ -67,10 +67,6 @@ def verify_url(digest: str | None = None) -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}{VERIFY_PATH}{query}"
 
 
-def _published() -> list:
-    return [ResultRun.published_at.is_not(None)]
-
-
 def verify_document(session: Session, data: bytes, *, limit: int | None = MAX_DOCUMENT_BYTES) -> Verification:
     """Whether ``data``, a public snapshot document (JSON, UTF-8), is one of a
     published snapshot: its SHA-256 by the documented rule is looked up among
@@ -84,7 +80,9 @@ def verify_document(session: Session, data: bytes, *, limit: int | None = MAX_DO
         digest = snapshot.document_hash(document)
     except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return Verification(NOT_JSON)
-    run = session.exec(select(ResultRun).where(ResultRun.public_hash == digest, *_published())).first()
+    run = session.exec(
+        select(ResultRun).where(ResultRun.public_hash == digest, ResultRun.published_at.is_not(None))
+    ).first()
     if run is not None:
         return Verification(MATCH, digest=digest, run=run, matched=PUBLIC_HASH)
     named = _named_snapshot(session, document)
@@ -102,11 +100,13 @@ def verify_hash(session: Session, text: str) -> Verification:
         return Verification(NOT_A_HASH)
     run = session.exec(
         select(ResultRun)
-        .where(or_(ResultRun.public_hash == digest, ResultRun.content_hash == digest), *_published())
+        .where(or_(ResultRun.public_hash == digest, ResultRun.content_hash == digest),
+               ResultRun.published_at.is_not(None))
     ).first()
     if run is None:
         return Verification(UNKNOWN, digest=digest)
-    return Verification(MATCH, digest=digest, run=run, matched=PUBLIC_HASH if run.public_hash == digest else SNAPSHOT_HASH)
+    matched = PUBLIC_HASH if run.public_hash == digest else SNAPSHOT_HASH
+    return Verification(MATCH, digest=digest, run=run, matched=matched)
 
 
 def _no_constant(name: str):
@@ -116,7 +116,7 @@ def _no_constant(name: str):
 def _named_snapshot(session: Session, document) -> ResultRun | None:
     """The published run a document says it is (its "snapshot" id), if any."""
     snapshot_id = document.get("snapshot") if isinstance(document, dict) else None
-    if type(snapshot_id) is not int or not 0 < snapshot_id < 2**63:
+    if type(snapshot_id) is not int or not 0 < snapshot_id <= MAX_ID:  # an id the column can hold
         return None
     run = session.get(ResultRun, snapshot_id)
     return run if run is not None and run.published else None

@@ -18,7 +18,6 @@ from sqlmodel import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app.db import utcnow
 from app.enums import Domain, Phase
 from app.models import Call, ResultEntry, ResultRun
 from app.results import exports, snapshot
@@ -178,9 +177,9 @@ def test_the_command_line_says_why_a_document_does_not_match(published, client, 
     assert result.exit_code == 1 and "这不是 JSON 文件（或不是 UTF-8 文本）" in result.output
 
     other = tmp_path / "other.json"
-    other.write_text('{"snapshot": 0}', encoding="utf-8")
+    other.write_text('{"snapshot": 1099511627776}', encoding="utf-8")  # an id no row can have
     result = runner.invoke(args=["results", "verify", str(other)])
-    digest = snapshot.document_hash({"snapshot": 0})
+    digest = snapshot.document_hash({"snapshot": 2**40})
     assert result.exit_code == 1 and f"哈希值 {digest} 与任何已发布的结果快照都不匹配。" in result.output
 
 
@@ -245,6 +244,13 @@ def test_the_library_links_the_snapshot_document_and_its_hash(published, client)
     assert f"/results/snapshots/{run.id}/public.json" in data_page and run.public_hash in data_page
     case = client.get(f"/library/2026/{scored.entries[2].id}").get_data(as_text=True)
     assert f"/results/snapshots/{run.id}/public.json" in case and f"/results/verify?hash={run.public_hash}" in case
+
+
+def test_the_chairs_list_of_snapshots_links_the_public_document(published, client, login):
+    scored, run = published
+    login(scored.chair)
+    page = client.get(f"/results/?call={scored.call.id}").get_data(as_text=True)
+    assert f"/results/snapshots/{run.id}/public.json" in page and run.content_hash in page
 
 
 # --- exports -------------------------------------------------------------------------------

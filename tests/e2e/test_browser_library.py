@@ -106,6 +106,9 @@ def test_a_visitor_verifies_the_published_snapshot_on_a_phone(live_server, brows
             assert overflow <= 0, (path or page.url, overflow)
             assert_accessible(page)
 
+        fits("/library/cases")
+        fits(page.locator("a.stretched-link").first.get_attribute("href"))  # a scenario, with its snapshot's hash
+        expect(page.locator("body")).to_contain_text("入选依据为结果快照")
         fits("/library/data")
         href = page.locator('a[href$="/public.json"]').first.get_attribute("href")
         document = page.request.get(live_server.url + href).text()

@@ -242,6 +242,7 @@ def test_the_library_links_the_snapshot_document_and_its_hash(published, client)
     scored, run = published
     data_page = client.get("/library/data").get_data(as_text=True)
     assert f"/results/snapshots/{run.id}/public.json" in data_page and run.public_hash in data_page
+    assert data_page.count('id="snapshots"') == 1 and "<title>开放数据" in data_page
     case = client.get(f"/library/2026/{scored.entries[2].id}").get_data(as_text=True)
     assert f"/results/snapshots/{run.id}/public.json" in case and f"/results/verify?hash={run.public_hash}" in case
 

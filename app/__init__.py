@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.library.manage.views import bp as library_manage_bp
     from app.library.views import bp as library_bp
     from app.main.views import bp as main_bp
+    from app.results.public_views import bp as results_public_bp
     from app.results.views import bp as results_bp
     from app.review.assignment.views import bp as review_assign_bp
     from app.review.manage.views import bp as review_manage_bp
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
         review_manage_bp,
         review_assign_bp,
         results_bp,
+        results_public_bp,
         brochure_bp,
         library_bp,
         library_manage_bp,

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from flask import current_app
+from flask_babel import force_locale
 
 from app.db import db, write_intent
 from app.errors import DomainError
@@ -30,3 +32,16 @@ def transaction() -> Iterator[None]:
             db.rollback()
             raise click.ClickException(str(error.message)) from None
         db.commit()
+
+
+def in_site_language(command):
+    """Run ``command`` in the site's default language (there is no request to
+    choose one), turning a DomainError into click's message and exit status 1."""
+    def run(*args, **kwargs):
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            try:
+                return command(*args, **kwargs)
+            except DomainError as error:
+                raise click.ClickException(str(error.message)) from None
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    return run

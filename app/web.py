@@ -227,14 +227,14 @@ def write_during_read(**options) -> Iterator[Attempt]:
             yield attempt
 
 
-def read_upload(field_name: str) -> tuple[bytes, str] | None:
+def read_upload(field_name: str, *, limit: int | None = None) -> tuple[bytes, str] | None:
     """The bytes and file name of the upload in form field ``field_name``, or
-    None when no file was chosen; :class:`UploadTooLarge` beyond
-    ``MAX_UPLOAD_BYTES`` (at most one byte more is read), also for a body over
-    the server's own limit (``MAX_CONTENT_LENGTH``) when the form was not read
-    yet — with CSRF protection on, such a body is refused before any view
-    runs, with the "upload too large" page."""
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    None when no file was chosen; :class:`UploadTooLarge` beyond ``limit``
+    (default ``MAX_UPLOAD_BYTES``; at most one byte more is read), also for a
+    body over the server's own limit (``MAX_CONTENT_LENGTH``) when the form
+    was not read yet — with CSRF protection on, such a body is refused before
+    any view runs, with the "upload too large" page."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"] if limit is None else limit
     try:
         upload = request.files.get(field_name)
     except RequestEntityTooLarge:

@@ -2,14 +2,12 @@
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
 
 from app.backup.restore import restore_backup
 from app.backup.services import create_backup, prune_backups
 from app.backup.verification import verify_backup
-from app.errors import DomainError
+from app.commands import in_site_language
 from app.i18n import format_number
 from app.i18n import gettext as _
 
@@ -18,25 +16,12 @@ backup_cli = AppGroup("backup", help="Backup archives: create, restore, verify, 
 ARCHIVE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _in_site_language(command):
-    """Run ``command`` in the site's default language (there is no request to
-    choose one), turning a DomainError into click's message and exit status 1."""
-    def run(*args, **kwargs):
-        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-            try:
-                return command(*args, **kwargs)
-            except DomainError as error:
-                raise click.ClickException(str(error.message)) from None
-    run.__name__, run.__doc__ = command.__name__, command.__doc__
-    return run
-
-
 @backup_cli.command("create")
 @click.option("--out", "folder", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the archive into (default: BACKUP_FOLDER).")
 @click.option("--with-secrets", is_flag=True,
               help="Keep SECRET_KEY, passwords and tokens in the archived instance configuration.")
-@_in_site_language
+@in_site_language
 def backup_create(folder: Path | None, with_secrets: bool):
     """Write a backup archive: database snapshot, portable dump, uploads, brochures, instance configuration."""
     result = create_backup(folder=folder, with_secrets=with_secrets)
@@ -57,7 +42,7 @@ def backup_create(folder: Path | None, with_secrets: bool):
 @backup_cli.command("restore")
 @click.argument("archive", type=ARCHIVE)
 @click.option("--force", is_flag=True, help="Replace a database and folders that are not empty.")
-@_in_site_language
+@in_site_language
 def backup_restore(archive: Path, force: bool):
     """Restore ARCHIVE into the configured (empty) database, upload folder and brochure folder."""
     report = restore_backup(archive, force=force)
@@ -73,7 +58,7 @@ def backup_restore(archive: Path, force: bool):
 @backup_cli.command("verify")
 @click.argument("archive", type=ARCHIVE)
 @click.option("--archive-only", is_flag=True, help="Only check the archive itself, not the database and folders.")
-@_in_site_language
+@in_site_language
 def backup_verify(archive: Path, archive_only: bool):
     """Check ARCHIVE's checksums and compare it with the database and folders (exit status 1 on any difference)."""
     report = verify_backup(archive, against_current=not archive_only)
@@ -91,7 +76,7 @@ def backup_verify(archive: Path, archive_only: bool):
 
 @backup_cli.command("prune")
 @click.option("--dry-run", is_flag=True, help="Only list the archives that would be deleted.")
-@_in_site_language
+@in_site_language
 def backup_prune(dry_run: bool):
     """Delete the archives in BACKUP_FOLDER beyond BACKUP_KEEP_DAILY daily and BACKUP_KEEP_MONTHLY monthly ones."""
     result = prune_backups(dry_run=dry_run)

@@ -27,7 +27,7 @@ from sqlmodel import Session, func, select
 from app.enums import Domain, Technology
 from app.i18n import lazy_gettext as _l
 from app.input_rules import page_within
-from app.models import Call, LibraryCase
+from app.models import Call, LibraryCase, ResultRun
 from app.reference import CITIES
 
 SORTS = ("rank", "newest", "title")
@@ -238,6 +238,21 @@ def latest_call(session: Session) -> tuple[Call, int] | None:
         select(Call, func.count(LibraryCase.id)).join(LibraryCase, LibraryCase.call_id == Call.id)
         .where(visible()).group_by(Call.id).order_by(Call.year.desc(), Call.id.desc()).limit(1)
     ).first()
+
+
+def published_snapshots(session: Session) -> list[tuple[ResultRun, Call]]:
+    """Every published results snapshot with public documents, newest first,
+    with its call: the library links each one's public document and hash."""
+    return list(session.exec(
+        select(ResultRun, Call).join(Call, Call.id == ResultRun.call_id)
+        .where(ResultRun.published_at.is_not(None), ResultRun.public_hash.is_not(None))
+        .order_by(ResultRun.published_at.desc(), ResultRun.id.desc())
+    ).all())
+
+
+def snapshot_of(session: Session, case: LibraryCase) -> ResultRun | None:
+    """The published snapshot that put ``case`` in the library."""
+    return session.get(ResultRun, case.run_id)
 
 
 def years(session: Session, *, hidden: bool = False) -> list[int]:

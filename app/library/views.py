@@ -75,7 +75,8 @@ def case(year: int, entry_id: int):
     shown = search.visible_case(db.session, year=year, entry_id=entry_id)
     if shown is None:
         abort(404)
-    return render_template("library/case.html", case=shown, url=case_url(shown, external=True))
+    return render_template("library/case.html", case=shown, url=case_url(shown, external=True),
+                           snapshot=search.snapshot_of(db.session, shown))
 
 
 @bp.route("/photos/<int:entry_id>/<int:photo_id>")
@@ -109,7 +110,7 @@ def _bad_request(problems: dict[str, str]):
 @conditional
 def data():
     return render_template("library/data.html", fields=opendata.FIELDS, licence_url=opendata.LICENCE_URL,
-                           licence_name=opendata.LICENCE_NAME)
+                           licence_name=opendata.LICENCE_NAME, snapshots=search.published_snapshots(db.session))
 
 
 @bp.route("/data/cases.json")

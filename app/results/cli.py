@@ -1,14 +1,19 @@
-"""``flask results …``: compute a call's results, and publish them."""
+"""``flask results …``: compute a call's results, publish them, and verify a
+published snapshot's public document."""
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
 from app.accounts.actors import chair_actor
-from app.commands import ID, SEED, transaction
+from app.commands import ID, SEED, in_site_language, transaction
 from app.config import RESAMPLES_RANGE
 from app.db import db, utcnow
 from app.models import Call
 from app.results.compute import compute_results, draft_run
+from app.i18n import gettext as _
 from app.results.publishing import publish
+from app.results.verification import message, verify_document
 
 results_cli = AppGroup("results", help="Results: rankings, selection, snapshots.")
 
@@ -68,3 +73,22 @@ def results_publish(call_id: int, public_scores: bool, as_email: str | None):
             raise click.ClickException("The call has no draft results: run `flask results compute` first.")
         publish(db.session, run=run, actor=actor, now=utcnow(), public_scores=public_scores)
     click.echo(f"Published snapshot {run.id} of call {call.id}: sha256 {run.content_hash}")
+    click.echo(f"Public document: sha256 {run.public_hash} (check it with `flask results verify FILE`)")
+
+
+@results_cli.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@in_site_language
+def results_verify(file: Path):
+    """Check a public snapshot document (JSON) against the published snapshots.
+
+    Recomputes the document's SHA-256 by the documented rule (README,
+    "Verifying a published snapshot"); exit status 0 when it is a published
+    snapshot's, 1 otherwise, with the reason.
+    """
+    verification = verify_document(db.session, file.read_bytes(), limit=None)
+    if not verification.ok:
+        raise click.ClickException(str(message(verification)))
+    click.echo(str(message(verification)))
+    click.echo(_("Public hash (SHA-256): %(hash)s", hash=verification.digest))
+    click.echo(_("Snapshot hash (SHA-256): %(hash)s", hash=verification.run.content_hash))

@@ -7,8 +7,8 @@ language (the request's, or the default language outside a request): with
 the default UI language the files come out in Simplified Chinese.
 
 - :func:`rankings_xlsx`: the overall ranking, one sheet per domain and an
-  "About" sheet (method, parameters, status, tie rule).
-- :func:`rankings_csv`: the overall ranking only.
+  "About" sheet (method, parameters, status, hashes, tie rule).
+- :func:`rankings_csv`: the overall ranking, then the hashes.
 - :func:`rankings_pdf`: A4 landscape, for reading and printing: the score
   distribution per domain, then one table per domain in domain-rank order.
 
@@ -36,13 +36,14 @@ from app.pdf.text import document_language, language_tag, printable
 from app.reference import city_label
 from app.results import aggregation, bootstrap, charts, labels, selection
 from app.results.rankings import TIE_RULE
+from app.results.verification import verify_url
 from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import Column, Sheet, csv_bytes, neutralise, workbook
 
 TEMPLATE = "results/pdf/rankings.html"
 STYLESHEET = CSS_FOLDER / "rankings.css"
 SCORE_FORMAT = "0.00"
-HASH_SHOWN = 12  # hex digits of the content hash in the PDF's running header
+HASH_SHOWN = 12  # hex digits of the public hash (a legacy snapshot's content hash) in the PDF's running header
 
 # C0 controls but tab and newline, DEL, and the C1 controls: no glyph in a
 # PDF, not allowed in a workbook.
@@ -116,9 +117,13 @@ def rankings_xlsx(run, rows: Sequence, *, call) -> bytes:
 
 def rankings_csv(run, rows: Sequence, *, call) -> bytes:
     """The overall ranking as UTF-8 CSV with a byte order mark: the columns of
-    the workbook's first sheet, rows in rank order, numbers as numbers."""
+    the workbook's first sheet, rows in rank order, numbers as numbers; after
+    an empty row, the snapshot's hashes and where to verify them (or that it
+    is a draft), as (label, value) rows."""
     with document_language():
-        return csv_bytes(_headers(run), [_cells(row) for row in sorted(rows, key=lambda row: row.rank)])
+        cells = [_cells(row) for row in sorted(rows, key=lambda row: row.rank)]
+        footer = [[], *([neutralise(label), neutralise(value)] for label, value in _verification(run))]
+        return csv_bytes(_headers(run), cells + footer)
 
 
 def _by_domain(ordered: Sequence) -> list[tuple[Domain, list]]:
@@ -199,6 +204,20 @@ def _status(run) -> str:
     return _("Draft computed %(time)s", time=_when(run.computed_at))
 
 
+def _verification(run) -> list[tuple[str, str]]:
+    """(label, value) of the snapshot's hashes and where anyone can check
+    them; a draft says it has none. Snapshots published before public
+    documents existed have only their snapshot hash."""
+    if not run.published:
+        return [(_("Snapshot hash"), _("Draft, not published: it has no hash, and nothing here can be verified."))]
+    facts = []
+    if run.public_hash:
+        facts.append((_("Public hash (SHA-256)"), run.public_hash))
+    facts.append((_("Snapshot hash (SHA-256)"), run.content_hash or ""))
+    facts.append((_("Verify it at"), verify_url(run.public_hash or run.content_hash)))
+    return facts
+
+
 def _method(run) -> str:
     return str(AGGREGATION_LABELS.get(run.method, run.method))
 
@@ -221,7 +240,8 @@ def _about(run, rows: Sequence, *, call) -> list[list]:
         [_("Computed at"), _when(run.computed_at)],
     ]
     if run.published:
-        about += [[_("Published at"), _when(run.published_at)], [_("Content hash (SHA-256)"), run.content_hash]]
+        about.append([_("Published at"), _when(run.published_at)])
+    about += [[label, value] for label, value in _verification(run)]
     about += [
         [_("Aggregation method"), _method(run)],
         [_("Disagreement threshold: standard deviation (points)"), _number(parameters.get("sd_threshold"), not_used)],
@@ -308,6 +328,7 @@ class PdfDomain:
 class Fact:
     label: str
     value: str
+    hash: bool = False  # a hash or an address: small type, broken anywhere
 
 
 @dataclass(frozen=True)
@@ -336,7 +357,7 @@ def rankings_pdf(run, rows: Sequence, *, call, now: datetime | None = None) -> b
     counts, the distribution of scores per domain, then per domain its quota,
     how many were selected and a table in domain-rank order. Running header:
     the call and "Draft" or the publication date with the start of the
-    content hash; footer: "page x of y".
+    public hash; footer: "page x of y".
 
     Call it inside an app context (the request's language, else the default one).
     """
@@ -366,8 +387,7 @@ def rankings_document(run, rows: Sequence, *, call, now: datetime) -> RankingsDo
         Fact(_("Score sheets"), str(counts.get("sheets", sum(row.sheets for row in ordered)))),
         Fact(_("Status"), _status(run)),
     ]
-    if run.published:
-        facts.append(Fact(_("Content hash (SHA-256)"), run.content_hash or ""))
+    facts += [Fact(label, value, hash=run.published) for label, value in _verification(run)]
     return RankingsDocument(
         lang=language_tag(),
         title=_("Rankings: %(call)s", call=printable(call.name)),
@@ -402,7 +422,7 @@ def rankings_document(run, rows: Sequence, *, call, now: datetime) -> RankingsDo
 def _running_status(run) -> str:
     if run.published:
         return _("Published %(date)s · SHA-256 %(hash)s", date=format_date(run.published_at, "medium"),
-                 hash=(run.content_hash or "")[:HASH_SHOWN])
+                 hash=(run.public_hash or run.content_hash or "")[:HASH_SHOWN])
     return _("Draft")
 
 

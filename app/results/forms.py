@@ -1,6 +1,8 @@
 """The chair's results forms: settings, selection overrides, veto decisions,
-publishing; and the filters of the rankings table."""
+publishing; the filters of the rankings table; and the public check of a
+snapshot document."""
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -151,3 +153,13 @@ class RankingFilterForm(FlaskForm):
             SelectChoice("raw_range", _l("Range")),
             SelectChoice("sheets", _l("Sheets")),
         ]
+
+
+class VerifyForm(FlaskForm):
+    """The public check of a snapshot document: pasted, or its file chosen."""
+
+    document = TextAreaField(
+        _l("Paste the public snapshot document (JSON)"),
+        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off"},
+    )
+    upload = FileField(_l("Or choose the downloaded file"), render_kw={"accept": "application/json,.json"})

@@ -1,11 +1,13 @@
-"""Publishing a draft as a frozen snapshot with its content hash, what stops
-it, and finding the published snapshots of a call. Services only flush; the
+"""Publishing a draft as a frozen snapshot with its hashes, what stops it,
+and finding the published snapshots of a call. Services only flush; the
 caller commits.
+
+A snapshot is sealed with the SHA-256 of its public and of its private
+document and the snapshot hash over both (``app.results.snapshot``); one
+published before that has only the hash of its single legacy document.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +22,7 @@ from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.library.services import publish_snapshot
 from app.models import Call, ResultEntry, ResultRun
+from app.results import snapshot
 from app.results.inputs import VETO_PENDING, inputs_fingerprint
 
 
@@ -51,9 +54,30 @@ def published_snapshot(session: Session, *, call: Call, snapshot_id: int | None)
     return run
 
 
-def snapshot_document(session: Session, run: ResultRun) -> dict[str, Any]:
-    """The run as one canonical document: what the content hash covers."""
-    rows = session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all()
+def snapshot_rows(session: Session, run: ResultRun) -> list[ResultEntry]:
+    """The run's rows in rank order."""
+    return list(session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all())
+
+
+def snapshot_documents(session: Session, run: ResultRun) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The run's public and private canonical documents (``app.results.snapshot``)."""
+    rows = snapshot_rows(session, run)
+    return (
+        snapshot.public_document(run, rows),
+        snapshot.private_document(run, rows, columns=[c.name for c in ResultEntry.__table__.columns]),
+    )
+
+
+def public_document_bytes(session: Session, run: ResultRun) -> bytes:
+    """The published run's public document as the canonical bytes its public hash is taken of."""
+    return snapshot.canonical_json(snapshot.public_document(run, snapshot_rows(session, run)))
+
+
+def legacy_document(session: Session, run: ResultRun) -> dict[str, Any]:
+    """The one document of the whole run that snapshots published before the
+    public and private documents were hashed (``public_hash`` is None): their
+    content hash is taken of it, and they keep verifying by it."""
+    rows = snapshot_rows(session, run)
     columns = [c.name for c in ResultEntry.__table__.columns if c.name not in ("id", "run_id")]
     return {
         "run": run.id,
@@ -61,15 +85,15 @@ def snapshot_document(session: Session, run: ResultRun) -> dict[str, Any]:
         "method": run.method,
         "parameters": run.parameters,  # with the call's name and year as computed
         "summary": run.summary,
-        "computed_at": _plain(run.computed_at),
-        "published_at": _plain(run.published_at),
+        "computed_at": _legacy_plain(run.computed_at),
+        "published_at": _legacy_plain(run.published_at),
         "published_by_id": run.published_by_id,
         "public_scores": run.public_scores,
-        "entries": [{name: _plain(getattr(row, name)) for name in columns} for row in rows],
+        "entries": [{name: _legacy_plain(getattr(row, name)) for name in columns} for row in rows],
     }
 
 
-def _plain(value):
+def _legacy_plain(value):
     if isinstance(value, datetime):
         # In UTC: the same instant reads back from the database as UTC.
         return value.astimezone(timezone.utc).isoformat()
@@ -78,14 +102,28 @@ def _plain(value):
     return value
 
 
-def content_hash(document: dict[str, Any]) -> str:
-    canonical = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def seal(session: Session, run: ResultRun) -> None:
+    """Set the run's public, private and snapshot hashes from what it holds now."""
+    public, private = snapshot_documents(session, run)
+    run.public_hash = snapshot.document_hash(public)
+    run.private_hash = snapshot.document_hash(private)
+    run.content_hash = snapshot.snapshot_hash(run.public_hash, run.private_hash)
 
 
 def verify(session: Session, run: ResultRun) -> bool:
-    """True when a published snapshot still hashes to its recorded content hash."""
-    return run.content_hash is not None and content_hash(snapshot_document(session, run)) == run.content_hash
+    """True when a published snapshot still hashes to its recorded hashes.
+
+    Snapshots published before the two documents existed (no public hash)
+    are checked by the rule they were published with (:func:`legacy_document`).
+    """
+    if run.content_hash is None:
+        return False
+    if run.public_hash is None:
+        return snapshot.document_hash(legacy_document(session, run)) == run.content_hash
+    public, private = snapshot_documents(session, run)
+    public_hash, private_hash = snapshot.document_hash(public), snapshot.document_hash(private)
+    return (public_hash, private_hash, snapshot.snapshot_hash(public_hash, private_hash)) == (
+        run.public_hash, run.private_hash, run.content_hash)
 
 
 @dataclass(frozen=True)
@@ -150,13 +188,14 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     run.public_scores = public_scores
     run.published_at = now
     run.published_by_id = actor.id if getattr(actor, "is_authenticated", False) else None
-    run.content_hash = content_hash(snapshot_document(session, run))
+    seal(session, run)
     session.add(run)
     session.flush()
     _move_entries(session, run=run, actor=actor, now=now)
     publish_snapshot(session, run=run, now=now)
     record(session, actor=actor, action="results.published", obj=session.get(Call, run.call_id),
-           after={"run_id": run.id, "content_hash": run.content_hash, "public_scores": public_scores,
+           after={"run_id": run.id, "content_hash": run.content_hash, "public_hash": run.public_hash,
+                  "public_scores": public_scores,
                   "selected": run.summary.get("selection", {}).get("selected")})
     return run
 

@@ -92,3 +92,30 @@ def test_the_library_fits_a_phone_and_starts_with_a_skip_link(live_server, brows
         assert page.evaluate("document.activeElement.getAttribute('href')") == "#content"
     finally:
         context.close()
+
+
+def test_a_visitor_verifies_the_published_snapshot_on_a_phone(live_server, browser, published):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True)
+    try:
+        page = context.new_page()
+
+        def fits(path=None):
+            if path:
+                page.goto(live_server.url + path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path or page.url, overflow)
+            assert_accessible(page)
+
+        fits("/library/cases")
+        fits(page.locator("a.stretched-link").first.get_attribute("href"))  # a scenario, with its snapshot's hash
+        expect(page.locator("body")).to_contain_text("入选依据为结果快照")
+        fits("/library/data")
+        href = page.locator('a[href$="/public.json"]').first.get_attribute("href")
+        document = page.request.get(live_server.url + href).text()
+        fits("/results/verify")
+        page.locator("#document").fill(document)
+        page.get_by_role("button", name="开始核验").click()
+        expect(page.locator("#verify-result")).to_contain_text("完全一致")
+        fits()  # the answer, with both 64-character hashes
+    finally:
+        context.close()

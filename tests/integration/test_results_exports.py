@@ -106,6 +106,9 @@ def test_csv_has_a_bom_and_the_overall_rows(app, ranked):
 
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    # After the ranking, an empty row and what the draft says about its hash.
+    table, footer = table[:-2], table[-2:]
+    assert footer == [[], ["快照哈希值", "草稿，尚未发布：没有哈希值，其中内容无法核验。"]]
     assert table[0][:2] == ["排名", "领域内排名"] and len(table[0]) == len(exports.COLUMNS)
     assert [line[0] for line in table[1:]] == ["1", "2", "3", "4", "5"]
     assert [line[3] for line in table[1:]] == [row.title if row.title != HOSTILE else "'" + HOSTILE for row in rows]

@@ -405,6 +405,12 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
         Route("/results/runs/{run}/rankings.csv", get=staff()),
         Route("/results/runs/{draft_run}/rankings.csv", get=staff(publicity=DENY), variant="draft"),
     ),
+    # --- verifying a snapshot: anyone; only published snapshots have a public document --
+    "results_public.verify": Route("/results/verify", get=PUBLIC, post=PUBLIC, data={"document": "{}"}),
+    "results_public.public_document": (
+        Route("/results/snapshots/{run}/public.json", get=PUBLIC),
+        Route("/results/snapshots/{draft_run}/public.json", get=everyone(404), variant="draft"),
+    ),
     # --- brochure: chairs and publicity staff -----------------------------------------
     "brochure.index": Route("/brochure/", get=staff()),
     "brochure.start": Route("/brochure/calls/{call}/build", post=staff()),

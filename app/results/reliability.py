@@ -17,8 +17,20 @@ raters, or no variance). Interpretations return keys, not sentences.
   matrix with missing values (None or NaN), per Krippendorff, K. (2011),
   "Computing Krippendorff's Alpha-Reliability".
 
-``reliability_summary`` puts both together for a list of (entry, expert,
-total) ratings, as the results store them per call and per panel.
+Each entry is scored by its own subset of experts, so a panel's or a call's
+reliability is computed on all submitted sheets (``reliability_summary``, for
+a list of (entry, expert, total) ratings, as the results store it per call
+and per panel):
+
+- the one-way random-effects ICC(1,1) and ICC(1,k) for unequal numbers of
+  sheets per entry, with analytic intervals (``one_way_icc``);
+- a crossed decomposition of the variance into entries, experts (leniency)
+  and residual by Henderson's method III, with a seeded bootstrap over
+  entries (``variance_components``);
+- Krippendorff's alpha with an interval from the same bootstrap;
+- ICC(2) and ICC(3) only on a complete block of at least ten entries, the
+  one with the most ratings (``largest_complete_block``);
+- one verdict, the Koo & Li (2016) band of ICC(1,k)'s interval (``verdict``).
 """
 from __future__ import annotations
 

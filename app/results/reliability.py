@@ -614,6 +614,8 @@ def variance_components(ratings: Sequence[tuple[int, int, float]], *, resamples:
     and named. The experts' share of the sum is the share of variance due to
     expert leniency; every share has a 95 % percentile interval from
     ``resamples`` bootstrap resamples of the entries (seeded: deterministic).
+    Resampling entries keeps the experts: the interval says how much the
+    shares depend on which entries were scored, for these experts.
     """
     sheets = _Sheets.of(ratings)
     return _variance_components(sheets, _resample_counts(sheets.n, resamples, seed))

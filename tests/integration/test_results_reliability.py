@@ -111,3 +111,17 @@ def test_the_reliability_page_in_chinese(make, session, client, login):
     assert "即使按置信区间下限判断，各申报项目的平均分也能很好地区分项目优劣" in text
     assert "专家（评分宽严）" in text and "95%置信区间" in text
     assert "ICC(2)和ICC(3)：没有至少包含10个申报项目的完整评分区块。" in text
+
+
+def test_flask_results_compute_prints_the_verdict(make, session, runner):
+    scored = make.scored_call(totals=TOTALS)
+    result = runner.invoke(args=["results", "compute", "--call", str(scored.call.id)])
+    assert result.exit_code == 0, result.output
+    call = draft_run(session, call=scored.call).summary["call"]
+    icc_k = call["one_way"]["icc1_k"]
+    assert (f"ICC(1,k) on all sheets (k = {call['one_way']['sheets_per_entry']:.1f}): {icc_k['value']:.3f}, "
+            f"95 % interval {icc_k['low']:.3f} to {icc_k['high']:.3f}") in result.output
+    assert "Reliability verdict: good_to_excellent (separates_well)" in result.output
+    result = runner.invoke(args=["results", "compute", "--call", str(make.scored_call(totals=[[80, 85]]).call.id)])
+    assert "Krippendorff's alpha (interval): n/a" in result.output
+    assert "Reliability verdict: not_computable (single_entry)" in result.output

@@ -351,8 +351,9 @@ def one_way_icc(groups: Sequence[Sequence[float]]) -> OneWayICC:
     ``groups``: each entry's sheet totals (any number of them, each entry by
     its own experts: Shrout & Fleiss's case 1). From the unbalanced one-way
     ANOVA, ICC(1,1) = (MSB − MSW) / (MSB + (k0 − 1) MSW) with
-    k0 = (N − Σ kᵢ² / N) / (n − 1) (Searle, Casella & McCulloch 1992,
-    *Variance Components*, §3.6), and its 95 % interval from the F ratio
+    k0 = (N − Σ kᵢ² / N) / (n − 1) (Searle, S. R., Casella, G. & McCulloch,
+    C. E. (1992), *Variance Components*, Wiley: the unbalanced one-way
+    classification), and its 95 % interval from the F ratio
     MSB / MSW on (n − 1, N − n) degrees of freedom with k0 in place of the
     balanced k — the standard approximation reviewed by Donner, A. (1986), "A
     review of inference procedures for the intraclass correlation coefficient
@@ -607,7 +608,7 @@ def variance_components(ratings: Sequence[tuple[int, int, float]], *, resamples:
     Model: total = μ + entry + expert + residual, each random. Estimated by
     Henderson's method III (Henderson, C. R. (1953), "Estimation of variance
     and covariance components", Biometrics 9(2), 226–252; Searle, Casella &
-    McCulloch 1992, §5.5), closed form for a 0/1 incidence: the additive
+    McCulloch 1992 on the two-way crossed classification), closed form for a 0/1 incidence: the additive
     least-squares fit entry + expert gives the residual sum of squares, the
     reductions R(experts | μ, entries) and R(entries | μ) their expectations
     (see :func:`_henderson_components`). Negative estimates are truncated at 0

@@ -417,3 +417,29 @@ def test_every_estimate_lies_in_its_interval_and_the_summary_is_json(entries, ex
         if figure["low"] is None:
             continue
         assert figure["low"] - 1e-9 <= figure["value"] <= figure["high"] + 1e-9, (path, figure)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_bootstrap_resample_is_computed_as_the_resampled_sheets_written_out(seed):
+    """The bootstrap weights each entry by how often it was drawn; that must
+    equal the decomposition of the resample written out, a drawn-twice entry
+    as two entries — also when the resample splits the experts into more
+    linked sets than the data (sparse designs) or drops experts altogether."""
+    from app.results.reliability import _Sheets, _variance_components  # the weighted core itself
+
+    rng = np.random.default_rng(seed)
+    if seed % 2:  # sparse: one or two sheets per entry among many experts
+        ratings = _unbalanced_design(rng, int(rng.integers(10, 20)), int(rng.integers(8, 14)), (1, 2))
+    else:
+        ratings = _unbalanced_design(rng, int(rng.integers(8, 40)), int(rng.integers(4, 9)), (1, 4))
+    sheets = _Sheets.of(ratings)
+    draws = np.bincount(rng.integers(0, sheets.n, sheets.n), minlength=sheets.n)
+    written_out = [(entry * 100 + copy, expert, total) for entry, expert, total in ratings
+                   for copy in range(draws[sorted({r[0] for r in ratings}).index(entry)])]
+    weighted = _variance_components(sheets, draws[None, :].astype(float))
+    expected = variance_components(written_out, resamples=0)
+    assert weighted.reason == expected.reason
+    if expected.reason is None:
+        for name in ("entries", "experts", "residual"):
+            assert weighted.variances[name] == pytest.approx(expected.variances[name], rel=1e-9, abs=1e-9), name
+        assert weighted.truncated == expected.truncated

@@ -41,6 +41,8 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.stats import f as f_distribution
 
 #: The forms :func:`icc` computes, in Shrout & Fleiss's order.
@@ -441,9 +443,6 @@ class _Sheets:
 def _linked_sets(sheets: _Sheets) -> tuple[int, np.ndarray]:
     """The connected parts of the bipartite expert–entry graph: their number and
     each entry's part."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     graph = coo_matrix((np.ones(sheets.entry.size), (sheets.entry, sheets.n + sheets.expert)),
                        shape=(sheets.n + sheets.m,) * 2)
     count, labels = connected_components(graph, directed=False)
@@ -461,8 +460,6 @@ def _henderson_statistics(sheets: _Sheets, entries: np.ndarray, weights: np.ndar
     C's null space — the indicators of the resample's linked sets of experts,
     found by label propagation — which also counts those sets.
     """
-    from scipy.sparse import csr_matrix
-
     in_set = np.isin(sheets.entry, entries)
     local_entry = np.searchsorted(entries, sheets.entry[in_set])
     experts, local_expert = np.unique(sheets.expert[in_set], return_inverse=True)

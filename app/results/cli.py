@@ -53,7 +53,8 @@ def results_compute(call_id: int, resamples: int | None, seed: int | None, as_em
         icc_k = one_way["icc1_k"]
         click.echo(f"ICC(1,k) on all sheets (k = {one_way['sheets_per_entry']:.1f}): {icc_k['value']:.3f}, "
                    f"95 % interval {icc_k['low']:.3f} to {icc_k['high']:.3f}")
-    click.echo(f"Reliability verdict: {call_reliability['verdict']['band']} ({call_reliability['verdict']['explanation']})")
+    verdict = call_reliability["verdict"]
+    click.echo(f"Reliability verdict: {verdict['band']} ({verdict['explanation']})")
     for warning in summary["selection"]["warnings"]:
         click.echo(f"Warning: {warning['key']} {({k: v for k, v in warning.items() if v is not None and k != 'key'})}")
 

@@ -257,6 +257,11 @@ MAX_BLOCK_SEARCH_EXPERTS = 12
 MIN_DEFINED_SHARE = 0.9
 #: Bound on the floats held at once by the variance bootstrap's m × m matrices.
 _CHUNK_FLOATS = 4_000_000
+#: Up to this many experts in a linked set, every resample is solved densely
+#: (exactly, linked sets counted); above, by conjugate gradients.
+DENSE_LINKED_EXPERTS = 64
+CG_TOLERANCE = 1e-10  # relative to |q|
+CG_MAX_ITERATIONS = 500
 
 
 def _figure(value: float | None, interval: tuple[float, float] | None) -> dict[str, float | None] | None:
@@ -456,9 +461,9 @@ def _henderson_statistics(sheets: _Sheets, entries: np.ndarray, weights: np.ndar
 
     The expert effects are solved after absorbing the entries' (0/1 incidence):
     C = diag(n·ⱼ) − Σᵢ wᵢ bᵢbᵢᵀ / kᵢ and q = Σᵢ wᵢ Bᵢᵀ(yᵢ − ȳᵢ), so that
-    R(experts | μ, entries) = qᵀC⁺q. C⁺ is (C + Z)⁻¹ with Z the projector on
-    C's null space — the indicators of the resample's linked sets of experts,
-    found by label propagation — which also counts those sets.
+    R(experts | μ, entries) = qᵀC⁺q, solved densely for sets of up to
+    ``DENSE_LINKED_EXPERTS`` experts (which also counts the resample's linked
+    sets exactly), by conjugate gradients for the resamples of larger ones.
     """
     in_set = np.isin(sheets.entry, entries)
     local_entry = np.searchsorted(entries, sheets.entry[in_set])
@@ -481,9 +486,39 @@ def _henderson_statistics(sheets: _Sheets, entries: np.ndarray, weights: np.ndar
                         local_expert[first] * m + local_expert[second])), shape=(n, m * m))
 
     w = weights[:, entries]
-    rows = w.shape[0]
     n_dot_j = np.asarray(w @ incidence)
     q = np.asarray(w @ residuals)
+    if m <= DENSE_LINKED_EXPERTS:
+        reduction, linked = _expert_reduction_dense(w, pairs, n_dot_j, q)
+    else:
+        # The data itself exactly; the resamples by conjugate gradients.
+        reduction, linked = np.empty(w.shape[0]), np.empty(w.shape[0])
+        reduction[:1], linked[:1] = _expert_reduction_dense(w[:1], pairs, n_dot_j[:1], q[:1])
+        reduction[1:] = _expert_reduction_iterative(w[1:] / counts, incidence, n_dot_j[1:], q[1:])
+        # A resample is taken to keep the set linked (a split of a set this
+        # large would change the residual degrees of freedom by a few in thousands).
+        linked[1:] = (n_dot_j[1:] > 0).any(axis=1)
+    return {
+        "sheets": w @ counts,
+        "entries": w.sum(axis=1),
+        "entry_squares": w @ counts**2,  # Σ nᵢ²
+        "expert_squares": (n_dot_j**2).sum(axis=1),  # Σ n·ⱼ²
+        "experts": (n_dot_j > 0).sum(axis=1).astype(float),
+        "linked": linked,
+        "sum": w @ sums,
+        "entry_reduction": w @ (sums**2 / counts),  # R(μ, entries)
+        "within": w @ within,
+        "expert_reduction": reduction,  # R(experts | μ, entries)
+    }
+
+
+def _expert_reduction_dense(w: np.ndarray, pairs, n_dot_j: np.ndarray,
+                            q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """qᵀC⁺q and the number of linked sets of present experts, per row of
+    ``w``, exactly: C⁺q = (C + Z)⁻¹q with Z the projector on C's null space —
+    the indicators of the row's linked sets of experts, found by label
+    propagation — since q is orthogonal to it."""
+    rows, m = q.shape
     reduction, linked = np.empty(rows), np.empty(rows)
     chunk = max(1, _CHUNK_FLOATS // (m * m))
     for begin in range(0, rows, chunk):
@@ -500,24 +535,49 @@ def _henderson_statistics(sheets: _Sheets, entries: np.ndarray, weights: np.ndar
             labels = spread
         same = labels[:, :, None] == labels[:, None, :]
         size = same.sum(axis=2)
-        linked[block] = (present / size).sum(axis=1)
+        linked[block] = np.rint((present / size).sum(axis=1))  # a count, summed as fractions
         matrix = same * (1.0 / size)[:, :, None]
         matrix -= gram
         matrix[:, np.arange(m), np.arange(m)] += n_dot_j[block]
         solution = np.linalg.solve(matrix, q[block][..., None])[..., 0]
         reduction[block] = (q[block] * solution).sum(axis=1)
-    return {
-        "sheets": w @ counts,
-        "entries": w.sum(axis=1),
-        "entry_squares": w @ counts**2,  # Σ nᵢ²
-        "expert_squares": (n_dot_j**2).sum(axis=1),  # Σ n·ⱼ²
-        "experts": (n_dot_j > 0).sum(axis=1).astype(float),
-        "linked": linked,
-        "sum": w @ sums,
-        "entry_reduction": w @ (sums**2 / counts),  # R(μ, entries)
-        "within": w @ within,
-        "expert_reduction": reduction,  # R(experts | μ, entries)
-    }
+    return reduction, linked
+
+
+def _expert_reduction_iterative(w_over_k: np.ndarray, incidence, n_dot_j: np.ndarray,
+                                q: np.ndarray) -> np.ndarray:
+    """qᵀC⁺q per row by conjugate gradients, all rows at once, for linked sets
+    too large to solve densely resample by resample: C v = n·ⱼ v − Pᵀ((w/k) P v)
+    costs two sparse products, and the system is consistent (q ⟂ null(C)), so
+    CG from 0 converges to a solution; preconditioned by C's diagonal. A row
+    that has not converged after ``CG_MAX_ITERATIONS`` is NaN (left out of the
+    interval)."""
+    transposed = incidence.T.tocsr()
+    diagonal = np.where(n_dot_j > 0, n_dot_j, 1.0)
+    weights = w_over_k.T  # entries × rows: each entry's count over its sheets
+
+    def product(v: np.ndarray) -> np.ndarray:
+        return n_dot_j * v - (transposed @ (weights * (incidence @ v.T))).T
+
+    x, residual = np.zeros_like(q), q.copy()
+    z = residual / diagonal
+    direction, rz = z.copy(), (residual * z).sum(axis=1)
+    target = CG_TOLERANCE * np.linalg.norm(q, axis=1)
+    converged = np.linalg.norm(residual, axis=1) <= target
+    for _ in range(CG_MAX_ITERATIONS):
+        if converged.all():
+            break
+        image = product(direction)
+        curvature = (direction * image).sum(axis=1)
+        step = np.where(converged | (curvature <= 0), 0.0, rz / np.where(curvature > 0, curvature, 1.0))
+        x += step[:, None] * direction
+        residual -= step[:, None] * image
+        converged |= np.linalg.norm(residual, axis=1) <= target
+        z = residual / diagonal
+        rz_next = (residual * z).sum(axis=1)
+        direction = z + np.where(rz > 0, rz_next / np.where(rz > 0, rz, 1.0), 0.0)[:, None] * direction
+        rz = rz_next
+    return np.where(converged, (q * x).sum(axis=1), np.nan)
 
 
 def _henderson_components(stats: dict[str, np.ndarray]) -> np.ndarray:

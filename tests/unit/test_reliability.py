@@ -443,3 +443,19 @@ def test_a_bootstrap_resample_is_computed_as_the_resampled_sheets_written_out(se
         for name in ("entries", "experts", "residual"):
             assert weighted.variances[name] == pytest.approx(expected.variances[name], rel=1e-9, abs=1e-9), name
         assert weighted.truncated == expected.truncated
+
+
+def test_large_linked_sets_resampled_by_conjugate_gradients_agree_with_the_dense_solution():
+    """Above DENSE_LINKED_EXPERTS experts in one linked set, resamples are
+    solved iteratively: the same resample solved both ways agrees."""
+    from app.results.reliability import DENSE_LINKED_EXPERTS, _henderson_statistics, _Sheets
+
+    rng = np.random.default_rng(9)
+    sheets = _Sheets.of(_unbalanced_design(rng, 400, DENSE_LINKED_EXPERTS + 16, (1, 6)))
+    draws = np.bincount(rng.integers(0, sheets.n, sheets.n), minlength=sheets.n).astype(float)
+    # Row 0 is always solved densely, the others iteratively.
+    stats = _henderson_statistics(sheets, np.arange(sheets.n), np.vstack([draws, draws, np.ones(sheets.n)]))
+    assert stats["expert_reduction"][1] == pytest.approx(stats["expert_reduction"][0], rel=1e-8)
+    assert stats["linked"][1] == stats["linked"][0] == 1
+    full = _henderson_statistics(sheets, np.arange(sheets.n), np.ones((1, sheets.n)))
+    assert stats["expert_reduction"][2] == pytest.approx(full["expert_reduction"][0], rel=1e-8)

@@ -7,8 +7,9 @@ call of 5,000 entries × 5 submitted sheets × 8 criteria by 250 experts in 8
 panels (25,000 sheets, 200,000 criterion scores): load the sheets and scores,
 aggregate (trimmed mean), rank overall/per domain/per city, flag
 disagreement, select under quotas, 1,000 bootstrap resamples per domain,
-reliability per panel and for the call (ICC on the largest complete block,
-Krippendorff's alpha over all sheets), expert statistics, then store 5,000
+reliability per panel and for the call (on all sheets: ICC(1), the variance
+shares by Henderson III and Krippendorff's alpha with seeded bootstrap
+intervals; ICC(2)/(3) on the largest complete block), expert statistics, then store 5,000
 result rows and the summary — and, separately, the rankings page query (one
 filtered, sorted page of 50) on the stored rows.
 

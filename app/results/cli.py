@@ -53,6 +53,13 @@ def results_compute(call_id: int, resamples: int | None, seed: int | None, as_em
     call_reliability = summary["call"]
     alpha = call_reliability["alpha"]
     click.echo(f"Krippendorff's alpha (interval): {'n/a' if alpha is None else f'{alpha:.3f}'}")
+    one_way = call_reliability["one_way"]
+    if one_way is not None:
+        icc_k = one_way["icc1_k"]
+        click.echo(f"ICC(1,k) on all sheets (k = {one_way['sheets_per_entry']:.1f}): {icc_k['value']:.3f}, "
+                   f"95 % interval {icc_k['low']:.3f} to {icc_k['high']:.3f}")
+    verdict = call_reliability["verdict"]
+    click.echo(f"Reliability verdict: {verdict['band']} ({verdict['explanation']})")
     for warning in summary["selection"]["warnings"]:
         click.echo(f"Warning: {warning['key']} {({k: v for k, v in warning.items() if v is not None and k != 'key'})}")
 

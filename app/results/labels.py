@@ -1,7 +1,7 @@
 """What the results pages and exports call the keys the pure modules return."""
 from app.enums import Domain
 from app.i18n import lazy_gettext as _l
-from app.results import aggregation, experts, selection
+from app.results import aggregation, experts, reliability, selection
 
 DECISIONS = {
     selection.SELECTED: _l("Selected by the ranking"),
@@ -61,14 +61,47 @@ VETO_STATUS = {
     "dismissed": _l("Dismissed"),
 }
 
-BANDS = {
+#: The reliability verdict: a Koo & Li band, or the span of bands its interval covers.
+VERDICTS = {
     "poor": _l("poor"),
     "moderate": _l("moderate"),
     "good": _l("good"),
     "excellent": _l("excellent"),
-    "reliable": _l("reliable"),
-    "tentative": _l("tentative"),
-    "unreliable": _l("unreliable"),
+    "poor_to_moderate": _l("poor to moderate"),
+    "poor_to_good": _l("poor to good"),
+    "poor_to_excellent": _l("poor to excellent"),
+    "moderate_to_good": _l("moderate to good"),
+    "moderate_to_excellent": _l("moderate to excellent"),
+    "good_to_excellent": _l("good to excellent"),
+    reliability.NOT_COMPUTABLE: _l("not computable"),
+}
+
+#: What the verdict means for the chair, or why there is none: one sentence.
+VERDICT_EXPLANATIONS = {
+    reliability.EXPLAIN_SEPARATES_WELL: _l(
+        "Even at the low end of its interval, the mean of an entry's sheets separates the entries well: "
+        "other experts would very probably have ranked them much the same."),
+    reliability.EXPLAIN_SEPARATES_MODERATELY: _l(
+        "The mean of an entry's sheets separates the entries moderately: large differences in score hold, "
+        "differences of a few points may not."),
+    reliability.EXPLAIN_MAY_NOT_SEPARATE: _l(
+        "The mean of an entry's sheets does not separate the entries reliably: which experts scored an entry "
+        "weighs on its score, so close scores should not decide on their own."),
+    reliability.EXPLAIN_TOO_UNCERTAIN: _l(
+        "The interval is too wide to judge: reliability may be poor or good; more entries or more sheets per "
+        "entry would tell."),
+    reliability.REASON_NO_SHEETS: _l("There are no submitted sheets."),
+    reliability.REASON_SINGLE_ENTRY: _l(
+        "Reliability compares entries with each other, and there is only one entry."),
+    reliability.REASON_TOO_FEW_REPEATED: _l("Fewer than two entries have two or more sheets."),
+    reliability.REASON_NO_VARIANCE: _l("Every sheet has the same total: there are no differences to compare."),
+}
+
+#: The parts of the variance decomposition.
+VARIANCE_COMPONENTS = {
+    "entries": _l("Entries (real differences)"),
+    "experts": _l("Experts (leniency)"),
+    "residual": _l("Residual"),
 }
 
 EXPERT_FLAGS = {

@@ -32,7 +32,7 @@ from app.permissions import (
     require,
     roles_required,
 )
-from app.results import bootstrap, charts, decisions, exports, labels, publishing, rankings
+from app.results import bootstrap, charts, decisions, exports, labels, publishing, rankings, reliability
 from app.results.compute import compute_results, draft_run
 from app.results.extra import assign_extra_experts
 from app.results.forms import (
@@ -245,7 +245,9 @@ def reliability_page(run_id: int):
     reliability_rows = [(_("Whole call"), run.summary["call"])] + [
         (panel["name"] or _("No panel"), panel) for panel in run.summary["panels"]
     ]
-    return render_template("results/reliability.html", chart=chart, reliability_rows=reliability_rows, **_run_context(run))
+    return render_template("results/reliability.html", chart=chart, reliability_rows=reliability_rows,
+                           min_block_entries=reliability.MIN_BLOCK_ENTRIES, resamples=reliability.RESAMPLES,
+                           **_run_context(run))
 
 
 @bp.route("/runs/<int:run_id>/experts")

@@ -101,12 +101,13 @@ def test_disagreement_flags_follow_the_call_thresholds(make, session):
 def test_reliability_and_expert_statistics_are_in_the_summary(make):
     scored = make.scored_call(totals=FIVE)
     summary = scored.compute().summary
-    # Four entries are too few for an ICC; alpha needs no complete block.
-    assert summary["call"]["icc"] is None and summary["call"]["alpha"] is not None
-    scored = make.scored_call(totals=FIVE + [[61, 66, 63, 70, 64], [77, 79, 75, 81, 78]])
+    # Four entries are too few for a complete block; the figures on all sheets need none.
+    assert summary["call"]["block"] is None and summary["call"]["alpha"] is not None
+    assert 0 < summary["call"]["one_way"]["icc1_k"]["value"] < 1
+    scored = make.scored_call(totals=FIVE * 3)
     summary = scored.compute().summary
-    assert summary["call"]["icc"]["entries"] == 6 and summary["call"]["icc"]["experts"] == 5
-    assert 0 < summary["call"]["icc"]["icc2_1"] < 1
+    assert summary["call"]["block"]["entries"] == 12 and summary["call"]["block"]["experts"] == 5
+    assert 0 < summary["call"]["block"]["icc2_1"]["value"] < 1
     assert summary["call"]["alpha"] is not None
     assert [panel["panel_id"] for panel in summary["panels"]] == [scored.panel.id]
     assert len(summary["experts"]) == 5

@@ -138,6 +138,18 @@ class EntryStatus(LabelledEnum):
         return self._meaning
 
 
+#: Entries that passed the formal check and take part in expert review (or
+#: went through it): the ones review and the selection draw from.
+REVIEW_STATUSES = (
+    EntryStatus.ELIGIBLE,
+    EntryStatus.IN_REVIEW,
+    EntryStatus.SCORED,
+    EntryStatus.SELECTED,
+    EntryStatus.NOT_SELECTED,
+    EntryStatus.PUBLISHED,
+)
+
+
 class SheetStatus(LabelledEnum):
     DRAFT = "draft", _l("Draft")
     SUBMITTED = "submitted", _l("Submitted")

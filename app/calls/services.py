@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.enums import PHASE_ORDER, Domain, EntryStatus, Phase
+from app.enums import PHASE_ORDER, REVIEW_STATUSES, Domain, EntryStatus, Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, CallPhase, CallQuota, Entry
@@ -26,16 +26,6 @@ YEAR_RANGE = (2000, 2100)
 TARGET_RANGE = (1, 10_000)
 QUOTA_RANGE = (0, 10_000)
 
-#: Entries that passed the formal check and take part in review (or went
-#: through it): the ones the selection can draw from.
-PASSED_FORMAL_CHECK = (
-    EntryStatus.ELIGIBLE,
-    EntryStatus.IN_REVIEW,
-    EntryStatus.SCORED,
-    EntryStatus.SELECTED,
-    EntryStatus.NOT_SELECTED,
-    EntryStatus.PUBLISHED,
-)
 #: Entries the formal check has yet to decide (a returned one may come back).
 AWAITING_FORMAL_CHECK = (EntryStatus.SUBMITTED, EntryStatus.RETURNED)
 
@@ -118,7 +108,7 @@ def quota_warnings(session: Session, *, call: Call, now: datetime) -> list[Quota
         eligible = dict(
             session.exec(
                 select(Entry.domain, sa.func.count(Entry.id))
-                .where(Entry.call_id == call.id, Entry.status.in_(PASSED_FORMAL_CHECK))
+                .where(Entry.call_id == call.id, Entry.status.in_(REVIEW_STATUSES))
                 .group_by(Entry.domain)
             ).all()
         )

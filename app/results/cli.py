@@ -9,9 +9,9 @@ from app.accounts.actors import chair_actor
 from app.commands import ID, SEED, in_site_language, transaction
 from app.config import RESAMPLES_RANGE
 from app.db import db, utcnow
+from app.i18n import gettext as _
 from app.models import Call
 from app.results.compute import compute_results, draft_run
-from app.i18n import gettext as _
 from app.results.publishing import publish
 from app.results.verification import message, verify_document
 

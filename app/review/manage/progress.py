@@ -14,9 +14,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.db import UTCDateTime
-from app.enums import Domain, Phase, SheetStatus
+from app.enums import REVIEW_STATUSES, Domain, Phase, SheetStatus
 from app.models import Assignment, Call, Entry, Panel, RubricVersion, ScoreSheet, User
-from app.review.rubrics.services import REVIEW_STATUSES
 
 PER_PAGE = 50
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.enums import Domain, EntryStatus, Phase
+from app.enums import REVIEW_STATUSES, Domain, Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, CallRubric, Entry, RubricVersion
@@ -29,15 +29,6 @@ AGGREGATION_LABELS = {
     "calibrated": _l("Mean of the sheets corrected for each expert's leniency (calibrated per panel)"),
 }
 
-# Entries that take part in expert review (from the formal check's "eligible" on).
-REVIEW_STATUSES = (
-    EntryStatus.ELIGIBLE,
-    EntryStatus.IN_REVIEW,
-    EntryStatus.SCORED,
-    EntryStatus.SELECTED,
-    EntryStatus.NOT_SELECTED,
-    EntryStatus.PUBLISHED,
-)
 
 
 @dataclass(frozen=True)

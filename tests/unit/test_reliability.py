@@ -18,9 +18,9 @@ from app.results.reliability import (
     largest_complete_block,
     one_way_icc,
     reliability_summary,
-    variance_components,
     verdict,
 )
+from app.results.variance import variance_components
 
 SHROUT_FLEISS_TABLE_2 = [
     [9, 2, 5, 8],
@@ -425,18 +425,18 @@ def test_a_bootstrap_resample_is_computed_as_the_resampled_sheets_written_out(se
     equal the decomposition of the resample written out, a drawn-twice entry
     as two entries — also when the resample splits the experts into more
     linked sets than the data (sparse designs) or drops experts altogether."""
-    from app.results.reliability import _Sheets, _variance_components  # the weighted core itself
+    from app.results.variance import RatingSheets, decompose  # the weighted core itself
 
     rng = np.random.default_rng(seed)
     if seed % 2:  # sparse: one or two sheets per entry among many experts
         ratings = _unbalanced_design(rng, int(rng.integers(10, 20)), int(rng.integers(8, 14)), (1, 2))
     else:
         ratings = _unbalanced_design(rng, int(rng.integers(8, 40)), int(rng.integers(4, 9)), (1, 4))
-    sheets = _Sheets.of(ratings)
+    sheets = RatingSheets.of(ratings)
     draws = np.bincount(rng.integers(0, sheets.n, sheets.n), minlength=sheets.n)
     written_out = [(entry * 100 + copy, expert, total) for entry, expert, total in ratings
                    for copy in range(draws[sorted({r[0] for r in ratings}).index(entry)])]
-    weighted = _variance_components(sheets, draws[None, :].astype(float))
+    weighted = decompose(sheets, draws[None, :].astype(float))
     expected = variance_components(written_out, resamples=0)
     assert weighted.reason == expected.reason
     if expected.reason is None:
@@ -448,10 +448,10 @@ def test_a_bootstrap_resample_is_computed_as_the_resampled_sheets_written_out(se
 def test_large_linked_sets_resampled_by_conjugate_gradients_agree_with_the_dense_solution():
     """Above DENSE_LINKED_EXPERTS experts in one linked set, resamples are
     solved iteratively: the same resample solved both ways agrees."""
-    from app.results.reliability import DENSE_LINKED_EXPERTS, _henderson_statistics, _Sheets
+    from app.results.variance import DENSE_LINKED_EXPERTS, RatingSheets, _henderson_statistics
 
     rng = np.random.default_rng(9)
-    sheets = _Sheets.of(_unbalanced_design(rng, 400, DENSE_LINKED_EXPERTS + 16, (1, 6)))
+    sheets = RatingSheets.of(_unbalanced_design(rng, 400, DENSE_LINKED_EXPERTS + 16, (1, 6)))
     draws = np.bincount(rng.integers(0, sheets.n, sheets.n), minlength=sheets.n).astype(float)
     # Row 0 is always solved densely, the others iteratively.
     stats = _henderson_statistics(sheets, np.arange(sheets.n), np.vstack([draws, draws, np.ones(sheets.n)]))

@@ -315,13 +315,15 @@ def sheet_values(
     method: Method,
     min_sheets_per_expert: int = ZSCORE_MIN_SHEETS,
     sd_floor: float | None = ZSCORE_SD_FLOOR,
+    calibrated_sheets: CalibratedResult | None = None,
 ) -> dict[tuple[int, int], float]:
     """(entry id, expert id) → the value of each sheet the method averages:
-    the standardised or calibrated value, else the total (what the bootstrap resamples)."""
+    the standardised or calibrated value, else the total (what the bootstrap resamples).
+    `calibrated_sheets` is ``calibrated(sheets)`` when the caller has it already."""
     if method == "zscore":
         return zscore_adjusted(sheets, min_sheets_per_expert=min_sheets_per_expert, sd_floor=sd_floor).sheet_scores
     if method == "calibrated":
-        return calibrated(sheets).sheet_scores
+        return (calibrated_sheets or calibrated(sheets)).sheet_scores
     return {(s.entry_id, s.expert_id): float(s.total) for s in sheets}
 
 

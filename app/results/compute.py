@@ -128,7 +128,7 @@ def compute_results(
         fill_quotas=settings.quota_fill,
     )
     intervals = _rank_intervals(
-        sheets, results, settings, rule_selection=rule_selection, domain_rank=domain_rank, domain_of=domain_of,
+        totals, settings, calibrated=calibrated, rule_selection=rule_selection, domain_rank=domain_rank, domain_of=domain_of,
         overall_rank={item.result.entry_id: item.position for item in ranked},
     )
     final = select_with_overrides(session, call=call, ranking=ranking, settings=settings)
@@ -238,7 +238,7 @@ def compute_results(
     return run
 
 
-def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, domain_rank, domain_of, overall_rank):
+def _rank_intervals(sheet_totals, settings: Settings, *, calibrated, rule_selection, domain_rank, domain_of, overall_rank):
     """Bootstrap rank intervals against the cut line the rule drew.
 
     With domain quotas the cut is per domain (the domain rank of the last
@@ -248,8 +248,8 @@ def _rank_intervals(sheets, results, settings: Settings, *, rule_selection, doma
     standardised or calibrated value.
     """
     values = aggregation.sheet_values(
-        [aggregation.SheetTotal(s.entry_id, s.expert_id, float(s.total), {}, s.submitted_at, s.panel_id) for s in sheets],
-        method=settings.method, min_sheets_per_expert=settings.zscore_min_sheets, sd_floor=settings.zscore_sd_floor,
+        sheet_totals, method=settings.method, min_sheets_per_expert=settings.zscore_min_sheets,
+        sd_floor=settings.zscore_sd_floor, calibrated_sheets=calibrated,
     )
     method = bootstrap.TRIMMED_MEAN if settings.method == "trimmed_mean" else bootstrap.MEAN
     totals: dict[int, list[float]] = defaultdict(list)

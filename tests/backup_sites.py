@@ -26,6 +26,7 @@ from app.models import (
     Brochure,
     Entry,
     EntryOutcome,
+    Notification,
     OutgoingMail,
     PasswordHistory,
     PendingRegistration,
@@ -92,6 +93,8 @@ def fill_site(app: Flask) -> None:
         OutgoingMail(recipient="chair@demo.local", subject="sent", status=MailStatus.SENT, attempts=1, created_at=now,
                      next_attempt_at=now, sent_at=now),
         WorkerHeartbeat(host="backup-drill", pid=4242, started_at=now, beat_at=now),
+        Notification(user_id=chair.id, kind="results_ready", params={"call": "演练批次", "count": 3},
+                     link=f"/results/?call={run.call_id}", created_at=now),
     ])
     session.commit()
     session.close()

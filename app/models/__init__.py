@@ -22,6 +22,7 @@ from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
 from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto, IdentityCheck  # noqa: E402
 from app.models.library import LibraryCase, LibrarySetting  # noqa: E402
 from app.models.mail import OutgoingMail  # noqa: E402
+from app.models.notifications import Notification  # noqa: E402
 from app.models.ops import WorkerHeartbeat  # noqa: E402
 from app.models.results import ResultEntry, ResultRun, SelectionOverride, VetoDecision  # noqa: E402
 from app.models.review import (  # noqa: E402
@@ -57,6 +58,7 @@ __all__ = [
     "ExpertProfile",
     "IdentityCheck",
     "Organisation",
+    "Notification",
     "OutgoingMail",
     "PasswordHistory",
     "PendingRegistration",

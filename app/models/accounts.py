@@ -51,6 +51,10 @@ class User(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The language of this person's mails and notifications (None: the site's).
+    language: str | None = Field(default=None, max_length=10)
+    # Kinds of non-essential mail this person turned off (app.notifications).
+    muted_mails: list[str] = Field(default_factory=list, sa_type=sa.JSON)
 
     organisation: Organisation | None = Relationship(back_populates="members")
     role_rows: list["UserRole"] = Relationship(

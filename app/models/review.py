@@ -42,6 +42,8 @@ class CallRubric(SQLModel, table=True):
     domain: Domain | None = Field(default=None, sa_type=EnumText(Domain, 20))
     rubric_key: str = Field(max_length=60)
     rubric_version_id: int | None = Field(default=None, foreign_key="rubric_versions.id")
+    # When this call's rubric for the domain was frozen (the version may be older, shared by calls).
+    frozen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Panel(SQLModel, table=True):

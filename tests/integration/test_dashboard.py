@@ -247,3 +247,15 @@ def test_nobody_sees_another_persons_items(client, make, session, login):
     page = _dashboard(client)
     assert _all_items(page, "applicant") == [] and "别家的退回原因" not in page
     assert 'data-role="expert"' not in page and 'data-role="chair"' not in page
+
+
+def test_the_chinese_dashboard_says_how_many_days_are_left(client, make, login):
+    call = make.call(open_phase=Phase.REVIEW)
+    expert = make.expert()
+    make.assignment(entry=make.entry(call=call, status=EntryStatus.IN_REVIEW), expert=expert)
+    login(expert)
+    client.delete_cookie("lang")
+
+    page = _dashboard(client)
+
+    assert "当前待办" in page and "1 个申报项目待您声明利益冲突" in page and "还剩 4 天" in page

@@ -81,7 +81,7 @@ def behind_schedule(*, assigned: int, submitted: int, starts_at: datetime, ends_
 def applicant_todos(session: Session, *, organisation_id: int, now: datetime) -> list[Todo]:
     """Drafts with what they lack (while their call takes submissions),
     returned entries with the reason and deadline, entries on their way (one
-    line per stage), results once published."""
+    line per stage), results once published (until their call closes)."""
     entries = session.exec(
         select(Entry)
         .where(Entry.organisation_id == organisation_id,
@@ -111,9 +111,11 @@ def applicant_todos(session: Session, *, organisation_id: int, now: datetime) ->
         count = sum(1 for entry in entries if entry.status == status)
         if count:
             todos.append(Todo("stage", count, "entries.index", detail=status.value))
+    # Results are news while their call runs; afterwards the entry list keeps them.
     todos += [
         Todo("result", 1, "entries.detail", {"entry_id": entry.id}, title=entry.title, detail=entry.status.value)
-        for entry in entries if entry.status in RESULT_STATUSES
+        for entry in entries
+        if entry.status in RESULT_STATUSES and phase_state(calls[entry.call_id], now=now).status != "closed"
     ]
     return todos
 

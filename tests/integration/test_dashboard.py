@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from app.db import utcnow
@@ -259,3 +260,54 @@ def test_the_chinese_dashboard_says_how_many_days_are_left(client, make, login):
     page = _dashboard(client)
 
     assert "当前待办" in page and "1 个申报项目待您声明利益冲突" in page and "还剩 4 天" in page
+
+
+def test_results_of_a_closed_call_are_no_longer_todos(client, make, login):
+    applicant = login(make.applicant())
+    closed = make.call(open_phase=Phase.PUBLICATION)
+    for window in closed.phases:  # every phase over
+        window.starts_at -= timedelta(days=100)
+        window.ends_at -= timedelta(days=100)
+    make.save(closed)
+    make.entry(call=closed, organisation=applicant.organisation, status=EntryStatus.SELECTED, title="往年入选")
+
+    assert _all_items(_dashboard(client), "applicant") == []
+
+
+# --- cost -------------------------------------------------------------------------------------
+
+
+def _statements(app, client) -> int:
+    """How many SQL statements one dashboard request runs."""
+    statements = []
+
+    def _record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = app.extensions["db"].engine
+    sa.event.listen(engine, "before_cursor_execute", _record)
+    try:
+        _dashboard(client)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", _record)
+    return len(statements)
+
+
+def test_the_chair_and_expert_dashboards_cost_the_same_queries_for_more_data(app, client, make, login):
+    scored = make.scored_call(totals=[[80, None], [70, None]], experts_per_entry=3, vetoes={0: {"fraud": True}})
+    scored.compute()
+    login(scored.chair)
+    chair_before = _statements(app, client)
+    login(scored.experts[1])
+    expert_before = _statements(app, client)
+
+    for index in range(6):
+        entry = make.entry(call=scored.call, status=EntryStatus.IN_REVIEW, complete=False, title=f"加量{index}")
+        for expert in scored.experts:
+            make.assignment(entry=entry, expert=expert, sheet=SheetStatus.DRAFT if index % 2 else None)
+    make.entry(call=scored.call, status=EntryStatus.SUBMITTED)
+
+    login(scored.chair)
+    assert _statements(app, client) == chair_before
+    login(scored.experts[1])
+    assert _statements(app, client) == expert_before

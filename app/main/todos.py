@@ -124,15 +124,15 @@ def applicant_todos(session: Session, *, organisation_id: int, now: datetime) ->
 
 
 def expert_todos(session: Session, *, expert, now: datetime) -> list[Todo]:
-    """For the call in review where the expert has work: assignments to
+    """While the review phase of the expert's call runs: assignments to
     declare, drafts to score, drafts complete and ready to submit, with the
     review deadline; then sheets a chair reopened, each with the reason."""
     call = queue_call(session, expert=expert, now=now)
     if call is None:
         return []
     window = call.phase_window(Phase.REVIEW)
-    if window is None or now >= window.ends_at:
-        return []
+    if window is None or not window.starts_at <= now < window.ends_at:
+        return []  # sheets open only while the review phase runs
     unscored = sa.exists().where(Score.sheet_id == ScoreSheet.id, Score.score.is_(None))
     row = session.exec(
         select(

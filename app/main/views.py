@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     abort,
@@ -9,8 +11,6 @@ from flask import (
     request,
 )
 from flask_login import current_user, login_required
-
-from zoneinfo import ZoneInfo
 
 from app.accounts.memberships import pending_members
 from app.db import db, utcnow

@@ -25,8 +25,12 @@ def _dashboard(client) -> str:
 
 def _all_items(page: str, role: str) -> list[tuple[str, str]]:
     """The to-do items of ``role`` on the page, in order: (data-todo key, the item's HTML)."""
-    match = re.search(rf'<ul class="list-group todo-list" data-role="{role}">(.*?)</ul>\s*(?:<a|</section>)', page, re.S)
-    return re.findall(r'data-todo="(\w+)">(.*?)(?=<li class="list-group-item" data-todo|\Z)', match.group(1), re.S) if match else []
+    todo_list = re.search(rf'<ul class="list-group todo-list" data-role="{role}">(.*?)</ul>\s*(?:<a|</section>)',
+                          page, re.DOTALL)
+    if todo_list is None:
+        return []
+    return re.findall(r'data-todo="(\w+)">(.*?)(?=<li class="list-group-item" data-todo|\Z)', todo_list.group(1),
+                      re.DOTALL)
 
 
 # --- applicant ----------------------------------------------------------------------
@@ -311,3 +315,15 @@ def test_the_chair_and_expert_dashboards_cost_the_same_queries_for_more_data(app
     assert _statements(app, client) == chair_before
     login(scored.experts[1])
     assert _statements(app, client) == expert_before
+
+
+def test_assignments_are_no_todos_before_the_review_phase_opens(client, make, login):
+    call = make.call(open_phase=Phase.FORMAL_CHECK)
+    expert = make.expert()
+    make.assignment(entry=make.entry(call=call, status=EntryStatus.ELIGIBLE), expert=expert)
+    login(expert)
+
+    page = _dashboard(client)
+
+    assert _all_items(page, "expert") == []
+    assert "Nothing to do now." in page

@@ -141,6 +141,12 @@ def visible():
     return LibraryCase.hidden.is_(False)
 
 
+def uncurated():
+    """Cases nobody has curated yet: shown with the submitted summary,
+    neither featured nor hidden (the dashboard counts them for publicity staff)."""
+    return sa.and_(LibraryCase.public_summary.is_(None), LibraryCase.featured.is_(False), LibraryCase.hidden.is_(False))
+
+
 def conditions(session: Session, filters: Filters) -> list:
     """The WHERE clauses of ``filters`` (visibility included)."""
     where = [visible()]
@@ -268,7 +274,7 @@ def curation_page(session: Session, *, q: str = "", year: int | None = None, sta
     Every term of ``q`` must occur in the case's ``search_text`` (lower-cased
     title, shown summary, organisation, tags): a plain substring scan, enough
     for a staff list of a few thousand rows. ``state`` keeps only the
-    featured or the hidden cases.
+    featured, the hidden or the uncurated cases.
     """
     where = []
     if year:
@@ -277,6 +283,8 @@ def curation_page(session: Session, *, q: str = "", year: int | None = None, sta
         where.append(LibraryCase.featured.is_(True))
     elif state == "hidden":
         where.append(LibraryCase.hidden.is_(True))
+    elif state == "uncurated":
+        where.append(uncurated())
     where.extend(LibraryCase.search_text.like(like_pattern(term), escape="\\") for term in terms(q))
     total = session.exec(select(func.count()).select_from(LibraryCase).where(*where)).one()
     page = page_within(page, total, per_page)

@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from flask import (
     Blueprint,
     abort,
@@ -11,10 +13,12 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.accounts.memberships import pending_members
-from app.db import db
+from app.db import db, utcnow
 from app.entries.services import organisation_entries
-from app.enums import Membership
+from app.enums import Membership, Role
 from app.forms import ActionForm
+from app.main import todos
+from app.main.labels import days_left_text, todo_text
 from app.ops import health, metrics
 from app.urls import safe_next
 
@@ -65,11 +69,25 @@ def metrics_endpoint():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    pending, entries = [], []
+    """What the person must do now, one list per role (``app.main.todos``)."""
+    now = utcnow()
+    pending, entries, sections = [], [], []
     if current_user.is_applicant and current_user.membership == Membership.ACTIVE:
         pending = pending_members(db.session, organisation_id=current_user.organisation_id)
         entries = organisation_entries(db.session, organisation_id=current_user.organisation_id)
-    return render_template("main/dashboard.html", pending=pending, entries=entries)
+        sections.append((Role.APPLICANT, todos.applicant_todos(db.session, organisation_id=current_user.organisation_id,
+                                                                now=now)))
+    if current_user.has_role(Role.EXPERT):
+        sections.append((Role.EXPERT, todos.expert_todos(db.session, expert=current_user, now=now)))
+    if current_user.has_role(Role.CHAIR):
+        sections.append((Role.CHAIR, todos.chair_todos(db.session, now=now)))
+    if current_user.has_role(Role.PUBLICITY):
+        sections.append((Role.PUBLICITY, todos.publicity_todos(db.session)))
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return render_template(
+        "main/dashboard.html", pending=pending, entries=entries, sections=sections, todo_text=todo_text,
+        days_left_text=days_left_text, days_until=lambda deadline: todos.days_left(deadline, now=now, zone=zone),
+    )
 
 
 @bp.route("/language", methods=["POST"])

@@ -92,6 +92,13 @@ _FLAG_CONDITIONS = {
 }
 
 
+def count_flagged(session: Session, *, run: ResultRun, flags: tuple[str, ...]) -> dict[str, int]:
+    """How many of the run's rows carry each of ``flags`` (keys of the rankings filter), in one query."""
+    columns = [sa.func.count(ResultEntry.id).filter(_FLAG_CONDITIONS[flag]) for flag in flags]
+    row = session.exec(select(*columns).where(ResultEntry.run_id == run.id)).one()
+    return dict(zip(flags, row if len(flags) > 1 else (row,)))
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

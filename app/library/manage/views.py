@@ -23,7 +23,7 @@ from app.web import query_page, write
 bp = Blueprint("library_manage", __name__, url_prefix="/library/manage")
 
 PER_PAGE = 50
-STATES = ("featured", "hidden")
+STATES = ("featured", "hidden", "uncurated")
 
 
 @bp.before_request

@@ -348,7 +348,7 @@ def test_each_domain_shows_when_this_call_froze_it(app, client, session, chair, 
     """A rubric version is shared by every call that froze the same content:
     the table shows when this call froze each domain, not when the version
     first appeared, and the message counts what the table marks frozen."""
-    from flask_babel import format_datetime
+    from flask_babel import force_locale, format_datetime
 
     from app.review.rubrics.files import check_file, content_hash
 
@@ -368,7 +368,7 @@ def test_each_domain_shows_when_this_call_froze_it(app, client, session, chair, 
     assert page.count('<span class="badge text-bg-info">Frozen</span>') == 1 + 8  # the default row and every domain
     row = session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).one()
     assert row.domain is None and row.frozen_at >= before
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         shown, not_shown = format_datetime(row.frozen_at, "short"), format_datetime(long_ago, "short")
     assert page.count(f'<span class="small">{shown}</span>') == 1 + 8 and not_shown not in page
 

@@ -92,7 +92,22 @@ def test_saving_a_new_outcome_row_leaves_no_restore_banner(live_server, page, wo
     page.goto(outcomes)
     expect(page.locator(RESTORE_BANNER)).to_have_count(0)
 
-    # What is typed and not saved yet is still offered back after a reload.
+    # A row the autosave already saved, then "Save" (the server has nothing new): none either.
+    third = rows.nth(2)
+    third.get_by_label("指标").fill("岸桥利用率")
+    third.get_by_label("实施前").fill("60")
+    third.get_by_label("实施后").fill("75")
+    third.get_by_label("单位").fill("%")
+    expect(page.locator(".autosave-status")).to_contain_text("已于", timeout=10_000)
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url(outcomes)
+    expect(rows).to_have_count(4)
+    expect(rows.nth(2).get_by_label("指标")).to_have_value("岸桥利用率")
+    expect(page.locator(RESTORE_BANNER)).to_have_count(0)
+
+    # What is typed and not saved yet is still offered back after a reload
+    # (the network is down: no autosave can reach the server, however long it takes).
+    page.route("**/autosave/**", lambda route: route.abort())
     page.get_by_label("示范推广价值").fill("可推广至全省内河港口。")
     page.reload()
     expect(page.locator(RESTORE_BANNER)).to_contain_text("尚未保存")

@@ -15,8 +15,8 @@
 // the form was submitted is only a safety net for that request (an expired
 // session, a dropped network): once the page comes back with a newer
 // version, the submit went through and the copy is dropped — it would
-// otherwise offer to "restore" what was just saved, which the server may
-// render differently (a new empty outcome row, 8 as 8.0).
+// otherwise offer to "restore" what was just saved. A copy is offered back
+// only when it holds something the page does not (see differs()).
 (() => {
   "use strict";
   const form = document.querySelector("form.entry-form, form.autosave-form");
@@ -75,11 +75,23 @@
     } catch (error) { /* storage full or disabled: the server copy still works */ }
   };
   const forget = () => { try { localStorage.removeItem(key); } catch (error) { /* ignore */ } };
+  // Whether the copy holds something the page does not. Only fields on both
+  // count: the server may add fields (the empty outcome row after a save),
+  // and a field the page lacks could not be restored anyway. Numbers compare
+  // by value: the server may write 8 as 8.0.
+  const sameValue = (a, b) => {
+    if (Array.isArray(a) || Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
+    if (a === b) return true;
+    const number = (text) => (typeof text === "string" && text.trim() !== "" ? Number(text) : NaN);
+    return !Number.isNaN(number(a)) && number(a) === number(b);
+  };
+  const differs = (saved, current) => Object.keys(saved).some(
+    (name) => name in current && !sameValue(saved[name], current[name]));
 
   let stored = null;
   try { stored = JSON.parse(localStorage.getItem(key) || "null"); } catch (error) { stored = null; }
   const savedSince = stored && stored.submitted && stored.version !== version.value;
-  if (stored && stored.values && !savedSince && JSON.stringify(stored.values) !== JSON.stringify(snapshot())
+  if (stored && stored.values && !savedSince && differs(stored.values, snapshot())
       && new Date(stored.savedAt) > new Date(form.dataset.updatedAt)) {
     const banner = document.createElement("div");
     banner.className = "alert alert-info d-flex flex-wrap gap-2 align-items-center";

@@ -355,8 +355,10 @@ def _texts(entry: Entry, *, photos: int) -> tuple[tuple[str, ...], tuple[Section
     height = TEXT_HEIGHT
     if photos:
         lead_lines = sum(line_count(p, width_mm=TEXT_WIDTH, size_pt=LEAD_SIZE) for p in summary)
-        # The summary may take up to half the column when sections follow.
-        cap = int((height / 2 if wanted else height) // LEAD_LINE)
+        # The summary may take up to a third of the column when sections
+        # follow: the whole of it is one scan away (the QR code), while the
+        # solution is what a reader of the page is after.
+        cap = int((height / 3 if wanted else height) // LEAD_LINE)
         lead, used = fit_paragraphs(summary, width_mm=TEXT_WIDTH, size_pt=LEAD_SIZE, lines=min(lead_lines, cap),
                                     indent_em=0.0)
         height -= used * LEAD_LINE + (LEAD_GAP if used else 0)

@@ -26,7 +26,7 @@ META_WIDTH, META_SIZE = FRAME_WIDTH, 9.0
 CAPTION_SIZE = 7.5
 CAPTION_PADDING = 6.0  # left and right, inside the photo
 
-TEXT_WIDTH, TEXT_HEIGHT = 114.0, 92.0  # the text column under the photos
+TEXT_WIDTH, TEXT_HEIGHT = 114.0, 98.0  # the text column: under the photos, down to the footer
 LEAD_SIZE, LEAD_LINE, LEAD_GAP = 10.5, 6.2, 2.5  # the summary: pt, line height mm, gap after
 BODY_SIZE, BODY_LINE = 9.5, 5.6
 HEADING_HEIGHT = 7.0  # a section heading with its margin

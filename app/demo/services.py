@@ -153,8 +153,9 @@ def _person_name(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + rng.choice(_GIVEN)
 
 
-def _organisations(rng: random.Random) -> list[tuple[str, str, str]]:
-    """(name, credit code, city code) for the demo applicant organisations."""
+def demo_organisations(rng: random.Random) -> list[tuple[str, str, str]]:
+    """(name, credit code, city code) for the demo applicant organisations,
+    each named after the city it is in."""
     cities = list(CITIES)
     result, names = [], set()
     for index in range(ORGANISATION_COUNT):
@@ -263,7 +264,7 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
                            roles=[Role.EXPERT], password_hash=password_hash))
 
     organisations = []
-    for number, (org_name, code, city) in enumerate(_organisations(rng), start=1):
+    for number, (org_name, code, city) in enumerate(demo_organisations(rng), start=1):
         contact = _person_name(rng)
         phone = "13" + "".join(rng.choice("0123456789") for _ in range(9))
         organisation = session.exec(select(Organisation).where(Organisation.credit_code == code)).first()

@@ -5,7 +5,9 @@ A record (:func:`case_record`) holds the public fields of one
 the CSV columns, in that order — and nothing else: never the curation
 internals (``hidden``, ``hidden_reason``), the search column, the submitted
 summary when a curated one replaces it, storage keys of photos, or the ids
-of the entry and the results run. The summary is the one the library shows
+of the library row, the call and the results run. A case's ``id`` is its
+entry's number: the one in its stable address ``/library/<year>/<id>``
+(and in the brochure's QR codes), so a record and its page never disagree. The summary is the one the library shows
 (``shown_summary``); photos and the case page are public URLs that the
 caller builds.
 
@@ -74,7 +76,10 @@ _OUTCOME_SCHEMA = {
 }
 
 _FIELDS = (
-    _Field("id", _l("Case ID"), {"type": "integer", "description": "The case's public id in the library."}),
+    _Field("id", _l("Case ID"), {
+        "type": "integer",
+        "description": "The case's number: the entry number in its public address /library/{year}/{id} (see `url`).",
+    }),
     _Field("year", _l("Year"), {"type": "integer", "description": "Year of the call."}),
     _Field("title", _l("Title"), _string("Title of the scenario.")),
     _Field("organisation", _l("Organisation"), _string("The organisation that submitted the scenario.")),
@@ -132,7 +137,7 @@ def case_record(case: LibraryCase, *, url: str, photo_urls: list[str]) -> dict:
     tags = list(case.tech_tags or ())
     city = CITIES.get(case.city_code)
     return {
-        "id": case.id,
+        "id": case.entry_id,
         "year": case.year,
         "title": case.title,
         "organisation": case.organisation_name,

@@ -200,6 +200,38 @@ def test_texts_are_cut_to_their_frames_with_an_ellipsis(app, make, session):
     assert fit("短标题", width_mm=30.0, size_pt=10.0) == "短标题"
 
 
+def test_a_long_solution_fills_the_column_down_to_the_footer(app, make, session):
+    """A long summary once took half the column and left the solution two
+    lines above ~3 cm of blank page: the solution now gets the space that is
+    free, and what is printed still ends above the footer, on one page."""
+    scored, _run = _published(app, make, session, public_scores=True)
+    entry = scored.entries[0]  # one photo: the summary leads the text column
+    entry.summary = "针对眼底影像筛查依赖专科医生、基层医院难以开展、患者往返奔波的问题，" * 6
+    entry.problem = LONG * 4
+    entry.solution = "".join(f"第{step}阶段，在基层医院部署眼底相机与AI阅片系统，筛查结果由上级医院复核并回传。" for step in range(1, 13))
+    session.flush()
+    with app.app_context():
+        content = brochure_content(session, BuildOptions(call_id=scored.call.id))
+        chunk = next(chunk for chunk in pages.chunks(content) if chunk.key == "chapter-healthcare")
+        pdf = pages.render_chunk(chunk, start_page=1)
+    scenario = next(s for chapter in content.chapters for s in chapter.scenarios if s.entry_id == entry.id)
+    solution = scenario.sections[-1].paragraphs[-1]
+    assert solution.endswith(ELLIPSIS)
+
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == chunk.pages  # the opener, then one page per scenario
+    page = 2 + [s.entry_id for s in chunk.payload.chapter.scenarios].index(entry.id)  # after the opener
+    printed = _text(pdf, page, mode="-raw")
+    lines = printed.split("解决方案\n", 1)[1].split("\n")
+    lines = lines[: next(index for index, line in enumerate(lines) if line.endswith(ELLIPSIS)) + 1]
+    assert len(lines) >= 4 and _squash("".join(lines)) == _squash(solution)
+    # Its last line ends above the footer rule (15 mm page margin + 236 mm), not clipped.
+    layout = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox-layout", "-", "-"], input=pdf,
+                            capture_output=True, check=True).stdout.decode()
+    lines_at = re.findall(r'<line xMin="[^"]+" yMin="[^"]+" xMax="[^"]+" yMax="([^"]+)">(.*?)</line>', layout, flags=re.S)
+    bottoms = [float(bottom) for bottom, words in lines_at if "".join(re.findall(r">([^<]*)</word>", words)) == lines[-1]]
+    assert bottoms and bottoms[0] < (15 + 236) / 25.4 * 72
+
+
 # --- pages --------------------------------------------------------------------------------
 
 

@@ -92,7 +92,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     assert "chair@demo.local" in result.output and "demo-password" in result.output
-    assert "Demo call: 300 entries (204 in_review, 8 ineligible, 88 scored); 7 returned for revision and resubmitted." in result.output
+    assert "Demo call: 300 entries (217 in_review, 8 ineligible, 75 scored); 7 returned for revision and resubmitted." in result.output
     assert "Review: 8 panels, 1460 assignments, " in result.output and "3 declared conflicts, 3 vetoes." in result.output
     assert "Open for entries: 2027年人工智能应用场景征集（第二批）." in result.output
     assert ("Last year's call (2025年广东省人工智能应用场景征集): 280 entries (8 ineligible, 152 not_selected, 120 selected); "
@@ -100,7 +100,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert "Its review: 8 panels, 1360 assignments, 1360 sheets submitted, 0 drafts, 0 not opened; " in result.output
     assert ("Published results: 120 of 272 ranked entries selected (1 brought in and 1 taken out by the chair; "
             "vetoes 1 confirmed, 2 dismissed), snapshot ") in result.output
-    assert ("Draft results: 292 entries ranked, 200 selected by the rule, 3 vetoes pending, 204 entries still being scored; "
+    assert ("Draft results: 292 entries ranked, 200 selected by the rule, 3 vetoes pending, 217 entries still being scored; "
             "not published.") in result.output
 
     def census():
@@ -162,7 +162,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert {e.domain for e in entries} == set(Domain)
     assert {e.city_code for e in entries} == set(CITIES)
     assert {e.organisation_id for e in entries} == {o.id for o in organisations}
-    assert Counter(e.status for e in entries) == {EntryStatus.IN_REVIEW: 204, EntryStatus.SCORED: 88, EntryStatus.INELIGIBLE: 8}
+    assert Counter(e.status for e in entries) == {EntryStatus.IN_REVIEW: 217, EntryStatus.SCORED: 75, EntryStatus.INELIGIBLE: 8}
     assert all(e.check_reason for e in entries if e.status == EntryStatus.INELIGIBLE)
     assert all(e.created_by_id is not None for e in entries)
     submission, check = call.phase_window(Phase.SUBMISSION), call.phase_window(Phase.FORMAL_CHECK)

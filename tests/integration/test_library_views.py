@@ -127,6 +127,33 @@ def test_open_data_pages_filters_and_refuses_bad_parameters(client, library):
     json.dumps(spec)
 
 
+def test_open_data_numbers_a_case_as_its_address_does(client, library, session):
+    """The JSON ``id`` and the CSV's first column are the number in the case's
+    stable address, not the library row's own id."""
+    # Publish the first case again, as a new row: its row id and entry number now differ.
+    first = session.exec(select(LibraryCase).order_by(LibraryCase.id)).first()
+    values = first.model_dump(exclude={"id"})
+    session.delete(first)
+    session.flush()
+    session.add(LibraryCase(**values))
+    session.flush()
+    cases = session.exec(select(LibraryCase)).all()
+    assert any(case.id != case.entry_id for case in cases)  # else the test proves nothing
+    by_title = {case.title: case for case in cases}
+
+    records = client.get("/library/data/cases.json?per_page=100").get_json()["data"]
+
+    assert {record["id"] for record in records} == {case.entry_id for case in cases}
+    for record in records:
+        case = by_title[record["title"]]
+        assert record["id"] == case.entry_id
+        assert record["url"].endswith(f"/library/{case.year}/{case.entry_id}")
+        assert client.get(record["url"]).status_code == 200 and record["title"] in client.get(record["url"]).get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(client.get("/library/data/cases.csv").data.decode("utf-8-sig"))))
+    assert rows[0][0] == "案例编号"
+    assert {int(row[0]) for row in rows[1:]} == {case.entry_id for case in cases}
+
+
 def test_pages_are_revalidated_with_etags_that_change_with_curation(client, library, session):
     first = client.get("/library/cases")
     first = client.get("/library/cases")  # the session's CSRF token exists from the first visit on

@@ -321,7 +321,8 @@ def test_freezing_keeps_the_rubric_whatever_happens_to_the_file(app, client, ses
 
     response = client.post(f"/review/manage/calls/{call.id}/rubrics/freeze", follow_redirects=True)
 
-    assert "The rubrics of 2 domains are frozen." in _text(response)
+    # Healthcare's own rubric, and the default that the seven other domains use.
+    assert "The rubrics of 8 domains are frozen." in _text(response)
     rows = {row.domain: row for row in session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).all()}
     assert set(rows) == {None, Domain.HEALTHCARE} and all(row.rubric_version_id for row in rows.values())
     version = session.get(RubricVersion, rows[None].rubric_version_id)
@@ -341,6 +342,51 @@ def test_freezing_keeps_the_rubric_whatever_happens_to_the_file(app, client, ses
     assert "This rubric is frozen: review has started with it." in _text(refused)
     refused = client.post(f"/review/manage/calls/{call.id}/rubrics", data={"domain": "city", "rubric_key": "healthcare"})
     assert "The rubric of Smart city is frozen: review has started with it." in _text(refused)
+
+
+def test_each_domain_shows_when_this_call_froze_it(app, client, session, chair, call, make, rubric_folder, english):
+    """A rubric version is shared by every call that froze the same content:
+    the table shows when this call froze each domain, not when the version
+    first appeared, and the message counts what the table marks frozen."""
+    from flask_babel import force_locale, format_datetime
+
+    from app.review.rubrics.files import check_file, content_hash
+
+    default = write_rubric(rubric_folder, key="default")
+    content = check_file(default)
+    session.add(RubricVersion(key=content["key"], source_file=default.name, content=content,
+                              content_hash=content_hash(content), frozen_at=utcnow() - timedelta(days=400)))
+    session.flush()
+    long_ago = utcnow() - timedelta(days=400)
+    make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    before = utcnow()
+
+    response = client.post(f"/review/manage/calls/{call.id}/rubrics/freeze", follow_redirects=True)
+
+    page = _text(response)
+    assert "The rubrics of 8 domains are frozen." in page
+    assert page.count('<span class="badge text-bg-info">Frozen</span>') == 1 + 8  # the default row and every domain
+    row = session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).one()
+    assert row.domain is None and row.frozen_at >= before
+    with app.test_request_context(), force_locale("en"):
+        shown, not_shown = format_datetime(row.frozen_at, "short"), format_datetime(long_ago, "short")
+    assert page.count(f'<span class="small">{shown}</span>') == 1 + 8 and not_shown not in page
+
+    again = client.post(f"/review/manage/calls/{call.id}/rubrics/freeze", follow_redirects=True)
+    assert "Every rubric in use was already frozen: nothing changed." in _text(again)
+
+
+def test_a_rubric_frozen_before_its_time_was_kept_shows_a_dash(client, session, chair, call, make, rubric_folder, english):
+    write_rubric(rubric_folder, key="default")
+    make.entry(call=call, status=EntryStatus.IN_REVIEW, complete=False, domain=Domain.MANUFACTURING)
+    client.post(f"/review/manage/calls/{call.id}/rubrics/freeze")
+    row = session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).one()
+    row.frozen_at = None  # as rows frozen before the column existed
+    session.flush()
+
+    page = _text(client.get(f"/review/manage/calls/{call.id}/rubrics"))
+
+    assert page.count('title="Frozen before the time of freezing was recorded">—</span>') == 1 + 8
 
 
 def test_review_does_not_start_with_an_invalid_rubric(client, session, chair, call, make, rubric_folder, english):

@@ -23,9 +23,11 @@ from app.demo.results import (
 )
 from app.demo.scenarios import DOMAIN_TEXT, SCENARIOS
 from app.demo.services import (
+    ENTRY_SEED,
     PAST_QUOTA,
     PAST_TARGET,
     open_call_schedule,
+    demo_organisations,
     past_call_schedule,
     review_call_schedule,
 )
@@ -113,6 +115,58 @@ def test_another_call_gets_other_titles_and_still_every_domain_and_city():
     assert all("（" not in s.title for s in specs)  # the vocabulary suffices: no numbered fallback titles
     # Every domain has more entries than last year's quota, so quotas can fill.
     assert min(Counter(s.domain for s in specs).values()) > PAST_QUOTA and {s.city_code for s in specs} == set(CITIES)
+
+
+CITY_NAMES = {code: names[0] for code, names in CITIES.items()}
+# Named after a person (Sun Yat-sen), not after the city of 中山.
+NOT_A_CITY = ("中山大学",)
+
+
+def _cities_named(name: str) -> set[str]:
+    for exception in NOT_A_CITY:
+        name = name.replace(exception, "")
+    return {code for code, city in CITY_NAMES.items() if city in name}
+
+
+def _calls_a_city_a_district(text: str) -> list[str]:
+    """"梅州区", "梅州县", "梅州新区": a prefecture-level city called a district
+    or county ("梅州区域", "梅州县域" are the city's region, not a district)."""
+    pattern = re.compile(f"({'|'.join(CITY_NAMES.values())})(新区|区(?!域)|县(?!域))")
+    return [match[0] for match in pattern.finditer(text)]
+
+
+def test_a_city_named_in_an_organisations_name_is_its_city():
+    for seed in range(5):
+        for name, _code, city in demo_organisations(random.Random(seed)):
+            assert _cities_named(name) == {city}, (name, CITY_NAMES[city])
+    others = {name: city for name, city in PARTNERS.items()}
+    others.update({name: affiliation_code(name)[2:8] for name in {expert.affiliation for expert in EXPERTS}})
+    for name, city in others.items():
+        assert _cities_named(name) <= {city}, (name, CITY_NAMES[city])
+
+
+def test_demo_entries_are_where_their_organisation_is_and_no_city_is_called_a_district():
+    orgs = [Organisation(name=name, credit_code=code, city_code=city)
+            for name, code, city in demo_organisations(random.Random(ENTRY_SEED))]
+    specs = demo_entry_specs(orgs, random.Random(ENTRY_SEED))
+    for spec in specs:
+        assert spec.city_code == orgs[spec.organisation_index].city_code, (spec.title, orgs[spec.organisation_index].name)
+        texts = [spec.title, spec.summary, spec.problem, spec.solution, spec.deployment_scale, spec.replicability]
+        texts += [caption for _, caption in spec.photos]
+        assert not [found for text in texts for found in _calls_a_city_a_district(text)], spec.title
+    assert not [found for org in orgs for found in _calls_a_city_a_district(org.name)]
+
+
+def test_no_vocabulary_template_puts_a_district_after_a_city():
+    """Drawn texts may miss a combination: every object a template can put
+    right after ``{city}`` must not turn the city into a district."""
+    for scenarios in SCENARIOS.values():
+        for scenario in scenarios:
+            templates = [*scenario.titles, *scenario.problems, *scenario.solutions, *scenario.scales, scenario.lead,
+                         scenario.core, *(caption for _, captions in scenario.photos for caption in captions)]
+            for template in templates:
+                filled = [template.replace("{obj}", obj).replace("{city}", "梅州") for obj in scenario.objects]
+                assert not [found for text in filled for found in _calls_a_city_a_district(text)], template
 
 
 def test_a_hospital_enters_healthcare_and_a_data_bureau_government_scenarios():

@@ -31,7 +31,7 @@ SECRETS = (
     "SUBMITTED-SUMMARY-REPLACED",
     "blobs/display/secret-display-key",
     "blobs/thumb/secret-thumb-key",
-    "908172",  # entry_id
+    "908172",  # the library row's own id (the case's id is its entry's, as in its address)
     "553219",  # run_id
     "661034",  # call_id
 )
@@ -50,8 +50,8 @@ def in_english(app):
 
 def _case(**changes) -> LibraryCase:
     values = dict(
-        id=7,
-        entry_id=908172,
+        id=908172,
+        entry_id=7,
         call_id=661034,
         run_id=553219,
         year=2025,

@@ -168,10 +168,14 @@ def freeze_rubrics(call_id: int):
         frozen = rubric_services.freeze_rubrics(db.session, actor=current_user, call=call, now=utcnow())
     if not attempt.ok:
         return _render_rubrics(call, errors=_error_messages(attempt), status=400)
-    flash(
-        ngettext("The rubric of %(num)s domain is frozen.", "The rubrics of %(num)s domains are frozen.", len(frozen)),
-        "success",
-    )
+    # The count is the table's: freezing the default freezes every domain that uses it.
+    if frozen:
+        flash(
+            ngettext("The rubric of %(num)s domain is frozen.", "The rubrics of %(num)s domains are frozen.", len(frozen)),
+            "success",
+        )
+    else:
+        flash(_("Every rubric in use was already frozen: nothing changed."), "info")
     return redirect(url_for("review_manage.rubrics", call_id=call.id))
 
 

@@ -9,6 +9,7 @@ rubric is frozen it can no longer be changed for that domain — not even by
 changing the default it inherits.
 """
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -40,6 +41,9 @@ class RubricRow:
     explicit: bool  # the call has a row for this domain itself (or a chosen default)
     version: RubricVersion | None  # set once frozen (possibly through the default)
     entries: int  # entries of the domain in review (all domains for the default)
+    # When this call froze the rubric; None for rows frozen before the time was kept.
+    # Not the version's own time: a version is shared by every call that froze the same content.
+    frozen_at: datetime | None = None
 
     @property
     def frozen(self) -> bool:
@@ -100,6 +104,7 @@ def frozen_rubric(session: Session, *, call: Call, domain: Domain, now, actor=No
         session.add(version)
         session.flush()
     row.rubric_version_id = version.id
+    row.frozen_at = now
     session.add(row)
     session.flush()
     record(session, actor=actor, action="rubric.frozen", obj=call,
@@ -142,6 +147,7 @@ def rubric_table(session: Session, *, call: Call) -> list[RubricRow]:
             explicit=default is not None,
             version=versions.get(default.rubric_version_id) if default else None,
             entries=sum(counts.values()),
+            frozen_at=default.frozen_at if default else None,
         )
     ]
     for domain in Domain:
@@ -154,6 +160,7 @@ def rubric_table(session: Session, *, call: Call) -> list[RubricRow]:
                 explicit=row is not None,
                 version=versions.get(effective.rubric_version_id) if effective else None,
                 entries=counts.get(domain, 0),
+                frozen_at=effective.frozen_at if effective else None,
             )
         )
     return table
@@ -198,6 +205,10 @@ def clear_override(session: Session, *, actor, call: Call, domain: Domain) -> No
 def freeze_rubrics(session: Session, *, actor, call: Call, now) -> dict[Domain, RubricVersion]:
     """Freeze the rubric of every domain that has entries in review, now.
 
+    Returns every domain whose rubric this froze, as the rubric table shows
+    them: freezing the call's default also freezes each domain that uses it,
+    entries or not.
+
     All or nothing: if one domain's file is invalid (or missing), a
     :class:`RubricError` lists every problem and the caller rolls back —
     review never starts with an invalid rubric.
@@ -207,14 +218,19 @@ def freeze_rubrics(session: Session, *, actor, call: Call, now) -> dict[Domain, 
     counts = entries_in_review(session, call=call)
     if not counts:
         raise DomainError(_l("No entry takes part in review yet: there is nothing to freeze."))
-    frozen, problems = {}, []
+    already = {row.domain for row in rubric_table(session, call=call) if row.domain and row.frozen}
+    problems = []
     for domain in Domain:
         if domain not in counts:
             continue
         try:
-            frozen[domain] = frozen_rubric(session, call=call, domain=domain, now=now, actor=actor)
+            frozen_rubric(session, call=call, domain=domain, now=now, actor=actor)
         except RubricError as error:
             problems.extend(problem for problem in error.problems if problem not in problems)
     if problems:
         raise RubricError(problems)
-    return frozen
+    return {
+        row.domain: row.version
+        for row in rubric_table(session, call=call)
+        if row.domain is not None and row.frozen and row.domain not in already
+    }

@@ -10,6 +10,13 @@
 // data-field-errors the messages are shown beside the fields, in elements
 // [data-error-for="<field name>"]. The form receives the events
 // "autosave:saved" (detail: the server's answer) and "autosave:restored".
+//
+// The local copy notes the entry version it was typed on. A copy kept when
+// the form was submitted is only a safety net for that request (an expired
+// session, a dropped network): once the page comes back with a newer
+// version, the submit went through and the copy is dropped — it would
+// otherwise offer to "restore" what was just saved. A copy is offered back
+// only when it holds something the page does not (see differs()).
 (() => {
   "use strict";
   const form = document.querySelector("form.entry-form, form.autosave-form");
@@ -60,16 +67,31 @@
       if (el.dataset.limit) updateCounter(el);
     });
   };
-  const keep = () => {
+  const keep = (submitted = false) => {
     try {
-      localStorage.setItem(key, JSON.stringify({ savedAt: new Date().toISOString(), values: snapshot() }));
+      localStorage.setItem(key, JSON.stringify({
+        savedAt: new Date().toISOString(), version: version.value, submitted, values: snapshot(),
+      }));
     } catch (error) { /* storage full or disabled: the server copy still works */ }
   };
   const forget = () => { try { localStorage.removeItem(key); } catch (error) { /* ignore */ } };
+  // Whether the copy holds something the page does not. Only fields on both
+  // count: the server may add fields (the empty outcome row after a save),
+  // and a field the page lacks could not be restored anyway. Numbers compare
+  // by value: the server may write 8 as 8.0.
+  const sameValue = (a, b) => {
+    if (Array.isArray(a) || Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
+    if (a === b) return true;
+    const number = (text) => (typeof text === "string" && text.trim() !== "" ? Number(text) : NaN);
+    return !Number.isNaN(number(a)) && number(a) === number(b);
+  };
+  const differs = (saved, current) => Object.keys(saved).some(
+    (name) => name in current && !sameValue(saved[name], current[name]));
 
   let stored = null;
   try { stored = JSON.parse(localStorage.getItem(key) || "null"); } catch (error) { stored = null; }
-  if (stored && stored.values && JSON.stringify(stored.values) !== JSON.stringify(snapshot())
+  const savedSince = stored && stored.submitted && stored.version !== version.value;
+  if (stored && stored.values && !savedSince && differs(stored.values, snapshot())
       && new Date(stored.savedAt) > new Date(form.dataset.updatedAt)) {
     const banner = document.createElement("div");
     banner.className = "alert alert-info d-flex flex-wrap gap-2 align-items-center";
@@ -101,6 +123,8 @@
   let timer = null;
   let inFlight = false;
   let dirty = false;
+  let submitted = false; // the form is on its way: the local copy is final
+  let submitAfterSave = null; // a submit held back until the autosave in flight answers
   const say = (message, danger = false) => {
     if (!status) return;
     status.textContent = message;
@@ -119,6 +143,7 @@
     });
   };
   const save = async () => {
+    timer = null;
     if (inFlight) { dirty = true; return; }
     inFlight = true;
     dirty = false;
@@ -148,7 +173,13 @@
       say(form.dataset.textOffline, true);
     } finally {
       inFlight = false;
-      if (dirty) schedule();
+      if (submitAfterSave) {
+        const submit = submitAfterSave;
+        submitAfterSave = null;
+        submit();
+      } else if (dirty) {
+        schedule();
+      }
     }
   };
   const schedule = () => {
@@ -160,9 +191,21 @@
   form.addEventListener("change", schedule);
   form.addEventListener("submit", (event) => {
     clearTimeout(timer);
-    keep();
+    timer = null;
+    if (inFlight) {
+      // The autosave's answer carries the version this submit must send:
+      // sent now, with the old one, it would be refused as an edit conflict.
+      event.preventDefault();
+      const submitter = event.submitter;
+      submitAfterSave = () => form.requestSubmit(submitter || undefined);
+      return;
+    }
+    keep(true);
+    submitted = true;
     // Cancelled (a confirm dialog answered "no"): keep autosaving.
-    setTimeout(() => { if (event.defaultPrevented) schedule(); }, 0);
+    setTimeout(() => { if (event.defaultPrevented) { submitted = false; schedule(); } }, 0);
   });
-  window.addEventListener("pagehide", () => { if (timer) keep(); });
+  // Leaving with changes not yet autosaved: keep them. Not after a submit:
+  // a copy taken as the next page arrives would post-date the save.
+  window.addEventListener("pagehide", () => { if (timer && !submitted) keep(); });
 })();

@@ -72,6 +72,7 @@ ACTION_LABELS = {
     # Calls, rubrics, panels.
     "call.created": _l("Call created"),
     "call.updated": _l("Call settings changed"),
+    "call.phase_started_early": _l("Phase started ahead of its dates"),
     "rubric.chosen": _l("Rubric chosen for a domain"),
     "rubric.override_removed": _l("Domain uses the call's default rubric again"),
     "rubric.frozen": _l("Rubrics frozen"),

@@ -99,7 +99,7 @@ def test_csv_export_has_a_bom_every_filtered_row_and_no_formulas(client, session
     table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert table[0] == ["时间", "操作人", "操作代码", "操作", "对象", "对象编号", "原因", "变更前", "变更后", "来源IP"]
     [row] = table[1:]
-    assert row[2:6] == ["call.updated", "call.updated", "calls", "1"]
+    assert row[2:6] == ["call.updated", "修改征集批次设置", "calls", "1"]
     assert row[6] == "'=HYPERLINK(\"http://evil\")" and row[8] == '{"name": "批次"}' and row[9] == "10.0.0.1"
     assert len(row[0]) == len("2026-12-06 10:00:00")
     everything = list(csv.reader(io.StringIO(client.get("/admin/audit/export.csv").data.decode("utf-8-sig"))))
@@ -225,7 +225,7 @@ def test_account_events_show_with_labels_in_a_users_history(client, session, log
     login(make.chair())
     page = client.get(f"/admin/users/{expert.id}").get_data(as_text=True)
     for label in ("登录失败", "登录", "退出登录"):
-        assert f"<td>{label} <code" in page, label
+        assert f"<td>{label}</td>" in page, label
 
 
 def test_histories_name_every_action_in_chinese_not_by_its_key(client, session, login, make):

@@ -584,7 +584,7 @@ def build_world(app, make, session) -> World:
     scored_photo, _ = _add_files(app, session, published)
     with app.test_request_context():
         run = compute_results(session, call=call, actor=chair, now=utcnow(), resamples=RESAMPLES)
-        publish(session, run=run, actor=chair, now=utcnow(), public_scores=True)
+        publish(session, run=run, actor=chair, now=utcnow(), public_scores=True, early=True)
         session.commit()
     case = session.exec(select(LibraryCase).where(LibraryCase.entry_id == published.id)).one()
 

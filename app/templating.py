@@ -12,7 +12,7 @@ from app.calls.services import current_call, phase_state
 from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm
-from app.i18n import format_number
+from app.i18n import format_number, in_brackets, with_colon
 from app.permissions import can_view_organisation
 from app.reference import city_label, technology_label
 from app.site.services import SiteSettings, load_settings
@@ -91,5 +91,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["technology"] = technology_label
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["audit_action"] = action_label
+    # Punctuation after or around text in the locale's width: "：" and "（）" in Chinese.
+    app.jinja_env.filters["colon"] = with_colon
+    app.jinja_env.filters["brackets"] = in_brackets
     # Readable JSON for people (Chinese as is); autoescaping still applies.
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -179,6 +179,7 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     # --- main -------------------------------------------------------------------------
     "main.index": Route("/", get=PUBLIC),
     "main.healthz": Route("/healthz", get=PUBLIC),
+    "main.favicon": Route("/favicon.ico", get=PUBLIC),
     # In testing jobs run in-process: no worker to wait for, so ready.
     "main.readyz": Route("/readyz", get=PUBLIC),
     # Off unless METRICS_ENABLED (tests/integration/test_ops_metrics.py).

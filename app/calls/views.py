@@ -59,8 +59,8 @@ def _edit(call: Call | None):
         if attempt.ok:
             return redirect(url_for("calls.detail", call_id=saved.id))
     warnings = services.quota_warnings(db.session, call=call, now=utcnow()) if call is not None else []
-    return render_template("calls/edit.html", form=form, call=call, timezone=timezone_name(current_app.config["TIMEZONE"]),
-                           quota_warnings=warnings)
+    return render_template("calls/edit.html", form=form, call=call,
+                           timezone=timezone_name(current_app.config["TIMEZONE"]), quota_warnings=warnings)
 
 
 @bp.route("/new", methods=["GET", "POST"])

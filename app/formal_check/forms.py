@@ -21,8 +21,8 @@ from app.entries.states import DECISIONS
 from app.enums import Domain, EntryStatus
 from app.formal_check.services import IDENTITY_FILTERS, MAX_SELECTION, SORTS, EntryFilters, decisions_from
 from app.forms import strip
-from app.i18n import lazy_gettext as _l
 from app.i18n import in_brackets, timezone_name
+from app.i18n import lazy_gettext as _l
 from app.input_rules import coerce_id
 from app.reference import CITIES
 

@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from app.audit.services import record
 from app.calls.services import PhaseState, lock_call, phase_state, start_phase_now
 from app.entries.states import record_selection
-from app.errors import DomainError
 from app.enums import Phase
+from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.library.services import publish_snapshot
 from app.models import Call, ResultEntry, ResultRun

@@ -48,7 +48,8 @@ def _wrapped(page, selector: str) -> list[str]:
         """elements => elements.filter(element => element.offsetParent !== null).flatMap(element => {
             const range = document.createRange();
             range.selectNodeContents(element);
-            const tops = [...range.getClientRects()].filter(rect => rect.width > 0).map(rect => rect.top).sort((a, b) => a - b);
+            const tops = [...range.getClientRects()].filter(rect => rect.width > 0)
+                .map(rect => rect.top).sort((a, b) => a - b);
             const gap = parseFloat(getComputedStyle(element).fontSize) / 2;
             const lines = tops.filter((top, index) => index === 0 || top - tops[index - 1] > gap).length;
             return lines > 1 ? [element.innerText.trim()] : [];

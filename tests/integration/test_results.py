@@ -567,7 +567,8 @@ def test_confirmed_early_publication_starts_the_results_phase_and_the_call_page_
     assert event.after["phase"] == "results"
     assert event.before["phases"]["results"] != event.after["phases"]["results"]
     call_page = client.get(f"/calls/{scored.call.id}").get_data(as_text=True)
-    running = call_page[call_page.index('aria-current="step"'):call_page.index("</li>", call_page.index('aria-current="step"'))]
+    start = call_page.index('aria-current="step"')
+    running = call_page[start:call_page.index("</li>", start)]
     assert "结果评定" in running
     assert "阶段提前开始" in call_page and "发布评审结果" in call_page
 

@@ -497,7 +497,7 @@ def test_an_incomplete_sheet_is_not_submitted(client, session, sheet, english, m
     assert scores_of(sheet)["quality"] == 87.5  # what was typed is kept as the draft
 
 
-def test_a_submit_with_an_invalid_score_shows_the_typed_values_under_the_sheets_own_address(client, session, sheet, english):
+def test_a_submit_with_an_invalid_score_keeps_what_was_typed_under_the_sheets_address(client, session, sheet, english):
     """Nothing is saved, so the page answers the POST itself (what was typed must
     stay) and names the sheet's address for the script to put in the address bar."""
     response = client.post(f"/review/sheets/{sheet.id}/submit",

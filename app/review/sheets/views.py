@@ -150,8 +150,8 @@ def _form_values(sheet: ScoreSheet) -> dict[str, str]:
     return values
 
 
-def _sheet_page(sheet: ScoreSheet, assignment: Assignment, *, errors=None, posted=None, problems=None, status: int = 200,
-                address: str | None = None):
+def _sheet_page(sheet: ScoreSheet, assignment: Assignment, *, errors=None, posted=None, problems=None,
+                status: int = 200, address: str | None = None):
     now = utcnow()
     call = db.session.get(Call, assignment.call_id)
     entry = db.session.get(Entry, sheet.entry_id)

@@ -13,6 +13,10 @@ export FLASK_APP := app
 
 ## run: install everything, migrate the SQLite database, load demo data when empty, serve on :5000
 ## (with a job worker for brochure builds in the background, stopped with the server)
+## (HOST and PORT reach the app too: without BASE_URL, links in mails, QR codes and printed
+## addresses follow them, e.g. PORT=5701 make run)
+run: export HOST := $(HOST)
+run: export PORT := $(PORT)
 run: install translations
 	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask db upgrade
 	SHOWCASE_ENV=$${SHOWCASE_ENV:-development} $(BIN)/flask demo load --if-empty

@@ -134,8 +134,11 @@ DEFAULTS = {
     # Errors reported to a Sentry-compatible service when a DSN is given.
     "SENTRY_DSN": "",
     # Where users reach the site. Links in mails are built from it, never from
-    # the request's Host header (which a client can forge). Required in production.
+    # the request's Host header (which a client can forge). Required in production;
+    # elsewhere it follows HOST and PORT (what ``make run`` serves on) unless set.
     "BASE_URL": "",
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
 }
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
@@ -205,7 +208,7 @@ def load_config(app, test_config: dict | None) -> None:
     if not app.config["BASE_URL"]:
         if env == "production":
             raise ConfigError("BASE_URL is not set: give the address users reach the site at, e.g. https://showcase.example.gov.cn")
-        app.config["BASE_URL"] = "http://127.0.0.1:5000"
+        app.config["BASE_URL"] = local_base_url(app.config["HOST"], app.config["PORT"])
     if env == "production" and not app.config["MAIL_SERVER"]:
         raise ConfigError(
             "MAIL_SERVER is not set: production sends password-reset and invitation links by SMTP "
@@ -289,6 +292,19 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def local_base_url(host: str, port: int) -> str:
+    """The address of a development server listening on ``host``:``port``, as
+    links in mails, QR codes and printed URLs should carry it. A wildcard
+    address (0.0.0.0, ::) is not one a browser can open, so links use the
+    loopback address; set BASE_URL to the machine's name to share links."""
+    host = host.strip() or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]"}:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{int(port)}"
 
 
 def _development_secret(instance: Path) -> str:

@@ -8,9 +8,10 @@ themselves instead: translations never contain markup, so nothing is lost.
 import math
 from decimal import Decimal
 
-from flask_babel import format_decimal, format_scientific, gettext
+from babel.dates import get_timezone_name
+from flask_babel import format_decimal, format_scientific, get_locale, gettext
 from flask_babel.speaklater import LazyString
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 #: From this magnitude on, a number is written in scientific notation (1.2E20):
 #: no field accepts such values, but older rows may hold them, and Babel's
@@ -46,3 +47,32 @@ def format_number(value, format: str = "#,##0.####") -> str:
         return format_decimal(number, format=format)
     except (TypeError, ValueError, ArithmeticError):
         return str(value)
+
+
+#: The zones that keep China's standard time, which people call Beijing time.
+BEIJING_TIME_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"})
+
+
+def timezone_name(zone: str) -> str:
+    """What people call the time of ``zone`` in the current locale: "北京时间"
+    for China's standard time (not "Asia/Shanghai时区时间"), otherwise
+    Babel's name of the zone ("中欧时间"), or the key when Babel has none."""
+    if zone in BEIJING_TIME_ZONES:
+        return gettext("Beijing time")
+    try:
+        return get_timezone_name(zone, locale=get_locale())
+    except LookupError:
+        return zone
+
+
+def with_colon(label) -> Markup:
+    """``label`` followed by the locale's colon and spacing ("部署规模：",
+    "Deployment scale: "): Chinese text takes the full-width colon, and a
+    template that wrote ``{{ label }}:`` put a half-width one after Chinese."""
+    return Markup(escape(gettext("%(label)s: "))) % {"label": label}
+
+
+def in_brackets(text) -> Markup:
+    """``text`` in the locale's brackets, with the spacing they need before
+    them ("（含配套设施）", " (incl. facilities)"). Markup in ``text`` stays markup."""
+    return Markup(escape(gettext(" (%(text)s)"))) % {"text": text}

@@ -9,6 +9,9 @@ this module writes them.
   double), numbers as numbers (with an optional per-column number format),
   date-times as real date-times, and text always stored as text — never a
   formula — without the control characters the format cannot hold.
+  Every sheet prints sensibly (:class:`PrintSetup`): A4 landscape, one page
+  wide, the header row on every page, the workbook's subject and the sheet's
+  name at the top and page numbers at the bottom.
 - CSV: UTF-8 with a byte order mark, so Excel reads the Chinese; numbers as
   numbers (a whole float without its ".0"), date-times as
   ``YYYY-MM-DD HH:MM``.
@@ -29,6 +32,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+
+from app.i18n import lazy_gettext as _l
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Flask adds "; charset=utf-8" to text types itself.
@@ -69,6 +74,20 @@ class Sheet:
     headers: Sequence[str]
     rows: Sequence[Sequence]
     number_formats: Sequence[str | None] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """How the sheets of a workbook print. ``title`` (the call, say) goes at
+    the top left of every page, the sheet's name at the top right; ``pages``
+    is the footer, with Excel's codes for the page number (``&P``) and the
+    page count (``&N``): "第 &P 页，共 &N 页"."""
+
+    title: str = ""
+    pages: object = _l("Page &P of &N")
+
+
+A4 = 9  # Excel's paper size code
 
 
 def neutralise(value):
@@ -114,18 +133,43 @@ def sheet_title(title: str, *, taken: Iterable[str] = ()) -> str:
     return candidate
 
 
-def workbook(sheets: Sequence[Sheet]) -> bytes:
-    """An .xlsx workbook with ``sheets`` in order (titles made valid and unique)."""
+def workbook(sheets: Sequence[Sheet], *, printing: PrintSetup = PrintSetup()) -> bytes:
+    """An .xlsx workbook with ``sheets`` in order (titles made valid and unique),
+    each set up to print as ``printing`` says."""
     book = Workbook(write_only=True)
     titles: list[str] = []
     for sheet in sheets:
         titles.append(sheet_title(sheet.title, taken=titles))
-        _write_sheet(book.create_sheet(titles[-1]), sheet)
+        worksheet = book.create_sheet(titles[-1])
+        _set_up_printing(worksheet, printing, header_row=bool(sheet.headers))
+        _write_sheet(worksheet, sheet)
     if not sheets:
         book.create_sheet("Sheet1")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _set_up_printing(worksheet, printing: PrintSetup, *, header_row: bool) -> None:
+    """A4 landscape, as many pages down as needed but one page wide (a wide
+    ranking printed as is spreads over a hundred pages of three columns), the
+    header row repeated on every page, header and footer from ``printing``."""
+    worksheet.page_setup.paperSize = A4
+    worksheet.page_setup.orientation = "landscape"
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    worksheet.page_setup.fitToWidth = 1
+    worksheet.page_setup.fitToHeight = 0  # 0: as many pages as the rows need
+    if header_row:
+        worksheet.print_title_rows = "1:1"
+    if printing.title:  # an empty section would read as "&L&R…", which readers misparse
+        # "&" starts a code in Excel's header language; a literal one is doubled.
+        worksheet.oddHeader.left.text = _header_text(printing.title)
+    worksheet.oddHeader.right.text = "&A"  # the sheet's name
+    worksheet.oddFooter.center.text = str(printing.pages)
+
+
+def _header_text(text: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", text).replace("&", "&&")
 
 
 def _write_sheet(worksheet, sheet: Sheet) -> None:

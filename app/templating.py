@@ -1,6 +1,7 @@
 """Template globals and filters: the navigation, the running phase, the
 site's name and filing numbers, dates, audit actions."""
 import json
+from dataclasses import dataclass
 
 from flask import Flask, current_app, g
 from flask_babel import format_date, format_datetime, get_locale
@@ -12,14 +13,28 @@ from app.calls.services import current_call, phase_state
 from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm
-from app.i18n import format_number
+from app.i18n import format_number, in_brackets, with_colon
 from app.permissions import can_view_organisation
 from app.reference import city_label, technology_label
 from app.site.services import SiteSettings, load_settings
 
 
+@dataclass(frozen=True)
+class NavGroup:
+    """A dropdown of the navigation: a label over (endpoint, label) links.
+    Grouping keeps a chair's menu on one line on a 1280 px laptop."""
+
+    label: object
+    links: tuple
+
+    @property
+    def endpoints(self) -> set[str]:
+        return {endpoint for endpoint, _label in self.links}
+
+
 def _navigation():
-    """(endpoint, label) pairs for the logged-in user's roles, in menu order."""
+    """The logged-in user's menu, in order: (endpoint, label) links and, for
+    chairs, :class:`NavGroup` dropdowns of the staff pages."""
     from app.i18n import lazy_gettext as _l
 
     public = [("library.home", _l("Case library"))]
@@ -32,16 +47,22 @@ def _navigation():
         items += [("review.queue", _l("My reviews"))]
     if current_user.has_role(Role.CHAIR):
         items += [
-            ("calls.index", _l("Calls")),
-            ("formal_check.index", _l("Formal check")),
-            ("review_manage.index", _l("Expert review")),
-            ("results.index", _l("Results")),
-            ("brochure.index", _l("Brochure")),
-            ("library_manage.index", _l("Curate the library")),
-            ("admin.organisations", _l("Organisations")),
-            ("admin.users", _l("People")),
-            ("admin.audit_log", _l("Audit log")),
-            ("admin.outbox_list", _l("Outbox")),
+            NavGroup(_l("Review management"), (
+                ("calls.index", _l("Calls")),
+                ("formal_check.index", _l("Formal check")),
+                ("review_manage.index", _l("Expert review")),
+                ("results.index", _l("Results")),
+            )),
+            NavGroup(_l("Publicity and library"), (
+                ("brochure.index", _l("Brochure")),
+                ("library_manage.index", _l("Curate the library")),
+            )),
+            NavGroup(_l("Administration"), (
+                ("admin.organisations", _l("Organisations")),
+                ("admin.users", _l("People")),
+                ("admin.audit_log", _l("Audit log")),
+                ("admin.outbox_list", _l("Outbox")),
+            )),
         ]
     elif current_user.has_role(Role.PUBLICITY):
         items += [("results.index", _l("Results")), ("brochure.index", _l("Brochure")),
@@ -91,5 +112,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["technology"] = technology_label
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["audit_action"] = action_label
+    # Punctuation after or around text in the locale's width: "：" and "（）" in Chinese.
+    app.jinja_env.filters["colon"] = with_colon
+    app.jinja_env.filters["brackets"] = in_brackets
     # Readable JSON for people (Chinese as is); autoescaping still applies.
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)

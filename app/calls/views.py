@@ -9,6 +9,7 @@ from app.calls import services
 from app.calls.forms import CallForm
 from app.db import db, utcnow
 from app.enums import Role
+from app.i18n import timezone_name
 from app.models import Call
 from app.permissions import roles_required
 from app.web import write
@@ -58,8 +59,8 @@ def _edit(call: Call | None):
         if attempt.ok:
             return redirect(url_for("calls.detail", call_id=saved.id))
     warnings = services.quota_warnings(db.session, call=call, now=utcnow()) if call is not None else []
-    return render_template("calls/edit.html", form=form, call=call, timezone=current_app.config["TIMEZONE"],
-                           quota_warnings=warnings)
+    return render_template("calls/edit.html", form=form, call=call,
+                           timezone=timezone_name(current_app.config["TIMEZONE"]), quota_warnings=warnings)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from app.spreadsheets import (
     CSV_MIMETYPE,
     XLSX_MIMETYPE,
     Column,
+    PrintSetup,
     Sheet,
     column_widths,
     csv_bytes,
@@ -90,9 +91,11 @@ def values(row, *, zone: ZoneInfo) -> list:
     return [neutralise(cell) if cell != "" else None for cell in cells]
 
 
-def to_xlsx(rows, *, zone: ZoneInfo, sheet_title: str) -> bytes:
-    """An .xlsx workbook: a bold, frozen header row, then one row per entry."""
-    return workbook([Sheet(title=sheet_title, headers=headers(), rows=[values(row, zone=zone) for row in rows])])
+def to_xlsx(rows, *, zone: ZoneInfo, sheet_title: str, title: str = "") -> bytes:
+    """An .xlsx workbook: a bold, frozen header row, then one row per entry;
+    printed with ``title`` (the call) and the sheet's name on every page."""
+    return workbook([Sheet(title=sheet_title, headers=headers(), rows=[values(row, zone=zone) for row in rows])],
+                    printing=PrintSetup(title=title))
 
 
 def to_csv(rows, *, zone: ZoneInfo) -> bytes:

@@ -21,6 +21,7 @@ from app.entries.states import DECISIONS
 from app.enums import Domain, EntryStatus
 from app.formal_check.services import IDENTITY_FILTERS, MAX_SELECTION, SORTS, EntryFilters, decisions_from
 from app.forms import strip
+from app.i18n import in_brackets, timezone_name
 from app.i18n import lazy_gettext as _l
 from app.input_rules import coerce_id
 from app.reference import CITIES
@@ -76,7 +77,7 @@ class TableFilterForm(FlaskForm):
     order = HiddenField(default="asc")
 
     def set_calls(self, calls) -> None:
-        self.call.choices = [SelectChoice(str(call.id), f"{call.name} ({call.year})") for call in calls]
+        self.call.choices = [SelectChoice(str(call.id), f"{call.name}{in_brackets(call.year)}") for call in calls]
 
     def selected_call(self, calls):
         """The call asked for in the query string, if it exists."""
@@ -125,8 +126,8 @@ class DecisionForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.revision_deadline.description = _l(
-            "Only for returning an entry: until when the applicant may resubmit it, in %(zone)s time.",
-            zone=current_app.config["TIMEZONE"],
+            "Only for returning an entry: until when the applicant may resubmit it (%(zone)s).",
+            zone=timezone_name(current_app.config["TIMEZONE"]),
         )
 
     def target(self) -> EntryStatus:

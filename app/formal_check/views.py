@@ -178,7 +178,7 @@ def export(fmt: str):
     stamp = utcnow().astimezone(zone).strftime("%Y%m%d-%H%M")
     download_name = exports.filename(call.name, _("entries"), stamp, extension=fmt)
     if fmt == "xlsx":
-        data = exports.to_xlsx(rows, zone=zone, sheet_title=_("Entries"))
+        data = exports.to_xlsx(rows, zone=zone, sheet_title=_("Entries"), title=call.name)
         mimetype = exports.XLSX_MIMETYPE
     else:
         data = exports.to_csv(rows, zone=zone)

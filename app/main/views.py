@@ -9,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
 )
 from flask_login import current_user, login_required
 
@@ -30,6 +31,14 @@ LANGUAGE_COOKIE = "lang"
 @bp.route("/")
 def index():
     return render_template("main/index.html")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The site's icon where browsers and feed readers look for it without a
+    ``<link rel="icon">`` (a PDF viewer, a plain file): no 404 in the log."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
 
 
 @bp.route("/healthz")

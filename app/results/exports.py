@@ -38,7 +38,7 @@ from app.results import aggregation, bootstrap, charts, labels, selection
 from app.results.rankings import TIE_RULE
 from app.results.verification import verify_url
 from app.review.rubrics.services import AGGREGATION_LABELS
-from app.spreadsheets import Column, Sheet, csv_bytes, neutralise, workbook
+from app.spreadsheets import Column, PrintSetup, Sheet, csv_bytes, neutralise, workbook
 
 TEMPLATE = "results/pdf/rankings.html"
 STYLESHEET = CSS_FOLDER / "rankings.css"
@@ -100,7 +100,8 @@ def rankings_xlsx(run, rows: Sequence, *, call) -> bytes:
     domain that has entries, titled with the domain's label, rows in
     domain-rank order; "About" (说明) with the call, method, parameters,
     status and the tie rule. Each ranking sheet has a bold, frozen header row
-    and the columns of :data:`COLUMNS`.
+    and the columns of :data:`COLUMNS`; every sheet prints on A4 landscape, one
+    page wide, with the call's name and the sheet's at the top of each page.
     """
     with document_language():
         header_row = _headers(run)
@@ -112,7 +113,7 @@ def rankings_xlsx(run, rows: Sequence, *, call) -> bytes:
             sheets.append(Sheet(title=str(domain.label), headers=header_row,
                                 rows=[_cells(row) for row in domain_rows], number_formats=formats))
         sheets.append(Sheet(title=_("About this export"), headers=(), rows=_about(run, rows, call=call)))
-        return workbook(sheets)
+        return workbook(sheets, printing=PrintSetup(title=call.name))
 
 
 def rankings_csv(run, rows: Sequence, *, call) -> bytes:

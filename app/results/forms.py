@@ -109,6 +109,9 @@ class PublishForm(FlaskForm):
         _l("I have checked the ranking and the selection; publishing freezes them."),
         validators=[DataRequired(message=_l("Tick the box to confirm."))],
     )
+    # Shown only before the call's results phase; its label names the phase
+    # that runs (``app/templates/results/index.html``).
+    early = BooleanField(_l("Publish before the results phase"))
 
 
 SCOPES = ("overall", "domain", "city")

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import lock_call
+from app.calls.services import PhaseState, lock_call, phase_state, start_phase_now
 from app.entries.states import record_selection
+from app.enums import Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.library.services import publish_snapshot
@@ -173,18 +174,36 @@ def blocker_message(blocker: PublishBlocker):
     return _l("%(count)s entries have veto flags awaiting your decision.", count=blocker.count)
 
 
-def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_scores: bool) -> ResultRun:
+def early_publication(call: Call, *, now: datetime) -> PhaseState | None:
+    """Where the call stands if its results phase has not started yet at ``now``
+    (publishing then needs the chair's confirmation, naming that phase), else None."""
+    results = call.phase_window(Phase.RESULTS)
+    if results is None or results.starts_at <= now:
+        return None
+    return phase_state(call, now=now)
+
+
+def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_scores: bool,
+            early: bool = False) -> ResultRun:
     """Freeze the draft as a published snapshot, with its content hash.
 
     Entries move to "selected" or "not selected", and the selected ones go
     into the public case library (``app.library.services.publish_snapshot``).
-    Refused while anything in :func:`publish_blockers` holds.
+    Refused while anything in :func:`publish_blockers` holds. Before the
+    call's results phase it needs ``early`` (the chair confirmed publishing
+    in the phase that runs): the results phase then starts now, and the
+    phase that ran ends now.
     """
     lock_call(session, run.call_id)
     session.refresh(run)
     blockers = publish_blockers(session, run=run)
     if blockers:
         raise DomainError(blocker_message(blockers[0]))
+    call = session.get(Call, run.call_id)
+    if early_publication(call, now=now) is not None:
+        if not early:
+            raise DomainError(_l("The results phase has not started yet: confirm that you publish before it."))
+        start_phase_now(session, actor=actor, call=call, phase=Phase.RESULTS, now=now)
     run.public_scores = public_scores
     run.published_at = now
     run.published_by_id = actor.id if getattr(actor, "is_authenticated", False) else None

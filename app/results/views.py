@@ -110,6 +110,8 @@ def index():
                 "blocker_filters": {"incomplete": "incomplete", "vetoes_pending": "veto"},
                 "settings_form": settings_form,
                 "publish_form": PublishForm(),
+                "early": publishing.early_publication(call, now=now),
+                "results_window": call.phase_window(Phase.RESULTS),
                 "action_form": ActionForm(),
                 "review_open": call.is_phase_open(Phase.REVIEW, now=now),
             }
@@ -164,7 +166,8 @@ def publish(run_id: int):
         flash_form_errors(form)
         return redirect(url_for("results.index", call=run.call_id))
     with write() as attempt:
-        publishing.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data)
+        publishing.publish(db.session, run=run, actor=current_user, now=utcnow(), public_scores=form.public_scores.data,
+                           early=form.early.data)
     if attempt.ok:
         flash(_("Published. The snapshot's SHA-256 is %(hash)s.", hash=run.content_hash), "success")
     return redirect(url_for("results.index", call=run.call_id))

@@ -42,6 +42,7 @@ def test_chair_publishes_and_publicity_downloads(live_server, new_page, people):
     url = live_server.url
     chair = new_page()
     log_in(chair, url, people["chair"])
+    chair.get_by_role("button", name="评审管理").click()  # the staff pages sit in a dropdown
     chair.locator('nav a[href="/results/"]').first.click()
     chair.goto(url + f"/results/?call={people['call']}")
     chair.locator('form[action$="/compute"] button').click()

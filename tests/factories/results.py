@@ -37,11 +37,13 @@ class ScoredCall:
         return run
 
     def publish(self, run: ResultRun | None = None, *, public_scores: bool = False) -> ResultRun:
-        """The chair publishes ``run`` (by default, results computed now), in a request."""
+        """The chair publishes ``run`` (by default, results computed now), in a request;
+        if the call's results phase has not started (scored calls are in review by
+        default), the chair confirms publishing early and the results phase starts now."""
         run = run or self.compute()
         session = self.make.session
         with self.make.app.test_request_context():
-            publish(session, run=run, actor=self.chair, now=utcnow(), public_scores=public_scores)
+            publish(session, run=run, actor=self.chair, now=utcnow(), public_scores=public_scores, early=True)
             session.commit()
         return run
 

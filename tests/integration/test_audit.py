@@ -99,7 +99,7 @@ def test_csv_export_has_a_bom_every_filtered_row_and_no_formulas(client, session
     table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert table[0] == ["时间", "操作人", "操作代码", "操作", "对象", "对象编号", "原因", "变更前", "变更后", "来源IP"]
     [row] = table[1:]
-    assert row[2:6] == ["call.updated", "call.updated", "calls", "1"]
+    assert row[2:6] == ["call.updated", "修改征集批次设置", "calls", "1"]
     assert row[6] == "'=HYPERLINK(\"http://evil\")" and row[8] == '{"name": "批次"}' and row[9] == "10.0.0.1"
     assert len(row[0]) == len("2026-12-06 10:00:00")
     everything = list(csv.reader(io.StringIO(client.get("/admin/audit/export.csv").data.decode("utf-8-sig"))))
@@ -225,4 +225,32 @@ def test_account_events_show_with_labels_in_a_users_history(client, session, log
     login(make.chair())
     page = client.get(f"/admin/users/{expert.id}").get_data(as_text=True)
     for label in ("登录失败", "登录", "退出登录"):
-        assert f"<td>{label} <code" in page, label
+        assert f"<td>{label}</td>" in page, label
+
+
+def test_histories_name_every_action_in_chinese_not_by_its_key(client, session, login, make):
+    """Issue 16, item 2: the call page, the formal-check decision page and the
+    chair's view of an entry showed ``call.created``, ``entry.autosaved``, ``assignment.added``."""
+    chair = login(make.chair())
+    call = make.call(open_phase=Phase.FORMAL_CHECK)
+    entry = make.entry(call=call, status=EntryStatus.SUBMITTED)
+    for action, obj_type, obj_id in (
+        ("call.created", "calls", call.id), ("rubric.frozen", "calls", call.id), ("assignment.run", "calls", call.id),
+        ("results.computed", "calls", call.id), ("results.published", "calls", call.id),
+        ("entry.created", "entries", entry.id), ("entry.autosaved", "entries", entry.id),
+        ("assignment.added", "entries", entry.id),
+    ):
+        _event(session, action=action, object_type=obj_type, object_id=obj_id, actor_email=chair.email)
+
+    call_page = client.get(f"/calls/{call.id}").get_data(as_text=True)
+    decision_page = client.get(f"/check/entries/{entry.id}/decision").get_data(as_text=True)
+    entry_page = client.get(f"/entries/{entry.id}").get_data(as_text=True)
+
+    for label in ("创建征集批次", "固化评审标准", "自动分配评审专家", "计算评审结果", "发布评审结果"):
+        assert label in call_page
+    assert "创建申报项目" in decision_page and "申报项目自动保存" in decision_page
+    assert "分配评审专家" in entry_page
+    for page in (call_page, decision_page, entry_page):
+        assert not any(key in page for key in (
+            "call.created", "rubric.frozen", "assignment.run", "results.computed", "results.published",
+            "entry.created", "entry.autosaved", "assignment.added"))

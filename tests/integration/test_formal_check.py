@@ -314,7 +314,7 @@ def test_decision_page_offers_only_the_decisions_the_status_allows(client, make,
 
     page = client.get(f"/check/entries/{returned.id}/decision").get_data(as_text=True)
     assert 'value="eligible"' in page and 'value="ineligible"' in page and 'value="returned"' not in page
-    assert 'name="next" value="/check/"' in page and "in Asia/Shanghai time" in page
+    assert 'name="next" value="/check/"' in page and "(Beijing time)" in page and "Asia/Shanghai" not in page
     assert f'href="/entries/{returned.id}"' in page
 
     page = client.get(f"/check/entries/{draft.id}/decision").get_data(as_text=True)
@@ -463,6 +463,16 @@ def test_excel_export(client, chair, call, export_entries, english):
     widths = {letter: sheet.column_dimensions[letter].width for letter in "ABDHN"}
     # Fits the longest value (Chinese counts double), within 6 … 60.
     assert widths == {"A": 6.0, "B": 28.0, "D": 28.0, "H": 18.0, "N": 18.0}
+
+
+def test_excel_export_prints_on_a4_landscape_with_the_call_on_every_page(client, chair, call, export_entries):
+    response = client.get(f"/check/export.xlsx?call={call.id}")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape")
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$1"
+    assert (sheet.oddHeader.left.text, sheet.oddHeader.right.text) == (call.name, "&A")
+    assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
 
 
 def test_excel_headers_follow_the_interface_language(client, chair, call, export_entries):

@@ -40,7 +40,7 @@ def test_republishing_drops_deselected_cases_and_keeps_curation(app, library, se
         session.add(library.call)
         session.commit()
         run = compute_results(session, call=library.call, actor=library.chair, now=utcnow())
-        publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=False)
+        publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=False, early=True)
         session.commit()
 
     cases = session.exec(select(LibraryCase).order_by(LibraryCase.id)).all()

@@ -524,7 +524,65 @@ def test_the_hash_does_not_depend_on_the_time_zone_the_publication_time_came_in(
     run = scored.compute()
     with app.test_request_context():
         publish(session, run=run, actor=scored.chair, now=utcnow().astimezone(ZoneInfo("Asia/Shanghai")),
-                public_scores=False)
+                public_scores=False, early=True)
         session.commit()
         session.expire_all()
         assert verify(session, session.get(ResultRun, run.id))
+
+
+def test_publishing_during_the_review_asks_for_confirmation_naming_the_phase(make, session, client, login):
+    """Issue 16, item 5: results could be published in the expert-review phase
+    without a warning, and the entries went into the public library at once."""
+    scored = make.scored_call(totals=FIVE)
+    run = scored.compute()
+    login(scored.chair)
+    review_ends = scored.call.phase_window(Phase.REVIEW).ends_at
+
+    page = client.get(f"/results/?call={scored.call.id}").get_data(as_text=True)
+    warning = page[page.index('id="early-publication"'):page.index("</form>", page.index('id="early-publication"'))]
+    assert "“专家评审”阶段" in warning and 'name="early"' in warning
+
+    refused = client.post(f"/results/runs/{run.id}/publish", data={"confirm": "y"}, follow_redirects=True)
+
+    assert "结果评定阶段尚未开始" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert not session.get(ResultRun, run.id).published
+    assert session.get(Entry, scored.entries[0].id).status == EntryStatus.SCORED
+    assert scored.call.phase_window(Phase.REVIEW).ends_at == review_ends
+
+
+def test_confirmed_early_publication_starts_the_results_phase_and_the_call_page_shows_it(make, session, client, login):
+    scored = make.scored_call(totals=FIVE)
+    run = scored.compute()
+    login(scored.chair)
+
+    client.post(f"/results/runs/{run.id}/publish", data={"confirm": "y", "early": "y"})
+
+    session.expire_all()
+    published = session.get(ResultRun, run.id)
+    assert published.published
+    review, results = scored.call.phase_window(Phase.REVIEW), scored.call.phase_window(Phase.RESULTS)
+    assert review.ends_at == results.starts_at == published.published_at
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "call.phase_started_early")).one()
+    assert event.after["phase"] == "results"
+    assert event.before["phases"]["results"] != event.after["phases"]["results"]
+    call_page = client.get(f"/calls/{scored.call.id}").get_data(as_text=True)
+    start = call_page.index('aria-current="step"')
+    running = call_page[start:call_page.index("</li>", start)]
+    assert "结果评定" in running
+    assert "阶段提前开始" in call_page and "发布评审结果" in call_page
+
+
+def test_publishing_in_the_results_phase_needs_no_extra_confirmation(make, session, client, login):
+    scored = make.scored_call(totals=FIVE, open_phase=Phase.RESULTS)
+    run = scored.compute()
+    login(scored.chair)
+    results_starts = scored.call.phase_window(Phase.RESULTS).starts_at
+
+    assert 'id="early-publication"' not in client.get(f"/results/?call={scored.call.id}").get_data(as_text=True)
+    client.post(f"/results/runs/{run.id}/publish", data={"confirm": "y"})
+
+    session.expire_all()
+    assert session.get(ResultRun, run.id).published
+    assert scored.call.phase_window(Phase.RESULTS).starts_at == results_starts
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "call.phase_started_early")).first() is None

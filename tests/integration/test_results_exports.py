@@ -167,3 +167,21 @@ def test_headers_follow_the_request_language(app, ranked):
     assert header[:8] == ["Rank", "Rank in domain", "Rank in city", "Title", "Organisation", "Domain", "City",
                           "Adjusted score"]
     assert header[16] == "Rank interval in domain (90%)"
+
+
+def test_every_sheet_of_the_workbook_prints_on_a4_landscape_one_page_wide(app, ranked):
+    """Issue 16, item 11: the demo's rankings printed as 111 portrait pages of three columns each."""
+    run, rows, call = ranked
+    with app.app_context():
+        book = load_workbook(io.BytesIO(exports.rankings_xlsx(run, rows, call=call)))
+
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert (setup.paperSize, setup.orientation) == (9, "landscape"), sheet.title  # 9: A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)  # one page wide, as long as needed
+        assert sheet.oddHeader.left.text == "2026年人工智能应用场景征集"
+        assert sheet.oddHeader.right.text == "&A"  # the sheet's name
+        assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
+    # The header row repeats on every page of a ranking; the about sheet has none.
+    assert [sheet.print_title_rows for sheet in book.worksheets] == ["$1:$1", "$1:$1", "$1:$1", None]

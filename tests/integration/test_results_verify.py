@@ -37,8 +37,9 @@ PUBLISHED = datetime(2026, 7, 2, 16, 30, 0, 250, tzinfo=ZoneInfo("Asia/Shanghai"
 @pytest.fixture
 def published(app, make, session):
     """A call of four entries in two domains, three selected, published with public scores at PUBLISHED."""
-    scored = make.scored_call(totals=FIVE, target_count=3, open_phase=Phase.RESULTS, name=CALL_NAME, year=2026,
-                              domains=[Domain.MANUFACTURING, Domain.HEALTHCARE], cities=["440300", "440100"])
+    # The results phase runs at PUBLISHED: publishing then needs no early confirmation.
+    scored = make.scored_call(totals=FIVE, target_count=3, open_phase=Phase.RESULTS, now=PUBLISHED, name=CALL_NAME,
+                              year=2026, domains=[Domain.MANUFACTURING, Domain.HEALTHCARE], cities=["440300", "440100"])
     run = scored.compute(resamples=50)
     with app.test_request_context():
         publish(session, run=run, actor=scored.chair, now=PUBLISHED, public_scores=True)

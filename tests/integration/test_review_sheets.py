@@ -486,11 +486,26 @@ def test_an_incomplete_sheet_is_not_submitted(client, session, sheet, english, m
     data = {"version": sheet.version, **GOOD, **missing}
     data = {key: value for key, value in data.items() if value is not None}
     response = client.post(f"/review/sheets/{sheet.id}/submit", data=data)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422 and message in page and "Before you can submit:" in page
+    # Back to the sheet's own address (issue 16, item 9: the address stayed on
+    # .../submit, and a reload posted again), which lists what is missing.
+    assert response.status_code == 302 and response.headers["Location"] == f"/review/sheets/{sheet.id}?check=1"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in page and "Before you can submit:" in page
+    assert "The sheet has been saved as a draft but not submitted yet." in page
     sheet = reload(session, sheet)
     assert (sheet.status, sheet.total, sheet.submitted_at) == (SheetStatus.DRAFT, None, None)
     assert scores_of(sheet)["quality"] == 87.5  # what was typed is kept as the draft
+
+
+def test_a_submit_with_an_invalid_score_keeps_what_was_typed_under_the_sheets_address(client, session, sheet, english):
+    """Nothing is saved, so the page answers the POST itself (what was typed must
+    stay) and names the sheet's address for the script to put in the address bar."""
+    response = client.post(f"/review/sheets/{sheet.id}/submit",
+                           data={"version": sheet.version, **GOOD, "score-quality": "101"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Quality: enter a number from 0 to 100." in page
+    assert 'value="101"' in page and f'data-address="/review/sheets/{sheet.id}"' in page
+    assert reload(session, sheet).status == SheetStatus.DRAFT
 
 
 def test_others_scores_only_after_own_submit_and_when_the_call_allows(client, session, make, login, english):

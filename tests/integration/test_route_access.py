@@ -179,6 +179,7 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     # --- main -------------------------------------------------------------------------
     "main.index": Route("/", get=PUBLIC),
     "main.healthz": Route("/healthz", get=PUBLIC),
+    "main.favicon": Route("/favicon.ico", get=PUBLIC),
     # In testing jobs run in-process: no worker to wait for, so ready.
     "main.readyz": Route("/readyz", get=PUBLIC),
     # Off unless METRICS_ENABLED (tests/integration/test_ops_metrics.py).
@@ -334,7 +335,8 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "review.autosave": Route("/review/sheets/{sheet}/autosave", post=experts(200),
                              data=lambda world: {"version": world.version("sheet"), "comment": "自动保存"}),
     # Submitting an empty sheet: saved as a draft, refused as incomplete.
-    "review.submit": Route("/review/sheets/{sheet}/submit", post=experts(422),
+    # The opened sheet is incomplete: saved as a draft, back to the sheet listing what is missing.
+    "review.submit": Route("/review/sheets/{sheet}/submit", post=experts(to("/review/sheets/{sheet}?check=1")),
                            data=lambda world: {"version": world.version("sheet")}),
     "review.photo": (
         Route("/review/sheets/{sheet}/photos/{photo}/thumb.jpg", get=experts(200)),
@@ -582,9 +584,15 @@ def build_world(app, make, session) -> World:
     session.add(published)
     session.commit()
     scored_photo, _ = _add_files(app, session, published)
+    windows = {row.phase: (row.starts_at, row.ends_at) for row in call.phases}
     with app.test_request_context():
         run = compute_results(session, call=call, actor=chair, now=utcnow(), resamples=RESAMPLES)
-        publish(session, run=run, actor=chair, now=utcnow(), public_scores=True)
+        publish(session, run=run, actor=chair, now=utcnow(), public_scores=True, early=True)
+        # Publishing in review started the results phase; the call goes back to
+        # its dates (as a chair editing them would), so that review goes on.
+        for row in call.phases:
+            row.starts_at, row.ends_at = windows[row.phase]
+        session.add(call)
         session.commit()
     case = session.exec(select(LibraryCase).where(LibraryCase.entry_id == published.id)).one()
 

@@ -2,7 +2,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.config import ConfigError, load_config
+from app.config import ConfigError, load_config, local_base_url
 
 
 def _app(tmp_path):
@@ -61,6 +61,46 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch):
     assert app.config["MAIL_PORT"] == 2525
     assert app.config["MAIL_USE_TLS"] is True
     assert app.config["DATABASE_URL"] == "postgresql+psycopg://u@db/showcase"
+
+
+def test_development_base_url_follows_the_port_make_run_serves_on(tmp_path, monkeypatch):
+    """``PORT=5701 make run``: links in mails, QR codes and the printed library
+    address must point at 5701, not 5000 (issue 16, item 3)."""
+    monkeypatch.setenv("SHOWCASE_ENV", "development")
+    monkeypatch.setenv("PORT", "5701")
+    app = _app(tmp_path)
+    load_config(app, None)
+    assert app.config["BASE_URL"] == "http://127.0.0.1:5701"
+
+    monkeypatch.setenv("BASE_URL", "http://showcase.lan:8080")
+    app = _app(tmp_path)
+    load_config(app, None)
+    assert app.config["BASE_URL"] == "http://showcase.lan:8080"
+
+
+def test_development_base_url_defaults_to_the_default_host_and_port(tmp_path):
+    app = _app(tmp_path)
+    load_config(app, {"SHOWCASE_ENV": "development"})
+    assert app.config["BASE_URL"] == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("localhost", 5701, "http://localhost:5701"),
+        ("0.0.0.0", 8000, "http://127.0.0.1:8000"),
+        ("::", 8000, "http://127.0.0.1:8000"),
+        ("::1", 8000, "http://[::1]:8000"),
+        ("", 5000, "http://127.0.0.1:5000"),
+    ],
+)
+def test_local_base_url_is_an_address_a_browser_can_open(host, port, url):
+    assert local_base_url(host, port) == url
+
+
+def test_production_never_guesses_the_base_url_from_the_port(tmp_path):
+    with pytest.raises(ConfigError, match="BASE_URL is not set"):
+        load_config(_app(tmp_path), PRODUCTION | {"BASE_URL": "", "PORT": 5701})
 
 
 def test_sqlite_in_the_instance_folder_is_the_default(tmp_path):

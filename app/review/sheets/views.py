@@ -150,7 +150,8 @@ def _form_values(sheet: ScoreSheet) -> dict[str, str]:
     return values
 
 
-def _sheet_page(sheet: ScoreSheet, assignment: Assignment, *, errors=None, posted=None, problems=None, status: int = 200):
+def _sheet_page(sheet: ScoreSheet, assignment: Assignment, *, errors=None, posted=None, problems=None,
+                status: int = 200, address: str | None = None):
     now = utcnow()
     call = db.session.get(Call, assignment.call_id)
     entry = db.session.get(Entry, sheet.entry_id)
@@ -181,6 +182,7 @@ def _sheet_page(sheet: ScoreSheet, assignment: Assignment, *, errors=None, poste
         attachment_url=lambda attachment: url_for("review.attachment", sheet_id=sheet.id, attachment_id=attachment.id),
         COMMENT_LIMIT=sheets.COMMENT_LIMIT,
         OVERALL_COMMENT_LIMIT=sheets.OVERALL_COMMENT_LIMIT,
+        address=address,
     ), status
 
 
@@ -199,7 +201,12 @@ def sheet(sheet_id: int):
     """
     sheet, assignment = _sheet(sheet_id)
     if request.method == "GET":
-        return _sheet_page(sheet, assignment)
+        # ``?check=1``: back from a submit that found the sheet incomplete; what
+        # is missing is worked out again from the saved draft.
+        problems = None
+        if request.args.get("check") and sheet.status != SheetStatus.SUBMITTED:
+            problems = sheets.missing_for_submit(sheets.rubric_of(db.session, sheet), sheet)
+        return _sheet_page(sheet, assignment, problems=problems)
     form = SheetForm()
     if not form.validate_on_submit():
         abort(400)
@@ -247,12 +254,17 @@ def submit(sheet_id: int):
         _save(sheet, form)
         sheet = sheets.submit_sheet(db.session, sheet=sheet, expert=current_user, now=utcnow(), version=sheet.version)
     if isinstance(attempt.error, sheets.IncompleteSheet):
+        # The draft is saved: back to the sheet's own address (a reload must not
+        # post again), which lists what is missing.
         flash(_("The sheet has been saved as a draft but not submitted yet."), "warning")
-        return _sheet_page(sheet, assignment, problems=attempt.error.problems, status=422)
+        return redirect(url_for("review.sheet", sheet_id=sheet.id, check=1))
     if not attempt.ok:
         flash(attempt.message, "danger")
         if isinstance(attempt.error, sheets.InvalidSheet):
-            return _sheet_page(sheet, assignment, errors=attempt.error.errors, posted=request.form, status=422)
+            # Nothing was saved: the page shows what was typed, with the errors,
+            # and the script puts the sheet's own address in the address bar.
+            return _sheet_page(sheet, assignment, errors=attempt.error.errors, posted=request.form, status=422,
+                               address=url_for("review.sheet", sheet_id=sheet.id))
         return redirect(url_for("review.sheet", sheet_id=sheet.id))
     flash(_("Your scores have been submitted. Thank you."), "success")
     return redirect(url_for("review.sheet", sheet_id=sheet.id))

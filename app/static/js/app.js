@@ -14,3 +14,9 @@ document.addEventListener("DOMContentLoaded", () => {
 document.querySelectorAll("[data-print]").forEach((button) => {
   button.addEventListener("click", () => window.print());
 });
+
+// A page answering a failed POST names its own address (data-address): the
+// address bar shows it, so a reload asks for the page instead of posting again.
+document.querySelectorAll("[data-address]").forEach((element) => {
+  window.history.replaceState(window.history.state, "", element.dataset.address);
+});

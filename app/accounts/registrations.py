@@ -170,7 +170,7 @@ def confirm_registration(session: Session, *, raw: str, now: datetime) -> Regist
         for member in active_members(session, organisation):
             notify(session, user=member, kind="membership.requested",
                    params={"name": user.name, "organisation": organisation.name}, link=site_path("accounts.organisation"),
-                   mail={"member": member, "applicant": user, "organisation": organisation})
+                   mail={"member": member, "applicant": user, "organisation": organisation}, now=now)
     else:
         record(session, actor=user, action="applicant.registered", obj=user, after=user_snapshot(user))
     return Registration(user=user, joined_existing=joined_existing)

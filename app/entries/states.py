@@ -152,12 +152,12 @@ def transition(
     record(session, actor=actor, action=rule.action, obj=entry, before=before, after=after, reason=reason)
     if target == S.SUBMITTED:
         check_entry(session, entry=entry, now=now)  # for blind review: where it names its organisation
-        _notify_members(session, entry, "entry.submitted")
+        _notify_members(session, entry, "entry.submitted", now=now)
     if target == S.RETURNED:
-        _notify_members(session, entry, "entry.returned", reason=reason,
+        _notify_members(session, entry, "entry.returned", now=now, reason=reason,
                         deadline=entry.revision_deadline.isoformat())
     elif target in DECISIONS:
-        _notify_members(session, entry, "entry.checked", status=target.value)
+        _notify_members(session, entry, "entry.checked", now=now, status=target.value)
 
 
 def transition_many(session: Session, *, entries: list[Entry], target: EntryStatus, actor, now: datetime) -> None:
@@ -288,13 +288,14 @@ def record_selection(session: Session, *, selected: dict[int, bool], actor, now:
         moved.append(entry)
     session.flush()
     for entry in moved:
-        _notify_members(session, entry, "results.published", call=entry.call.name, selected=entry.status == S.SELECTED)
+        _notify_members(session, entry, "results.published", now=now, call=entry.call.name,
+                        selected=entry.status == S.SELECTED)
     return moved
 
 
-def _notify_members(session: Session, entry: Entry, kind: str, **params) -> None:
+def _notify_members(session: Session, entry: Entry, kind: str, *, now: datetime, **params) -> None:
     """Tell every active member of the entry's organisation (they all act for it)."""
     params = {"entry_id": entry.id, "title": entry.title} | params
     link = site_path("entries.detail", entry_id=entry.id)
     for member in active_members(session, entry.organisation):
-        notify(session, user=member, kind=kind, params=params, link=link, mail={"member": member, "entry": entry})
+        notify(session, user=member, kind=kind, params=params, link=link, mail={"member": member, "entry": entry}, now=now)

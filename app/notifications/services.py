@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from sqlmodel import Session, select
 
 from app.audit.services import record
+from app.db import utcnow
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.input_rules import page_within
@@ -48,7 +49,7 @@ def absolute(link: str) -> str:
 
 
 def notify(session: Session, *, user: User, kind: str, params: dict[str, Any], link: str,
-           mail: dict[str, Any] | None = None) -> Notification:
+           mail: dict[str, Any] | None = None, now: datetime | None = None) -> Notification:
     """Tell ``user`` about a change: a notification row and, for a kind that
     mails, a queued mail in the user's language — unless the user turned
     that kind of mail off (essential kinds always go).
@@ -56,11 +57,11 @@ def notify(session: Session, *, user: User, kind: str, params: dict[str, Any], l
     ``params`` are what the sentence needs (JSON values); ``link`` is a path
     inside the site; ``mail`` adds to the mail template's context (objects
     may go there: the mail is rendered now), its ``url`` replacing the
-    link's (an invitation's single-use link, which must not be stored).
-    Flushes.
+    link's (an invitation's single-use link, which must not be stored);
+    ``now`` is the time of the change (default: now). Flushes.
     """
     spec = KINDS[kind]
-    notification = Notification(user_id=user.id, kind=kind, params=params, link=link)
+    notification = Notification(user_id=user.id, kind=kind, params=params, link=link, created_at=now or utcnow())
     session.add(notification)
     session.flush()
     if spec.template and (spec.essential or kind not in (user.muted_mails or [])):

@@ -143,12 +143,14 @@ def run_assignment(
         for s in plan.infeasible
     ]
     record(session, actor=actor, action="assignment.run", obj=call, after=report.summary())
-    notify_assigned(session, call=call, counts=Counter(pair.expert_id for pair in plan.pairs), users=experts.users)
+    notify_assigned(session, call=call, counts=Counter(pair.expert_id for pair in plan.pairs), users=experts.users,
+                    now=now)
     session.flush()
     return report
 
 
-def notify_assigned(session: Session, *, call: Call, counts: dict[int, int], users: dict[int, User]) -> None:
+def notify_assigned(session: Session, *, call: Call, counts: dict[int, int], users: dict[int, User],
+                    now: datetime) -> None:
     """Tell each expert how many entries were just assigned to them, and the
     review deadline: one notification per expert per run, not one per entry."""
     window = call.phase_window(Phase.REVIEW)
@@ -156,7 +158,7 @@ def notify_assigned(session: Session, *, call: Call, counts: dict[int, int], use
     for expert_id, count in sorted(counts.items()):
         notify(session, user=users[expert_id], kind="review.assigned",
                params={"call": call.name, "count": count, "deadline": deadline.isoformat() if deadline else None},
-               link=site_path("review.queue"), mail={"deadline": deadline})
+               link=site_path("review.queue"), mail={"deadline": deadline}, now=now)
 
 
 # --- manual changes ---------------------------------------------------------------
@@ -254,7 +256,7 @@ def add_assignment(
     if entry.status == EntryStatus.ELIGIBLE:
         transition(session, entry=entry, target=EntryStatus.IN_REVIEW, actor=actor, now=now)
     sync_scoring_status(session, entry_ids=[entry.id], actor=actor, now=now)
-    notify_assigned(session, call=entry.call, counts={expert.id: 1}, users={expert.id: expert})
+    notify_assigned(session, call=entry.call, counts={expert.id: 1}, users={expert.id: expert}, now=now)
     return assignment
 
 

@@ -117,7 +117,8 @@ def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert
         record(session, actor=actor, action="review.reminder_sent", obj=call, after=after)
         notify(session, user=user, kind="review.reminder",
                params={"call": call.name, "count": count, "deadline": window.ends_at.isoformat()},
-               link=queue_path(), mail={"expert": user, "call": call, "open_count": count, "deadline": window.ends_at})
+               link=queue_path(), mail={"expert": user, "call": call, "open_count": count, "deadline": window.ends_at},
+               now=now)
     session.flush()
     return result
 
@@ -199,7 +200,8 @@ def reopen_sheet(session: Session, *, actor, sheet: ScoreSheet, reason: str, now
     deadline = call.phase_window(Phase.REVIEW).ends_at
     notify(session, user=expert, kind="sheet.reopened",
            params={"entry_id": entry.id, "title": entry.title, "reason": reason, "deadline": deadline.isoformat()},
-           link=_sheet_path(sheet), mail={"expert": expert, "entry": entry, "reason": reason, "deadline": deadline})
+           link=_sheet_path(sheet), mail={"expert": expert, "entry": entry, "reason": reason, "deadline": deadline},
+           now=now)
 
 
 def _sheet_path(sheet: ScoreSheet) -> str:

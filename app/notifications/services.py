@@ -58,12 +58,13 @@ def notify(session: Session, *, user: User, kind: str, params: dict[str, Any], l
     inside the site; ``mail`` adds to the mail template's context (objects
     may go there: the mail is rendered now), its ``url`` replacing the
     link's (an invitation's single-use link, which must not be stored);
-    ``now`` is the time of the change (default: now). Flushes.
+    ``now`` is the time of the change (default: now). Adds, without a
+    flush of its own: a run that tells hundreds of people goes out with
+    the caller's next flush.
     """
     spec = KINDS[kind]
     notification = Notification(user_id=user.id, kind=kind, params=params, link=link, created_at=now or utcnow())
     session.add(notification)
-    session.flush()
     if spec.template and (spec.essential or kind not in (user.muted_mails or [])):
         context = {"user": user, "params": params, "url": absolute(link)} | (mail or {})
         with in_language_of(user):

@@ -52,7 +52,8 @@ def open_item(notification_id: int):
     if ActionForm().validate_on_submit():
         with write() as attempt:
             services.mark_read(db.session, notification=notification, now=utcnow())
-        if attempt.ok and notification.link.startswith("/") and not notification.link.startswith("//"):
+        # Links are paths the services built; never follow one off the site.
+        if attempt.ok and notification.link.startswith("/") and not notification.link.startswith(("//", "/\\")):
             return redirect(notification.link)
     return redirect(url_for("notifications.index"))
 

@@ -43,6 +43,15 @@ def in_language_of(user: User) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def in_chosen_language(user: User) -> Iterator[None]:
+    """Render a mail a person causes from their own browser (a reset link, a
+    lockout warning) in the language they chose for mails, else in the
+    page's (the best guess for someone who chose none)."""
+    with force_locale(user.language) if user.language in current_app.config["LANGUAGES"] else nullcontext():
+        yield
+
+
 def absolute(link: str) -> str:
     """A path inside the site as a link for a mail, on ``BASE_URL``."""
     return current_app.config["BASE_URL"].rstrip("/") + link

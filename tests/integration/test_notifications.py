@@ -387,3 +387,25 @@ def test_essential_or_unknown_kinds_cannot_be_muted(app, session, make, kind):
     user = make.applicant()
     with app.test_request_context(), pytest.raises(DomainError):
         services.set_mail_preferences(session, user=user, language="zh", muted=[kind])
+
+
+# --- essential mails a person causes: their chosen language, else the page's -------------------
+
+
+def test_a_reset_link_follows_the_chosen_language_over_the_pages(client, make, outbox):
+    chooser = make.applicant(email="en.reader@example.com", language="en")
+    other = make.applicant(email="page.reader@example.com")
+
+    for user in (chooser, other):  # the pages are in Chinese (no language cookie)
+        client.post("/account/password/forgot", data={"email": user.email})
+
+    assert outbox.to(chooser.email)[0]["Subject"] == "Reset your Scenario Showcase password"
+    assert outbox.to(other.email)[0]["Subject"] != "Reset your Scenario Showcase password"  # the page's Chinese
+
+
+def test_a_lockout_warning_follows_the_chosen_language(app, client, make, outbox):
+    user = make.applicant(email="locked.reader@example.com", language="en")
+    for _attempt in range(app.config["LOGIN_LOCKOUT_ATTEMPTS"]):
+        client.post("/account/login", data={"email": user.email, "password": "wrong-password-1"})
+    [mail] = outbox.to(user.email)
+    assert mail["Subject"] == "Your Scenario Showcase account has been locked"

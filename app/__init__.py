@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.library.manage.views import bp as library_manage_bp
     from app.library.views import bp as library_bp
     from app.main.views import bp as main_bp
+    from app.notifications.views import bp as notifications_bp
     from app.results.public_views import bp as results_public_bp
     from app.results.views import bp as results_bp
     from app.review.assignment.views import bp as review_assign_bp
@@ -124,5 +125,6 @@ def _register_blueprints(app: Flask) -> None:
         brochure_bp,
         library_bp,
         library_manage_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)

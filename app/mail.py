@@ -33,7 +33,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 from sqlmodel import Session, select
 
 from app.db import db, utcnow
@@ -72,7 +72,9 @@ def build_message(*, to: str, subject: str, template: str, **context) -> EmailMe
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Message-ID"] = make_msgid(domain="showcase.local")
-    message.set_content(render_template(f"mail/{template}.txt", **context))
+    # Straight from the environment: a mail needs none of the pages' context
+    # processors (the navigation, the current call), which would query the database.
+    message.set_content(current_app.jinja_env.get_template(f"mail/{template}.txt").render(**context))
     return message
 
 
@@ -90,16 +92,16 @@ def muted():
         _muted.reset(token)
 
 
-def send_after_commit(*, to: str, subject, template: str, **context) -> None:
-    """Render the message now (in the user's language), store it in the
-    outbox in the current transaction (``db.session``, the session services
-    are given), and queue its sending after the commit. Nothing at all
-    inside :func:`muted`."""
+def send_after_commit(*, to: str, subject, template: str, session: Session | None = None, **context) -> None:
+    """Render the message now (in the current language), store it in the
+    outbox in the current transaction (``session``, the one the calling
+    service was given; by default ``db.session``), and queue its sending
+    after the commit. Nothing at all inside :func:`muted`."""
     if _muted.get():
         return
     message = build_message(to=to, subject=subject, template=template, **context)
     mail = OutgoingMail(recipient=to, subject=message["Subject"][:SUBJECT_MAX], message=bytes(message))
-    db.session.add(mail)
+    (session or db.session).add(mail)
     db.after_commit(lambda: enqueue(mail.id))
 
 

@@ -1,7 +1,7 @@
 """Redirect targets that cannot leave the site."""
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 
 
 def safe_next(default_endpoint: str = "main.dashboard", *, within: str | None = None) -> str:
@@ -22,3 +22,12 @@ def safe_next(default_endpoint: str = "main.dashboard", *, within: str | None = 
 def external_url(endpoint: str, **values) -> str:
     """An absolute link for mails, on ``BASE_URL`` (not the request's Host header)."""
     return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def site_path(endpoint: str, **values) -> str:
+    """A path inside the site, stored with data (a notification's link): built
+    in a request, a command or a job alike (outside a request, ``url_for``
+    would need ``SERVER_NAME``)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)

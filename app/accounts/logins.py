@@ -24,6 +24,7 @@ from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
 from app.models import User
+from app.notifications.services import in_chosen_language
 from app.urls import external_url
 
 # A valid hash to check against when the account does not exist or is locked,
@@ -111,15 +112,16 @@ def record_failed_login(session: Session, *, email: str, check: LoginCheck, now:
         user.failed_logins = 0
         record(session, actor=None, action="user.locked", obj=user,
                after={"locked_until": user.locked_until.isoformat(), "failed_logins": policy.attempts})
-        send_after_commit(
-            to=user.email,
-            subject=_("Your Scenario Showcase account has been locked"),
-            template="account_locked",
-            user=user,
-            attempts=policy.attempts,
-            until=format_datetime(user.locked_until, "short"),
-            url=external_url("accounts.forgot_password"),
-        )
+        with in_chosen_language(user):
+            send_after_commit(
+                to=user.email,
+                subject=_("Your Scenario Showcase account has been locked"),
+                template="account_locked",
+                user=user,
+                attempts=policy.attempts,
+                until=format_datetime(user.locked_until, "short"),
+                url=external_url("accounts.forgot_password"),
+            )
     session.add(user)
 
 

@@ -1,6 +1,5 @@
 """Applicant organisations and who may act for them."""
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from app.accounts.services import user_snapshot
@@ -11,9 +10,9 @@ from app.enums import Membership, SessionEnd
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.input_rules import page_within
-from app.mail import send_after_commit
 from app.models import Organisation, User
-from app.urls import external_url
+from app.notifications.services import notify
+from app.urls import site_path
 
 _MEMBERSHIP_ACTIONS = {
     (Membership.PENDING, Membership.ACTIVE): "organisation.join_approved",
@@ -39,7 +38,8 @@ def set_membership(session: Session, *, actor: User, member: User, membership: M
     # Who was never a member learns the organisation's name only when approved.
     organisation = member.organisation
     known = membership == Membership.ACTIVE or member.membership == Membership.ACTIVE
-    organisation_label = organisation.name if known else _(
+    # Lazy: the mail writes it in the member's language.
+    organisation_label = organisation.name if known else _l(
         "the organisation with the credit code %(code)s", code=organisation.credit_code)
     member.membership = membership
     if membership != Membership.ACTIVE:
@@ -47,16 +47,12 @@ def set_membership(session: Session, *, actor: User, member: User, membership: M
         end_sessions(session, user=member, reason=SessionEnd.MEMBERSHIP_CHANGED, now=utcnow())
     session.add(member)
     record(session, actor=actor, action=action, obj=member, before=before, after=user_snapshot(member), reason=reason)
-    send_after_commit(
-        to=member.email,
-        subject=_("Your membership of %(organisation)s", organisation=organisation_label),
-        template="membership_decision",
-        member=member,
-        organisation=organisation_label,
-        approved=membership == Membership.ACTIVE,
-        reason=reason,
-        url=external_url("main.dashboard"),
-    )
+    notify(session, user=member, kind="membership.decided",
+           params={"organisation": organisation.name if known else None, "credit_code": organisation.credit_code,
+                   "approved": membership == Membership.ACTIVE},
+           link=site_path("main.dashboard"),
+           mail={"member": member, "organisation": organisation_label, "approved": membership == Membership.ACTIVE,
+                 "reason": reason})
 
 
 def list_organisations(session: Session, *, query: str = "", page: int = 1, per_page: int = 50):

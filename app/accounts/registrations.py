@@ -36,7 +36,8 @@ from app.errors import InvalidToken
 from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
 from app.models import Organisation, PendingRegistration, User, UserRole
-from app.urls import external_url
+from app.notifications.services import notify
+from app.urls import external_url, site_path
 
 _INVALID_LINK = _l("This link is invalid, has expired or has already been used. Please register again.")
 
@@ -167,15 +168,9 @@ def confirm_registration(session: Session, *, raw: str, now: datetime) -> Regist
     if joined_existing:
         record(session, actor=user, action="organisation.join_requested", obj=user, after=user_snapshot(user))
         for member in active_members(session, organisation):
-            send_after_commit(
-                to=member.email,
-                subject=_("%(name)s asks to join %(organisation)s", name=user.name, organisation=organisation.name),
-                template="join_request",
-                member=member,
-                applicant=user,
-                organisation=organisation,
-                url=external_url("accounts.organisation"),
-            )
+            notify(session, user=member, kind="membership.requested",
+                   params={"name": user.name, "organisation": organisation.name}, link=site_path("accounts.organisation"),
+                   mail={"member": member, "applicant": user, "organisation": organisation}, now=now)
     else:
         record(session, actor=user, action="applicant.registered", obj=user, after=user_snapshot(user))
     return Registration(user=user, joined_existing=joined_existing)

@@ -20,6 +20,7 @@ from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.mail import send_after_commit
 from app.models import Organisation, PasswordHistory, User
+from app.notifications.services import in_chosen_language
 from app.urls import external_url
 
 
@@ -120,14 +121,16 @@ def request_password_reset(session: Session, *, email: str) -> None:
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     raw = issue_token(session, user=user, purpose=TokenPurpose.PASSWORD_RESET, lifetime=timedelta(hours=hours))
     record(session, actor=None, action="user.password_reset_requested", obj=user)
-    send_after_commit(
-        to=user.email,
-        subject=_("Reset your Scenario Showcase password"),
-        template="password_reset",
-        user=user,
-        hours=hours,
-        url=external_url("accounts.reset_password", token=raw),
-    )
+    url = external_url("accounts.reset_password", token=raw)
+    with in_chosen_language(user):
+        send_after_commit(
+            to=user.email,
+            subject=_("Reset your Scenario Showcase password"),
+            template="password_reset",
+            user=user,
+            hours=hours,
+            url=url,
+        )
 
 
 def set_password(session: Session, *, user: User, password: str, password_hash: str, now: datetime,

@@ -2,7 +2,6 @@
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from app.accounts.services import (
@@ -20,9 +19,9 @@ from app.db import utcnow
 from app.enums import STAFF_ROLES, Role, SessionEnd, TokenPurpose
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
-from app.mail import send_after_commit
 from app.models import User, UserRole
-from app.urls import external_url
+from app.notifications.services import notify
+from app.urls import external_url, site_path
 
 
 def _check_staff_roles(roles) -> set[Role]:
@@ -38,16 +37,10 @@ def _send_invitation(session: Session, *, inviter: User, user: User) -> str:
     days = current_app.config["INVITATION_DAYS"]
     raw = issue_token(session, user=user, purpose=TokenPurpose.INVITATION, lifetime=timedelta(days=days))
     url = external_url("accounts.accept_invitation", token=raw)
-    send_after_commit(
-        to=user.email,
-        subject=_("You are invited to Scenario Showcase"),
-        template="invitation",
-        user=user,
-        inviter=inviter,
-        roles=sorted(user.roles),
-        days=days,
-        url=url,
-    )
+    # The link holds a single-use token: it goes into the mail only, never into the stored notification.
+    notify(session, user=user, kind="invitation", params={"inviter": inviter.name if inviter else None},
+           link=site_path("main.dashboard"),
+           mail={"inviter": inviter, "roles": sorted(user.roles), "days": days, "url": url})
     return url
 
 

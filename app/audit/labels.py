@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "user.second_factor_reset": _l("Two-step verification reset by a chair"),
     "user.recovery_code_used": _l("Recovery code used to log in"),
     "user.recovery_codes_renewed": _l("New recovery codes made"),
+    "user.mail_settings_changed": _l("Mail settings changed"),
     # Accounts and organisations.
     "registration.requested": _l("Registration started (link mailed)"),
     "user.registration_attempted": _l("Someone tried to register with this address"),

@@ -52,7 +52,7 @@ from app.demo.review import (
     review_census,
 )
 from app.enums import Domain, Membership, Phase, Role, SheetStatus
-from app.models import Call, Organisation, User, UserRole
+from app.models import Call, Notification, Organisation, User, UserRole
 from app.reference import CITIES
 from app.results.inputs import VETO_CONFIRMED, VETO_DISMISSED, VETO_PENDING
 
@@ -67,6 +67,7 @@ PAST_ENTRY_SEED = 20251128
 PAST_ENTRY_COUNT = 280
 PAST_TARGET = 120
 PAST_QUOTA = 18  # per domain: 144 in all, caps above the target
+DEMO_UNREAD = 3  # unread notifications left to each demo account: its bell is not empty
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余"
 _GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "慧", "建国", "志强", "晓东", "海燕", "文博", "思远", "嘉怡", "子豪"]
@@ -333,9 +334,27 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
         run, was_created = load_draft_results(session, call=call, chair=chair, now=now)
         tally(was_created)
         draft = run_facts(session, run=run, created=was_created) if run is not None else None
+    settle_notifications(session, unread=DEMO_UNREAD)
     return DemoSummary(created=created, existing=existing, entries=entries_created + entries_existing, review=review,
                        open_call=open_call.name, past_call=past_call.name, past_entries=past_created + past_existing,
                        past_review=past_review, published=published, draft=draft)
+
+
+def settle_notifications(session: Session, *, unread: int) -> None:
+    """Leave each person's ``unread`` newest notifications unread and mark
+    the older ones read when they were made: the demo's history happened
+    weeks ago, and a visitor's bell shows a few items, not dozens."""
+    rows = session.exec(
+        select(Notification).where(Notification.read_at.is_(None))
+        .order_by(Notification.user_id, Notification.created_at.desc(), Notification.id.desc())
+    ).all()
+    seen: dict[int, int] = {}
+    for row in rows:
+        seen[row.user_id] = seen.get(row.user_id, 0) + 1
+        if seen[row.user_id] > unread:
+            row.read_at = row.created_at
+            session.add(row)
+    session.flush()
 
 
 def database_is_empty(session: Session) -> bool:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, select
 
@@ -19,10 +18,10 @@ from app.entries.completeness import missing_items
 from app.enums import EntryStatus, Phase, Role, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
-from app.mail import send_after_commit
 from app.models import Assignment, Entry, ScoreSheet
+from app.notifications.services import notify
 from app.permissions import is_active_member
-from app.urls import external_url
+from app.urls import site_path
 
 S = EntryStatus
 DECISIONS = (S.ELIGIBLE, S.RETURNED, S.INELIGIBLE)
@@ -153,8 +152,12 @@ def transition(
     record(session, actor=actor, action=rule.action, obj=entry, before=before, after=after, reason=reason)
     if target == S.SUBMITTED:
         check_entry(session, entry=entry, now=now)  # for blind review: where it names its organisation
-    if target in DECISIONS:
-        _notify_applicant(session, entry)
+        _notify_members(session, entry, "entry.submitted", now=now)
+    if target == S.RETURNED:
+        _notify_members(session, entry, "entry.returned", now=now, reason=reason,
+                        deadline=entry.revision_deadline.isoformat())
+    elif target in DECISIONS:
+        _notify_members(session, entry, "entry.checked", now=now, status=target.value)
 
 
 def transition_many(session: Session, *, entries: list[Entry], target: EntryStatus, actor, now: datetime) -> None:
@@ -265,8 +268,8 @@ def record_selection(session: Session, *, selected: dict[int, bool], actor, now:
 
     Publishing checked the chair's right and that every entry is scored, so
     no role check here; each move is audited. Entries already where they
-    belong are left alone. Applicants are not mailed: the call announces
-    its results itself.
+    belong are left alone. The members of each moved entry's organisation
+    are notified (and mailed) of its outcome.
     """
     if not selected:
         return []
@@ -284,16 +287,15 @@ def record_selection(session: Session, *, selected: dict[int, bool], actor, now:
         record(session, actor=actor, action=rule.action, obj=entry, before=before, after={"status": target.value})
         moved.append(entry)
     session.flush()
+    for entry in moved:
+        _notify_members(session, entry, "results.published", now=now, call=entry.call.name,
+                        selected=entry.status == S.SELECTED)
     return moved
 
 
-def _notify_applicant(session: Session, entry: Entry) -> None:
+def _notify_members(session: Session, entry: Entry, kind: str, *, now: datetime, **params) -> None:
+    """Tell every active member of the entry's organisation (they all act for it)."""
+    params = {"entry_id": entry.id, "title": entry.title} | params
+    link = site_path("entries.detail", entry_id=entry.id)
     for member in active_members(session, entry.organisation):
-        send_after_commit(
-            to=member.email,
-            subject=_("Formal check of “%(title)s”: %(status)s", title=entry.title, status=entry.status.label),
-            template="formal_check_decision",
-            member=member,
-            entry=entry,
-            url=external_url("entries.detail", entry_id=entry.id),
-        )
+        notify(session, user=member, kind=kind, params=params, link=link, mail={"member": member, "entry": entry}, now=now)

@@ -63,7 +63,7 @@ def _run(session, call, chair, **options):
 # --- conflicts ---------------------------------------------------------------------
 
 
-def test_conflicted_experts_are_never_assigned(make, session, call, chair):
+def test_conflicted_experts_are_never_assigned(make, session, call, chair, ctx):
     organisation = make.organisation(name="深圳视觉科技有限公司")
     entry = make.entry(call=call, status=S.ELIGIBLE, photos=0, organisation=organisation, partners=[
         {"name": "广东省智能研究院", "credit_code": PARTNER_CODE},
@@ -93,7 +93,7 @@ def test_conflicted_experts_are_never_assigned(make, session, call, chair):
     assert report.pairs == 5 and report.infeasible == []
 
 
-def test_stored_conflicts_are_respected(make, session, call, chair):
+def test_stored_conflicts_are_respected(make, session, call, chair, ctx):
     entry = make.entry(call=call, status=S.ELIGIBLE, photos=0)
     experts = [make.expert(profile=True) for _ in range(6)]
     make.panel(call=call, experts=experts)
@@ -108,7 +108,7 @@ def test_stored_conflicts_are_respected(make, session, call, chair):
 # --- the run -------------------------------------------------------------------------
 
 
-def test_run_balances_moves_entries_to_review_and_audits(make, session, call, chair):
+def test_run_balances_moves_entries_to_review_and_audits(make, session, call, chair, ctx):
     experts = [make.expert(profile=True) for _ in range(6)]
     panel = make.panel(call=call, experts=experts)
     eligible = [make.entry(call=call, status=S.ELIGIBLE, photos=0, title=f"场景{n}") for n in range(12)]
@@ -140,7 +140,7 @@ def test_run_balances_moves_entries_to_review_and_audits(make, session, call, ch
                                     "minimum": 6, "maximum": 6, "spread": 0}]
 
 
-def test_run_is_deterministic_per_seed(make, session, call, chair):
+def test_run_is_deterministic_per_seed(make, session, call, chair, ctx):
     experts = [make.expert(profile=True) for _ in range(8)]
     make.panel(call=call, experts=experts)
     entries = [make.entry(call=call, status=S.ELIGIBLE, photos=0) for _ in range(6)]
@@ -153,7 +153,7 @@ def test_run_is_deterministic_per_seed(make, session, call, chair):
     assert report.pairs == 12
 
 
-def test_caps_and_tags_come_from_the_profiles(make, session, call, chair):
+def test_caps_and_tags_come_from_the_profiles(make, session, call, chair, ctx):
     vision = [make.expert(tags=["computer_vision"]) for _ in range(2)]
     capped = make.expert(tags=["Computer_Vision"], cap=1)
     others = [make.expert(tags=["nlp"]) for _ in range(2)]
@@ -396,11 +396,13 @@ ROUTES = [
 
 
 @pytest.fixture
-def objects(make, session, call, chair):
+def objects(app, make, session, call, chair):
     expert = make.expert(profile=True)
     make.panel(call=call, experts=[expert])
     entry = make.entry(call=call, status=S.ELIGIBLE, photos=0)
-    assignment = assignments.add_assignment(session, entry=entry, expert=expert, actor=chair, reason="测试", now=utcnow())
+    with app.app_context():  # the expert is notified (and mailed)
+        assignment = assignments.add_assignment(session, entry=entry, expert=expert, actor=chair, reason="测试",
+                                                now=utcnow())
     session.commit()
     return {"call": call.id, "entry": entry.id, "assignment": assignment.id}
 
@@ -503,7 +505,7 @@ def test_command_fails_when_nothing_could_be_assigned(runner, make, session, cal
     assert result.exit_code == 1 and "Entries considered: 0" in result.output
 
 
-def test_command_top_up(runner, make, session, call, chair):
+def test_command_top_up(runner, make, session, call, chair, ctx):
     experts = [make.expert(profile=True) for _ in range(6)]
     make.panel(call=call, experts=experts)
     entry = make.entry(call=call, status=S.ELIGIBLE, photos=0)

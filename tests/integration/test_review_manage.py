@@ -643,6 +643,8 @@ def test_reminders_go_to_experts_with_open_sheets(client, session, outbox, chair
     # 赵 was reminded two hours ago: skipped this time.
     assignments["zhao-e4"].reminded_at = utcnow() - timedelta(hours=2)
     session.add(assignments["zhao-e4"])
+    zhang.language = "en"  # mails follow the expert's language, not the chair's page
+    session.add(zhang)
     session.commit()
 
     response = client.post(f"/review/manage/calls/{call.id}/remind", follow_redirects=True)
@@ -653,6 +655,7 @@ def test_reminders_go_to_experts_with_open_sheets(client, session, outbox, chair
     assert sorted(message["To"] for message in outbox.messages) == sorted([zhang.email, li.email])
     body = outbox.to(zhang.email)[0].get_content()
     assert "1 entry assigned to you has no submitted score sheet yet" in body
+    assert "尚有1个未提交评分表" in outbox.to(li.email)[0].get_content()  # 李 chose no language: the site's
     assert "/review/" in outbox.link(outbox.to(zhang.email)[0], "/review/")
     for key in ("zhang-e3", "li-e2"):
         session.refresh(assignments[key])

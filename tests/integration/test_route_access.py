@@ -52,6 +52,7 @@ from app.models import (
     EntryOutcome,
     EntryPhoto,
     LibraryCase,
+    Notification,
     OutgoingMail,
     PendingRegistration,
     ResultRun,
@@ -344,6 +345,13 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     ),
     "review.attachment": Route("/review/sheets/{sheet}/attachments/{attachment}", get=experts(200)),
     # --- review management: the chair's, except an expert's own profile ---------------
+    # --- notifications: everyone's own; another user's is not there ----------------------
+    "notifications.index": Route("/notifications/", get=logged_in(200)),
+    "notifications.open_item": Route("/notifications/{notification}/open", post=roles(404, owner=to("/entries/{scored}"))),
+    "notifications.mark_read": Route("/notifications/{notification}/read", post=roles(404, owner=to("/notifications/"))),
+    "notifications.mark_all_read": Route("/notifications/read-all", post=logged_in(to("/notifications/"))),
+    "notifications.settings": Route("/notifications/settings", get=logged_in(200), post=logged_in(to("/notifications/settings")),
+                                    data={"language": "en", "wanted": ["entry.submitted"]}),
     "review_manage.index": Route("/review/manage/", get=chair_only()),
     "review_manage.rubrics": Route("/review/manage/calls/{call}/rubrics", get=chair_only(), post=chair_only(400)),
     "review_manage.freeze_rubrics": Route("/review/manage/calls/{call}/rubrics/freeze",
@@ -595,6 +603,8 @@ def build_world(app, make, session) -> World:
         session.add(call)
         session.commit()
     case = session.exec(select(LibraryCase).where(LibraryCase.entry_id == published.id)).one()
+    # Publishing told the owner its entry was selected.
+    notification = session.exec(select(Notification).where(Notification.user_id == owner.id)).one()
 
     # The entry in review: the assigned expert has opened its sheet.
     entry = make.entry(call=call, organisation=org_a, status=EntryStatus.IN_REVIEW, photos=0)
@@ -654,7 +664,7 @@ def build_world(app, make, session) -> World:
         "draft": draft.id, "draft_photo": draft_photo, "draft_attachment": draft_attachment,
         "reset_token": reset_token, "invitation_token": invitation_token,
         "locked": locked.id, "two_factor": two_factor.id, "registration_token": registration_token,
-        "failed_mail": failed_mail.id,
+        "failed_mail": failed_mail.id, "notification": notification.id,
     }
     return World(app=app, session=session, users=users | {"invitee": invitee}, ids=ids)
 

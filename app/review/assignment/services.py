@@ -19,7 +19,7 @@ A removed assignment keeps its row (``removed_at``, ``removed_reason``); the
 automatic run never gives that expert that entry again. Services only
 flush; the caller commits.
 """
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -32,10 +32,12 @@ from app.enums import AssignmentSource, EntryStatus, Phase, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Assignment, Call, Entry, ExpertProfile, Panel, User
+from app.notifications.services import notify
 from app.review.assignment.loaders import entry_facts, expert_facts, load_panels, load_run_input, panel_facts
 from app.review.assignment.reports import EntryExperts, RunReport, ShortfallRow, panel_summaries
 from app.review.assignment.solver import assign
 from app.review.conflicts import automatic_conflict, recorded_conflict
+from app.urls import site_path
 
 ASSIGNABLE = (EntryStatus.ELIGIBLE, EntryStatus.IN_REVIEW, EntryStatus.SCORED)
 REVIEWED = (EntryStatus.IN_REVIEW, EntryStatus.SCORED)  # what a top-up fills
@@ -141,8 +143,22 @@ def run_assignment(
         for s in plan.infeasible
     ]
     record(session, actor=actor, action="assignment.run", obj=call, after=report.summary())
+    notify_assigned(session, call=call, counts=Counter(pair.expert_id for pair in plan.pairs), users=experts.users,
+                    now=now)
     session.flush()
     return report
+
+
+def notify_assigned(session: Session, *, call: Call, counts: dict[int, int], users: dict[int, User],
+                    now: datetime) -> None:
+    """Tell each expert how many entries were just assigned to them, and the
+    review deadline: one notification per expert per run, not one per entry."""
+    window = call.phase_window(Phase.REVIEW)
+    deadline = window.ends_at if window else None
+    for expert_id, count in sorted(counts.items()):
+        notify(session, user=users[expert_id], kind="review.assigned",
+               params={"call": call.name, "count": count, "deadline": deadline.isoformat() if deadline else None},
+               link=site_path("review.queue"), mail={"deadline": deadline}, now=now)
 
 
 # --- manual changes ---------------------------------------------------------------
@@ -240,6 +256,7 @@ def add_assignment(
     if entry.status == EntryStatus.ELIGIBLE:
         transition(session, entry=entry, target=EntryStatus.IN_REVIEW, actor=actor, now=now)
     sync_scoring_status(session, entry_ids=[entry.id], actor=actor, now=now)
+    notify_assigned(session, call=entry.call, counts={expert.id: 1}, users={expert.id: expert}, now=now)
     return assignment
 
 

@@ -12,9 +12,6 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlmodel import Session, select
 from werkzeug.routing import BuildError
 
@@ -23,9 +20,9 @@ from app.entries.states import sync_scoring_status
 from app.enums import Phase, SheetStatus
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
-from app.mail import send_after_commit
 from app.models import Assignment, Call, CallPhase, Entry, ScoreSheet, User
-from app.urls import external_url
+from app.notifications.services import notify
+from app.urls import site_path
 
 REMINDER_INTERVAL = timedelta(hours=12)
 REASON_MAX = 1000
@@ -47,12 +44,12 @@ class ReminderResult:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def queue_url() -> str:
-    """The absolute link to the expert's queue of entries."""
+def queue_path() -> str:
+    """The path of the expert's queue of entries."""
     try:
-        return external_url("review.queue")
+        return site_path("review.queue")
     except BuildError:  # the expert pages are not there yet
-        return current_app.config["BASE_URL"].rstrip("/") + "/review/"
+        return "/review/"
 
 
 def _open_condition():
@@ -113,27 +110,15 @@ def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert
         sa.update(Assignment).where(Assignment.id.in_(open_ids.scalar_subquery())).values(reminded_at=now),
         execution_options={"synchronize_session": "fetch"},
     )
-    url = queue_url()
     for user, count in result.sent:
         after = {"expert_id": user.id, "open_sheets": count}
         if actor is None:
             after["automatic"] = True
         record(session, actor=actor, action="review.reminder_sent", obj=call, after=after)
-        send_after_commit(
-            to=user.email,
-            subject=ngettext(
-                "Expert review of %(call)s: %(num)s entry waits for your scores",
-                "Expert review of %(call)s: %(num)s entries wait for your scores",
-                count,
-                call=call.name,
-            ),
-            template="review_reminder",
-            expert=user,
-            call=call,
-            open_count=count,
-            deadline=window.ends_at,
-            url=url,
-        )
+        notify(session, user=user, kind="review.reminder",
+               params={"call": call.name, "count": count, "deadline": window.ends_at.isoformat()},
+               link=queue_path(), mail={"expert": user, "call": call, "open_count": count, "deadline": window.ends_at},
+               now=now)
     session.flush()
     return result
 
@@ -212,20 +197,15 @@ def reopen_sheet(session: Session, *, actor, sheet: ScoreSheet, reason: str, now
     sync_scoring_status(session, entry_ids=[sheet.entry_id], actor=actor, now=now)
     expert = session.get(User, sheet.expert_id)
     entry = session.get(Entry, sheet.entry_id)
-    send_after_commit(
-        to=expert.email,
-        subject=_("Your score sheet for “%(title)s” has been reopened", title=entry.title),
-        template="review_sheet_reopened",
-        expert=expert,
-        entry=entry,
-        reason=reason,
-        deadline=call.phase_window(Phase.REVIEW).ends_at,
-        url=_sheet_url(sheet),
-    )
+    deadline = call.phase_window(Phase.REVIEW).ends_at
+    notify(session, user=expert, kind="sheet.reopened",
+           params={"entry_id": entry.id, "title": entry.title, "reason": reason, "deadline": deadline.isoformat()},
+           link=_sheet_path(sheet), mail={"expert": expert, "entry": entry, "reason": reason, "deadline": deadline},
+           now=now)
 
 
-def _sheet_url(sheet: ScoreSheet) -> str:
+def _sheet_path(sheet: ScoreSheet) -> str:
     try:
-        return external_url("review.sheet", sheet_id=sheet.id)
+        return site_path("review.sheet", sheet_id=sheet.id)
     except BuildError:
-        return queue_url()
+        return queue_path()

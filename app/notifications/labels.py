@@ -1,0 +1,102 @@
+"""The kinds of notification, and the sentence each one reads as.
+
+A notification stores its kind and its parameters, never a sentence: the
+sentence is written here in the reader's language when it is shown (and,
+for a mail, in the recipient's language when it is queued). Parameters
+are plain JSON values; times are ISO 8601 strings.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import format_datetime, ngettext
+from flask_babel import gettext as _
+
+from app.enums import EntryStatus
+from app.i18n import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    name: object  # what the account settings call it (a lazy string)
+    template: str | None  # the mail's template under templates/mail/; None: in the app only
+    essential: bool = False  # mailed whatever the user chose
+
+
+def _when(value: str | None) -> str:
+    return format_datetime(datetime.fromisoformat(value), "short") if value else ""
+
+
+def _organisation(params: dict) -> str:
+    # Who was never a member learns only the credit code, not the name.
+    return params.get("organisation") or _("the organisation with the credit code %(code)s", code=params["credit_code"])
+
+
+def _status(value: str) -> str:
+    return str(EntryStatus(value).label)
+
+
+_SENTENCES: dict[str, Callable[[dict], str]] = {
+    "entry.submitted": lambda p: _("Entry “%(title)s” received, number %(number)s", title=p["title"], number=p["entry_id"]),
+    "entry.returned": lambda p: _("“%(title)s” was returned for revision: resubmit it before %(deadline)s",
+                                  title=p["title"], deadline=_when(p.get("deadline"))),
+    "entry.checked": lambda p: _("Formal check of “%(title)s”: %(status)s", title=p["title"], status=_status(p["status"])),
+    "review.assigned": lambda p: ngettext(
+        "%(num)s entry of %(call)s was assigned to you for review, due %(deadline)s",
+        "%(num)s entries of %(call)s were assigned to you for review, due %(deadline)s",
+        p["count"], call=p["call"], deadline=_when(p.get("deadline"))),
+    "review.reminder": lambda p: ngettext(
+        "Expert review of %(call)s: %(num)s entry waits for your scores",
+        "Expert review of %(call)s: %(num)s entries wait for your scores",
+        p["count"], call=p["call"]),
+    "sheet.reopened": lambda p: _("Your score sheet for “%(title)s” has been reopened", title=p["title"]),
+    "results.published": lambda p: (
+        _("“%(title)s” has been selected in %(call)s", title=p["title"], call=p["call"]) if p["selected"]
+        else _("“%(title)s” was not selected in %(call)s", title=p["title"], call=p["call"])),
+    "membership.requested": lambda p: _("%(name)s asks to join %(organisation)s", name=p["name"],
+                                        organisation=p["organisation"]),
+    "membership.decided": lambda p: (
+        _("You are now a member of %(organisation)s", organisation=_organisation(p)) if p["approved"]
+        else _("You are not a member of %(organisation)s", organisation=_organisation(p))),
+    "invitation": lambda p: _("You are invited to Scenario Showcase"),
+}
+
+KINDS: dict[str, Kind] = {kind.key: kind for kind in (
+    Kind("entry.submitted", _l("Receipt for a submitted entry"), "entry_submitted"),
+    Kind("entry.returned", _l("Entry returned for revision"), "formal_check_decision"),
+    Kind("entry.checked", _l("Formal check decision"), "formal_check_decision"),
+    Kind("review.assigned", _l("Entries assigned to you for review"), "review_assigned"),
+    Kind("review.reminder", _l("Reminders of open score sheets"), "review_reminder"),
+    Kind("sheet.reopened", _l("Score sheet reopened by the chair"), "review_sheet_reopened"),
+    Kind("results.published", _l("Results of your entries"), "results_published"),
+    Kind("membership.requested", _l("Requests to join your organisation"), "join_request"),
+    Kind("membership.decided", _l("Decisions on your membership"), "membership_decision"),
+    Kind("invitation", _l("Invitation to the site"), "invitation", essential=True),
+)}
+
+#: Mails that always go out and are no notification: the settings page names them.
+ESSENTIAL_MAILS = (
+    _l("Password reset links"),
+    _l("Registration confirmation links"),
+    _l("Account lockout warnings"),
+    _l("Invitations"),
+)
+
+
+def mutable_kinds() -> list[Kind]:
+    """The kinds whose mail a user may turn off, in the settings' order."""
+    return [kind for kind in KINDS.values() if kind.template and not kind.essential]
+
+
+def sentence(kind: str, params: dict) -> str:
+    """What the notification says, in the current language. A kind this
+    version no longer knows, or parameters it cannot read, give a neutral
+    sentence: an old row never breaks the bell's page."""
+    write = _SENTENCES.get(kind)
+    if write is not None:
+        try:
+            return write(params)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return _("You have a notification.")

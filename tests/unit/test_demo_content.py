@@ -26,8 +26,8 @@ from app.demo.services import (
     ENTRY_SEED,
     PAST_QUOTA,
     PAST_TARGET,
-    open_call_schedule,
     demo_organisations,
+    open_call_schedule,
     past_call_schedule,
     review_call_schedule,
 )

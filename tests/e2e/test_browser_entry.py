@@ -112,6 +112,7 @@ def test_fill_submit_return_and_resubmit(live_server, new_page, people, tmp_path
     # The chair returns it for revision, with a reason and a deadline.
     chair = new_page()
     log_in(chair, url, chair_email)
+    chair.get_by_role("button", name="评审管理").click()  # the staff pages sit in a dropdown
     chair.get_by_role("navigation", name="主导航").get_by_role("link", name="形式审查").click()
     chair.get_by_role("link", name=title).click()
     chair.wait_for_url(entry_url)

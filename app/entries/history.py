@@ -6,6 +6,8 @@ from app.audit.labels import action_label
 from app.i18n import lazy_gettext as _l
 from app.models import AuditEvent
 
+# Shorter wording where the entry is understood; the other steps read as the
+# audit log labels them (app.audit.labels).
 ACTION_LABELS = {
     "entry.created": _l("Created"),
     "entry.updated": _l("Edited"),
@@ -19,14 +21,6 @@ ACTION_LABELS = {
     "entry.resubmitted": _l("Resubmitted after revision"),
     "entry.withdrawn": _l("Withdrawn"),
     "entry.reopened": _l("Reopened as a draft"),
-    "entry.checked_eligible": _l("Formal check: eligible"),
-    "entry.returned": _l("Formal check: returned for revision"),
-    "entry.checked_ineligible": _l("Formal check: ineligible"),
-    "entry.review_started": _l("Expert review started"),
-    "entry.scored": _l("Expert scoring complete"),
-    "entry.review_resumed": _l("Expert review resumed"),
-    "entry.selected": _l("Selected as a showcase scenario"),
-    "entry.not_selected": _l("Not selected as a showcase scenario"),
     "demo.entry_created": _l("Created (demo data)"),
 }
 FIELD_LABELS = {
@@ -55,11 +49,11 @@ _EDITS = {"entry.updated", "entry.autosaved"}
 # What the entry's organisation sees: its own steps and the entry's status
 # milestones. Review internals (who was assigned, conflicts, sheets, vetoes,
 # the chair's selection reasons) stay with the chairs: review is blind.
-_APPLICANT_ACTIONS = set(ACTION_LABELS)
 _STAFF_MILESTONES = {
     "entry.checked_eligible", "entry.returned", "entry.checked_ineligible", "entry.review_started",
     "entry.scored", "entry.review_resumed", "entry.selected", "entry.not_selected",
 }
+_APPLICANT_ACTIONS = set(ACTION_LABELS) | _STAFF_MILESTONES
 _GROUP_GAP = timedelta(minutes=30)
 
 

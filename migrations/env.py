@@ -33,18 +33,39 @@ def _configure(connection) -> None:
     )
 
 
+def _run(connection) -> None:
+    """Run the migrations on ``connection``.
+
+    On SQLite, batch mode rebuilds a table to change its constraints (copy,
+    drop, rename); with foreign keys on, dropping the old table would cascade
+    into the tables that reference it (dropping a score sheet's scores). So
+    foreign keys are off while migrations run (the pragma only takes effect
+    outside a transaction) and every reference is checked before they are on
+    again.
+    """
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # On the driver's connection: through SQLAlchemy it would open a transaction first.
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"The migration left rows that reference missing rows: {broken[:5]}")
+    if sqlite:
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection)
         return
     engine = create_engine(config.attributes["url"])
     with engine.connect() as connection:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection)
     engine.dispose()
 
 

@@ -19,12 +19,15 @@ from app.models.accounts import (  # noqa: E402
 from app.models.audit import AuditEvent  # noqa: E402
 from app.models.brochures import Brochure  # noqa: E402
 from app.models.calls import Call, CallPhase, CallQuota  # noqa: E402
+from app.models.certificates import Certificate, CertificateBuild  # noqa: E402
 from app.models.entries import Entry, EntryAttachment, EntryOutcome, EntryPhoto, IdentityCheck  # noqa: E402
 from app.models.library import LibraryCase, LibrarySetting  # noqa: E402
 from app.models.mail import OutgoingMail  # noqa: E402
+from app.models.notices import Notice, Objection, ObjectionFile, ObjectionNote, ObjectionQuestion  # noqa: E402
 from app.models.notifications import Notification  # noqa: E402
 from app.models.ops import WorkerHeartbeat  # noqa: E402
 from app.models.results import ResultEntry, ResultRun, SelectionOverride, VetoDecision  # noqa: E402
+from app.models.rounds import DefenceSlot, ReviewRound, ShortlistEntry  # noqa: E402
 from app.models.review import (  # noqa: E402
     Assignment,
     CallRubric,
@@ -40,6 +43,16 @@ from app.models.review import (  # noqa: E402
 from app.models.site import SiteSetting  # noqa: E402
 
 __all__ = [
+    "ShortlistEntry",
+    "ReviewRound",
+    "ObjectionQuestion",
+    "ObjectionNote",
+    "ObjectionFile",
+    "Objection",
+    "Notice",
+    "DefenceSlot",
+    "CertificateBuild",
+    "Certificate",
     "Assignment",
     "AuditEvent",
     "Brochure",

@@ -36,6 +36,19 @@ class Call(SQLModel, table=True):
     # sheets only with at least this many, and never with an SD below the floor.
     zscore_min_sheets: int = Field(default=8, sa_column_kwargs={"server_default": "8"})
     zscore_sd_floor: float | None = Field(default=4.0, sa_column_kwargs={"server_default": "4"})
+    # With several review rounds: "weighted" combines every round's score by
+    # the rounds' weights; "final_round" ranks the shortlist by the last round.
+    round_combination: str = Field(default="weighted", max_length=20, sa_column_kwargs={"server_default": "weighted"})
+    # Public notice (公示): publishing results opens a notice instead of
+    # selecting at once; the official list follows when it has ended.
+    notice_required: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    notice_days: int = Field(default=5, sa_column_kwargs={"server_default": "5"})
+    notice_working_days: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    notice_contact: str = Field(default="", sa_type=sa.Text)
+    objections_anonymous: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Certificates: the issuing body printed on them and the seal image (storage key).
+    certificate_issuer: str = Field(default="", max_length=200)
+    certificate_seal_key: str | None = Field(default=None, max_length=255)
 
     phases: list["CallPhase"] = Relationship(
         back_populates="call",

@@ -25,6 +25,12 @@ class ResultRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    # The review round whose sheets the run ranks (app.models.rounds); the last
+    # round's run of a call with several also holds the combined score.
+    round_no: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # What publishing it made: "results" (selected at once), "proposed" (a list
+    # put up for public notice, app.models.notices) or "official" (after it).
+    list_kind: str = Field(default="results", max_length=12, sa_column_kwargs={"server_default": "results"})
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     computed_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     method: str = Field(max_length=20)
@@ -95,6 +101,14 @@ class ResultEntry(SQLModel, table=True):
     criterion_means: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
     notes: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # aggregation note keys
     guarded_experts: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    # With several rounds: round number (str) → {"score", "sheets", "rank"}; the
+    # row's ``score`` is then the combined one, and ``shortlisted`` says whether
+    # it reached the last round.
+    round_scores: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    shortlisted: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # On an official list: the entry left the proposed list (an upheld
+    # objection) or took the place of one that did.
+    withdrawn_reason: str | None = Field(default=None, sa_type=sa.Text)
 
     rank: int
     domain_rank: int

@@ -35,10 +35,11 @@ class CallRubric(SQLModel, table=True):
     """
 
     __tablename__ = "call_rubrics"
-    __table_args__ = (sa.UniqueConstraint("call_id", "domain"),)
+    __table_args__ = (sa.UniqueConstraint("call_id", "domain", "round_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    round_no: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # app.models.rounds
     domain: Domain | None = Field(default=None, sa_type=EnumText(Domain, 20))
     rubric_key: str = Field(max_length=60)
     rubric_version_id: int | None = Field(default=None, foreign_key="rubric_versions.id")
@@ -55,6 +56,7 @@ class Panel(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=100)
+    round_no: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # app.models.rounds
     leader_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     domains: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # Domain values
 
@@ -128,12 +130,13 @@ class Assignment(SQLModel, table=True):
 
     __tablename__ = "assignments"
     __table_args__ = (
-        sa.UniqueConstraint("entry_id", "expert_id"),
+        sa.UniqueConstraint("entry_id", "expert_id", "round_no"),
         sa.Index("ix_assignments_call_expert", "call_id", "expert_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    round_no: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # app.models.rounds
     entry_id: int = Field(foreign_key="entries.id", ondelete="CASCADE", index=True)
     expert_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     panel_id: int | None = Field(default=None, foreign_key="panels.id", ondelete="SET NULL")
@@ -155,14 +158,15 @@ _SHEET_VERSION = sa.Column("version", sa.Integer, nullable=False)
 class ScoreSheet(SQLModel, table=True):
     """One expert's scores for one entry, against a frozen rubric version.
 
-    At most one sheet per (entry, expert), enforced by the database; a
+    At most one sheet per (entry, expert, round), enforced by the database; a
     submitted sheet is locked until a chair reopens it.
     """
 
     __tablename__ = "score_sheets"
-    __table_args__ = (sa.UniqueConstraint("entry_id", "expert_id"),)
+    __table_args__ = (sa.UniqueConstraint("entry_id", "expert_id", "round_no"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    round_no: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # app.models.rounds
     assignment_id: int = Field(foreign_key="assignments.id", ondelete="CASCADE", unique=True)
     entry_id: int = Field(foreign_key="entries.id", ondelete="CASCADE", index=True)
     expert_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)

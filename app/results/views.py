@@ -45,7 +45,7 @@ from app.results.forms import (
 )
 from app.results.inputs import inputs_fingerprint, override_of, veto_decision_of
 from app.results.settings import default_method, update_settings
-from app.review.rounds.services import current_round, last_round_no, rounds_of
+from app.review.rounds.services import COMBINATION_LABELS, current_round, last_round_no, rounds_of
 from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
 from app.web import query_id, query_page, send_bytes, write, write_during_read
@@ -109,6 +109,7 @@ def index():
                 "stale": draft is not None and draft.inputs_hash != inputs_fingerprint(
                     db.session, call=call, round_no=draft.round_no),
                 "rounds": rounds_of(db.session, call=call),
+                "combination_labels": COMBINATION_LABELS,
                 "blockers": publishing.publish_blockers(db.session, run=draft) if draft else [],
                 "blocker_message": publishing.blocker_message,
                 "blocker_filters": {"incomplete": "incomplete", "vetoes_pending": "veto"},

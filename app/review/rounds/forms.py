@@ -26,13 +26,13 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 class RoundForm(FlaskForm):
     """Round 2 of a call, with round 1's name and weight beside it."""
 
-    first_name = StringField(_l("Name of round 1"), default=_l("Online review"), filters=[strip],
+    first_name = StringField(_l("Name of round 1"), default=lambda: str(_l("Online review")), filters=[strip],
                              validators=[DataRequired(), Length(max=NAME_MAX), single_line])
     first_weight = NumberField(_l("Weight of round 1 (%)"), default=40, validators=[InputRequired()],
                                bounds=Bounds(0, 100))
-    name = StringField(_l("Name of round 2"), default=_l("On-site defence"), filters=[strip],
+    name = StringField(_l("Name of round 2"), default=lambda: str(_l("On-site defence")), filters=[strip],
                        validators=[DataRequired(), Length(max=NAME_MAX), single_line])
-    kind = RadioField(_l("Kind of round 2"), choices=list(KIND_LABELS.items()), default="defence",
+    kind = RadioField(_l("Kind of round 2"), default="defence",
                       validators=[InputRequired()])
     weight = NumberField(_l("Weight of round 2 (%)"), default=60, validators=[InputRequired()], bounds=Bounds(0, 100),
                          description=_l("The weights of all rounds add up to 100."))
@@ -40,14 +40,20 @@ class RoundForm(FlaskForm):
                                    description=_l("Empty: with the review phase."))
     ends_at = DateTimeLocalField(_l("Round 2 ends"), format=DATETIME_LOCAL, validators=[Optional()],
                                  description=_l("Empty: with the review phase."))
-    shortlist_basis = RadioField(_l("The shortlist takes"), choices=list(BASIS_LABELS.items()), default="per_domain",
+    shortlist_basis = RadioField(_l("The shortlist takes"), default="per_domain",
                                  validators=[InputRequired()])
     shortlist_size = NumberField(_l("How many"), default=5, validators=[InputRequired()],
                                  bounds=Bounds(1, MAX_SHORTLIST, whole=True),
                                  description=_l("Per domain, or for the whole call, as chosen above."))
     shortlist_borderline = BooleanField(_l("Also take the borderline entries just below the line"), default=True)
-    combination = RadioField(_l("The final ranking of the shortlist"), choices=list(COMBINATION_LABELS.items()),
-                             default="weighted", validators=[InputRequired()])
+    combination = RadioField(_l("The final ranking of the shortlist"), default="weighted",
+                             validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = list(KIND_LABELS.items())
+        self.shortlist_basis.choices = list(BASIS_LABELS.items())
+        self.combination.choices = list(COMBINATION_LABELS.items())
 
     def settings(self, timezone: str) -> RoundSettings:
         zone = ZoneInfo(timezone)

@@ -57,13 +57,14 @@ def test_the_chair_builds_a_shortlist(live_server, new_page):
     page.get_by_label("第一轮权重（%）").fill("50")
     page.get_by_label("第二轮权重（%）").fill("60")
     page.get_by_label("数量").fill("2")
+    page.get_by_label("同时纳入线下临界的申报").uncheck()
     page.get_by_role("button", name="保存评审轮次").click()
     expect(page.locator(".alert-danger")).to_contain_text("各轮权重之和须为 100")
     page.get_by_label("第一轮权重（%）").fill("40")
     page.get_by_role("button", name="保存评审轮次").click()
     expect(page.locator(".alert-success")).to_contain_text("评审轮次已保存")
-    expect(page.locator("table")).to_contain_text("现场答辩")
-    expect(page.locator("table")).to_contain_text("否：答辩不匿名")
+    expect(page.locator("table.review-rounds")).to_contain_text("现场答辩")
+    expect(page.locator("table.review-rounds")).to_contain_text("否：答辩不匿名")
 
     # The shortlist page: compute round 1 first, then draw.
     page.get_by_role("link", name="入围名单与评审组").click()
@@ -80,11 +81,11 @@ def test_the_chair_builds_a_shortlist(live_server, new_page):
     row.get_by_role("button", name="移出").click()
     expect(page.locator(".alert-danger")).to_be_visible()  # no reason: refused, nothing changed
     expect(page.locator(f"#entry-{ids[0]}")).to_contain_text("位列本领域前列")
-    row.get_by_label("理由").fill("申报单位书面放弃答辩")
+    row.locator("input[name=reason]").fill("申报单位书面放弃答辩")
     row.get_by_role("button", name="移出").click()
     expect(page.locator(f"#entry-{ids[0]}")).to_contain_text("主席移出")
     expect(page.locator(f"#entry-{ids[0]}")).to_contain_text("申报单位书面放弃答辩")
-    page.locator(f"#entry-{ids[4]}").get_by_label("理由").fill("县域唯一案例，补充入围")
+    page.locator(f"#entry-{ids[4]}").locator("input[name=reason]").fill("县域唯一案例，补充入围")
     page.locator(f"#entry-{ids[4]}").get_by_role("button", name="加入").click()
     expect(page.locator(f"#entry-{ids[4]}")).to_contain_text("主席增补")
 

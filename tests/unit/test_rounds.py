@@ -42,9 +42,9 @@ def test_group_positions_continue_after_the_places_taken():
     assert positions == {5: 3, 6: 1, 7: 4}
 
 
-def _row(entry_id, rank, domain_rank, *, lo=None, borderline=False, veto="none"):
-    return SimpleNamespace(entry_id=entry_id, rank=rank, domain_rank=domain_rank, rank_lo=lo or rank,
-                           borderline=borderline, veto_status=veto)
+def _row(entry_id, rank, domain_rank, *, lo=None, hi=None, borderline=False, veto="none", domain="manufacturing"):
+    return SimpleNamespace(entry_id=entry_id, rank=rank, domain_rank=domain_rank, rank_lo=lo or domain_rank,
+                           rank_hi=hi or domain_rank, borderline=borderline, veto_status=veto, domain=domain)
 
 
 def _round(basis="per_domain", size=2, borderline=True):
@@ -64,14 +64,23 @@ def test_the_top_of_the_call_and_confirmed_vetoes_never():
 
 
 def test_borderline_entries_whose_interval_reaches_the_line():
-    # Domain ranks 3 and 4 below a line at 2: the first's interval reaches 2, the second's only 3.
-    rows = [_row(1, 1, 1), _row(2, 2, 2), _row(3, 3, 3, lo=2), _row(4, 4, 4, lo=3)]
+    # Domain ranks 3, 4 and 5 below a line at 2, whose entry's interval reaches 4: the first's
+    # interval reaches 2, the second's only 3; the third's reaches 2, but it is below the line entry's reach.
+    rows = [_row(1, 1, 1), _row(2, 2, 2, hi=4), _row(3, 3, 3, lo=2), _row(4, 4, 4, lo=3), _row(5, 5, 5, lo=2)]
     picks = rule_picks(_round(), rows, intervals_per_domain=True)
     assert picks == {1: TOP_DOMAIN, 2: TOP_DOMAIN, 3: BORDERLINE}
     assert rule_picks(_round(borderline=False), rows, intervals_per_domain=True) == {1: TOP_DOMAIN, 2: TOP_DOMAIN}
 
 
+def test_borderline_lines_are_drawn_per_domain():
+    rows = [_row(1, 1, 1, hi=3), _row(2, 2, 1, domain="healthcare"), _row(3, 3, 2, lo=1),
+            _row(4, 4, 2, lo=1, domain="healthcare")]
+    # The line at 1: manufacturing's first reaches rank 2, healthcare's first only 1.
+    assert rule_picks(_round(size=1), rows, intervals_per_domain=True) == {1: TOP_DOMAIN, 2: TOP_DOMAIN,
+                                                                          3: BORDERLINE}
+
+
 def test_borderline_falls_back_on_the_runs_flag_when_the_intervals_count_other_groups():
     # Overall line, intervals per domain: the run's own borderline flag says.
-    rows = [_row(1, 1, 1), _row(2, 2, 1, lo=1), _row(3, 3, 2, borderline=True)]
+    rows = [_row(1, 1, 1), _row(2, 2, 1, lo=1, domain="healthcare"), _row(3, 3, 2, borderline=True)]
     assert rule_picks(_round("overall", 1), rows, intervals_per_domain=True) == {1: TOP_OVERALL, 3: BORDERLINE}

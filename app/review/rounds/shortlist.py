@@ -4,7 +4,8 @@ draft results, and the chair's additions and removals.
 The round's rule puts entries on it: the top ``shortlist_size`` of each
 domain (``top_domain``) or of the call (``top_overall``), and, when the
 round says so, the borderline entries just below that line whose rank
-interval reaches above it (``borderline``). The chair adds entries
+interval reaches it while the interval of the entry at the line reaches
+them (``borderline``). The chair adds entries
 (``chair_added``) and removes entries, each with a reason; a removal keeps
 the row (``included`` False), so the shortlist explains itself. Drawing
 again replaces what the rule put there and keeps every decision of the
@@ -84,24 +85,36 @@ def rule_picks(review_round: ReviewRound, rows, *, intervals_per_domain: bool) -
     rows (rank order): the top of each domain or of the call, then the
     borderline ones below the line. Vetoed entries (confirmed) never."""
     size, per_domain = review_round.shortlist_size, review_round.shortlist_basis == "per_domain"
+
+    def position(row) -> int:
+        return row.domain_rank if per_domain else row.rank
+
+    def group(row) -> str:
+        return str(row.domain) if per_domain else ""
+
+    # How far down the rank interval of the entry at the line reaches, per group.
+    line_hi = {group(row): row.rank_hi for row in rows if position(row) == size}
+    same_scale = per_domain == intervals_per_domain
     picks: dict[int, str] = {}
     for row in rows:
         if row.veto_status == _VETO_CONFIRMED:
             continue
-        position = row.domain_rank if per_domain else row.rank
-        if position <= size:
+        if position(row) <= size:
             picks[row.entry_id] = TOP_DOMAIN if per_domain else TOP_OVERALL
-        elif review_round.shortlist_borderline and _borderline(row, size, position, per_domain, intervals_per_domain):
+        elif review_round.shortlist_borderline and _borderline(row, size, position(row), line_hi.get(group(row)),
+                                                                same_scale):
             picks[row.entry_id] = BORDERLINE
     return picks
 
 
-def _borderline(row, size: int, position: int, per_domain: bool, intervals_per_domain: bool) -> bool:
-    """Below the line, yet its rank interval reaches it: the interval counts
-    positions in the same groups as the rule (domain, or call) — otherwise the
-    run's own borderline flag (its interval straddles the selection's cut)."""
-    if per_domain == intervals_per_domain and row.rank_lo is not None:
-        return row.rank_lo <= size < position
+def _borderline(row, size: int, position: int, line_hi: int | None, same_scale: bool) -> bool:
+    """Below the line, yet not to be told apart from the entry at it: its rank
+    interval reaches the line and the line entry's interval reaches it. The
+    intervals must count positions in the same groups as the rule (domain, or
+    call); otherwise the run's own borderline flag (its interval straddles the
+    selection's cut) says."""
+    if same_scale and row.rank_lo is not None:
+        return row.rank_lo <= size and (line_hi is None or position <= line_hi)
     return bool(row.borderline)
 
 

@@ -12,12 +12,12 @@ from app.errors import DomainError
 from app.models import (
     Assignment,
     AuditEvent,
+    CallRubric,
     Notification,
     ResultEntry,
     ResultRun,
     ReviewRound,
     ScoreSheet,
-    ShortlistEntry,
 )
 from app.results import snapshot
 from app.results.inputs import inputs_fingerprint
@@ -308,7 +308,5 @@ def test_a_round_two_sheet_uses_the_rounds_own_rubric(make, session, scored, cli
     assert response.status_code == 302
     sheet = session.exec(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id)).one()
     assert sheet.round_no == 2 and sheet.status == SheetStatus.DRAFT
-    from app.models import CallRubric
-
     rubric_rows = session.exec(select(CallRubric).where(CallRubric.call_id == scored.call.id)).all()
     assert sorted((row.round_no, row.rubric_version_id is not None) for row in rubric_rows) == [(1, True), (2, True)]

@@ -95,7 +95,8 @@ def index():
         snapshots = publishing.published_runs(db.session, call=call)
         context["snapshots"] = snapshots
         if can_manage_results(current_user):
-            draft = draft_run(db.session, call=call, round_no=current_round(db.session, call=call))
+            round_no = current_round(db.session, call=call)
+            draft = draft_run(db.session, call=call, round_no=round_no)
             rubric_method = default_method(db.session, call=call)
             settings_form = SettingsForm(
                 data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
@@ -108,7 +109,10 @@ def index():
                 "draft": draft,
                 "stale": draft is not None and draft.inputs_hash != inputs_fingerprint(
                     db.session, call=call, round_no=draft.round_no),
-                "rounds": rounds_of(db.session, call=call),
+                "rounds": (listed := rounds_of(db.session, call=call)),
+                "current_round": next((r for r in listed if r.number == round_no), None),
+                "earlier_runs": {number: earlier for number in range(1, round_no)
+                                 if (earlier := draft_run(db.session, call=call, round_no=number))},
                 "combination_labels": COMBINATION_LABELS,
                 "blockers": publishing.publish_blockers(db.session, run=draft) if draft else [],
                 "blocker_message": publishing.blocker_message,

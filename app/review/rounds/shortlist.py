@@ -33,7 +33,7 @@ CHAIR_ADDED = "chair_added"
 REASON_LABELS = {
     TOP_DOMAIN: _l("Among the top of its domain"),
     TOP_OVERALL: _l("Among the top of the call"),
-    BORDERLINE: _l("Borderline: its rank interval reaches the line"),
+    BORDERLINE: _l("Borderline (its rank interval reaches the line)"),
     CHAIR_ADDED: _l("Added by the chair"),
 }
 REASON_MAX = 1000

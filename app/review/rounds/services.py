@@ -231,7 +231,8 @@ def assign_round_panel(session: Session, *, call: Call, round_no: int, expert_id
         raise DomainError(_l("Choose at least one expert."))
     panel = round_panel(session, call=call, round_no=round_no)
     if panel is None:
-        panel = Panel(call_id=call.id, round_no=round_no, name=str(review_round.name)[:NAME_MAX], domains=[])
+        name = str(_l("Panel of %(round)s", round=review_round.name))[:NAME_MAX]
+        panel = Panel(call_id=call.id, round_no=round_no, name=name, domains=[])
         session.add(panel)
         session.flush()
     known = {member.user_id for member in panel.members}

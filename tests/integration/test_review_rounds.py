@@ -310,3 +310,39 @@ def test_a_round_two_sheet_uses_the_rounds_own_rubric(make, session, scored, cli
     assert sheet.round_no == 2 and sheet.status == SheetStatus.DRAFT
     rubric_rows = session.exec(select(CallRubric).where(CallRubric.call_id == scored.call.id)).all()
     assert sorted((row.round_no, row.rubric_version_id is not None) for row in rubric_rows) == [(1, True), (2, True)]
+
+
+# --- the chair's pages ------------------------------------------------------------------------
+
+
+def test_the_chairs_pages_show_every_round(make, session, scored, client, login):
+    _two_rounds(make, session, scored)
+    _score_round_two(make, session, scored, {0: 70, 1: 80, 2: 95, 3: 60})
+    run = scored.compute()
+    login(scored.chair)
+    call_id = scored.call.id
+    rounds_page = client.get(f"/review/rounds/calls/{call_id}").get_data(as_text=True)
+    assert "现场答辩" in rounds_page and "否：答辩不匿名" in rounds_page and "每个领域的前几名：2" in rounds_page
+    shortlist = client.get(f"/review/rounds/calls/{call_id}/rounds/2/shortlist").get_data(as_text=True)
+    assert "入围名单共 4 项" in shortlist and shortlist.count("位列本领域前列") >= 4
+    results = client.get(f"/results/?call={call_id}").get_data(as_text=True)
+    assert "现在计算的是第 2 轮（现场答辩）的结果" in results and "加权：各轮得分按各轮权重合成" in results
+    ranking = client.get(f"/results/runs/{run.id}").get_data(as_text=True)
+    assert "综合得分" in ranking and "现场答辩得分" in ranking and "初评得分" in ranking
+    top = scored.entries[2]
+    entry_page = client.get(f"/results/runs/{run.id}/entries/{top.id}").get_data(as_text=True)
+    assert "95.00分，第 1 名，2 份评分表" in entry_page
+    last = scored.entries[5]
+    entry_page = client.get(f"/results/runs/{run.id}/entries/{last.id}").get_data(as_text=True)
+    assert "未进入本轮入围名单" in entry_page and "未入选：未进入最后一轮入围名单" in entry_page
+    assert client.get(f"/review/manage/calls/{call_id}/rubrics?round=2").status_code == 200
+    assert client.get(f"/review/manage/calls/{call_id}/rubrics?round=3").status_code == 404
+
+
+def test_a_shortlist_decision_without_a_reason_is_refused_on_the_page(make, session, scored, client, login):
+    _two_rounds(make, session, scored)
+    login(scored.chair)
+    response = client.post(f"/review/rounds/calls/{scored.call.id}/rounds/2/shortlist/decide",
+                           data={"entry_id": scored.entries[0].id, "include": "0", "reason": "  "})
+    assert response.status_code == 400
+    assert all(item.included for item in shortlists.shortlist_items(session, call=scored.call, round_no=2))

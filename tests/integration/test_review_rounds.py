@@ -346,3 +346,28 @@ def test_a_shortlist_decision_without_a_reason_is_refused_on_the_page(make, sess
                            data={"entry_id": scored.entries[0].id, "include": "0", "reason": "  "})
     assert response.status_code == 400
     assert all(item.included for item in shortlists.shortlist_items(session, call=scored.call, round_no=2))
+
+
+def test_an_expert_taken_off_the_panel_loses_only_the_unsubmitted_entries(make, session, scored):
+    _two_rounds(make, session, scored)
+    _score_round_two(make, session, scored, {0: 95, 1: 70, 2: 85, 3: 75}, experts=scored.experts[:1])
+    second = scored.experts[1]
+    with make.app.test_request_context():
+        assign_round_panel(session, call=scored.call, round_no=2, expert_ids=[scored.experts[0].id, second.id],
+                           actor=scored.chair, now=utcnow())
+        session.commit()
+        # The first expert leaves the panel: their submitted sheets stay; the second's unopened entries go.
+        assign_round_panel(session, call=scored.call, round_no=2, expert_ids=[second.id], actor=scored.chair,
+                           now=utcnow())
+        session.commit()
+    by_expert = {}
+    for assignment in session.exec(select(Assignment).where(Assignment.round_no == 2)).all():
+        by_expert.setdefault(assignment.expert_id, []).append(assignment.removed_at is None)
+    assert by_expert[scored.experts[0].id] == [True] * 4
+    assert by_expert[second.id] == [True] * 4
+    with make.app.test_request_context():
+        assign_round_panel(session, call=scored.call, round_no=2, expert_ids=[scored.experts[0].id],
+                           actor=scored.chair, now=utcnow())
+        session.commit()
+    assert all(a.removed_at is not None for a in session.exec(
+        select(Assignment).where(Assignment.round_no == 2, Assignment.expert_id == second.id)).all())

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.calls.services import lock_call
-from app.enums import AssignmentSource, Phase, Role
+from app.enums import AssignmentSource, Phase, Role, SheetStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import (
@@ -24,6 +24,7 @@ from app.models import (
     Panel,
     PanelMember,
     ReviewRound,
+    ScoreSheet,
     ShortlistEntry,
     User,
     UserRole,
@@ -236,11 +237,16 @@ def assign_round_panel(session: Session, *, call: Call, round_no: int, expert_id
         session.add(panel)
         session.flush()
     known = {member.user_id for member in panel.members}
+    chosen = {user.id for user in experts}
     for user in experts:
         if user.id not in known:
             session.add(PanelMember(panel_id=panel.id, user_id=user.id))
+    for member in panel.members:
+        if member.user_id not in chosen:
+            session.delete(member)
     existing = {(a.entry_id, a.expert_id): a for a in session.exec(
         select(Assignment).where(Assignment.call_id == call.id, Assignment.round_no == round_no)).all()}
+    left = _close_left_out(session, existing.values(), keep=chosen, now=now)
     entries = {entry.id: entry for entry in session.exec(select(Entry).where(Entry.id.in_(entry_ids))).all()}
     added: dict[int, int] = {}
     skipped = []
@@ -266,7 +272,7 @@ def assign_round_panel(session: Session, *, call: Call, round_no: int, expert_id
     session.flush()
     record(session, actor=actor, action="round.panel_set", obj=call,
            after={"round": round_no, "panel_id": panel.id, "expert_ids": sorted(u.id for u in experts),
-                  "assigned": sum(added.values()), "conflicts": skipped})
+                  "assigned": sum(added.values()), "conflicts": skipped, "closed": left})
     window = call.phase_window(Phase.REVIEW)
     deadline = review_round.ends_at or (window.ends_at if window else None)
     for user in experts:
@@ -276,6 +282,23 @@ def assign_round_panel(session: Session, *, call: Call, round_no: int, expert_id
                            "deadline": deadline.isoformat() if deadline else None},
                    link=site_path("review.queue", call=call.id), mail={"deadline": deadline}, now=now)
     return sum(added.values())
+
+
+def _close_left_out(session: Session, assignments, *, keep: set[int], now: datetime) -> list[int]:
+    """Close the open assignments of experts taken off the panel, except those
+    whose sheet is submitted (their scores count); returns the ids closed."""
+    open_ones = [a for a in assignments if a.expert_id not in keep and a.removed_at is None]
+    if not open_ones:
+        return []
+    submitted = set(session.exec(select(ScoreSheet.assignment_id).where(
+        ScoreSheet.assignment_id.in_([a.id for a in open_ones]), ScoreSheet.status == SheetStatus.SUBMITTED)).all())
+    closed = []
+    for assignment in open_ones:
+        if assignment.id not in submitted:
+            assignment.removed_at, assignment.removed_reason = now, str(_l("Taken off the round's panel."))
+            session.add(assignment)
+            closed.append(assignment.id)
+    return closed
 
 
 def included_entry_ids(session: Session, *, call: Call, round_no: int) -> set[int]:

@@ -371,3 +371,16 @@ def test_an_expert_taken_off_the_panel_loses_only_the_unsubmitted_entries(make, 
         session.commit()
     assert all(a.removed_at is not None for a in session.exec(
         select(Assignment).where(Assignment.round_no == 2, Assignment.expert_id == second.id)).all())
+
+
+def test_the_ranking_export_has_each_rounds_score_and_rank(make, session, scored, client, login):
+    _two_rounds(make, session, scored)
+    _score_round_two(make, session, scored, {0: 70, 1: 80, 2: 95, 3: 60})
+    run = scored.compute()
+    login(scored.chair)
+    lines = client.get(f"/results/runs/{run.id}/rankings.csv").get_data().decode("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    assert header[-4:] == ["初评得分", "初评排名", "现场答辩得分", "现场答辩排名"]
+    top, last = lines[1].split(","), lines[6].split(",")
+    assert top[-4:] == ["80", "3", "95", "1"]
+    assert last[-4:] == ["60", "6", "", ""]

@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.results.views import bp as results_bp
     from app.review.assignment.views import bp as review_assign_bp
     from app.review.manage.views import bp as review_manage_bp
+    from app.review.rounds.views import bp as rounds_bp
     from app.review.sheets.views import bp as review_bp
 
     for blueprint in (
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
         review_bp,
         review_manage_bp,
         review_assign_bp,
+        rounds_bp,
         results_bp,
         results_public_bp,
         brochure_bp,

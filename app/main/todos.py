@@ -23,6 +23,7 @@ from app.models import (
     Entry,
     LibraryCase,
     ResultRun,
+    ReviewRound,
     Score,
     ScoreSheet,
     User,
@@ -134,8 +135,9 @@ def expert_todos(session: Session, *, expert, now: datetime) -> list[Todo]:
     if window is None or not window.starts_at <= now < window.ends_at:
         return []  # sheets open only while the review phase runs
     unscored = sa.exists().where(Score.sheet_id == ScoreSheet.id, Score.score.is_(None))
-    row = session.exec(
+    rows = session.exec(
         select(
+            Assignment.round_no,
             sa.func.count(Assignment.id).filter(ScoreSheet.id.is_(None)),
             sa.func.count(ScoreSheet.id).filter(ScoreSheet.status == SheetStatus.DRAFT, unscored),
             sa.func.count(ScoreSheet.id).filter(ScoreSheet.status == SheetStatus.DRAFT, ~unscored),
@@ -143,10 +145,17 @@ def expert_todos(session: Session, *, expert, now: datetime) -> list[Todo]:
         .select_from(Assignment)
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
         .where(Assignment.call_id == call.id, Assignment.expert_id == expert.id, Assignment.removed_at.is_(None))
-    ).one()
+        .group_by(Assignment.round_no)
+        .order_by(Assignment.round_no.desc())
+    ).all()
+    # A later round's work is labelled with the round's name (app.models.rounds).
+    round_names = dict(session.exec(select(ReviewRound.number, ReviewRound.name)
+                                    .where(ReviewRound.call_id == call.id, ReviewRound.number > 1)).all())
     todos = [
-        Todo(key, count, "review.queue", {"call": call.id}, deadline=window.ends_at, title=call.name)
-        for key, count in zip(("declare", "score", "submit"), row)
+        Todo(key, count, "review.queue", {"call": call.id}, deadline=window.ends_at,
+             title=f"{call.name} · {round_names[round_no]}" if round_no in round_names else call.name)
+        for round_no, *counts in rows
+        for key, count in zip(("declare", "score", "submit"), counts)
         if count
     ]
     reopened = session.exec(

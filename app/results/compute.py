@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from app.calls.services import lock_call
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Call, ResultEntry, ResultRun
-from app.results import aggregation, bootstrap, calibration, selection
+from app.results import aggregation, bootstrap, calibration, combination, rounds, selection
 from app.results.experts import ExpertSheet, expert_statistics
 from app.results.inputs import (
     VETO_CONFIRMED,
@@ -44,15 +44,15 @@ from app.results.inputs import (
 )
 from app.results.reliability import reliability_summary
 from app.results.settings import Settings, settings_for
+from app.review.rounds.services import current_round, included_entry_ids, last_round_no, rounds_of
 
 
-def draft_run(session: Session, *, call: Call) -> ResultRun | None:
-    """The call's draft: its newest unpublished run."""
-    return session.exec(
-        select(ResultRun)
-        .where(ResultRun.call_id == call.id, ResultRun.published_at.is_(None))
-        .order_by(ResultRun.id.desc())
-    ).first()
+def draft_run(session: Session, *, call: Call, round_no: int | None = None) -> ResultRun | None:
+    """The call's draft: its newest unpublished run (of round ``round_no`` when given)."""
+    statement = select(ResultRun).where(ResultRun.call_id == call.id, ResultRun.published_at.is_(None))
+    if round_no is not None:
+        statement = statement.where(ResultRun.round_no == round_no)
+    return session.exec(statement.order_by(ResultRun.id.desc())).first()
 
 
 def compute_results(
@@ -63,22 +63,35 @@ def compute_results(
     now: datetime,
     resamples: int | None = None,
     seed: int | None = None,
+    round_no: int | None = None,
 ) -> ResultRun:
     """Compute the call's results from its submitted sheets and store them as the draft.
 
     Deterministic: the same sheets, settings and seed give the same figures.
     The previous draft (if any) is replaced; published runs stay as they are.
+
+    With several review rounds, the run is the one of round ``round_no``
+    (default: the current round, :func:`current_round`) from that round's
+    sheets of the entries on its shortlist; the last round's run ranks them
+    by the combined score and keeps every round's figures, the entries that
+    did not reach it following (``app.results.rounds``).
     """
     lock_call(session, call.id)
+    round_no = round_no or current_round(session, call=call)
+    combining = round_no > 1 and round_no == last_round_no(session, call=call)
     settings = settings_for(session, call=call, resamples=resamples, seed=seed)
-    fingerprint = inputs_fingerprint(session, call=call, settings=settings)
+    fingerprint = inputs_fingerprint(session, call=call, settings=settings, round_no=round_no)
     entries = entries_in_results(session, call=call)
+    if round_no > 1:
+        shortlist = included_entry_ids(session, call=call, round_no=round_no)
+        all_facts = {row.id: row for row in entries}
+        entries = [row for row in entries if row.id in shortlist]
     facts = {row.id: row for row in entries}
-    sheets = [sheet for sheet in submitted_sheets(session, call=call) if sheet.entry_id in facts]
+    sheets = [sheet for sheet in submitted_sheets(session, call=call, round_no=round_no) if sheet.entry_id in facts]
     if not sheets:
         raise DomainError(_l("No submitted score sheets yet: there is nothing to compute."))
-    assigned = assigned_counts(session, call=call)
-    entry_means = criterion_means(session, call=call)
+    assigned = assigned_counts(session, call=call, round_no=round_no)
+    entry_means = criterion_means(session, call=call, round_no=round_no)
 
     totals = [
         aggregation.SheetTotal(
@@ -97,6 +110,22 @@ def compute_results(
         entry_submitted_at={row.id: row.submitted_at for row in entries if row.submitted_at},
         calibrated_sheets=calibrated,
     )
+    round_results = results
+    if combining:
+        runs = rounds.earlier_runs(session, call=call, round_no=round_no)
+        earlier = rounds.earlier_rows(session, runs)
+        figures = {number: rounds.own_figures(rows) for number, rows in earlier.items()}
+        figures[round_no] = {
+            item.result.entry_id: combination.RoundFigures(item.result.score, item.result.raw.n, item.position)
+            for item in aggregation.rank(results)
+        }
+        weights = {r.number: r.weight for r in rounds_of(session, call=call)}
+        results = [
+            replace(r, score=combination.combined_score(
+                {n: f[r.entry_id] for n, f in figures.items() if r.entry_id in f},
+                weights=weights, mode=call.round_combination, last=round_no))
+            for r in results
+        ]
     ranked = aggregation.rank(results)
     domain_of = {row.id: str(row.domain) for row in entries}
     domain_rank = _positions(ranked, lambda entry_id: domain_of[entry_id])
@@ -139,7 +168,8 @@ def compute_results(
     # (ON DELETE CASCADE); objects of it this session holds are let go.
     drafts = set(
         session.exec(
-            select(ResultRun.id).where(ResultRun.call_id == call.id, ResultRun.published_at.is_(None))
+            select(ResultRun.id).where(ResultRun.call_id == call.id, ResultRun.published_at.is_(None),
+                                       ResultRun.round_no == round_no)
         ).all()
     )
     session.execute(
@@ -151,6 +181,7 @@ def compute_results(
         session.expunge(stale)
     run = ResultRun(
         call_id=call.id,
+        round_no=round_no,
         computed_at=now,
         computed_by_id=actor.id if getattr(actor, "is_authenticated", False) else None,
         method=settings.method,
@@ -210,30 +241,41 @@ def compute_results(
                 "decision": decision.reason,
                 "chair_reason": decision.chair_reason,
             }
+            | ({"shortlisted": True, "withdrawn_reason": None, "round_scores": combination.round_scores(
+                {n: f[entry_id] for n, f in figures.items() if entry_id in f})} if combining else {})
         )
+    ranked_rows = rows
+    if combining:
+        previous = {entry_id: row for entry_id, row in earlier.get(round_no - 1, {}).items() if entry_id in all_facts}
+        rows = rows + rounds.left_behind_rows(previous, shortlisted_rows=rows, run_id=run.id, figures=figures)
     # Core executemany: the ORM's bulk insert costs more than the computation.
     session.connection().execute(ResultEntry.__table__.insert(), rows)
     run.summary = _summary(
-        session, sheets=sheets, rows=rows, selected=final, domain_means=_domain_means(entry_means, domain_of),
+        session, sheets=sheets, rows=ranked_rows, selected=final, domain_means=_domain_means(entry_means, domain_of),
         cuts=_cuts(rule_selection, settings, domain_rank=domain_rank, domain_of=domain_of,
                    overall_rank={item.result.entry_id: item.position for item in ranked}),
     )
     # Entries that reached review but have no submitted sheet cannot be ranked.
-    run.summary["counts"]["unranked"] = len(facts) - len(rows)
+    run.summary["counts"]["unranked"] = len(facts) - len(ranked_rows)
     # A new dict, not a change inside it: the queries above may already have flushed the summary.
     run.summary = {
         **run.summary,
         "calibration": calibration_summary(session, calibrated.model),
-        "sensitivity": method_sensitivity(totals, results, settings, calibrated=calibrated, ranking=ranking,
+        "sensitivity": method_sensitivity(totals, round_results, settings, calibrated=calibrated, ranking=ranking,
                                           rule_selection=rule_selection),
         "cut_ties": _cut_ties(ranked, rule_selection, settings, domain_of=domain_of),
     }
+    if combining:
+        run.summary = {**run.summary, "rounds": rounds.rounds_summary(
+            session, call=call, runs=runs, own_summary=run.summary, round_no=round_no, shortlisted=len(ranked_rows)),
+            "combination": call.round_combination}
     session.add(run)
     session.flush()
     record(
         session, actor=actor, action="results.computed", obj=call,
         after={"run_id": run.id, "method": settings.method, "entries": len(rows), "sheets": len(sheets),
-               "selected": len(final.selected_ids), "inputs": fingerprint},
+               "selected": len(final.selected_ids), "inputs": fingerprint}
+        | ({"round": round_no} if round_no > 1 else {}),
     )
     return run
 

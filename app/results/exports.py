@@ -105,13 +105,13 @@ def rankings_xlsx(run, rows: Sequence, *, call) -> bytes:
     """
     with document_language():
         header_row = _headers(run)
-        formats = [column.number_format for column in COLUMNS]
+        formats = [column.number_format for column in COLUMNS] + [SCORE_FORMAT, None] * len(_rounds(run))
         ordered = sorted(rows, key=lambda row: row.rank)
-        sheets = [Sheet(title=_("Overall"), headers=header_row, rows=[_cells(row) for row in ordered],
+        sheets = [Sheet(title=_("Overall"), headers=header_row, rows=[_cells(row, run) for row in ordered],
                       number_formats=formats)]
         for domain, domain_rows in _by_domain(ordered):
             sheets.append(Sheet(title=str(domain.label), headers=header_row,
-                                rows=[_cells(row) for row in domain_rows], number_formats=formats))
+                                rows=[_cells(row, run) for row in domain_rows], number_formats=formats))
         sheets.append(Sheet(title=_("About this export"), headers=(), rows=_about(run, rows, call=call)))
         return workbook(sheets, printing=PrintSetup(title=call.name))
 
@@ -122,7 +122,7 @@ def rankings_csv(run, rows: Sequence, *, call) -> bytes:
     an empty row, the snapshot's hashes and where to verify them (or that it
     is a draft), as (label, value) rows."""
     with document_language():
-        cells = [_cells(row) for row in sorted(rows, key=lambda row: row.rank)]
+        cells = [_cells(row, run) for row in sorted(rows, key=lambda row: row.rank)]
         footer = [[], *([neutralise(label), neutralise(value)] for label, value in _verification(run))]
         return csv_bytes(_headers(run), cells + footer)
 
@@ -140,7 +140,16 @@ def _quotas_apply(run) -> bool:
 
 
 def _headers(run) -> list[str]:
-    return [str(column.label) if column.label is not None else _interval_header(run) for column in COLUMNS]
+    headers = [str(column.label) if column.label is not None else _interval_header(run) for column in COLUMNS]
+    for item in _rounds(run):
+        headers += [_("%(round)s score", round=item["name"]), _("%(round)s rank", round=item["name"])]
+    return headers
+
+
+def _rounds(run) -> list[dict]:
+    """The rounds a run combining several keeps (none for a single round): a
+    score and a rank column each, after :data:`COLUMNS`."""
+    return list((run.summary or {}).get("rounds") or [])
 
 
 def _interval_header(run) -> str:
@@ -163,8 +172,9 @@ def _interval(row) -> str:
     return str(row.rank_lo) if row.rank_lo == row.rank_hi else f"{row.rank_lo}–{row.rank_hi}"
 
 
-def _cells(row) -> list:
-    """One row of cells in :data:`COLUMNS` order (text neutralised, numbers as they are)."""
+def _cells(row, run=None) -> list:
+    """One row of cells in :data:`COLUMNS` order (text neutralised, numbers as they are),
+    then each round's score and rank for a run combining several."""
     flags = [str(labels.DISAGREEMENT.get(key, key)) for key in row.disagreement_flags or ()]
     cells = [
         row.rank,
@@ -192,6 +202,9 @@ def _cells(row) -> list:
         str(labels.DECISIONS.get(row.decision, row.decision)) if row.decision else None,
         printable(row.chair_reason) or None,
     ]
+    for item in _rounds(run) if run is not None else ():
+        figures = (row.round_scores or {}).get(str(item["number"])) or {}
+        cells += [figures.get("score"), figures.get("rank")]
     return [neutralise(cell) if cell != "" else None for cell in cells]
 
 

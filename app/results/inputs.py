@@ -22,9 +22,12 @@ from app.models import (
     Entry,
     Organisation,
     Panel,
+    ResultRun,
+    ReviewRound,
     Score,
     ScoreSheet,
     SelectionOverride,
+    ShortlistEntry,
     User,
     VetoDecision,
 )
@@ -61,7 +64,7 @@ def veto_status(keys: list[str], decision: bool | None) -> str:
     return VETO_CONFIRMED if decision else VETO_DISMISSED
 
 
-def inputs_fingerprint(session: Session, *, call: Call, settings: Settings | None = None) -> str:
+def inputs_fingerprint(session: Session, *, call: Call, settings: Settings | None = None, round_no: int = 1) -> str:
     """A hash of everything a computation reads, so that a draft whose
     fingerprint differs from the current one is known to be out of date.
 
@@ -69,16 +72,21 @@ def inputs_fingerprint(session: Session, *, call: Call, settings: Settings | Non
     change), the active assignments, the entries taking part, the chair's
     veto decisions and the call's results settings (method, thresholds,
     target, quotas, cap). Reopening and resubmitting a sheet, adding or
-    removing an expert, a veto decision or a new quota all change it.
+    removing an expert, a veto decision or a new quota all change it. For a
+    later round (``round_no`` ≥ 2) it covers that round's sheets and
+    assignments, and also its shortlist, the rounds' weights and combination
+    and the previous rounds' results it combines.
     """
     connection = session.connection()
     # The time as the database's text: no parsing of 25,000 date-times.
     sheets = connection.execute(
-        _counted(call, select(ScoreSheet.id, ScoreSheet.total, sa.cast(ScoreSheet.updated_at, sa.String)))
+        _counted(call, select(ScoreSheet.id, ScoreSheet.total, sa.cast(ScoreSheet.updated_at, sa.String)),
+                 round_no=round_no)
         .order_by(ScoreSheet.id)
     ).all()
     assignments = connection.execute(
-        select(Assignment.id).where(Assignment.call_id == call.id, ACTIVE_ASSIGNMENT).order_by(Assignment.id)
+        select(Assignment.id).where(Assignment.call_id == call.id, Assignment.round_no == round_no, ACTIVE_ASSIGNMENT)
+        .order_by(Assignment.id)
     ).scalars().all()
     entries = connection.execute(
         select(Entry.id).where(Entry.call_id == call.id, Entry.status.in_(RESULT_STATUSES)).order_by(Entry.id)
@@ -92,13 +100,16 @@ def inputs_fingerprint(session: Session, *, call: Call, settings: Settings | Non
     settings = (settings or settings_for(session, call=call)).as_dict()
     del settings["resamples"], settings["seed"]  # chosen per computation, stored with the run
     digest = hashlib.sha256()
-    for part in (
+    parts = [
         [(i, None if t is None else round(float(t), 4), u) for i, t, u in sheets],
         list(assignments),
         list(entries),
         [(e, c, d.isoformat() if d else None) for e, c, d in vetoes],
         settings,
-    ):
+    ]
+    if round_no > 1:
+        parts.append(round_inputs(session, call=call, round_no=round_no))
+    for part in parts:
         digest.update(json.dumps(part, sort_keys=True, default=str).encode())
         digest.update(b"\x00")
     return digest.hexdigest()
@@ -120,14 +131,38 @@ class SubmittedSheet:
     straight_lined: bool = False  # every criterion scored, all with the same score
 
 
-def _counted(call: Call, statement):
-    """``statement`` narrowed to the call's submitted sheets of active assignments."""
+def round_inputs(session: Session, *, call: Call, round_no: int) -> dict:
+    """What a later round's results read besides its sheets: the shortlist,
+    the rounds' weights and combination, and the previous rounds' runs."""
+    shortlist = session.connection().execute(
+        select(ShortlistEntry.entry_id, ShortlistEntry.included, sa.cast(ShortlistEntry.updated_at, sa.String))
+        .where(ShortlistEntry.call_id == call.id, ShortlistEntry.round_no == round_no)
+        .order_by(ShortlistEntry.entry_id)
+    ).all()
+    rounds = session.connection().execute(
+        select(ReviewRound.number, ReviewRound.weight).where(ReviewRound.call_id == call.id).order_by(ReviewRound.number)
+    ).all()
+    earlier = session.connection().execute(
+        select(ResultRun.round_no, ResultRun.id, ResultRun.inputs_hash)
+        .where(ResultRun.call_id == call.id, ResultRun.round_no < round_no).order_by(ResultRun.id)
+    ).all()
+    return {
+        "shortlist": [list(row) for row in shortlist],
+        "rounds": [list(row) for row in rounds],
+        "combination": call.round_combination,
+        "earlier": [list(row) for row in earlier],
+    }
+
+
+def _counted(call: Call, statement, *, round_no: int = 1):
+    """``statement`` narrowed to the call's submitted sheets of active assignments (of round ``round_no``)."""
     return statement.join(Assignment, Assignment.id == ScoreSheet.assignment_id).where(
-        Assignment.call_id == call.id, ACTIVE_ASSIGNMENT, ScoreSheet.status == SheetStatus.SUBMITTED
+        Assignment.call_id == call.id, Assignment.round_no == round_no, ACTIVE_ASSIGNMENT,
+        ScoreSheet.status == SheetStatus.SUBMITTED
     )
 
 
-def submitted_sheets(session: Session, *, call: Call) -> list[SubmittedSheet]:
+def submitted_sheets(session: Session, *, call: Call, round_no: int = 1) -> list[SubmittedSheet]:
     """The submitted sheets, with what the results need of their criterion scores.
 
     Criterion scores are summarised per sheet in the database (the outcome
@@ -142,6 +177,7 @@ def submitted_sheets(session: Session, *, call: Call) -> list[SubmittedSheet]:
                 ScoreSheet.id, ScoreSheet.entry_id, ScoreSheet.expert_id, Assignment.panel_id, ScoreSheet.total,
                 ScoreSheet.opened_at, ScoreSheet.submitted_at,
             ),
+            round_no=round_no,
         )
         .where(ScoreSheet.total.is_not(None))
         .order_by(ScoreSheet.id)
@@ -150,7 +186,7 @@ def submitted_sheets(session: Session, *, call: Call) -> list[SubmittedSheet]:
         sheet_id: tuple(sorted(key for key, yes in (answers or {}).items() if yes is True))
         for sheet_id, answers in connection.execute(
             # Narrow in the database; the JSON itself is checked here.
-            _counted(call, select(ScoreSheet.id, ScoreSheet.vetoes)).where(
+            _counted(call, select(ScoreSheet.id, ScoreSheet.vetoes), round_no=round_no).where(
                 sa.cast(ScoreSheet.vetoes, sa.Text).like("%true%")
             )
         ).all()
@@ -167,6 +203,7 @@ def submitted_sheets(session: Session, *, call: Call) -> list[SubmittedSheet]:
                     sa.func.count(sa.distinct(Score.score)),
                     sa.func.max(sa.case((Score.criterion_key == aggregation.OUTCOME_CRITERION, Score.score))),
                 ).join(ScoreSheet, ScoreSheet.id == Score.sheet_id),
+                round_no=round_no,
             ).group_by(Score.sheet_id)
         ).all()
     }
@@ -177,7 +214,7 @@ def submitted_sheets(session: Session, *, call: Call) -> list[SubmittedSheet]:
     ]
 
 
-def criterion_means(session: Session, *, call: Call) -> dict[int, dict[str, tuple[float, int]]]:
+def criterion_means(session: Session, *, call: Call, round_no: int = 1) -> dict[int, dict[str, tuple[float, int]]]:
     """Per entry, each criterion's mean score and how many scores it averages."""
     means: dict[int, dict[str, tuple[float, int]]] = defaultdict(dict)
     rows = session.connection().execute(
@@ -186,6 +223,7 @@ def criterion_means(session: Session, *, call: Call) -> dict[int, dict[str, tupl
             select(ScoreSheet.entry_id, Score.criterion_key, sa.func.avg(Score.score), sa.func.count(Score.score))
             .select_from(Score)
             .join(ScoreSheet, ScoreSheet.id == Score.sheet_id),
+            round_no=round_no,
         )
         .where(Score.score.is_not(None))
         .group_by(ScoreSheet.entry_id, Score.criterion_key)
@@ -213,12 +251,12 @@ def entries_in_results(session: Session, *, call: Call):
     ).all()
 
 
-def assigned_counts(session: Session, *, call: Call) -> dict[int, int]:
-    """Per entry, how many active assignments it has."""
+def assigned_counts(session: Session, *, call: Call, round_no: int = 1) -> dict[int, int]:
+    """Per entry, how many active assignments it has (in round ``round_no``)."""
     return dict(
         session.exec(
             select(Assignment.entry_id, sa.func.count(Assignment.id))
-            .where(Assignment.call_id == call.id, ACTIVE_ASSIGNMENT)
+            .where(Assignment.call_id == call.id, Assignment.round_no == round_no, ACTIVE_ASSIGNMENT)
             .group_by(Assignment.entry_id)
         ).all()
     )

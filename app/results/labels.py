@@ -1,7 +1,7 @@
 """What the results pages and exports call the keys the pure modules return."""
 from app.enums import Domain
 from app.i18n import lazy_gettext as _l
-from app.results import aggregation, experts, reliability, selection
+from app.results import aggregation, combination, experts, reliability, selection
 
 DECISIONS = {
     selection.SELECTED: _l("Selected by the ranking"),
@@ -12,6 +12,7 @@ DECISIONS = {
     selection.ORGANISATION_CAP: _l("Not selected: the organisation's cap is reached"),
     selection.TARGET_REACHED: _l("Not selected: the target is reached"),
     selection.QUOTA_FILL: _l("Selected into a place another domain left unfilled"),
+    combination.NOT_SHORTLISTED: _l("Not selected: not on the last round's shortlist"),
 }
 
 WARNINGS = {

@@ -25,6 +25,7 @@ from app.library.services import publish_snapshot
 from app.models import Call, ResultEntry, ResultRun
 from app.results import snapshot
 from app.results.inputs import VETO_PENDING, inputs_fingerprint
+from app.review.rounds.services import last_round_no
 
 
 def published_runs(session: Session, *, call: Call) -> list[ResultRun]:
@@ -79,7 +80,9 @@ def legacy_document(session: Session, run: ResultRun) -> dict[str, Any]:
     public and private documents were hashed (``public_hash`` is None): their
     content hash is taken of it, and they keep verifying by it."""
     rows = snapshot_rows(session, run)
-    columns = [c.name for c in ResultEntry.__table__.columns if c.name not in ("id", "run_id")]
+    # The columns of that time: none of those added with review rounds and public notices.
+    later = snapshot.ROUND_FIELDS + snapshot.LIST_FIELDS
+    columns = [c.name for c in ResultEntry.__table__.columns if c.name not in ("id", "run_id") + later]
     return {
         "run": run.id,
         "call_id": run.call_id,
@@ -139,7 +142,9 @@ def publish_blockers(session: Session, *, run: ResultRun) -> list[PublishBlocker
     blockers = []
     if run.published:
         return [PublishBlocker("published")]
-    if run.inputs_hash != inputs_fingerprint(session, call=call):
+    if run.round_no < last_round_no(session, call=call):
+        blockers.append(PublishBlocker("earlier_round"))
+    if run.inputs_hash != inputs_fingerprint(session, call=call, round_no=run.round_no):
         blockers.append(PublishBlocker("stale"))
     counts = {
         "incomplete": ResultEntry.sheets < ResultEntry.assigned,
@@ -159,6 +164,8 @@ def blocker_message(blocker: PublishBlocker):
     """What the chair reads about a blocker."""
     if blocker.key == "published":
         return _l("This snapshot is already published.")
+    if blocker.key == "earlier_round":
+        return _l("These are the results of an earlier review round: publish those of the last round.")
     if blocker.key == "stale":
         return _l("Score sheets or assignments changed since this draft was computed: compute it again first.")
     if blocker.key == "incomplete":

@@ -35,6 +35,13 @@ PUBLIC_ENTRY_FIELDS = ("entry_id", "title", "organisation_name", "domain", "city
 PUBLIC_SCORE_FIELDS = ("rank", "domain_rank", "score")
 #: Row columns the private document leaves out: the row's own keys.
 PRIVATE_SKIPPED = ("id", "run_id")
+#: Row columns added with review rounds: in both documents only for a run
+#: that combines several rounds (:func:`multi_round`), so that every other
+#: document — and every snapshot published before rounds existed — hashes
+#: exactly as it did.
+ROUND_FIELDS = ("round_scores", "shortlisted")
+#: Row columns kept for the official list (public notice); left out while unused.
+LIST_FIELDS = ("withdrawn_reason",)
 
 
 def canonical_json(document: Any) -> bytes:
@@ -63,17 +70,25 @@ def utc_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def multi_round(rows: Sequence) -> bool:
+    """True for the rows of a run that combines several review rounds."""
+    return any(getattr(row, "round_scores", None) for row in rows)
+
+
 def public_document(run, rows: Sequence) -> dict[str, Any]:
     """What the public may see of the published ``run`` with its ``rows``.
 
     With public scores, every ranked entry in rank order with its rank,
     domain rank and score beside the selection; without, only the selected
     entries, by entry id, and no ranks or scores (the order would give the
-    ranks away).
+    ranks away). A run combining several rounds adds each entry's
+    ``shortlisted``, and with public scores its ``round_scores``.
     """
     parameters = dict(run.parameters)
     call = parameters.pop("call", {})  # as it was when computed: renaming the call later changes nothing
     fields = PUBLIC_ENTRY_FIELDS + (PUBLIC_SCORE_FIELDS if run.public_scores else ())
+    if multi_round(rows):
+        fields += ("shortlisted",) + (("round_scores",) if run.public_scores else ())
     if run.public_scores:
         shown = sorted(rows, key=lambda row: (row.rank, row.entry_id))
     else:
@@ -94,7 +109,9 @@ def private_document(run, rows: Sequence, *, columns: Iterable[str]) -> dict[str
     """Everything else the run holds: its summary (expert names and
     statistics), user ids, the inputs' hash and every stored column of every
     row (``columns``: the row's column names), in rank order."""
-    names = [name for name in columns if name not in PRIVATE_SKIPPED]
+    skipped = PRIVATE_SKIPPED + (() if multi_round(rows) else ROUND_FIELDS)
+    skipped += tuple(name for name in LIST_FIELDS if all(getattr(row, name, None) is None for row in rows))
+    names = [name for name in columns if name not in skipped]
     return {
         "format": PRIVATE_FORMAT,
         "call_id": run.call_id,

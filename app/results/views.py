@@ -23,6 +23,7 @@ from app.calls.services import call_in_phase, current_call, list_calls
 from app.db import db, utcnow
 from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
+from app.input_rules import parse_id
 from app.models import Call, Entry, ResultRun
 from app.permissions import (
     can_manage_results,
@@ -44,6 +45,7 @@ from app.results.forms import (
 )
 from app.results.inputs import inputs_fingerprint, override_of, veto_decision_of
 from app.results.settings import default_method, update_settings
+from app.review.rounds.services import COMBINATION_LABELS, current_round, last_round_no, rounds_of
 from app.review.rubrics.services import AGGREGATION_LABELS
 from app.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, filename
 from app.web import query_id, query_page, send_bytes, write, write_during_read
@@ -93,7 +95,8 @@ def index():
         snapshots = publishing.published_runs(db.session, call=call)
         context["snapshots"] = snapshots
         if can_manage_results(current_user):
-            draft = draft_run(db.session, call=call)
+            round_no = current_round(db.session, call=call)
+            draft = draft_run(db.session, call=call, round_no=round_no)
             rubric_method = default_method(db.session, call=call)
             settings_form = SettingsForm(
                 data={"method": call.results_method or "", "sd_threshold": call.disagreement_sd,
@@ -104,7 +107,13 @@ def index():
             settings_form.set_choices(rubric_method)
             context |= {
                 "draft": draft,
-                "stale": draft is not None and draft.inputs_hash != inputs_fingerprint(db.session, call=call),
+                "stale": draft is not None and draft.inputs_hash != inputs_fingerprint(
+                    db.session, call=call, round_no=draft.round_no),
+                "rounds": (listed := rounds_of(db.session, call=call)),
+                "current_round": next((r for r in listed if r.number == round_no), None),
+                "earlier_runs": {number: earlier for number in range(1, round_no)
+                                 if (earlier := draft_run(db.session, call=call, round_no=number))},
+                "combination_labels": COMBINATION_LABELS,
                 "blockers": publishing.publish_blockers(db.session, run=draft) if draft else [],
                 "blocker_message": publishing.blocker_message,
                 "blocker_filters": {"incomplete": "incomplete", "vetoes_pending": "veto"},
@@ -124,8 +133,15 @@ def compute(call_id: int):
     call = db.get_or_404(Call, call_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    # With several rounds, ``round`` computes an earlier round again (its shortlist's source).
+    requested = parse_id(request.form.get("round"))
+    round_no = requested if requested and requested <= last_round_no(db.session, call=call) else None
     with write() as attempt:
-        run = compute_results(db.session, call=call, actor=current_user, now=utcnow())
+        run = compute_results(db.session, call=call, actor=current_user, now=utcnow(), round_no=round_no)
+    if attempt.ok and round_no and round_no < last_round_no(db.session, call=call):
+        flash(_("Results of round %(n)s computed: %(entries)s entries ranked.", n=round_no,
+                entries=run.summary["counts"]["entries"]), "success")
+        return redirect(url_for("rounds.shortlist", call_id=call.id, round_no=round_no + 1))
     if attempt.ok:
         flash(_("Results computed: %(entries)s entries ranked, %(selected)s selected.",
                 entries=run.summary["counts"]["entries"], selected=run.summary["selection"]["selected"]), "success")

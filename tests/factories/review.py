@@ -118,7 +118,7 @@ class ReviewFactories(BaseFactories):
         updated_at = updated_at or opened_at
         return self.save(ScoreSheet(
             assignment_id=assignment.id, entry_id=assignment.entry_id, expert_id=assignment.expert_id,
-            rubric_version_id=version.id, status=status, total=total, vetoes=vetoes or {},
+            round_no=assignment.round_no, rubric_version_id=version.id, status=status, total=total, vetoes=vetoes or {},
             opened_at=opened_at, updated_at=updated_at,
             submitted_at=(submitted_at or updated_at) if submitted else None,
             scores=[Score(criterion_key=key, score=score) for key, score in scores.items()],

@@ -375,6 +375,12 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "review_manage.entry": Route("/review/manage/entries/{entry}", get=chair_only()),
     "review_manage.reopen_sheet": Route("/review/manage/sheets/{submitted_sheet}/reopen", get=chair_only(),
                                         post=chair_only()),
+    # --- review rounds: the chair's (the world's call has one round: no round 2) ------
+    "rounds.index": Route("/review/rounds/calls/{call}", get=chair_only(), post=chair_only(400)),
+    "rounds.shortlist": Route("/review/rounds/calls/{call}/rounds/2/shortlist", get=chair_only(404)),
+    "rounds.draw": Route("/review/rounds/calls/{call}/rounds/2/shortlist/draw", post=chair_only(404)),
+    "rounds.decide": Route("/review/rounds/calls/{call}/rounds/2/shortlist/decide", post=chair_only(404)),
+    "rounds.panel": Route("/review/rounds/calls/{call}/rounds/2/panel", post=chair_only(404)),
     # --- expert assignment: the chair's -----------------------------------------------
     "review_assign.index": Route("/review/assign/", get=chair_only()),
     "review_assign.run": Route("/review/assign/calls/{call}/run", post=chair_only()),

@@ -44,8 +44,10 @@ class RunInput:
 
 
 def load_panels(session: Session, call: Call) -> list[Panel]:
-    """The call's panels by id (their members load with them)."""
-    return list(session.exec(select(Panel).where(Panel.call_id == call.id).order_by(Panel.id)).all())
+    """The call's panels of round 1 by id (their members load with them); a
+    later round's panel is set on its shortlist page (app.review.rounds)."""
+    return list(session.exec(select(Panel).where(Panel.call_id == call.id, Panel.round_no == 1)
+                             .order_by(Panel.id)).all())
 
 
 def load_experts(session: Session, member_ids: Iterable[int]) -> ExpertPool:
@@ -62,10 +64,10 @@ def load_experts(session: Session, member_ids: Iterable[int]) -> ExpertPool:
 
 
 def active_loads(session: Session, call: Call) -> dict[int, int]:
-    """Expert id → their active assignments in the call (one grouped query)."""
+    """Expert id → their active assignments in the call's round 1 (one grouped query)."""
     rows = session.exec(
         select(Assignment.expert_id, sa.func.count())
-        .where(Assignment.call_id == call.id, Assignment.removed_at.is_(None))
+        .where(Assignment.call_id == call.id, Assignment.round_no == 1, Assignment.removed_at.is_(None))
         .group_by(Assignment.expert_id)
     ).all()
     return dict(rows)
@@ -100,7 +102,8 @@ def load_run_input(session: Session, *, call: Call, statuses) -> RunInput:
     )
     existing = []
     for entry_id, expert_id, removed_at in session.exec(
-        select(Assignment.entry_id, Assignment.expert_id, Assignment.removed_at).where(Assignment.call_id == call.id)
+        select(Assignment.entry_id, Assignment.expert_id, Assignment.removed_at)
+        .where(Assignment.call_id == call.id, Assignment.round_no == 1)
     ).all():
         if removed_at is None:
             existing.append((entry_id, expert_id))

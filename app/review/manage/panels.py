@@ -20,8 +20,10 @@ NAME_MAX = 100
 
 
 def list_panels(session: Session, *, call: Call) -> list[Panel]:
-    """The call's panels by name (members are loaded with them)."""
-    return list(session.exec(select(Panel).where(Panel.call_id == call.id).order_by(Panel.name, Panel.id)).all())
+    """The call's panels of round 1 by name (members are loaded with them); a
+    later round's panel is set on its shortlist page (app.review.rounds)."""
+    return list(session.exec(select(Panel).where(Panel.call_id == call.id, Panel.round_no == 1)
+                             .order_by(Panel.name, Panel.id)).all())
 
 
 def panel_people(session: Session, panels: list[Panel]) -> dict[int, User]:

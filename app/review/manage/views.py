@@ -42,6 +42,7 @@ from app.review.manage.forms import (
     RubricChoiceForm,
     profile_data,
 )
+from app.review.rounds.services import round_of
 from app.review.rubrics import services as rubric_services
 from app.review.rubrics.files import RubricError, available_rubrics
 from app.web import query_id, query_page, write
@@ -119,14 +120,25 @@ def index():
 # --- rubrics ----------------------------------------------------------------
 
 
+def _round_no(call: Call) -> int:
+    """The review round whose rubrics the page shows (``round``; 1 by default, or a call's later round)."""
+    number = parse_id(request.values.get("round")) or 1
+    if number > 1 and round_of(db.session, call_id=call.id, number=number) is None:
+        abort(404)
+    return number
+
+
 def _render_rubrics(call: Call, *, errors=(), status=200):
     now = utcnow()
+    round_no = _round_no(call)
     return (
         render_template(
             "review/manage/rubrics.html",
             call=call,
+            round_no=round_no,
+            review_round=round_of(db.session, call_id=call.id, number=round_no) if round_no > 1 else None,
             rubrics=available_rubrics(),
-            rows=rubric_services.rubric_table(db.session, call=call),
+            rows=rubric_services.rubric_table(db.session, call=call, round_no=round_no),
             aggregations=rubric_services.AGGREGATION_LABELS,
             review_open=call.is_phase_open(Phase.REVIEW, now=now),
             errors=errors,
@@ -150,12 +162,15 @@ def rubrics(call_id: int):
     where = domain.label if domain else _("the call's default")
     with write(success=_("The rubric for %(where)s has been saved.", where=where), quiet=True) as attempt:
         if domain is not None and not form.rubric_key.data:
-            rubric_services.clear_override(db.session, actor=current_user, call=call, domain=domain)
+            rubric_services.clear_override(db.session, actor=current_user, call=call, domain=domain,
+                                           round_no=_round_no(call))
         else:
-            rubric_services.set_rubric(db.session, actor=current_user, call=call, domain=domain, rubric_key=form.rubric_key.data)
+            rubric_services.set_rubric(db.session, actor=current_user, call=call, domain=domain,
+                                       rubric_key=form.rubric_key.data, round_no=_round_no(call))
     if not attempt.ok:
         return _render_rubrics(call, errors=_error_messages(attempt), status=400)
-    return redirect(url_for("review_manage.rubrics", call_id=call.id))
+    round_no = _round_no(call)
+    return redirect(url_for("review_manage.rubrics", call_id=call.id, **({"round": round_no} if round_no > 1 else {})))
 
 
 @bp.route("/calls/<int:call_id>/rubrics/freeze", methods=["POST"])

@@ -53,48 +53,57 @@ class RubricRow:
 # --- choosing and freezing one rubric ---------------------------------------
 
 
-def rubric_choice(session: Session, *, call: Call, domain: Domain) -> CallRubric | None:
-    """The call's rubric row for ``domain``, else its default row."""
-    rows = session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).all()
+def rubric_choice(session: Session, *, call: Call, domain: Domain, round_no: int = 1) -> CallRubric | None:
+    """The call's rubric row for ``domain`` in round ``round_no``, else its default row."""
+    rows = session.exec(
+        select(CallRubric).where(CallRubric.call_id == call.id, CallRubric.round_no == round_no)
+    ).all()
     specific = next((row for row in rows if row.domain == domain), None)
     return specific or next((row for row in rows if row.domain is None), None)
 
 
-def choose_rubric(session: Session, *, actor, call: Call, domain: Domain | None, rubric_key: str) -> CallRubric:
-    """Set the rubric file a call uses (for one domain, or by default)."""
+def choose_rubric(session: Session, *, actor, call: Call, domain: Domain | None, rubric_key: str,
+                  round_no: int = 1) -> CallRubric:
+    """Set the rubric file a call uses (for one domain, or by default) in round ``round_no``."""
     rubric = available_rubrics().get(rubric_key)
     if rubric is None:
         raise DomainError(_l("There is no rubric file “%(key)s”.", key=rubric_key))
     if isinstance(rubric, RubricError):
         raise rubric
-    row = session.exec(select(CallRubric).where(CallRubric.call_id == call.id, CallRubric.domain == domain)).first()
+    row = _row(session, call=call, domain=domain, round_no=round_no)
     if row is not None and row.rubric_version_id is not None:
         raise DomainError(_l("This rubric is frozen: review has started with it."))
     before = {"rubric_key": row.rubric_key} if row else None
-    row = row or CallRubric(call_id=call.id, domain=domain, rubric_key=rubric_key)
+    row = row or CallRubric(call_id=call.id, domain=domain, rubric_key=rubric_key, round_no=round_no)
     row.rubric_key = rubric_key
     session.add(row)
     session.flush()
     record(session, actor=actor, action="rubric.chosen", obj=call, before=before,
-           after={"domain": domain.value if domain else None, "rubric_key": rubric_key})
+           after={"domain": domain.value if domain else None, "rubric_key": rubric_key}
+           | ({"round": round_no} if round_no != 1 else {}))
     return row
 
 
-def frozen_rubric(session: Session, *, call: Call, domain: Domain, now, actor=None) -> RubricVersion:
-    """The frozen rubric version scoring uses for ``domain`` in ``call``.
+def frozen_rubric(session: Session, *, call: Call, domain: Domain, now, actor=None, round_no: int = 1,
+                  opens_at=None) -> RubricVersion:
+    """The frozen rubric version scoring uses for ``domain`` in ``call`` (round ``round_no``).
 
-    The first time (once the review phase has opened) the chosen file — or
-    ``default.yaml`` when the chair chose none — is validated and frozen; an
-    invalid file refuses to start review.
+    The first time (once the review phase — for a later round, the round
+    itself, ``opens_at`` — has opened) the chosen file — or ``default.yaml``
+    when the chair chose none; a later round without a choice, the file of
+    round 1's default — is validated and frozen; an invalid file refuses to
+    start review.
     """
-    row = rubric_choice(session, call=call, domain=domain)
+    row = rubric_choice(session, call=call, domain=domain, round_no=round_no)
     if row is not None and row.rubric_version_id is not None:
         return session.get(RubricVersion, row.rubric_version_id)
     review = call.phase_window(Phase.REVIEW)
-    if review is None or now < review.starts_at:
+    if review is None or now < review.starts_at or (opens_at is not None and now < opens_at):
         raise DomainError(_l("Rubrics are frozen when the review phase opens; it has not opened yet."))
     if row is None:
-        row = CallRubric(call_id=call.id, domain=None, rubric_key="default")
+        first = _row(session, call=call, domain=None) if round_no != 1 else None
+        row = CallRubric(call_id=call.id, domain=None, rubric_key=first.rubric_key if first else "default",
+                         round_no=round_no)
     path = rubrics_folder() / f"{row.rubric_key}.yaml"
     content = check_file(path)
     digest = content_hash(content)
@@ -108,7 +117,8 @@ def frozen_rubric(session: Session, *, call: Call, domain: Domain, now, actor=No
     session.add(row)
     session.flush()
     record(session, actor=actor, action="rubric.frozen", obj=call,
-           after={"domain": row.domain.value if row.domain else None, "rubric_key": row.rubric_key, "content_hash": digest})
+           after={"domain": row.domain.value if row.domain else None, "rubric_key": row.rubric_key, "content_hash": digest}
+           | ({"round": round_no} if round_no != 1 else {}))
     return version
 
 
@@ -129,9 +139,14 @@ def entries_in_review(session: Session, *, call: Call) -> dict[Domain, int]:
     return {Domain(domain): count for domain, count in rows}
 
 
-def rubric_table(session: Session, *, call: Call) -> list[RubricRow]:
-    """The default row, then one row per domain, with what is frozen."""
-    rows = {row.domain: row for row in session.exec(select(CallRubric).where(CallRubric.call_id == call.id)).all()}
+def rubric_table(session: Session, *, call: Call, round_no: int = 1) -> list[RubricRow]:
+    """The default row, then one row per domain, with what is frozen (in round ``round_no``)."""
+    rows = {
+        row.domain: row
+        for row in session.exec(
+            select(CallRubric).where(CallRubric.call_id == call.id, CallRubric.round_no == round_no)
+        ).all()
+    }
     version_ids = {row.rubric_version_id for row in rows.values() if row.rubric_version_id}
     versions = (
         {version.id: version for version in session.exec(select(RubricVersion).where(RubricVersion.id.in_(version_ids))).all()}
@@ -166,32 +181,36 @@ def rubric_table(session: Session, *, call: Call) -> list[RubricRow]:
     return table
 
 
-def _row(session: Session, *, call: Call, domain: Domain | None) -> CallRubric | None:
-    return session.exec(select(CallRubric).where(CallRubric.call_id == call.id, CallRubric.domain == domain)).first()
+def _row(session: Session, *, call: Call, domain: Domain | None, round_no: int = 1) -> CallRubric | None:
+    return session.exec(
+        select(CallRubric).where(CallRubric.call_id == call.id, CallRubric.domain == domain, CallRubric.round_no == round_no)
+    ).first()
 
 
-def _frozen_for(session: Session, *, call: Call, domain: Domain) -> bool:
+def _frozen_for(session: Session, *, call: Call, domain: Domain, round_no: int = 1) -> bool:
     """True when ``domain`` scores against a frozen version (its own or the default's)."""
-    row = _row(session, call=call, domain=domain) or _row(session, call=call, domain=None)
+    row = _row(session, call=call, domain=domain, round_no=round_no) or _row(session, call=call, domain=None,
+                                                                              round_no=round_no)
     return row is not None and row.rubric_version_id is not None
 
 
-def set_rubric(session: Session, *, actor, call: Call, domain: Domain | None, rubric_key: str) -> CallRubric:
+def set_rubric(session: Session, *, actor, call: Call, domain: Domain | None, rubric_key: str,
+               round_no: int = 1) -> CallRubric:
     """Choose the call's default rubric (``domain`` None) or a domain's override.
 
     Refused for an unknown or invalid file (the message names the file, the
     line and the problem) and for a rubric that is already frozen.
     """
-    if domain is not None and _frozen_for(session, call=call, domain=domain):
+    if domain is not None and _frozen_for(session, call=call, domain=domain, round_no=round_no):
         raise DomainError(
             _l("The rubric of %(domain)s is frozen: review has started with it.", domain=domain.label)
         )
-    return choose_rubric(session, actor=actor, call=call, domain=domain, rubric_key=rubric_key)
+    return choose_rubric(session, actor=actor, call=call, domain=domain, rubric_key=rubric_key, round_no=round_no)
 
 
-def clear_override(session: Session, *, actor, call: Call, domain: Domain) -> None:
+def clear_override(session: Session, *, actor, call: Call, domain: Domain, round_no: int = 1) -> None:
     """Let ``domain`` use the call's default rubric again (audited)."""
-    row = _row(session, call=call, domain=domain)
+    row = _row(session, call=call, domain=domain, round_no=round_no)
     if row is None:
         return
     if row.rubric_version_id is not None:

@@ -37,6 +37,7 @@ from app.models import (
 )
 from app.permissions import can_score, owns_assignment
 from app.review.conflicts import automatic_conflict, record_conflict
+from app.review.rounds.services import round_of, round_open, round_state
 from app.review.rubrics.services import frozen_rubric
 from app.review.sheets.scoring import criteria, weighted_total
 
@@ -160,7 +161,9 @@ def expert_queue(session: Session, *, expert, call: Call) -> Queue:
         ).all()
     } if ids else {}
     items = [QueueItem(assignment=assignment, entry=entry, sheet=sheets.get(assignment.id)) for assignment, entry in rows]
-    items.sort(key=lambda item: queue_key(call_id=call.id, expert_id=expert.id, entry_id=item.entry.id))
+    # A later round's entries first (the round in progress), each round in the expert's own order.
+    items.sort(key=lambda item: (-item.assignment.round_no,
+                                 queue_key(call_id=call.id, expert_id=expert.id, entry_id=item.entry.id)))
     return Queue(call=call, items=items)
 
 
@@ -219,12 +222,24 @@ def _check_owner(assignment: Assignment, expert) -> None:
         raise NotAllowed(_l("This assignment is not yours, or it has been closed."))
 
 
-def _check_review_open(call: Call, *, now: datetime) -> None:
+def _check_review_open(call: Call, *, now: datetime, round_no: int = 1, session: Session | None = None) -> None:
     if not call.is_phase_open(Phase.REVIEW, now=now):
         state = review_window_state(call, now=now)
         if state == "upcoming":
             raise NotAllowed(_l("The review phase has not opened yet."))
         raise NotAllowed(_l("The review phase has ended: score sheets are locked."))
+    if round_no > 1 and session is not None:
+        _check_round_open(session, call=call, round_no=round_no, now=now)
+
+
+def _check_round_open(session: Session, *, call: Call, round_no: int, now: datetime) -> None:
+    """NotAllowed outside a later round's own dates."""
+    review_round = round_of(session, call_id=call.id, number=round_no)
+    if round_open(call, review_round, now=now):
+        return
+    if round_state(call, review_round, now=now) == "upcoming":
+        raise NotAllowed(_l("This review round has not started yet."))
+    raise NotAllowed(_l("This review round has ended: score sheets are locked."))
 
 
 def automatic_conflict_reason(session: Session, *, assignment: Assignment, expert, call: Call):
@@ -247,7 +262,7 @@ def declare_no_conflict_and_open(session: Session, *, assignment: Assignment, ex
     if existing is not None:
         return existing
     call = session.get(Call, assignment.call_id)
-    _check_review_open(call, now=now)
+    _check_review_open(call, now=now, round_no=assignment.round_no, session=session)
     reason = automatic_conflict_reason(session, assignment=assignment, expert=expert, call=call)
     if reason is not None:
         raise NotAllowed(_l("You cannot score this entry: %(reason)s Declare the conflict instead.", reason=reason))
@@ -271,9 +286,12 @@ def declare_no_conflict_and_open(session: Session, *, assignment: Assignment, ex
 
 
 def _new_sheet(session: Session, *, assignment: Assignment, entry: Entry, call: Call, expert, now: datetime) -> ScoreSheet:
-    version = frozen_rubric(session, call=call, domain=entry.domain, now=now, actor=expert)
+    review_round = round_of(session, call_id=call.id, number=assignment.round_no) if assignment.round_no > 1 else None
+    version = frozen_rubric(session, call=call, domain=entry.domain, now=now, actor=expert, round_no=assignment.round_no,
+                            opens_at=review_round.starts_at if review_round else None)
     sheet = ScoreSheet(
         assignment_id=assignment.id, entry_id=entry.id, expert_id=expert.id, rubric_version_id=version.id,
+        round_no=assignment.round_no,
         opened_at=now, updated_at=now,
         scores=[Score(criterion_key=criterion["key"]) for criterion in criteria(version.content)],
     )
@@ -307,6 +325,8 @@ def _check_can_change(session: Session, *, sheet: ScoreSheet, expert, now: datet
     """NotAllowed, saying why, unless ``can_score``."""
     assignment = session.get(Assignment, sheet.assignment_id)
     call = session.get(Call, assignment.call_id)
+    if assignment.round_no > 1 and can_score(expert, assignment, sheet, call=call, now=now):
+        _check_round_open(session, call=call, round_no=assignment.round_no, now=now)
     if can_score(expert, assignment, sheet, call=call, now=now):
         return
     if not owns_assignment(expert, assignment) or sheet.expert_id != expert.id:
@@ -499,6 +519,7 @@ def visible_other_sheets(session: Session, *, sheet: ScoreSheet, call: Call) -> 
         .join(Assignment, Assignment.id == ScoreSheet.assignment_id)
         .where(
             ScoreSheet.entry_id == sheet.entry_id,
+            ScoreSheet.round_no == sheet.round_no,
             ScoreSheet.id != sheet.id,
             ScoreSheet.status == SheetStatus.SUBMITTED,
             Assignment.removed_at.is_(None),

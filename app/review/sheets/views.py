@@ -25,6 +25,7 @@ from app.entries.documents import UnreadableDocument
 from app.enums import Phase, Role, SheetStatus
 from app.models import Assignment, Call, Entry, ScoreSheet
 from app.permissions import can_score, owns_assignment, require
+from app.review.rounds.services import is_blind, round_of, round_open, rounds_of
 from app.review.sheets import services as sheets
 from app.review.sheets.forms import ConflictForm, NoConflictForm, SheetForm, sheet_values
 from app.review.sheets.scoring import weighted_total
@@ -61,6 +62,11 @@ def _sheet(sheet_id: int) -> tuple[ScoreSheet, Assignment]:
     return sheet, assignment
 
 
+def _round(assignment: Assignment):
+    """The later round the assignment belongs to (None: round 1, or a call with the one round)."""
+    return round_of(db.session, call_id=assignment.call_id, number=assignment.round_no) if assignment.round_no > 1 else None
+
+
 # --- the queue ------------------------------------------------------------------
 
 
@@ -76,6 +82,7 @@ def queue():
         "review/queue.html",
         call=call,
         queue=queue,
+        round_names={r.number: r.name for r in rounds_of(db.session, call=call)} if call else {},
         review_state=sheets.review_window_state(call, now=now) if call else "none",
         review_window=call.phase_window(Phase.REVIEW) if call else None,
     )
@@ -101,6 +108,8 @@ def _declaration_page(assignment: Assignment, *, no_conflict_form=None, conflict
         assignment=assignment,
         entry=db.session.get(Entry, assignment.entry_id),
         call=call,
+        review_round=_round(assignment),
+        blind=is_blind(call, _round(assignment)),
         review_state=sheets.review_window_state(call, now=utcnow()),
         review_window=call.phase_window(Phase.REVIEW),
         automatic_reason=sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call),
@@ -171,13 +180,15 @@ def _sheet_page(sheet: ScoreSheet, assignment: Assignment, *, errors=None, poste
         values=values,
         errors=errors or {},
         problems=problems or [],
-        editable=can_score(current_user, assignment, sheet, call=call, now=now),
+        editable=can_score(current_user, assignment, sheet, call=call, now=now)
+        and round_open(call, _round(assignment), now=now),
         review_state=sheets.review_window_state(call, now=now),
         review_window=call.phase_window(Phase.REVIEW),
         total=weighted_total(rubric, scores) if sheet.status != SheetStatus.SUBMITTED else sheet.total,
         others=sheets.visible_other_sheets(db.session, sheet=sheet, call=call),
         form=SheetForm(formdata=None, data={"version": sheet.version}),
-        blind=call.blind_review,
+        blind=is_blind(call, _round(assignment)),
+        review_round=_round(assignment),
         photo_url=lambda photo, size: url_for("review.photo", sheet_id=sheet.id, photo_id=photo.id, size=size),
         attachment_url=lambda attachment: url_for("review.attachment", sheet_id=sheet.id, attachment_id=attachment.id),
         COMMENT_LIMIT=sheets.COMMENT_LIMIT,
@@ -292,7 +303,7 @@ def attachment(sheet_id: int, attachment_id: int):
         abort(404)
     attachment = entry.attachments[position - 1]
     call = db.session.get(Call, assignment.call_id)
-    if not call.blind_review:
+    if not is_blind(call, _round(assignment)):
         return send_blob(attachment.blob_key, mimetype="application/pdf", as_attachment=True,
                          download_name=attachment.filename)
     key = attachment.blind_blob_key

@@ -22,6 +22,7 @@ _TEXTS = {
     "returned": lambda todo: _("Returned for revision: revise and resubmit"),
     "stage": _stage,
     "result": _result,
+    "defence_confirm": lambda todo: _("Confirm your defence session"),
     # expert
     "declare": lambda todo: ngettext(
         "%(num)s entry waits for your conflict declaration", "%(num)s entries wait for your conflict declaration",

@@ -31,6 +31,7 @@ from app.results.compute import draft_run
 from app.results.publishing import publish_blockers
 from app.results.rankings import count_flagged
 from app.review.assignment.services import ASSIGNABLE
+from app.review.defence.services import organisation_slots
 from app.review.manage.progress import expert_progress
 from app.review.sheets.services import queue_call
 
@@ -81,7 +82,8 @@ def behind_schedule(*, assigned: int, submitted: int, starts_at: datetime, ends_
 def applicant_todos(session: Session, *, organisation_id: int, now: datetime) -> list[Todo]:
     """Drafts with what they lack (while their call takes submissions),
     returned entries with the reason and deadline, entries on their way (one
-    line per stage), results once published (until their call closes)."""
+    line per stage), results once published (until their call closes),
+    defence sessions to confirm."""
     entries = session.exec(
         select(Entry)
         .where(Entry.organisation_id == organisation_id,
@@ -116,6 +118,12 @@ def applicant_todos(session: Session, *, organisation_id: int, now: datetime) ->
         Todo("result", 1, "entries.detail", {"entry_id": entry.id}, title=entry.title, detail=entry.status.value)
         for entry in entries
         if entry.status in RESULT_STATUSES and phase_state(calls[entry.call_id], now=now).status != "closed"
+    ]
+    # Defence sessions to confirm, each due when it starts.
+    todos += [
+        Todo("defence_confirm", 1, "entries.detail", {"entry_id": entry.id}, deadline=slot.starts_at, title=entry.title)
+        for slot, entry in organisation_slots(session, organisation_id=organisation_id, now=now)
+        if slot.confirmed_at is None and now < slot.starts_at
     ]
     return todos
 

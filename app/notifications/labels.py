@@ -37,6 +37,16 @@ def _status(value: str) -> str:
     return str(EntryStatus(value).label)
 
 
+def _defence(params: dict) -> str:
+    if params["change"] == "cancelled":
+        return _("The defence session of “%(title)s” has been cancelled", title=params["title"])
+    if params["change"] == "changed":
+        return _("The defence session of “%(title)s” has changed: now %(when)s, please confirm it again",
+                 title=params["title"], when=_when(params["starts_at"]))
+    return _("Defence session of “%(title)s” scheduled for %(when)s: please confirm it",
+             title=params["title"], when=_when(params["starts_at"]))
+
+
 _SENTENCES: dict[str, Callable[[dict], str]] = {
     "entry.submitted": lambda p: _("Entry “%(title)s” received, number %(number)s", title=p["title"], number=p["entry_id"]),
     "entry.returned": lambda p: _("“%(title)s” was returned for revision: resubmit it before %(deadline)s",
@@ -60,6 +70,7 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
         _("You are now a member of %(organisation)s", organisation=_organisation(p)) if p["approved"]
         else _("You are not a member of %(organisation)s", organisation=_organisation(p))),
     "invitation": lambda p: _("You are invited to Scenario Showcase"),
+    "defence.scheduled": lambda p: _defence(p),
 }
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in (
@@ -73,6 +84,7 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
     Kind("membership.requested", _l("Requests to join your organisation"), "join_request"),
     Kind("membership.decided", _l("Decisions on your membership"), "membership_decision"),
     Kind("invitation", _l("Invitation to the site"), "invitation", essential=True),
+    Kind("defence.scheduled", _l("Defence sessions of your entries"), "defence_scheduled"),
 )}
 
 #: Mails that always go out and are no notification: the settings page names them.

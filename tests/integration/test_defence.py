@@ -53,6 +53,11 @@ def _schedule(session, setting, entry, *, at, room="A101", video_link="", minute
                                   now=utcnow())
 
 
+def _english(app):
+    """A request in English, so that refusals read as in the source."""
+    return app.test_request_context(headers={"Cookie": "lang=en"})
+
+
 def _local(value) -> str:
     return value.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M")
 
@@ -69,7 +74,7 @@ def _audit(session, action):
 
 
 def test_two_sessions_never_share_a_room_at_the_same_time(app, session, setting):
-    with app.test_request_context():
+    with _english(app):
         _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
         with pytest.raises(DomainError, match="A101"):
             _schedule(session, setting, setting.b1, at=setting.nine + timedelta(minutes=10), room=" a101 ")
@@ -80,7 +85,7 @@ def test_two_sessions_never_share_a_room_at_the_same_time(app, session, setting)
 
 
 def test_an_organisation_is_never_in_two_sessions_at_once(app, session, setting):
-    with app.test_request_context():
+    with _english(app):
         _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
         for place in ({"room": "B202"}, {"room": "", "video_link": "https://meeting.example.cn/j/123"}):
             with pytest.raises(DomainError, match="same organisation"):
@@ -90,7 +95,7 @@ def test_an_organisation_is_never_in_two_sessions_at_once(app, session, setting)
 
 
 def test_sessions_stay_within_the_rounds_dates(app, session, make, setting):
-    with app.test_request_context():
+    with _english(app):
         # No dates on the round: the review phase's.
         review = setting.call.phase_window(Phase.REVIEW)
         with pytest.raises(DomainError, match="take place between"):
@@ -111,7 +116,7 @@ def test_sessions_stay_within_the_rounds_dates(app, session, make, setting):
 
 
 def test_a_room_or_an_https_link_and_only_shortlisted_entries(app, session, setting):
-    with app.test_request_context():
+    with _english(app):
         with pytest.raises(DomainError, match="room or a video link"):
             _schedule(session, setting, setting.a1, at=setting.nine, room="  ")
         for link in ("http://meeting.example.cn/j/1", "https://", "javascript:alert(1)", "https://a b.cn/x"):
@@ -128,7 +133,7 @@ def test_a_room_or_an_https_link_and_only_shortlisted_entries(app, session, sett
 def test_a_change_of_time_or_place_clears_the_confirmation_and_tells_the_applicant(app, session, make, setting):
     chair = make.chair()
     colleague = make.applicant(setting.org_a)
-    with app.test_request_context():
+    with _english(app):
         slot = _schedule(session, setting, setting.a1, at=setting.nine, actor=chair)
         assert services.confirm_slot(session, actor=setting.member_a, slot=slot, now=utcnow()) is True
         assert services.confirm_slot(session, actor=setting.member_a, slot=slot, now=utcnow()) is False
@@ -152,7 +157,7 @@ def test_a_change_of_time_or_place_clears_the_confirmation_and_tells_the_applica
 
 
 def test_a_session_that_has_begun_cannot_be_confirmed(app, session, setting):
-    with app.test_request_context():
+    with _english(app):
         slot = _schedule(session, setting, setting.a1, at=setting.nine)
         with pytest.raises(DomainError, match="already begun"):
             services.confirm_slot(session, actor=setting.member_a, slot=slot, now=setting.nine + timedelta(minutes=1))
@@ -195,7 +200,7 @@ def test_fill_a_room_for_one_domain_leaves_the_others(client, session, setting, 
 
 def test_a_refused_fill_leaves_nothing_partial(app, client, session, setting, chair, english):
     # Room A101 is taken at 09:20 by A's other entry: the second filled session (B's) clashes.
-    with app.test_request_context():
+    with _english(app):
         _schedule(session, setting, setting.a2, at=setting.nine + timedelta(minutes=20), room="A101")
     session.commit()
     response = client.post(f"/review/defence/calls/{setting.call.id}/rounds/2/fill", data={
@@ -246,7 +251,7 @@ def test_a_round_that_is_not_a_defence_round_is_not_found(client, setting, chair
 
 
 def test_applicant_sees_and_confirms_their_slot_on_the_dashboard(app, client, session, login, setting, english):
-    with app.test_request_context():
+    with _english(app):
         slot = _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
     session.commit()
     login(setting.member_a)
@@ -264,7 +269,7 @@ def test_applicant_sees_and_confirms_their_slot_on_the_dashboard(app, client, se
 
 
 def test_another_organisation_can_neither_see_nor_confirm_a_slot(app, client, session, login, setting, english):
-    with app.test_request_context():
+    with _english(app):
         slot = _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
     session.commit()
     login(setting.member_b)
@@ -276,7 +281,7 @@ def test_another_organisation_can_neither_see_nor_confirm_a_slot(app, client, se
 
 
 def test_confirming_needs_the_csrf_token(app, client, session, login, setting, csrf):
-    with app.test_request_context():
+    with _english(app):
         slot = _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
     session.commit()
     client.post("/account/login", data={"email": setting.member_a.email, "password": "correct-horse-battery"})
@@ -287,7 +292,7 @@ def test_confirming_needs_the_csrf_token(app, client, session, login, setting, c
 
 @pytest.mark.parametrize("roles", [(Role.EXPERT,), (Role.PUBLICITY,)])
 def test_experts_and_publicity_cannot_schedule(app, client, session, login, make, setting, roles):
-    with app.test_request_context():
+    with _english(app):
         slot = _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
     session.commit()
     login(make.staff(*roles))
@@ -305,7 +310,7 @@ def test_experts_and_publicity_cannot_schedule(app, client, session, login, make
 
 
 def test_cancelling_a_session_tells_the_applicant(app, client, session, setting, chair):
-    with app.test_request_context():
+    with _english(app):
         slot = _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
     session.commit()
     assert client.post(f"/review/defence/slots/{slot.id}/remove").status_code == 302

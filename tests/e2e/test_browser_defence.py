@@ -1,0 +1,96 @@
+"""The chair builds a defence schedule (fills a room, is refused a clash,
+downloads the printable schedule) and the applicant confirms their session
+on the dashboard; the chair then sees who confirmed."""
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from app.db import utcnow
+from app.enums import Domain, EntryStatus, Phase
+from tests.e2e.test_browser_entry import log_in
+from tests.factories import Factories
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def defence(live_server):
+    """A call in review with a defence round shortlisting three entries of two
+    organisations; an applicant of the first, and a chair."""
+    app = live_server.app
+    with app.app_context(), app.test_request_context():
+        session = app.extensions["db"].sessionmaker()
+        make = Factories(session, app)
+        call = make.call(open_phase=Phase.REVIEW, name="2026年人工智能应用场景征集（复评）")
+        make.defence_round(call=call, name="现场答辩")
+        first, second = make.organisation(name="甲科技有限公司"), make.organisation(name="乙智能有限公司")
+        entries = [
+            make.entry(call=call, organisation=first, status=EntryStatus.SCORED, title="智能质检产线",
+                       domain=Domain.MANUFACTURING),
+            make.entry(call=call, organisation=second, status=EntryStatus.SCORED, title="远程会诊平台",
+                       domain=Domain.HEALTHCARE),
+            make.entry(call=call, organisation=second, status=EntryStatus.SCORED, title="城市大脑",
+                       domain=Domain.CITY),
+        ]
+        make.shortlist(call=call, entries=entries)
+        applicant = make.applicant(first, email="defence.applicant@example.com", name="张三")
+        chair = make.chair(email="defence.chair@example.com", name="王组长")
+        tomorrow = (utcnow() + timedelta(days=1)).astimezone(ZoneInfo(app.config["TIMEZONE"]))
+        data = {"applicant": applicant.email, "chair": chair.email, "call": call.id,
+                "start": tomorrow.replace(hour=9, minute=0).strftime("%Y-%m-%dT%H:%M"),
+                "clash": tomorrow.replace(hour=9, minute=10).strftime("%Y-%m-%dT%H:%M")}
+        session.close()
+    return data
+
+
+def test_chair_builds_a_schedule_and_the_applicant_confirms(live_server, new_page, defence):
+    chair = new_page()
+    log_in(chair, live_server.url, defence["chair"])
+    chair.goto(f"{live_server.url}/review/defence/?call={defence['call']}")
+    chair.get_by_role("link", name="现场答辩").click()
+    expect(chair.get_by_role("heading", level=1)).to_have_text("答辩日程：现场答辩")
+
+    # Fill a room: three consecutive sessions of 20 minutes, 10 minutes apart.
+    form = chair.locator("#fill-form")
+    form.get_by_label("会议室").fill("第一会议室")
+    form.get_by_label("开始时间").fill(defence["start"])
+    form.get_by_label("时长（分钟）").fill("20")
+    form.get_by_label("场次间隔（分钟）").fill("10")
+    form.get_by_role("button", name="连续排场").click()
+    expect(chair.locator(".alert-success")).to_contain_text("已安排 3 场答辩。")
+    expect(chair.locator(".schedule-counts")).to_have_text("入围的 3 个申报中已有 3 个安排了答辩，0 个已确认。")
+    rows = chair.locator("table.defence-schedule tbody tr")
+    expect(rows.nth(0)).to_contain_text("智能质检产线")
+    expect(rows.nth(0)).to_contain_text("09:00")
+    expect(rows.nth(1)).to_contain_text("09:30")
+
+    # Moving the second session onto the first one's time in the same room is refused, nothing changes.
+    rows.nth(1).get_by_role("link", name="修改安排").click()
+    chair.get_by_label("开始时间").fill(defence["clash"])
+    chair.get_by_role("button", name="保存答辩安排").click()
+    expect(chair.locator(".alert-danger")).to_contain_text("会议室 第一会议室 在")
+    expect(chair.locator(".alert-danger")).to_contain_text("已安排“智能质检产线”答辩")
+    chair.get_by_role("link", name="取消").click()
+    expect(chair.locator("table.defence-schedule tbody tr").nth(1)).to_contain_text("09:30")
+
+    # The printable schedule of the room.
+    with chair.expect_download() as download:
+        chair.locator(".schedule-exports li", has_text="第一会议室").get_by_role("link", name="PDF").click()
+    assert download.value.suggested_filename.endswith("第一会议室.pdf")
+
+    # The applicant confirms on the dashboard.
+    applicant = new_page()
+    log_in(applicant, live_server.url, defence["applicant"])
+    card = applicant.locator(".defence-slots")
+    expect(card).to_contain_text("智能质检产线")
+    expect(card).to_contain_text("第一会议室")
+    expect(applicant.locator('.todo-list[data-role="applicant"]')).to_contain_text("请确认答辩安排")
+    card.get_by_role("button", name="确认参加").click()
+    expect(applicant.locator(".alert-success")).to_contain_text("谢谢，已确认参加答辩。")
+    expect(applicant.locator(".defence-slots .slot-confirmed")).to_contain_text("确认参加")
+    expect(applicant.locator(".defence-slots")).not_to_contain_text("远程会诊平台")  # another organisation's
+
+    chair.reload()
+    expect(chair.locator("table.defence-schedule tbody tr").nth(0).locator(".confirmed-cell")).to_contain_text("张三 已确认")

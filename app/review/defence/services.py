@@ -112,12 +112,13 @@ def room_label(slot: DefenceSlot) -> str:
 
 
 def rooms(rows: Sequence[ShortlistRow]) -> list[str]:
-    """The rooms of the scheduled rows, in order of first use ("" for video only)."""
-    seen: dict[str, None] = {}
+    """The rooms of the scheduled rows, by their first session ("" for video only, last)."""
+    first: dict[str, datetime] = {}
     for row in rows:
         if row.slot is not None:
-            seen.setdefault(room_label(row.slot), None)
-    return list(seen)
+            room = room_label(row.slot)
+            first[room] = min(first.get(room, row.slot.starts_at), row.slot.starts_at)
+    return sorted(first, key=lambda room: (room == "", first[room]))
 
 
 def confirmers(session: Session, slots: Sequence[DefenceSlot]) -> dict[int, User]:

@@ -40,6 +40,8 @@ def _status(value: str) -> str:
 def _defence(params: dict) -> str:
     if params["change"] == "cancelled":
         return _("The defence session of “%(title)s” has been cancelled", title=params["title"])
+    if params["change"] == "note":
+        return _("The chair updated the note on the defence session of “%(title)s”", title=params["title"])
     if params["change"] == "changed":
         return _("The defence session of “%(title)s” has changed: now %(when)s, please confirm it again",
                  title=params["title"], when=_when(params["starts_at"]))

@@ -11,7 +11,7 @@ from sqlmodel import select
 from app.db import utcnow
 from app.enums import Domain, EntryStatus, Phase, Role
 from app.errors import DomainError
-from app.models import AuditEvent, DefenceSlot, Notification
+from app.models import AuditEvent, DefenceSlot, Notification, ShortlistEntry
 from app.review.defence import services
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -152,7 +152,7 @@ def test_a_change_of_time_or_place_clears_the_confirmation_and_tells_the_applica
                          .order_by(Notification.id)).all()
     # Both members of A, for scheduled, note changed and moved; nobody of B.
     assert {note.user_id for note in notes} == {setting.member_a.id, colleague.id}
-    assert [note.params["change"] for note in notes if note.user_id == colleague.id] == ["scheduled", "changed", "changed"]
+    assert [note.params["change"] for note in notes if note.user_id == colleague.id] == ["scheduled", "note", "changed"]
     assert notes[-1].params["starts_at"] == (setting.nine + timedelta(hours=1)).isoformat()
 
 
@@ -319,3 +319,20 @@ def test_cancelling_a_session_tells_the_applicant(app, client, session, setting,
     last = session.exec(select(Notification).where(Notification.user_id == setting.member_a.id)
                         .order_by(Notification.id.desc())).first()
     assert last.params["change"] == "cancelled"
+
+
+def test_a_slot_of_an_entry_taken_off_the_shortlist_is_hidden_and_frees_its_room(app, client, session, login, setting):
+    with _english(app):
+        _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
+    session.commit()
+    listed = session.exec(select(ShortlistEntry).where(ShortlistEntry.entry_id == setting.a1.id)).one()
+    listed.included = False
+    session.add(listed)
+    session.commit()
+    with _english(app):
+        # The room is free again, and the organisation no longer sees the session.
+        _schedule(session, setting, setting.b1, at=setting.nine, room="A101")
+        assert services.organisation_slots(session, organisation_id=setting.org_a.id, now=utcnow()) == []
+    session.commit()
+    login(setting.member_a)
+    assert "Confirm attendance" not in client.get("/dashboard").get_data(as_text=True)

@@ -129,11 +129,21 @@ def confirmers(session: Session, slots: Sequence[DefenceSlot]) -> dict[int, User
     return {user.id: user for user in session.exec(select(User).where(User.id.in_(ids))).all()}
 
 
+def still_shortlisted():
+    """The condition that a slot's entry is still on its round's shortlist: a
+    slot of an entry the chair took off the shortlist is no longer shown,
+    printed or in the way of other slots."""
+    return sa.exists().where(ShortlistEntry.call_id == DefenceSlot.call_id,
+                             ShortlistEntry.round_no == DefenceSlot.round_no,
+                             ShortlistEntry.entry_id == DefenceSlot.entry_id, ShortlistEntry.included)
+
+
 def organisation_slots(session: Session, *, organisation_id: int, now: datetime) -> list[tuple[DefenceSlot, Entry]]:
     """The organisation's defence sessions that have not ended yet, soonest first."""
     rows = session.exec(
         select(DefenceSlot, Entry).join(Entry, Entry.id == DefenceSlot.entry_id)
-        .where(Entry.organisation_id == organisation_id, DefenceSlot.starts_at >= now - timedelta(hours=8))
+        .where(Entry.organisation_id == organisation_id, DefenceSlot.starts_at >= now - timedelta(hours=8),
+               still_shortlisted())
         .order_by(DefenceSlot.starts_at, DefenceSlot.id)
     ).all()
     return [(slot, entry) for slot, entry in rows if slot_ends(slot) > now]
@@ -142,7 +152,7 @@ def organisation_slots(session: Session, *, organisation_id: int, now: datetime)
 def entry_slots(session: Session, *, entry: Entry) -> list[DefenceSlot]:
     """Every defence session of one entry (one per defence round)."""
     return list(session.exec(
-        select(DefenceSlot).where(DefenceSlot.entry_id == entry.id).order_by(DefenceSlot.round_no)
+        select(DefenceSlot).where(DefenceSlot.entry_id == entry.id, still_shortlisted()).order_by(DefenceSlot.round_no)
     ).all())
 
 
@@ -194,7 +204,7 @@ def clash(candidate: Booking, others: Sequence[Booking]) -> DomainError | None:
 def _bookings(session: Session, *, call: Call) -> list[Booking]:
     rows = session.exec(
         select(DefenceSlot, Entry.organisation_id, Entry.title).join(Entry, Entry.id == DefenceSlot.entry_id)
-        .where(DefenceSlot.call_id == call.id)
+        .where(DefenceSlot.call_id == call.id, still_shortlisted())
     ).all()
     return [_booking(slot, organisation_id=organisation_id, title=title) for slot, organisation_id, title in rows]
 
@@ -301,7 +311,7 @@ def schedule_slot(session: Session, *, actor, call: Call, review_round: ReviewRo
     session.add(slot)
     session.flush()
     record(session, actor=actor, action="defence.slot_changed", obj=slot, before=before, after=_state(slot))
-    _tell_members(session, entry=entry, slot=slot, change="changed", now=now)
+    _tell_members(session, entry=entry, slot=slot, change="changed" if moved else "note", now=now)
     return slot
 
 

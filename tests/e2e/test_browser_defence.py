@@ -1,6 +1,8 @@
 """The chair builds a defence schedule (fills a room, is refused a clash,
 downloads the printable schedule) and the applicant confirms their session
-on the dashboard; the chair then sees who confirmed."""
+on the dashboard; the chair then sees who confirmed. In the room, an expert
+scores on a tablet: touch targets of 44 px, the total and buttons in view."""
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.db import utcnow
-from app.enums import Domain, EntryStatus, Phase
+from app.enums import Domain, EntryStatus, Phase, SheetStatus
 from tests.e2e.test_browser_entry import log_in
 from tests.factories import Factories
 
@@ -94,3 +96,61 @@ def test_chair_builds_a_schedule_and_the_applicant_confirms(live_server, new_pag
 
     chair.reload()
     expect(chair.locator("table.defence-schedule tbody tr").nth(0).locator(".confirmed-cell")).to_contain_text("张三 已确认")
+
+
+@pytest.fixture(scope="module")
+def tablet_expert(live_server):
+    """An expert with a draft sheet (rubric: one criterion, two vetoes) on an entry in review."""
+    app = live_server.app
+    with app.app_context():
+        session = app.extensions["db"].sessionmaker()
+        make = Factories(session, app)
+        call = make.call(open_phase=Phase.REVIEW, name="2026年人工智能应用场景征集（答辩评分）")
+        entry = make.entry(call=call, status=EntryStatus.IN_REVIEW, title="港口无人集卡智能调度")
+        expert = make.expert(email="tablet.expert@example.com", name="李教授")
+        make.assignment(entry=entry, expert=expert, sheet=SheetStatus.DRAFT)
+        email = expert.email
+        session.close()
+    return email
+
+
+def _box(locator) -> dict:
+    return locator.bounding_box()
+
+
+@pytest.mark.parametrize("size", [(768, 1024), (1024, 768)], ids=["portrait", "landscape"])
+def test_an_expert_scores_on_a_tablet(live_server, browser, tablet_expert, size):
+    width, height = size
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height}, has_touch=True)
+    try:
+        page = context.new_page()
+        log_in(page, live_server.url, tablet_expert)
+        page.goto(live_server.url + "/review/")
+        button = page.locator(".review-queue a.btn").first
+        assert _box(button)["height"] >= 44
+        button.click()
+        page.wait_for_url(re.compile(r"/review/sheets/\d+$"))
+        if width < 992:  # the entry comes first: a way straight to the scores
+            page.get_by_role("link", name="前往评分").click()
+            expect(page.locator("#scores-title")).to_be_in_viewport()
+        page.locator("input.score-input").first.fill("80")
+        # The total and the buttons stay in view while scoring, the targets are large enough to touch.
+        actions = page.locator(".sheet-actions")
+        expect(actions.locator("#sheet-total")).to_have_text("80")
+        expect(actions).to_be_in_viewport(ratio=1)
+        for target in (*page.locator(".vetoes .form-check-label").all(), *actions.locator(".btn").all()):
+            assert _box(target)["height"] >= 44
+        page.locator(".vetoes .form-check-label").first.tap()
+        expect(page.locator(".vetoes input[type=radio]").first).to_be_checked()
+    finally:
+        context.close()
+
+
+def test_the_desktop_sheet_is_unchanged(live_server, new_page, tablet_expert):
+    page = new_page()
+    log_in(page, live_server.url, tablet_expert)
+    page.goto(live_server.url + "/review/")
+    page.locator(".review-queue a.btn").first.click()
+    page.wait_for_url(re.compile(r"/review/sheets/\d+$"))
+    expect(page.get_by_role("link", name="前往评分")).to_be_hidden()
+    assert page.locator(".sheet-actions").evaluate("element => getComputedStyle(element).position") == "static"

@@ -40,6 +40,9 @@ _TEXTS = {
         "%(num)s entry still lacks experts", "%(num)s entries still lack experts", todo.count),
     "behind": lambda todo: ngettext(
         "%(num)s expert behind schedule", "%(num)s experts behind schedule", todo.count),
+    "defence_unscheduled": lambda todo: ngettext(
+        "%(num)s shortlisted entry without a defence session", "%(num)s shortlisted entries without a defence session",
+        todo.count),
     "vetoes": lambda todo: ngettext(
         "%(num)s veto awaiting your decision", "%(num)s vetoes awaiting your decision", todo.count),
     "disputed": lambda todo: ngettext(

@@ -31,7 +31,7 @@ from app.results.compute import draft_run
 from app.results.publishing import publish_blockers
 from app.results.rankings import count_flagged
 from app.review.assignment.services import ASSIGNABLE
-from app.review.defence.services import organisation_slots
+from app.review.defence.services import organisation_slots, unscheduled_counts
 from app.review.manage.progress import expert_progress
 from app.review.sheets.services import queue_call
 
@@ -194,8 +194,9 @@ def chair_calls(session: Session, *, now: datetime) -> list[Call]:
 def chair_todos(session: Session, *, now: datetime) -> list[Todo]:
     """Membership requests, then for each running call: entries waiting for
     the formal check, entries short of experts, experts behind schedule,
-    vetoes awaiting a decision, disputed entries, a draft out of date, and
-    results ready to publish."""
+    shortlisted entries without a defence session, vetoes awaiting a
+    decision, disputed entries, a draft out of date, and results ready to
+    publish."""
     pending = session.exec(select(sa.func.count(User.id)).where(User.membership == Membership.PENDING)).one()
     todos = [Todo("membership", pending, "admin.organisations")] if pending else []
     for call in chair_calls(session, now=now):
@@ -240,6 +241,11 @@ def _call_todos(session: Session, *, call: Call, now: datetime) -> list[Todo]:
         if behind:
             todos.append(Todo("behind", behind, "review_manage.progress_page", {"call_id": call.id},
                               deadline=None if review_over else review.ends_at, title=call.name))
+    todos += [
+        Todo("defence_unscheduled", count, "review_defence.schedule",
+             {"call_id": call.id, "round_no": review_round.number}, deadline=starts, title=call.name)
+        for review_round, count, starts in unscheduled_counts(session, call=call, now=now)
+    ]
     todos += _draft_todos(session, call=call)
     return todos
 

@@ -336,3 +336,14 @@ def test_a_slot_of_an_entry_taken_off_the_shortlist_is_hidden_and_frees_its_room
     session.commit()
     login(setting.member_a)
     assert "Confirm attendance" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_chair_is_told_of_shortlisted_entries_without_a_session(app, client, session, setting, chair, english):
+    with _english(app):
+        _schedule(session, setting, setting.a1, at=setting.nine, room="A101")
+    session.commit()
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "2 shortlisted entries without a defence session" in page
+    assert f'href="/review/defence/calls/{setting.call.id}/rounds/2"' in page
+    history = client.get(f"/review/defence/calls/{setting.call.id}/rounds/2/entries/{setting.a1.id}").get_data(as_text=True)
+    assert "Defence session scheduled" in history

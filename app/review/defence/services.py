@@ -138,6 +138,28 @@ def still_shortlisted():
                              ShortlistEntry.entry_id == DefenceSlot.entry_id, ShortlistEntry.included)
 
 
+def unscheduled_counts(session: Session, *, call: Call,
+                       now: datetime) -> list[tuple[ReviewRound, int, datetime | None]]:
+    """Per defence round of the call whose dates have not ended: how many
+    shortlisted entries still have no session, and when the round's
+    sessions start (rounds with none missing left out)."""
+    counts = []
+    for review_round in defence_rounds(session, call=call):
+        window = round_window(call, review_round)
+        if window is not None and now >= window[1]:
+            continue
+        missing = session.exec(
+            select(sa.func.count(ShortlistEntry.id))
+            .where(ShortlistEntry.call_id == call.id, ShortlistEntry.round_no == review_round.number,
+                   ShortlistEntry.included,
+                   ~sa.exists().where(DefenceSlot.call_id == call.id, DefenceSlot.round_no == review_round.number,
+                                      DefenceSlot.entry_id == ShortlistEntry.entry_id))
+        ).one()
+        if missing:
+            counts.append((review_round, missing, window[0] if window else None))
+    return counts
+
+
 def organisation_slots(session: Session, *, organisation_id: int, now: datetime) -> list[tuple[DefenceSlot, Entry]]:
     """The organisation's defence sessions that have not ended yet, soonest first."""
     rows = session.exec(

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from app.audit.services import object_history
 from app.calls.services import list_calls
 from app.db import db, utcnow
 from app.forms import ActionForm
@@ -155,6 +156,8 @@ def slot(call_id: int, round_no: int, entry_id: int):
         "review/defence/slot.html", call=call, review_round=review_round, row=current, form=form,
         window=services.round_window(call, review_round), timezone=timezone_name(_timezone()),
         action_form=ActionForm(formdata=None),
+        history=object_history(db.session, object_type=DefenceSlot.__tablename__, object_id=current.slot.id)
+        if current.slot else [],
     ), 400 if form.is_submitted() else 200
 
 

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from app.db import utcnow
 from app.enums import Domain, EntryStatus, Phase, SheetStatus
 from tests.e2e.test_browser_entry import log_in
+from tests.e2e.test_browser_library import assert_accessible
 from tests.factories import Factories
 
 pytestmark = pytest.mark.browser
@@ -67,6 +68,7 @@ def test_chair_builds_a_schedule_and_the_applicant_confirms(live_server, new_pag
     expect(rows.nth(0)).to_contain_text("智能质检产线")
     expect(rows.nth(0)).to_contain_text("09:00")
     expect(rows.nth(1)).to_contain_text("09:30")
+    assert_accessible(chair)
 
     # Moving the second session onto the first one's time in the same room is refused, nothing changes.
     rows.nth(1).get_by_role("link", name="修改安排").click()
@@ -89,6 +91,7 @@ def test_chair_builds_a_schedule_and_the_applicant_confirms(live_server, new_pag
     expect(card).to_contain_text("智能质检产线")
     expect(card).to_contain_text("第一会议室")
     expect(applicant.locator('.todo-list[data-role="applicant"]')).to_contain_text("请确认答辩安排")
+    assert_accessible(applicant)
     card.get_by_role("button", name="确认参加").click()
     expect(applicant.locator(".alert-success")).to_contain_text("谢谢，已确认参加答辩。")
     expect(applicant.locator(".defence-slots .slot-confirmed")).to_contain_text("确认参加")

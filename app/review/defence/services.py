@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from app.accounts.services import active_members
 from app.audit.services import record
+from app.calls.services import lock_call
 from app.enums import Domain, Phase
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -300,6 +301,7 @@ def schedule_slot(session: Session, *, actor, call: Call, review_round: ReviewRo
     confirmation. Audited; the organisation's members are told. Flushes."""
     room, video_link = _clean_place(room=room, video_link=video_link)
     note = (note or "").strip()[:NOTE_MAX]
+    lock_call(session, call.id)  # two chairs scheduling at once: the second sees the first's slots
     _on_shortlist(session, call=call, round_no=review_round.number, entry=entry)
     _check_time(call, review_round, starts_at=starts_at, duration_minutes=duration_minutes)
     slot = session.exec(
@@ -339,6 +341,7 @@ def schedule_slot(session: Session, *, actor, call: Call, review_round: ReviewRo
 
 def remove_slot(session: Session, *, actor, slot: DefenceSlot, now: datetime) -> None:
     """Take an entry's session off the schedule; audited, its members told. Flushes."""
+    lock_call(session, slot.call_id)
     entry = session.get(Entry, slot.entry_id)
     record(session, actor=actor, action="defence.slot_removed", obj=slot, before=_state(slot))
     _tell_members(session, entry=entry, slot=slot, change="cancelled", now=now)

@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.results.public_views import bp as results_public_bp
     from app.results.views import bp as results_bp
     from app.review.assignment.views import bp as review_assign_bp
+    from app.review.defence.views import bp as review_defence_bp
     from app.review.manage.views import bp as review_manage_bp
     from app.review.rounds.views import bp as rounds_bp
     from app.review.sheets.views import bp as review_bp
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         review_manage_bp,
         review_assign_bp,
         rounds_bp,
+        review_defence_bp,
         results_bp,
         results_public_bp,
         brochure_bp,

@@ -160,6 +160,21 @@ def can_set_assignment_cap(user) -> bool:
     return has_role(user, Role.CHAIR)
 
 
+def can_schedule_defence(user) -> bool:
+    """Chairs schedule the defence sessions of a round and print their schedule."""
+    return has_role(user, Role.CHAIR)
+
+
+def can_confirm_defence_slot(user, entry) -> bool:
+    """The entry's organisation confirms its own defence session."""
+    return is_active_member(user, entry.organisation_id)
+
+
+def can_view_defence_slot(user, entry) -> bool:
+    """Chairs and the entry's organisation see when and where it defends."""
+    return has_role(user, Role.CHAIR) or is_active_member(user, entry.organisation_id)
+
+
 # --- results ----------------------------------------------------------------
 
 

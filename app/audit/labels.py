@@ -101,6 +101,11 @@ ACTION_LABELS = {
     "review.reminder_sent": _l("Review reminder sent"),
     "veto.confirmed": _l("Veto confirmed"),
     "veto.dismissed": _l("Veto dismissed"),
+    # Defence sessions.
+    "defence.slot_scheduled": _l("Defence session scheduled"),
+    "defence.slot_changed": _l("Defence session changed"),
+    "defence.slot_removed": _l("Defence session cancelled"),
+    "defence.slot_confirmed": _l("Defence session confirmed by the applicant"),
     # Results.
     "results.settings_changed": _l("Result settings changed"),
     "results.computed": _l("Results computed"),

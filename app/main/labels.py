@@ -22,6 +22,7 @@ _TEXTS = {
     "returned": lambda todo: _("Returned for revision: revise and resubmit"),
     "stage": _stage,
     "result": _result,
+    "defence_confirm": lambda todo: _("Confirm your defence session"),
     # expert
     "declare": lambda todo: ngettext(
         "%(num)s entry waits for your conflict declaration", "%(num)s entries wait for your conflict declaration",
@@ -39,6 +40,9 @@ _TEXTS = {
         "%(num)s entry still lacks experts", "%(num)s entries still lack experts", todo.count),
     "behind": lambda todo: ngettext(
         "%(num)s expert behind schedule", "%(num)s experts behind schedule", todo.count),
+    "defence_unscheduled": lambda todo: ngettext(
+        "%(num)s shortlisted entry without a defence session", "%(num)s shortlisted entries without a defence session",
+        todo.count),
     "vetoes": lambda todo: ngettext(
         "%(num)s veto awaiting your decision", "%(num)s vetoes awaiting your decision", todo.count),
     "disputed": lambda todo: ngettext(

@@ -32,6 +32,7 @@ from app.results.compute import draft_run
 from app.results.publishing import publish_blockers
 from app.results.rankings import count_flagged
 from app.review.assignment.services import ASSIGNABLE
+from app.review.defence.services import organisation_slots, unscheduled_counts
 from app.review.manage.progress import expert_progress
 from app.review.sheets.services import queue_call
 
@@ -82,7 +83,8 @@ def behind_schedule(*, assigned: int, submitted: int, starts_at: datetime, ends_
 def applicant_todos(session: Session, *, organisation_id: int, now: datetime) -> list[Todo]:
     """Drafts with what they lack (while their call takes submissions),
     returned entries with the reason and deadline, entries on their way (one
-    line per stage), results once published (until their call closes)."""
+    line per stage), results once published (until their call closes),
+    defence sessions to confirm."""
     entries = session.exec(
         select(Entry)
         .where(Entry.organisation_id == organisation_id,
@@ -117,6 +119,12 @@ def applicant_todos(session: Session, *, organisation_id: int, now: datetime) ->
         Todo("result", 1, "entries.detail", {"entry_id": entry.id}, title=entry.title, detail=entry.status.value)
         for entry in entries
         if entry.status in RESULT_STATUSES and phase_state(calls[entry.call_id], now=now).status != "closed"
+    ]
+    # Defence sessions to confirm, each due when it starts.
+    todos += [
+        Todo("defence_confirm", 1, "entries.detail", {"entry_id": entry.id}, deadline=slot.starts_at, title=entry.title)
+        for slot, entry in organisation_slots(session, organisation_id=organisation_id, now=now)
+        if slot.confirmed_at is None and now < slot.starts_at
     ]
     return todos
 
@@ -195,8 +203,9 @@ def chair_calls(session: Session, *, now: datetime) -> list[Call]:
 def chair_todos(session: Session, *, now: datetime) -> list[Todo]:
     """Membership requests, then for each running call: entries waiting for
     the formal check, entries short of experts, experts behind schedule,
-    vetoes awaiting a decision, disputed entries, a draft out of date, and
-    results ready to publish."""
+    shortlisted entries without a defence session, vetoes awaiting a
+    decision, disputed entries, a draft out of date, and results ready to
+    publish."""
     pending = session.exec(select(sa.func.count(User.id)).where(User.membership == Membership.PENDING)).one()
     todos = [Todo("membership", pending, "admin.organisations")] if pending else []
     for call in chair_calls(session, now=now):
@@ -241,6 +250,11 @@ def _call_todos(session: Session, *, call: Call, now: datetime) -> list[Todo]:
         if behind:
             todos.append(Todo("behind", behind, "review_manage.progress_page", {"call_id": call.id},
                               deadline=None if review_over else review.ends_at, title=call.name))
+    todos += [
+        Todo("defence_unscheduled", count, "review_defence.schedule",
+             {"call_id": call.id, "round_no": review_round.number}, deadline=starts, title=call.name)
+        for review_round, count, starts in unscheduled_counts(session, call=call, now=now)
+    ]
     todos += _draft_todos(session, call=call)
     return todos
 

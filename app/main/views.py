@@ -21,6 +21,7 @@ from app.forms import ActionForm
 from app.main import todos
 from app.main.labels import days_left_text, todo_text
 from app.ops import health, metrics
+from app.review.defence.services import organisation_slots
 from app.urls import safe_next
 
 bp = Blueprint("main", __name__)
@@ -80,8 +81,9 @@ def metrics_endpoint():
 def dashboard():
     """What the person must do now, one list per role (``app.main.todos``)."""
     now = utcnow()
-    pending, entries, sections = [], [], []
+    pending, entries, sections, defence_rows = [], [], [], []
     if current_user.is_applicant and current_user.membership == Membership.ACTIVE:
+        defence_rows = organisation_slots(db.session, organisation_id=current_user.organisation_id, now=now)
         pending = pending_members(db.session, organisation_id=current_user.organisation_id)
         entries = organisation_entries(db.session, organisation_id=current_user.organisation_id)
         sections.append((Role.APPLICANT, todos.applicant_todos(db.session, organisation_id=current_user.organisation_id,
@@ -95,6 +97,7 @@ def dashboard():
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     return render_template(
         "main/dashboard.html", pending=pending, entries=entries, sections=sections, todo_text=todo_text,
+        defence_rows=defence_rows,
         days_left_text=days_left_text, days_until=lambda deadline: todos.days_left(deadline, now=now, zone=zone),
     )
 

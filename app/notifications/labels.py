@@ -37,6 +37,18 @@ def _status(value: str) -> str:
     return str(EntryStatus(value).label)
 
 
+def _defence(params: dict) -> str:
+    if params["change"] == "cancelled":
+        return _("The defence session of “%(title)s” has been cancelled", title=params["title"])
+    if params["change"] == "note":
+        return _("The chair updated the note on the defence session of “%(title)s”", title=params["title"])
+    if params["change"] == "changed":
+        return _("The defence session of “%(title)s” has changed: now %(when)s, please confirm it again",
+                 title=params["title"], when=_when(params["starts_at"]))
+    return _("Defence session of “%(title)s” scheduled for %(when)s: please confirm it",
+             title=params["title"], when=_when(params["starts_at"]))
+
+
 _SENTENCES: dict[str, Callable[[dict], str]] = {
     "entry.submitted": lambda p: _("Entry “%(title)s” received, number %(number)s", title=p["title"], number=p["entry_id"]),
     "entry.returned": lambda p: _("“%(title)s” was returned for revision: resubmit it before %(deadline)s",
@@ -62,6 +74,7 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
     "invitation": lambda p: _("You are invited to Scenario Showcase"),
     "round.shortlisted": lambda p: _("“%(title)s” is on the shortlist of %(round)s in %(call)s",
                                      title=p["title"], round=p["round"], call=p["call"]),
+    "defence.scheduled": lambda p: _defence(p),
 }
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in (
@@ -76,6 +89,7 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
     Kind("membership.decided", _l("Decisions on your membership"), "membership_decision"),
     Kind("invitation", _l("Invitation to the site"), "invitation", essential=True),
     Kind("round.shortlisted", _l("Your entries on a later round's shortlist"), None),
+    Kind("defence.scheduled", _l("Defence sessions of your entries"), "defence_scheduled"),
 )}
 
 #: Mails that always go out and are no notification: the settings page names them.

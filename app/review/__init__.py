@@ -8,6 +8,9 @@
 - ``manage/``: the chair's side — panels, expert profiles, progress,
   reminders and reopening sheets, the chair's pages (blueprint
   ``review_manage``);
+- ``defence/``: the defence sessions of a later round — the chair's
+  schedule of the shortlist, the applicant's confirmation, the schedule per
+  room as PDF and Excel (blueprint ``review_defence``);
 - ``rubrics/``: rubric files and their validation, the call's rubric per
   domain and freezing it, ``flask rubrics``;
 - ``conflicts.py``: conflicts of interest, shared by all of them.

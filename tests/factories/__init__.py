@@ -11,9 +11,11 @@ and texts.
              rubric_version; write_rubric(), SMALL_RUBRIC, RUBRIC_CONTENT
   results    make.scored_call → ScoredCall (.compute(), .publish())
   library    make.published_library; TITLES, SUMMARIES
+  defence    make.defence_round, shortlist (review rounds and shortlists, rows made directly)
 """
 from tests.factories.accounts import PASSWORD, AccountFactories, credit_code
 from tests.factories.calls import CallFactories
+from tests.factories.defence import DefenceFactories
 from tests.factories.entries import EntryFactories, image_bytes, jpeg_bytes, pdf_bytes, photo_bytes
 from tests.factories.library import LibraryFactories
 from tests.factories.results import ResultsFactories, ScoredCall
@@ -34,5 +36,6 @@ __all__ = [
 ]
 
 
-class Factories(AccountFactories, CallFactories, EntryFactories, ReviewFactories, ResultsFactories, LibraryFactories):
+class Factories(AccountFactories, CallFactories, EntryFactories, ReviewFactories, ResultsFactories, LibraryFactories,
+                DefenceFactories):
     """Every factory, bound to one session: ``make.entry(...)``, ``make.assignment(...)``, …"""

@@ -47,6 +47,7 @@ from app.enums import AssignmentSource, BrochureStatus, EntryStatus, MailStatus,
 from app.models import (
     Assignment,
     Brochure,
+    DefenceSlot,
     Entry,
     EntryAttachment,
     EntryOutcome,
@@ -62,6 +63,7 @@ from app.models import (
 )
 from app.results.compute import compute_results
 from app.results.publishing import publish
+from app.review.defence import services as defence
 from app.review.rubrics import files as rubric_files
 from app.review.rubrics import services as rubric_services
 from app.review.sheets import services as sheets
@@ -388,6 +390,23 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     "review_assign.entry": Route("/review/assign/entries/{entry}", get=chair_only()),
     "review_assign.add": Route("/review/assign/entries/{entry}/add", post=chair_only()),
     "review_assign.remove": Route("/review/assign/assignments/{assignment}/remove", post=chair_only()),
+    # --- defence sessions: the chair's schedule; the organisation confirms its own ----
+    "review_defence.index": Route("/review/defence/", get=chair_only()),
+    "review_defence.schedule": Route("/review/defence/calls/{call}/rounds/2", get=chair_only()),
+    "review_defence.fill": Route("/review/defence/calls/{call}/rounds/2/fill", post=chair_only(400)),
+    "review_defence.slot": Route("/review/defence/calls/{call}/rounds/2/entries/{entry}", get=chair_only(),
+                                 post=chair_only(400)),
+    "review_defence.remove": Route(
+        "/review/defence/slots/{defence_slot}/remove", post=chair_only(to("/review/defence/calls/{call}/rounds/2")),
+        effect=lambda world, session: _assert_equal(_gone(session, DefenceSlot, world.ids["defence_slot"]), True),
+    ),
+    "review_defence.schedule_pdf": Route("/review/defence/calls/{call}/rounds/2/schedule.pdf", get=chair_only()),
+    "review_defence.schedule_xlsx": Route("/review/defence/calls/{call}/rounds/2/schedule.xlsx", get=chair_only()),
+    "review_defence.confirm": Route(
+        "/review/defence/slots/{defence_slot}/confirm", post=applicant_members(to("/dashboard")),
+        effect=lambda world, session: _assert_equal(
+            _fresh(session, DefenceSlot, world.ids["defence_slot"]).confirmed_by_id, world.users["owner"].id),
+    ),
     # --- results: chairs decide; publicity staff read published snapshots ------------
     "results.index": Route("/results/", get=staff()),
     "results.compute": Route(
@@ -625,6 +644,16 @@ def build_world(app, make, session) -> World:
         draft_run = compute_results(session, call=call, actor=chair, now=utcnow(), resamples=RESAMPLES)
         session.commit()
 
+    # A defence round whose shortlist holds the entry in review, scheduled tomorrow.
+    make.defence_round(call=call)
+    make.shortlist(call=call, entries=[entry])
+    with app.test_request_context():
+        defence_slot = defence.schedule_slot(
+            session, actor=chair, call=call, review_round=defence.defence_round(session, call=call, round_no=2),
+            entry=entry, room="第一会议室", video_link="", starts_at=utcnow() + timedelta(days=1), duration_minutes=20,
+            now=utcnow())
+        session.commit()
+
     # A finished brochure of the call, its file in this test's brochure folder.
     brochure = Brochure(call_id=call.id, snapshot_id=run.id, status=BrochureStatus.DONE, pages=1,
                         size_bytes=len(_pdf_bytes()), created_by_id=chair.id, started_at=utcnow(), finished_at=utcnow(),
@@ -670,7 +699,7 @@ def build_world(app, make, session) -> World:
         "draft": draft.id, "draft_photo": draft_photo, "draft_attachment": draft_attachment,
         "reset_token": reset_token, "invitation_token": invitation_token,
         "locked": locked.id, "two_factor": two_factor.id, "registration_token": registration_token,
-        "failed_mail": failed_mail.id, "notification": notification.id,
+        "failed_mail": failed_mail.id, "notification": notification.id, "defence_slot": defence_slot.id,
     }
     return World(app=app, session=session, users=users | {"invitee": invitee}, ids=ids)
 

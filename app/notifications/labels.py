@@ -60,6 +60,15 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
         _("You are now a member of %(organisation)s", organisation=_organisation(p)) if p["approved"]
         else _("You are not a member of %(organisation)s", organisation=_organisation(p))),
     "invitation": lambda p: _("You are invited to Scenario Showcase"),
+    "objection.filed": lambda p: _("New objection %(reference)s to “%(title)s”", reference=p["reference"],
+                                   title=p["title"]),
+    "objection.assigned": lambda p: _("Objection %(reference)s to “%(title)s” was assigned to you",
+                                      reference=p["reference"], title=p["title"]),
+    "objection.question": lambda p: _("Please answer a question about an objection to “%(title)s” before %(deadline)s",
+                                      title=p["title"], deadline=_when(p.get("deadline"))),
+    "objection.answered": lambda p: _("The applicant answered about objection %(reference)s", reference=p["reference"]),
+    "objection.upheld": lambda p: _("An objection to “%(title)s” was upheld: the entry leaves the list",
+                                    title=p["title"]),
 }
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in (
@@ -73,6 +82,11 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
     Kind("membership.requested", _l("Requests to join your organisation"), "join_request"),
     Kind("membership.decided", _l("Decisions on your membership"), "membership_decision"),
     Kind("invitation", _l("Invitation to the site"), "invitation", essential=True),
+    Kind("objection.filed", _l("Objections filed during a public notice"), None),
+    Kind("objection.assigned", _l("Objections assigned to you"), None),
+    Kind("objection.question", _l("Questions about objections to your entries"), "objection_question"),
+    Kind("objection.answered", _l("Answers to questions about objections"), None),
+    Kind("objection.upheld", _l("Objections upheld against your entries"), "objection_upheld"),
 )}
 
 #: Mails that always go out and are no notification: the settings page names them.

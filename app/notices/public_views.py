@@ -17,7 +17,7 @@ from app.models import Call, ResultRun
 from app.notices import services
 from app.notices.files import MAX_FILES, check_files
 from app.notices.forms import ObjectionForm
-from app.notices.objections import file_objection
+from app.notices.objections import file_objection, questions_of_entry
 from app.notices.periods import days_left
 from app.notices.render import notice_pdf
 from app.web import read_uploads, send_bytes, write
@@ -34,7 +34,9 @@ def objection_limit() -> str:
 def _running_notices():
     # The library's pages link to the notices that run (a callable: only pages that ask pay for the query).
     return {"running_notices": lambda: services.running_notices(db.session, now=utcnow()),
-            "notice_of_call": lambda call_id: services.latest_notice(db.session, call_id=call_id)}
+            "notice_call_name": lambda notice: db.session.get(Call, notice.call_id).name,
+            "notice_of_call": lambda call_id: services.latest_notice(db.session, call_id=call_id),
+            "objection_questions": lambda entry_id: questions_of_entry(db.session, entry_id=entry_id)}
 
 
 def _notice(call_id: int):

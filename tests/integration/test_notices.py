@@ -81,6 +81,7 @@ def test_publishing_opens_a_notice_and_moves_nothing(app, client, login, session
     page = public.get(f"/notice/{noticed.call.id}").get_data(as_text=True)
     assert "场景001" in page and "场景002" in page and "场景003" not in page
     assert CONTACT in page and "objection-form" in page
+    assert f"/notice/{noticed.call.id}" in public.get("/library/").get_data(as_text=True)
 
 
 def test_the_results_route_refuses_to_skip_the_notice(client, login, session, noticed):
@@ -190,6 +191,8 @@ def test_the_applicant_answers_only_their_own_questions(app, client, login, sess
     own = app.test_client()
     assert own.post("/account/login", data={"email": member.email, "password": PASSWORD}).status_code == 302
     assert "请说明部署规模。" in own.get("/dashboard").get_data(as_text=True)
+    assert "请说明部署规模。" in own.get(f"/entries/{noticed.entries[0].id}").get_data(as_text=True)
+    assert "请说明部署规模。" not in other.get(f"/entries/{noticed.entries[1].id}").get_data(as_text=True)
     response = own.post(f"/notices/questions/{question.id}", data={
         "answer": "部署规模以验收报告为准。", "files": [(io.BytesIO(pdf_bytes()), "验收报告.pdf")]},
         content_type="multipart/form-data")

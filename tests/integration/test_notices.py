@@ -137,7 +137,7 @@ def test_upheld_objection_moves_the_next_entry_up_and_the_official_list_reaches_
     upheld, dismissed = session.get(Objection, upheld.id), session.get(Objection, dismissed.id)
     assert (upheld.status, upheld.replacement_entry_id) == ("upheld", third.id)
     assert (dismissed.status, dismissed.replacement_entry_id) == ("dismissed", None)
-    decision_mail = [m.get_content() for m in outbox.to("zhang@example.com") if upheld.reference in m["Subject"] and "Decision" in m["Subject"]]
+    decision_mail = [m.get_content() for m in outbox.to("zhang@example.com") if upheld.reference in m["Subject"] and "处理结果" in m["Subject"]]
     assert len(decision_mail) == 1 and "经核实，申报数据与实际不符。" in decision_mail[0]
     actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.object_type == "objections")
                                               .order_by(AuditEvent.id)).all()]

@@ -27,7 +27,7 @@ bp = Blueprint("notices_public", __name__)
 
 def objection_limit() -> str:
     """Objections filed per address (``OBJECTION_LIMIT``): a flood gets 429."""
-    return current_app.config.get("OBJECTION_LIMIT", "5 per hour")
+    return current_app.config.get("OBJECTION_LIMIT", "20 per hour")
 
 
 @bp.app_context_processor

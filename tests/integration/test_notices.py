@@ -286,3 +286,18 @@ def test_notice_settings_are_saved_and_audited(client, login, session, make):
 
 
 _ = Domain
+
+
+def test_storage_prune_keeps_objection_files_and_backups_hold_them(app, client, login, session, noticed):
+    from app.storage import storage
+    from app.storage_prune import prune_unused_blobs
+
+    _publish_proposed(client, login, noticed)
+    _object(app.test_client(), noticed, noticed.entries[0], files=[(io.BytesIO(pdf_bytes()), "证据.pdf")])
+    kept = session.exec(select(ObjectionFile)).one().blob_key
+    with app.app_context():
+        stray = storage().put(b"nobody uses this", suffix=".bin")
+        deleted = prune_unused_blobs(session, older_than=timedelta(0))
+        # Backups copy every stored blob (app/backup/services.py): the evidence is among them.
+        keys = {blob.key for blob in storage().blobs()}
+    assert stray in deleted and kept not in deleted and kept in keys

@@ -38,7 +38,7 @@ class NoticeSettingsForm(FlaskForm):
 class ObjectionForm(FlaskForm):
     entry = SelectField(_l("The entry concerned"), coerce=int, validators=[InputRequired()])
     anonymous = BooleanField(_l("File anonymously (without name or contact)"))
-    name = StringField(_l("Name"), filters=[strip], validators=[Length(max=NAME_LIMIT), single_line],
+    name = StringField(_l("Your name"), filters=[strip], validators=[Length(max=NAME_LIMIT), single_line],
                        render_kw=limit_attributes(NAME_LIMIT))
     phone = StringField(_l("Phone"), filters=[strip], validators=[Optional(), validate_phone])
     email = StringField(_l("E-mail"), filters=[strip],

@@ -102,7 +102,7 @@ def file_objection(session: Session, *, notice: Notice, entry_id: int, name: str
         raise DomainError(_l("Choose an entry of the list."))
     if anonymous and not notice.anonymous_allowed:
         raise DomainError(_l("This notice does not accept anonymous objections: give your name and a contact."))
-    name = _text(name, limit=NAME_LIMIT, label=_l("Name"), required=not anonymous)
+    name = _text(name, limit=NAME_LIMIT, label=_l("Your name"), required=not anonymous)
     phone = _text(phone, limit=PHONE_LIMIT, label=_l("Phone"), required=False)
     email = _text(email, limit=254, label=_l("E-mail"), required=False)
     if not anonymous and not (phone or email):

@@ -205,7 +205,7 @@ def test_the_applicant_answers_only_their_own_questions(app, client, login, sess
 
 
 @pytest.mark.parametrize("fields, files, message", [
-    ({"name": "", "phone": "", "email": ""}, [], "Name"),
+    ({"name": "", "phone": "", "email": ""}, [], "Your name"),
     ({"phone": "", "email": ""}, [], "phone number or an e-mail"),
     ({"grounds": "太短"}, [], "Grounds"),
     ({}, [(b"%PDF-1.4 not really", "fake.pdf")], "fake.pdf"),

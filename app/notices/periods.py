@@ -64,7 +64,8 @@ def notice_period(opens_at: datetime, *, days: int, working_days: bool, zone: Zo
 
 
 def days_left(ends_at: datetime, *, now: datetime, zone: ZoneInfo = BEIJING) -> int:
-    """Calendar days left in the period at ``now``, today included (0 once it has ended)."""
+    """Whole calendar days from today to the period's last day at ``now`` (as
+    the dashboard counts deadlines): 0 on the last day, -1 once it has ended."""
     if now > ends_at:
-        return 0
-    return (ends_at.astimezone(zone).date() - now.astimezone(zone).date()).days + 1
+        return -1
+    return (ends_at.astimezone(zone).date() - now.astimezone(zone).date()).days

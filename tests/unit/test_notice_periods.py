@@ -51,11 +51,11 @@ def test_the_period_starts_in_beijing_time():
     assert period.last_day == date(2025, 6, 16)
 
 
-def test_days_left_counts_today_and_ends_at_zero():
+def test_days_left_is_zero_on_the_last_day_and_negative_after_it():
     period = notice_period(datetime(2025, 6, 12, 9, 0, tzinfo=BEIJING), days=3, working_days=True)
-    assert days_left(period.ends_at, now=datetime(2025, 6, 12, 10, 0, tzinfo=BEIJING)) == 6
-    assert days_left(period.ends_at, now=datetime(2025, 6, 17, 23, 0, tzinfo=BEIJING)) == 1
-    assert days_left(period.ends_at, now=datetime(2025, 6, 18, 0, 0, tzinfo=BEIJING)) == 0
+    assert days_left(period.ends_at, now=datetime(2025, 6, 12, 10, 0, tzinfo=BEIJING)) == 5
+    assert days_left(period.ends_at, now=datetime(2025, 6, 17, 23, 0, tzinfo=BEIJING)) == 0
+    assert days_left(period.ends_at, now=datetime(2025, 6, 18, 0, 0, tzinfo=BEIJING)) == -1
 
 
 def test_a_notice_runs_at_least_one_day():

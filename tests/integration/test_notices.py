@@ -244,6 +244,12 @@ def test_a_flood_of_objections_gets_429(app, client, login, session, noticed):
         app.config.pop("OBJECTION_LIMIT")
     assert codes == [200, 200, 429]
     assert len(session.exec(select(Objection)).all()) == 2
+    app.config["OBJECTION_LIMIT"] = "2 per hour"
+    try:
+        page = _object(public, noticed, noticed.entries[0]).get_data(as_text=True)
+    finally:
+        app.config.pop("OBJECTION_LIMIT")
+    assert "尝试次数过多" in page or "请稍等" in page
 
 
 def test_staff_pages_are_for_chairs(app, client, login, session, make, noticed):
@@ -301,3 +307,20 @@ def test_storage_prune_keeps_objection_files_and_backups_hold_them(app, client, 
         # Backups copy every stored blob (app/backup/services.py): the evidence is among them.
         keys = {blob.key for blob in storage().blobs()}
     assert stray in deleted and kept not in deleted and kept in keys
+
+
+def test_anonymous_objections_only_when_the_call_allows_them(app, client, login, session, make):
+    scored = make.scored_call(totals=[[95, 94], [90, 91], [85, 86]], open_phase=Phase.RESULTS, target_count=2,
+                              notice_required=True, notice_contact=CONTACT, objections_anonymous=False)
+    _publish_proposed(client, login, scored)
+    public = app.test_client()
+    refused = _object(public, scored, scored.entries[0], anonymous="y", name="", phone="", email="")
+    assert refused.status_code == 422 and "不受理匿名异议" in refused.get_data(as_text=True)
+    notice = _notice(session, scored.call)
+    notice.anonymous_allowed = True
+    session.add(notice)
+    session.commit()
+    accepted = _object(public, scored, scored.entries[0], anonymous="y", name="", phone="", email="")
+    assert accepted.status_code == 200
+    objection = session.exec(select(Objection)).one()
+    assert (objection.anonymous, objection.objector_name, objection.objector_email) == (True, "", "")

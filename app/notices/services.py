@@ -273,7 +273,7 @@ def publish_official(session: Session, *, notice: Notice, actor, now: datetime) 
             decision = final.get(row.entry_id)
             copy.selected = bool(decision and decision.selected)
             if row.entry_id in upheld:
-                copy.decision = selection.EXCLUDED_BY_CHAIR
+                copy.decision = selection.WITHDRAWN
                 copy.chair_reason = copy.withdrawn_reason = upheld[row.entry_id].decision_reason or ""
             elif decision is not None and copy.selected != row.selected:
                 copy.decision = decision.reason

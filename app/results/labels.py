@@ -12,6 +12,7 @@ DECISIONS = {
     selection.ORGANISATION_CAP: _l("Not selected: the organisation's cap is reached"),
     selection.TARGET_REACHED: _l("Not selected: the target is reached"),
     selection.QUOTA_FILL: _l("Selected into a place another domain left unfilled"),
+    selection.WITHDRAWN: _l("Withdrawn after an upheld objection"),
 }
 
 WARNINGS = {

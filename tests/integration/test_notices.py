@@ -155,7 +155,11 @@ def test_upheld_objection_moves_the_next_entry_up_and_the_official_list_reaches_
     assert verify(session, official)
     rows = {row.entry_id: row for row in session.exec(select(ResultEntry).where(ResultEntry.run_id == official.id))}
     assert {entry_id for entry_id, row in rows.items() if row.selected} == {second.id, third.id}
-    assert rows[first.id].withdrawn_reason == "经核实，申报数据与实际不符。"
+    assert (rows[first.id].decision, rows[first.id].withdrawn_reason) == (
+        "withdrawn_after_objection", "经核实，申报数据与实际不符。")
+    ranking = client.get(f"/results/runs/{official.id}").get_data(as_text=True)
+    assert "因异议成立退出" in ranking
+    assert client.get(f"/results/runs/{official.id}/rankings.xlsx").status_code == 200
     assert rows[third.id].withdrawn_reason and "场景001" in rows[third.id].withdrawn_reason
     outcomes = official.summary["objections"]
     assert (outcomes["total"], outcomes["upheld"], outcomes["dismissed"]) == (2, 1, 1)

@@ -328,3 +328,17 @@ def test_anonymous_objections_only_when_the_call_allows_them(app, client, login,
     assert accepted.status_code == 200
     objection = session.exec(select(Objection)).one()
     assert (objection.anonymous, objection.objector_name, objection.objector_email) == (True, "", "")
+
+
+def test_the_decision_is_mailed_in_the_objectors_language(app, client, login, session, noticed, outbox):
+    _publish_proposed(client, login, noticed)
+    public = app.test_client()
+    public.set_cookie("lang", "en")
+    _object(public, noticed, noticed.entries[1], email="reader@example.com")
+    objection = session.exec(select(Objection)).one()
+    assert objection.language == "en"
+    assert outbox.to("reader@example.com")[0]["Subject"] == f"Objection received: reference {objection.reference}"
+    client.post(f"/notices/objections/{objection.id}/decide", data={"outcome": "dismissed", "reason": "理由不成立。"})
+    decision = outbox.to("reader@example.com")[-1]
+    assert decision["Subject"] == f"Decision on your objection {objection.reference}"
+    assert "The objection is dismissed." in decision.get_content()

@@ -103,6 +103,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.library.manage.views import bp as library_manage_bp
     from app.library.views import bp as library_bp
     from app.main.views import bp as main_bp
+    from app.notices.public_views import bp as notices_public_bp
+    from app.notices.views import bp as notices_bp
     from app.notifications.views import bp as notifications_bp
     from app.results.public_views import bp as results_public_bp
     from app.results.views import bp as results_bp
@@ -130,5 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         library_bp,
         library_manage_bp,
         notifications_bp,
+        notices_bp,
+        notices_public_bp,
     ):
         app.register_blueprint(blueprint)

@@ -247,6 +247,24 @@ def read_upload(field_name: str, *, limit: int | None = None) -> tuple[bytes, st
     return data, upload.filename
 
 
+def read_uploads(field_name: str, *, most: int, limit: int | None = None) -> list[tuple[bytes, str]]:
+    """The bytes and file names of the files chosen in the multiple-file field
+    ``field_name`` (at most ``most`` + 1 are read, so that the caller can
+    refuse one too many); :class:`UploadTooLarge` as :func:`read_upload`."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"] if limit is None else limit
+    try:
+        chosen = [upload for upload in request.files.getlist(field_name) if upload and upload.filename]
+    except RequestEntityTooLarge:
+        raise UploadTooLarge(limit) from None
+    uploads = []
+    for upload in chosen[:most + 1]:
+        data = upload.stream.read(limit + 1)
+        if len(data) > limit:
+            raise UploadTooLarge(limit)
+        uploads.append((data, upload.filename))
+    return uploads
+
+
 def _file_response(body: BinaryIO, *, size: int, mimetype: str, download_name: str | None, as_attachment: bool,
                    etag: str | None, cache_control: str, last_modified: float | None = None) -> Response:
     # Werkzeug writes the type and the Content-Disposition; the length, the

@@ -111,6 +111,17 @@ ACTION_LABELS = {
     "results.computed": _l("Results computed"),
     "results.extra_experts": _l("Extra experts assigned to disputed entries"),
     "results.published": _l("Results published"),
+    # Public notice and objections.
+    "call.notice_settings_changed": _l("Public notice settings changed"),
+    "notice.opened": _l("Proposed list published and public notice opened"),
+    "notice.official_published": _l("Official list published after the notice"),
+    "objection.filed": _l("Objection filed"),
+    "objection.assigned": _l("Objection assigned"),
+    "objection.note_added": _l("Investigation note added to an objection"),
+    "objection.question_asked": _l("Applicant asked to explain an objection"),
+    "objection.answered": _l("Applicant answered about an objection"),
+    "objection.upheld": _l("Objection upheld"),
+    "objection.dismissed": _l("Objection dismissed"),
     "selection.override_set": _l("Selection decided by the chair"),
     "selection.override_removed": _l("Chair's selection decision removed"),
     # The brochure and the library.

@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from app.demo.experts import DOMAIN_NAMES
 from app.demo.history import History
+from app.demo.objections import publish_with_notice
 from app.demo.review import day_of, office_time
 from app.enums import Phase
 from app.library.services import set_featured, set_headline
@@ -37,7 +38,7 @@ from app.results import selection
 from app.results.compute import compute_results, draft_run
 from app.results.decisions import decide_veto, set_override
 from app.results.inputs import VETO_CONFIRMED
-from app.results.publishing import latest_published, publish
+from app.results.publishing import latest_published
 from app.review.manage.progress import veto_flags
 
 LIBRARY_HEADLINE = "从实验室走向生产线：广东省人工智能应用示范场景，看得见、学得会、用得上。"
@@ -183,9 +184,10 @@ def load_past_results(session: Session, *, call: Call, chair: User) -> tuple[Res
                 history.now = times["overrides"] + timedelta(minutes=minutes)
                 set_override(session, call=call, entry=session.get(Entry, row.entry_id), include=include, reason=reason,
                              actor=chair, now=history.now)
-        history.now = times["published"]
-        publish(session, run=run, actor=chair, now=times["published"], public_scores=True)
-        _curate_library(session, call=call, chair=chair, now=times["published"] + timedelta(days=2))
+        # Through a public notice: the proposed list, three objections, then the official list.
+        run = publish_with_notice(session, call=call, run=run, chair=chair, published=times["published"],
+                                  history=history)
+        _curate_library(session, call=call, chair=chair, now=run.published_at + timedelta(days=2))
     return run, True
 
 

@@ -23,6 +23,7 @@ _TEXTS = {
     "stage": _stage,
     "result": _result,
     "defence_confirm": lambda todo: _("Confirm your defence session"),
+    "objection_question": lambda todo: _("Answer a question about an objection to your entry"),
     # expert
     "declare": lambda todo: ngettext(
         "%(num)s entry waits for your conflict declaration", "%(num)s entries wait for your conflict declaration",
@@ -49,6 +50,10 @@ _TEXTS = {
         "%(num)s disputed entry (the experts disagree)", "%(num)s disputed entries (the experts disagree)", todo.count),
     "stale": lambda todo: _("The results draft is out of date: compute it again"),
     "publish": lambda todo: _("The results draft is ready to publish"),
+    "objections": lambda todo: ngettext(
+        "%(num)s objection to the public notice awaits a decision",
+        "%(num)s objections to the public notice await a decision", todo.count),
+    "official_list": lambda todo: _("The notice has ended and every objection is decided: publish the official list"),
     # publicity
     "brochure_missing": lambda todo: _("Newly published results without a brochure"),
     "brochure_failed": lambda todo: _("The last brochure build failed"),

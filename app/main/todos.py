@@ -22,12 +22,15 @@ from app.models import (
     Call,
     Entry,
     LibraryCase,
+    Notice,
     ResultRun,
     ReviewRound,
     Score,
     ScoreSheet,
     User,
 )
+from app.notices.objections import open_questions_for
+from app.notices.services import undecided_count
 from app.results.compute import draft_run
 from app.results.publishing import publish_blockers
 from app.results.rankings import count_flagged
@@ -125,6 +128,10 @@ def applicant_todos(session: Session, *, organisation_id: int, now: datetime) ->
         Todo("defence_confirm", 1, "entries.detail", {"entry_id": entry.id}, deadline=slot.starts_at, title=entry.title)
         for slot, entry in organisation_slots(session, organisation_id=organisation_id, now=now)
         if slot.confirmed_at is None and now < slot.starts_at
+    todos += [
+        Todo("objection_question", 1, "notices.question", {"question_id": question.id}, deadline=question.due_at,
+             title=entry.title, detail=question.question)
+        for question, entry in open_questions_for(session, organisation_id=organisation_id, now=now)
     ]
     return todos
 
@@ -210,6 +217,20 @@ def chair_todos(session: Session, *, now: datetime) -> list[Todo]:
     todos = [Todo("membership", pending, "admin.organisations")] if pending else []
     for call in chair_calls(session, now=now):
         todos += _call_todos(session, call=call, now=now)
+    return todos + _notice_todos(session, now=now)
+
+
+def _notice_todos(session: Session, *, now: datetime) -> list[Todo]:
+    """Undecided objections of each open public notice, or its official list once it can be published."""
+    todos = []
+    for notice, name in session.exec(select(Notice, Call.name).join(Call, Call.id == Notice.call_id)
+                                     .where(Notice.closed_at.is_(None)).order_by(Notice.id)).all():
+        undecided = undecided_count(session, notice=notice)
+        if undecided:
+            todos.append(Todo("objections", undecided, "notices.detail", {"notice_id": notice.id},
+                              deadline=notice.ends_at if now < notice.ends_at else None, title=name))
+        elif now > notice.ends_at:
+            todos.append(Todo("official_list", 1, "notices.detail", {"notice_id": notice.id}, title=name))
     return todos
 
 

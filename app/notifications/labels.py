@@ -75,6 +75,15 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
     "round.shortlisted": lambda p: _("“%(title)s” is on the shortlist of %(round)s in %(call)s",
                                      title=p["title"], round=p["round"], call=p["call"]),
     "defence.scheduled": lambda p: _defence(p),
+    "objection.filed": lambda p: _("New objection %(reference)s to “%(title)s”", reference=p["reference"],
+                                   title=p["title"]),
+    "objection.assigned": lambda p: _("Objection %(reference)s to “%(title)s” was assigned to you",
+                                      reference=p["reference"], title=p["title"]),
+    "objection.question": lambda p: _("Please answer a question about an objection to “%(title)s” before %(deadline)s",
+                                      title=p["title"], deadline=_when(p.get("deadline"))),
+    "objection.answered": lambda p: _("The applicant answered about objection %(reference)s", reference=p["reference"]),
+    "objection.upheld": lambda p: _("An objection to “%(title)s” was upheld: the entry leaves the list",
+                                    title=p["title"]),
 }
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in (
@@ -90,6 +99,11 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
     Kind("invitation", _l("Invitation to the site"), "invitation", essential=True),
     Kind("round.shortlisted", _l("Your entries on a later round's shortlist"), None),
     Kind("defence.scheduled", _l("Defence sessions of your entries"), "defence_scheduled"),
+    Kind("objection.filed", _l("Objections filed during a public notice"), None),
+    Kind("objection.assigned", _l("Objections assigned to you"), None),
+    Kind("objection.question", _l("Questions about objections to your entries"), "objection_question"),
+    Kind("objection.answered", _l("Answers to questions about objections"), None),
+    Kind("objection.upheld", _l("Objections upheld against your entries"), "objection_upheld"),
 )}
 
 #: Mails that always go out and are no notification: the settings page names them.

@@ -86,6 +86,7 @@ VETO_FLAGS = {
 CHAIR_FLAGS = {
     selection.INCLUDED_BY_CHAIR: _l("Included by the chair"),
     selection.EXCLUDED_BY_CHAIR: _l("Excluded by the chair"),
+    selection.WITHDRAWN: _l("Withdrawn after an upheld objection"),
 }
 FLAG_QUOTA_FILL = _l("Quota fill-up")
 

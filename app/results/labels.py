@@ -13,6 +13,7 @@ DECISIONS = {
     selection.TARGET_REACHED: _l("Not selected: the target is reached"),
     selection.QUOTA_FILL: _l("Selected into a place another domain left unfilled"),
     combination.NOT_SHORTLISTED: _l("Not selected: not on the last round's shortlist"),
+    selection.WITHDRAWN: _l("Withdrawn after an upheld objection"),
 }
 
 WARNINGS = {

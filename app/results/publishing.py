@@ -191,7 +191,7 @@ def early_publication(call: Call, *, now: datetime) -> PhaseState | None:
 
 
 def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_scores: bool,
-            early: bool = False) -> ResultRun:
+            early: bool = False, list_kind: str = "results") -> ResultRun:
     """Freeze the draft as a published snapshot, with its content hash.
 
     Entries move to "selected" or "not selected", and the selected ones go
@@ -200,6 +200,11 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     call's results phase it needs ``early`` (the chair confirmed publishing
     in the phase that runs): the results phase then starts now, and the
     phase that ran ends now.
+
+    A call that requires a public notice publishes a *proposed* list
+    (``list_kind="proposed"``, through ``app.notices.services``): frozen and
+    hashed the same way, but no entry moves and the library receives nothing
+    until the official list is published after the notice.
     """
     lock_call(session, run.call_id)
     session.refresh(run)
@@ -207,25 +212,29 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     if blockers:
         raise DomainError(blocker_message(blockers[0]))
     call = session.get(Call, run.call_id)
+    if call.notice_required and list_kind != "proposed":
+        raise DomainError(_l("This call requires a public notice: publish the draft as the proposed list."))
     if early_publication(call, now=now) is not None:
         if not early:
             raise DomainError(_l("The results phase has not started yet: confirm that you publish before it."))
         start_phase_now(session, actor=actor, call=call, phase=Phase.RESULTS, now=now)
     run.public_scores = public_scores
+    run.list_kind = list_kind
     run.published_at = now
     run.published_by_id = actor.id if getattr(actor, "is_authenticated", False) else None
     seal(session, run)
     session.add(run)
     session.flush()
-    _move_entries(session, run=run, actor=actor, now=now)
-    publish_snapshot(session, run=run, now=now)
+    if list_kind != "proposed":
+        move_entries(session, run=run, actor=actor, now=now)
+        publish_snapshot(session, run=run, now=now)
     record(session, actor=actor, action="results.published", obj=session.get(Call, run.call_id),
            after={"run_id": run.id, "content_hash": run.content_hash, "public_hash": run.public_hash,
-                  "public_scores": public_scores,
+                  "public_scores": public_scores, "list_kind": list_kind,
                   "selected": run.summary.get("selection", {}).get("selected")})
     return run
 
 
-def _move_entries(session: Session, *, run: ResultRun, actor, now: datetime) -> None:
+def move_entries(session: Session, *, run: ResultRun, actor, now: datetime) -> None:
     rows = session.exec(select(ResultEntry.entry_id, ResultEntry.selected).where(ResultEntry.run_id == run.id)).all()
     record_selection(session, selected={entry_id: chosen for entry_id, chosen in rows}, actor=actor, now=now)

@@ -50,6 +50,9 @@ QUOTA_FULL = "quota_full"
 ORGANISATION_CAP = "organisation_cap"
 TARGET_REACHED = "target_reached"
 QUOTA_FILL = "selected_quota_fill"
+#: Never returned by :func:`select`: on an official list after a public notice,
+#: an entry of the proposed list withdrawn by an upheld objection (app.notices).
+WITHDRAWN = "withdrawn_after_objection"
 
 # Warning keys.
 QUOTA_OVERFILLED = "quota_overfilled"

@@ -53,7 +53,12 @@ from app.models import (
     EntryOutcome,
     EntryPhoto,
     LibraryCase,
+    Notice,
     Notification,
+    Objection,
+    ObjectionFile,
+    ObjectionNote,
+    ObjectionQuestion,
     OutgoingMail,
     PendingRegistration,
     ResultRun,
@@ -484,6 +489,32 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
                                      data={"text": "新的标语"}),
     "library_manage.summary": Route("/library/manage/{case}/summary", get=staff(), post=staff(to("/library/manage/")),
                                     data={"text": "公开摘要"}),
+    # --- public notice: the page and its PDF are public, handling is the chair's ------
+    "notices_public.notice": Route("/notice/{call}", get=PUBLIC, post=everyone(422)),
+    "notices_public.notice_document": Route("/notice/{call}/notice.pdf", get=PUBLIC),
+    "notices.settings": Route("/notices/calls/{call}/settings", get=chair_only(), post=chair_only()),
+    "notices.publish": Route("/notices/runs/{draft_run}/publish", post=chair_only(to("/results/?call={call}"))),
+    "notices.detail": Route("/notices/{notice}", get=chair_only()),
+    # The period runs: the chair is sent back, told why.
+    "notices.official": Route("/notices/{notice}/official", post=chair_only(back("/notices/{notice}"))),
+    "notices.objection": Route("/notices/objections/{objection}", get=chair_only()),
+    "notices.handle": Route(
+        "/notices/objections/{objection}/note", post=chair_only(to("/notices/objections/{objection}")),
+        data={"body": "已核实"},
+        effect=lambda world, session: _assert_equal(len(session.exec(select(ObjectionNote)).all()), 1),
+    ),
+    # The objector's evidence is the chair's; the files of an answer are also its organisation's.
+    "notices.file": (
+        Route("/notices/files/{objection_file}", get=chair_only()),
+        Route("/notices/files/{answer_file}", get=roles(owner=200, chair=200), variant="answer's file"),
+    ),
+    # Only the entry's organisation answers (the chair reads the answer on the objection's page).
+    "notices.question": Route(
+        "/notices/questions/{question}", get=applicant_members(200),
+        post=applicant_members(to("/notices/questions/{question}")), data={"answer": "以验收报告为准。"},
+        effect=lambda world, session: _assert_equal(
+            _fresh(session, ObjectionQuestion, world.ids["question"]).answer, "以验收报告为准。"),
+    ),
 }
 
 
@@ -688,6 +719,32 @@ def build_world(app, make, session) -> World:
     session.add(failed_mail)
     session.commit()
 
+    # A public notice of the call (its period runs) with an objection to the scored entry,
+    # a question to organisation A, the objector's file and a file of an earlier answer.
+    notice = Notice(call_id=call.id, proposed_run_id=run.id, starts_at=utcnow() - timedelta(days=1),
+                    ends_at=utcnow() + timedelta(days=6), period_days=5, contact="异议受理：020-12345678")
+    session.add(notice)
+    session.flush()
+    objection = Objection(notice_id=notice.id, reference="YY-TEST-WORL-D000", entry_id=published.id,
+                          objector_name="异议人", objector_email="objector@example.com", grounds="申报数据与实际不符。" * 3)
+    session.add(objection)
+    session.flush()
+    question = ObjectionQuestion(objection_id=objection.id, question="请说明。", asked_by_id=chair.id,
+                                 due_at=utcnow() + timedelta(days=3))
+    answered = ObjectionQuestion(objection_id=objection.id, question="请补充。", asked_by_id=chair.id,
+                                 due_at=utcnow() + timedelta(days=3), answer="见附件。", answered_by_id=owner.id,
+                                 answered_at=utcnow())
+    session.add_all([question, answered])
+    session.flush()
+    with app.app_context():
+        evidence_key = storage().put(_pdf_bytes(), suffix=".pdf")
+    objection_file = ObjectionFile(objection_id=objection.id, kind="pdf", filename="证据.pdf", blob_key=evidence_key,
+                                   size=len(_pdf_bytes()))
+    answer_file = ObjectionFile(objection_id=objection.id, question_id=answered.id, kind="pdf", filename="说明.pdf",
+                                blob_key=evidence_key, size=len(_pdf_bytes()))
+    session.add_all([objection_file, answer_file])
+    session.commit()
+
     users = {"owner": owner, "other_applicant": other_applicant, "assigned_expert": expert,
              "unassigned_expert": unassigned_expert, "chair": chair, "publicity": publicity}
     ids = {
@@ -700,6 +757,9 @@ def build_world(app, make, session) -> World:
         "reset_token": reset_token, "invitation_token": invitation_token,
         "locked": locked.id, "two_factor": two_factor.id, "registration_token": registration_token,
         "failed_mail": failed_mail.id, "notification": notification.id, "defence_slot": defence_slot.id,
+        "failed_mail": failed_mail.id, "notification": notification.id,
+        "notice": notice.id, "objection": objection.id, "question": question.id,
+        "objection_file": objection_file.id, "answer_file": answer_file.id,
     }
     return World(app=app, session=session, users=users | {"invitee": invitee}, ids=ids)
 

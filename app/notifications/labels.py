@@ -60,6 +60,8 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
         _("You are now a member of %(organisation)s", organisation=_organisation(p)) if p["approved"]
         else _("You are not a member of %(organisation)s", organisation=_organisation(p))),
     "invitation": lambda p: _("You are invited to Scenario Showcase"),
+    "certificate.ready": lambda p: _("The certificate of “%(title)s” (%(call)s) can be downloaded", title=p["title"],
+                                     call=p["call"]),
 }
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in (
@@ -73,6 +75,7 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
     Kind("membership.requested", _l("Requests to join your organisation"), "join_request"),
     Kind("membership.decided", _l("Decisions on your membership"), "membership_decision"),
     Kind("invitation", _l("Invitation to the site"), "invitation", essential=True),
+    Kind("certificate.ready", _l("Certificates of your entries"), "certificate_ready"),
 )}
 
 #: Mails that always go out and are no notification: the settings page names them.

@@ -16,7 +16,7 @@ DOMAIN_HEADERS = (_l("Domain"), _l("Selected"), _l("Share of the target"), _l("G
 def domain_rows(progress: Progress) -> list[list]:
     """The programme table's rows: one per domain, then the total."""
     rows = [[str(row.domain.label), row.selected, row.target, row.gap, row.suggested] for row in progress.domains]
-    rows.append([_("Total"), progress.total, progress.target, progress.gap_total, progress.next_total])
+    rows.append([_("Grand total"), progress.total, progress.target, progress.gap_total, progress.next_total])
     return rows
 
 
@@ -30,7 +30,7 @@ def to_xlsx(progress: Progress) -> bytes:
     sheets = [
         Sheet(title=_("By domain"), headers=[str(header) for header in DOMAIN_HEADERS], rows=domain_rows(progress)),
         Sheet(title=_("By city"), headers=[_("City"), _("Selected")],
-              rows=[[city_label(code), count] for code, count in progress.cities]),
+              rows=[[str(city_label(code)), count] for code, count in progress.cities]),
         Sheet(title=_("By year"), headers=[_("Year"), _("Selected")],
               rows=[[year, count] for year, count in progress.years]),
     ]

@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.accounts import tasks as accounts_tasks  # noqa: F401
     from app.backup import tasks as backup_tasks  # noqa: F401
     from app.brochure import tasks  # noqa: F401
+    from app.certificates import tasks as certificates_tasks  # noqa: F401
     from app.errors import register_error_handlers
     from app.review.manage import tasks as review_tasks  # noqa: F401
     from app.security import register_security_headers
@@ -98,6 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.brochure.views import bp as brochure_bp
     from app.calls.views import bp as calls_bp
+    from app.certificates.views import bp as certificates_bp
+    from app.certificates.views import public_bp as certificates_public_bp
     from app.entries.views import bp as entries_bp
     from app.formal_check.views import bp as formal_check_bp
     from app.library.manage.views import bp as library_manage_bp
@@ -106,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.notices.public_views import bp as notices_public_bp
     from app.notices.views import bp as notices_bp
     from app.notifications.views import bp as notifications_bp
+    from app.programme.views import bp as programme_bp
     from app.results.public_views import bp as results_public_bp
     from app.results.views import bp as results_bp
     from app.review.assignment.views import bp as review_assign_bp
@@ -134,5 +138,8 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         notices_bp,
         notices_public_bp,
+        certificates_bp,
+        certificates_public_bp,
+        programme_bp,
     ):
         app.register_blueprint(blueprint)

@@ -212,3 +212,21 @@ def can_curate_library(user) -> bool:
 def can_build_brochure(user) -> bool:
     """Publicity staff and chairs build and download a call's PDF brochure."""
     return has_role(user, Role.CHAIR, Role.PUBLICITY)
+
+
+# --- the programme and certificates ------------------------------------------------
+
+
+def can_view_programme(user) -> bool:
+    """Chairs and publicity staff follow the programme's progress towards its target."""
+    return has_role(user, Role.CHAIR, Role.PUBLICITY)
+
+
+def can_manage_certificates(user) -> bool:
+    """Chairs set up, issue and build a call's certificates and download them all."""
+    return has_role(user, Role.CHAIR)
+
+
+def can_download_certificate(user, certificate) -> bool:
+    """The approved members of the certificate's organisation, and chairs."""
+    return has_role(user, Role.CHAIR) or is_active_member(user, certificate.organisation_id)

@@ -3,7 +3,7 @@ its periodic job (see :mod:`app.jobs`).
 
 Files are shared by content (an entry's photo, a brochure's cover, a library
 case's copy may be one blob), so none is deleted on the spot: this sweep
-deletes those no entry, brochure, library case or objection references, once they are
+deletes those no entry, brochure, library case, objection or certificate references, once they are
 old enough not to belong to an upload still being saved.
 """
 from datetime import timedelta
@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.brochure.builds import brochure_blobs
+from app.certificates.services import certificate_blobs
 from app.db import db
 from app.entries.services import referenced_blobs
 from app.jobs import periodic_job
@@ -26,7 +27,7 @@ def prune_unused_blobs(session: Session, *, older_than: timedelta) -> list[str]:
     """Delete the stored files nothing references, stored more than
     ``older_than`` ago (only reads the database); their keys."""
     referenced = (referenced_blobs(session) | brochure_blobs(session) | library_blobs(session)
-                  | objection_blobs(session))
+                  | objection_blobs(session) | certificate_blobs(session))
     return prune(storage(), referenced=referenced, older_than=older_than)
 
 

@@ -56,6 +56,8 @@ def _navigation():
             NavGroup(_l("Publicity and library"), (
                 ("brochure.index", _l("Brochure")),
                 ("library_manage.index", _l("Curate the library")),
+                ("certificates.index", _l("Certificates")),
+                ("programme.index", _l("Programme progress")),
             )),
             NavGroup(_l("Administration"), (
                 ("admin.organisations", _l("Organisations")),
@@ -66,7 +68,7 @@ def _navigation():
         ]
     elif current_user.has_role(Role.PUBLICITY):
         items += [("results.index", _l("Results")), ("brochure.index", _l("Brochure")),
-                  ("library_manage.index", _l("Curate the library"))]
+                  ("library_manage.index", _l("Curate the library")), ("programme.index", _l("Programme progress"))]
     return items
 
 

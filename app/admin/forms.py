@@ -14,9 +14,10 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, Va
 from app.audit.labels import action_label
 from app.audit.services import AuditFilters
 from app.enums import STAFF_ROLES
-from app.forms import CheckboxesField, name_field, single_line, strip
+from app.forms import CheckboxesField, NumberField, name_field, single_line, strip
 from app.i18n import lazy_gettext as _l
-from app.site.services import ICP_PATTERN, POLICE_PATTERN
+from app.input_rules import Bounds
+from app.site.services import ICP_PATTERN, POLICE_PATTERN, PROGRAMME_TARGET_RANGE
 
 
 class RolesField(CheckboxesField):
@@ -72,6 +73,12 @@ class SiteSettingsForm(FlaskForm):
                     Regexp(POLICE_PATTERN, message=_l("Write it as on the filing, e.g. 粤公网安备44010602000001号."))],
         description=_l("E.g. 粤公网安备44010602000001号; shown in the footer with a link to its record at the "
                        "Ministry of Public Security. Leave empty to hide it."),
+    )
+    programme_target = NumberField(
+        _l("Programme target (showcase scenarios over all calls)"), validators=[Optional()],
+        bounds=Bounds(*PROGRAMME_TARGET_RANGE, whole=True),
+        description=_l("The programme page and the case library measure the selected scenarios of every call "
+                       "against it."),
     )
 
 

@@ -151,12 +151,16 @@ def settings():
     """The site's name and the filing numbers in the footer."""
     current = site.load_settings(db.session)
     form = SiteSettingsForm(data={"site_name": current.name, "icp_number": current.icp_number,
-                                  "police_number": current.police_number})
+                                  "police_number": current.police_number,
+                                  "programme_target": current.programme_target})
     if form.validate_on_submit():
+        values = {site.NAME: form.site_name.data, site.ICP_NUMBER: form.icp_number.data,
+                  site.POLICE_NUMBER: form.police_number.data}
+        target = form.programme_target.data if form.programme_target.raw_data else None
+        if target is not None and target != current.programme_target:  # left out or the same: unchanged
+            values[site.PROGRAMME_TARGET] = str(target)
         with write(success=_("The site settings are saved."), form=form) as attempt:
-            site.update_settings(db.session, actor=current_user, now=utcnow(), values={
-                site.NAME: form.site_name.data, site.ICP_NUMBER: form.icp_number.data,
-                site.POLICE_NUMBER: form.police_number.data})
+            site.update_settings(db.session, actor=current_user, now=utcnow(), values=values)
         if attempt.ok:
             return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form)

@@ -9,7 +9,7 @@ from app.calls.services import DEFAULT_EXPERTS_PER_ENTRY, EXPERTS_PER_ENTRY_RANG
 from app.enums import Domain, Phase
 from app.forms import NumberField, single_line, strip
 from app.i18n import lazy_gettext as _l
-from app.input_rules import Bounds
+from app.input_rules import Bounds, NumberError
 
 # What <input type="datetime-local"> sends and expects (minutes precision).
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -63,6 +63,19 @@ class CallForm(FlaskForm):
             phase: (starts.data.replace(tzinfo=zone), ends.data.replace(tzinfo=zone))
             for phase, starts, ends in self.phase_fields()
         }
+
+    def prefill(self, args) -> None:
+        """Start a new call from suggested values in ``args`` (the programme
+        page's link): its target and per-domain quotas; values that are not
+        whole numbers in range are ignored."""
+        fields = [self.target_count] + [field for _domain, field in self.quota_fields()]
+        for field in fields:
+            try:
+                value = field.bounds.parse(args.get(field.name))
+            except NumberError:
+                continue
+            if value is not None:
+                field.data = value
 
     def fill_from(self, call, timezone: str) -> None:
         """Show an existing call's values (dates in local time)."""

@@ -1,6 +1,6 @@
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -53,6 +53,7 @@ def _edit(call: Call | None):
         form.fill_from(call, current_app.config["TIMEZONE"])
     elif call is None and not form.is_submitted():
         form.year.data = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
+        form.prefill(request.args)  # the programme page's suggested target and quotas
     if form.validate_on_submit():
         with write(success=_("The call has been saved."), form=form) as attempt:
             saved = _save(form, call)

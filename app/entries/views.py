@@ -11,6 +11,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlmodel import select
 
 from app.audit.services import object_history, record
 from app.calls.services import current_call
@@ -31,7 +32,7 @@ from app.errors import NotAllowed, UploadTooLarge
 from app.forms import ActionForm, flash_form_errors
 from app.i18n import lazy_gettext as _l
 from app.input_rules import parse_id
-from app.models import Entry
+from app.models import Certificate, Entry
 from app.pdf.entry import entry_pdf, entry_pdf_filename
 from app.permissions import (
     can_check_entries,
@@ -107,6 +108,9 @@ def detail(entry_id: int):
         ),
         missing=missing_items(entry),
         steps=STEPS,
+        # Built certificates of the entry (app.certificates), for its download links.
+        certificates=db.session.exec(select(Certificate).where(
+            Certificate.entry_id == entry.id, Certificate.file_key.is_not(None)).order_by(Certificate.id.desc())).all(),
     )
 
 

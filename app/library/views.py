@@ -24,7 +24,9 @@ from app.library.citymap import city_tile_map
 from app.library.search import filter_messages
 from app.library.services import headline
 from app.models import LibraryCase
+from app.programme.services import programme_progress
 from app.reference import CITIES
+from app.site.services import load_settings
 from app.web import BadQuery, query_page, send_blob
 
 bp = Blueprint("library", __name__, url_prefix="/library")
@@ -54,6 +56,7 @@ def home():
         "library/home.html", headline=headline(db.session), total=sum(by_domain.values()),
         domains=[(domain, by_domain.get(domain.value, 0)) for domain in Domain], cities=len(by_city),
         featured=featured, latest=latest, city_map=city_map,
+        programme=programme_progress(db.session, target=load_settings(db.session).programme_target),
     )
 
 

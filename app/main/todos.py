@@ -128,6 +128,8 @@ def applicant_todos(session: Session, *, organisation_id: int, now: datetime) ->
         Todo("defence_confirm", 1, "entries.detail", {"entry_id": entry.id}, deadline=slot.starts_at, title=entry.title)
         for slot, entry in organisation_slots(session, organisation_id=organisation_id, now=now)
         if slot.confirmed_at is None and now < slot.starts_at
+    ]
+    # Questions about objections to the organisation's entries, each due by its deadline.
     todos += [
         Todo("objection_question", 1, "notices.question", {"question_id": question.id}, deadline=question.due_at,
              title=entry.title, detail=question.question)

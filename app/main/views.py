@@ -14,6 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.accounts.memberships import pending_members
+from app.certificates.services import organisation_certificates
 from app.db import db, utcnow
 from app.entries.services import organisation_entries
 from app.enums import Membership, Role
@@ -81,11 +82,12 @@ def metrics_endpoint():
 def dashboard():
     """What the person must do now, one list per role (``app.main.todos``)."""
     now = utcnow()
-    pending, entries, sections, defence_rows = [], [], [], []
+    pending, entries, sections, defence_rows, certificates = [], [], [], [], []
     if current_user.is_applicant and current_user.membership == Membership.ACTIVE:
         defence_rows = organisation_slots(db.session, organisation_id=current_user.organisation_id, now=now)
         pending = pending_members(db.session, organisation_id=current_user.organisation_id)
         entries = organisation_entries(db.session, organisation_id=current_user.organisation_id)
+        certificates = organisation_certificates(db.session, organisation_id=current_user.organisation_id)
         sections.append((Role.APPLICANT, todos.applicant_todos(db.session, organisation_id=current_user.organisation_id,
                                                                 now=now)))
     if current_user.has_role(Role.EXPERT):
@@ -97,7 +99,7 @@ def dashboard():
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     return render_template(
         "main/dashboard.html", pending=pending, entries=entries, sections=sections, todo_text=todo_text,
-        defence_rows=defence_rows,
+        defence_rows=defence_rows, certificates=certificates,
         days_left_text=days_left_text, days_until=lambda deadline: todos.days_left(deadline, now=now, zone=zone),
     )
 

@@ -27,7 +27,6 @@ from app.models.notices import Notice, Objection, ObjectionFile, ObjectionNote, 
 from app.models.notifications import Notification  # noqa: E402
 from app.models.ops import WorkerHeartbeat  # noqa: E402
 from app.models.results import ResultEntry, ResultRun, SelectionOverride, VetoDecision  # noqa: E402
-from app.models.rounds import DefenceSlot, ReviewRound, ShortlistEntry  # noqa: E402
 from app.models.review import (  # noqa: E402
     Assignment,
     CallRubric,
@@ -40,6 +39,7 @@ from app.models.review import (  # noqa: E402
     Score,
     ScoreSheet,
 )
+from app.models.rounds import DefenceSlot, ReviewRound, ShortlistEntry  # noqa: E402
 from app.models.site import SiteSetting  # noqa: E402
 
 __all__ = [

@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.calls.services import lock_call
+from app.certificates.services import revoke_dropped
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.library.services import publish_snapshot, touch_version
@@ -288,6 +289,7 @@ def publish_official(session: Session, *, notice: Notice, actor, now: datetime) 
     session.flush()
     publishing.move_entries(session, run=run, actor=actor, now=now)
     publish_snapshot(session, run=run, now=now)
+    revoke_dropped(session, run=run, actor=actor, now=now)  # certificates of entries the new list drops
     record(session, actor=actor, action="notice.official_published", obj=notice,
            after={"run_id": run.id, "content_hash": run.content_hash, "selected": len(selected),
                   "upheld": len(upheld), "objections": len(objections)})

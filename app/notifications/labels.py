@@ -84,6 +84,8 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
     "objection.answered": lambda p: _("The applicant answered about objection %(reference)s", reference=p["reference"]),
     "objection.upheld": lambda p: _("An objection to “%(title)s” was upheld: the entry leaves the list",
                                     title=p["title"]),
+    "certificate.ready": lambda p: _("The certificate of “%(title)s” (%(call)s) can be downloaded", title=p["title"],
+                                     call=p["call"]),
 }
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in (
@@ -104,6 +106,7 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in (
     Kind("objection.question", _l("Questions about objections to your entries"), "objection_question"),
     Kind("objection.answered", _l("Answers to questions about objections"), None),
     Kind("objection.upheld", _l("Objections upheld against your entries"), "objection_upheld"),
+    Kind("certificate.ready", _l("Certificates of your entries"), "certificate_ready"),
 )}
 
 #: Mails that always go out and are no notification: the settings page names them.

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.calls.services import PhaseState, lock_call, phase_state, start_phase_now
+from app.certificates.services import revoke_dropped
 from app.entries.states import record_selection
 from app.enums import Phase
 from app.errors import DomainError
@@ -228,6 +229,7 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     if list_kind != "proposed":
         move_entries(session, run=run, actor=actor, now=now)
         publish_snapshot(session, run=run, now=now)
+        revoke_dropped(session, run=run, actor=actor, now=now)  # certificates of entries the new list drops
     record(session, actor=actor, action="results.published", obj=session.get(Call, run.call_id),
            after={"run_id": run.id, "content_hash": run.content_hash, "public_hash": run.public_hash,
                   "public_scores": public_scores, "list_kind": list_kind,

@@ -1,6 +1,8 @@
-"""The site's name (header and page titles) and its filing numbers (ICP备案号
-and 公安备案号, in every page's footer), kept in ``site_settings`` and edited
-by chairs on the admin settings page; each change is audited.
+"""The site's name (header and page titles), its filing numbers (ICP备案号
+and 公安备案号, in every page's footer) and the programme's target (how many
+showcase scenarios all calls together aim at, ``app.programme``), kept in
+``site_settings`` and edited by chairs on the admin settings page; each
+change is audited.
 
 Plain functions over a session; they flush but never commit.
 """
@@ -15,7 +17,11 @@ from app.audit.services import Subject, record
 from app.models import SiteSetting
 
 NAME, ICP_NUMBER, POLICE_NUMBER = "site_name", "icp_number", "police_number"
-KEYS = (NAME, ICP_NUMBER, POLICE_NUMBER)
+PROGRAMME_TARGET = "programme_target"
+KEYS = (NAME, ICP_NUMBER, POLICE_NUMBER, PROGRAMME_TARGET)
+#: The programme's target when the chair has set none: the province's 200 scenarios.
+DEFAULT_PROGRAMME_TARGET = 200
+PROGRAMME_TARGET_RANGE = (1, 100_000)
 # Where a visitor checks the numbers: the MIIT's ICP filing system, and the
 # Ministry of Public Security's, which opens the record of the 14-digit code.
 ICP_URL = "https://beian.miit.gov.cn/"
@@ -42,6 +48,12 @@ class SiteSettings:
         return self.values.get(POLICE_NUMBER, "")
 
     @property
+    def programme_target(self) -> int:
+        """How many showcase scenarios the programme aims at over all its calls (default 200)."""
+        value = self.values.get(PROGRAMME_TARGET, "")
+        return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_PROGRAMME_TARGET
+
+    @property
     def icp_url(self) -> str:
         return ICP_URL
 
@@ -58,8 +70,8 @@ def load_settings(session: Session) -> SiteSettings:
 
 
 def update_settings(session: Session, *, actor, values: dict[str, str], now: datetime) -> bool:
-    """Store the settings in ``values`` (name, ICP and police numbers; "" clears
-    one); returns whether anything changed (then audited with before and after)."""
+    """Store the settings in ``values`` (name, ICP and police numbers, the
+    programme target as text; "" clears one); returns whether anything changed (then audited with before and after)."""
     rows = {row.key: row for row in session.exec(select(SiteSetting).where(SiteSetting.key.in_(KEYS))).all()}
     before, after = {}, {}
     for key in KEYS:

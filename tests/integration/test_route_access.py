@@ -47,6 +47,8 @@ from app.enums import AssignmentSource, BrochureStatus, EntryStatus, MailStatus,
 from app.models import (
     Assignment,
     Brochure,
+    Certificate,
+    CertificateBuild,
     DefenceSlot,
     Entry,
     EntryAttachment,
@@ -515,6 +517,22 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
         effect=lambda world, session: _assert_equal(
             _fresh(session, ObjectionQuestion, world.ids["question"]).answer, "以验收报告为准。"),
     ),
+    # --- certificates: the chair's; one certificate for its organisation; verification for anyone --
+    "certificates.index": Route("/certificates/", get=chair_only()),
+    "certificates.settings": Route("/certificates/calls/{call}/settings", post=chair_only(to("/certificates/?call={call}")),
+                                   data={"issuer": "广东省工业和信息化厅"}),
+    "certificates.issue": Route("/certificates/calls/{call}/issue", post=chair_only(to("/certificates/?call={call}"))),
+    "certificates.status": Route("/certificates/calls/{call}/status", get=chair_only()),
+    "certificates.seal": Route("/certificates/calls/{call}/seal", get=chair_only()),
+    "certificates.download_zip": Route("/certificates/calls/{call}/all.zip", get=chair_only()),
+    "certificates_public.download": Route("/certificate/{certificate}.pdf", get=applicant_members(200, chair=200)),
+    "certificates_public.verify": (
+        Route("/verify/{serial}", get=PUBLIC),
+        Route("/verify/ABCD-EFGH-JKLM-NPQR", get=everyone(404), variant="unknown serial"),
+    ),
+    # --- the programme's progress: chairs and publicity staff --------------------------
+    "programme.index": Route("/programme/", get=staff()),
+    "programme.export": Route("/programme/export.csv", get=staff()),
 }
 
 
@@ -743,6 +761,17 @@ def build_world(app, make, session) -> World:
     answer_file = ObjectionFile(objection_id=objection.id, question_id=answered.id, kind="pdf", filename="说明.pdf",
                                 blob_key=evidence_key, size=len(_pdf_bytes()))
     session.add_all([objection_file, answer_file])
+    # The published entry's certificate, built, with the call's seal and the zip of all.
+    blobs = app.extensions["storage"]
+    call.certificate_issuer = "广东省工业和信息化厅"
+    call.certificate_seal_key = blobs.put(_small_jpeg(), suffix=".jpg")
+    certificate = Certificate(serial="7KQM-2XJD-R9TB-WH4C", call_id=call.id, entry_id=published.id, run_id=run.id,
+                              organisation_id=org_a.id, organisation_name=org_a.name, title=published.title,
+                              domain=published.domain, call_title=call.name, year=call.year, issued_on=utcnow().date(),
+                              issuer=call.certificate_issuer, file_key=blobs.put(_pdf_bytes(), suffix=".pdf"),
+                              built_at=utcnow())
+    session.add_all([call, certificate, CertificateBuild(call_id=call.id, status="done", total=1, done=1,
+                                                         zip_key=blobs.put(b"PK\x05\x06" + bytes(18), suffix=".zip"))])
     session.commit()
 
     users = {"owner": owner, "other_applicant": other_applicant, "assigned_expert": expert,
@@ -757,9 +786,9 @@ def build_world(app, make, session) -> World:
         "reset_token": reset_token, "invitation_token": invitation_token,
         "locked": locked.id, "two_factor": two_factor.id, "registration_token": registration_token,
         "failed_mail": failed_mail.id, "notification": notification.id, "defence_slot": defence_slot.id,
-        "failed_mail": failed_mail.id, "notification": notification.id,
         "notice": notice.id, "objection": objection.id, "question": question.id,
         "objection_file": objection_file.id, "answer_file": answer_file.id,
+        "certificate": certificate.id, "serial": certificate.serial,
     }
     return World(app=app, session=session, users=users | {"invitee": invitee}, ids=ids)
 
@@ -768,9 +797,11 @@ def build_world(app, make, session) -> World:
 def quiet_jobs(monkeypatch):
     """Brochure builds stay queued: the job queue is replaced by a list."""
     from app.brochure import tasks
+    from app.certificates import tasks as certificate_tasks
 
     queued: list[int] = []
     monkeypatch.setattr(tasks, "enqueue_build", queued.append)
+    monkeypatch.setattr(certificate_tasks, "enqueue_build", queued.append)
     return queued
 
 

@@ -52,3 +52,4 @@ def publish_with_notice(session: Session, *, call: Call, run: ResultRun, chair: 
     official_at = decided + timedelta(hours=2)
     history.now = official_at
     return services.publish_official(session, notice=notice, actor=chair, now=official_at)
+

@@ -19,20 +19,34 @@ vetoes and unfinished entries, and nothing published.
 
 Idempotent: a call that has any results run already is left alone.
 """
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.demo.certificates import issue_certificates
 from app.demo.experts import DOMAIN_NAMES
 from app.demo.history import History
 from app.demo.objections import publish_with_notice
 from app.demo.review import day_of, office_time
+from app.demo.rounds import load_second_round
 from app.enums import Phase
 from app.library.services import set_featured, set_headline
 from app.mail import muted
-from app.models import Call, Entry, LibraryCase, ResultEntry, ResultRun, User
+from app.models import (
+    Call,
+    Certificate,
+    DefenceSlot,
+    Entry,
+    LibraryCase,
+    Notice,
+    Objection,
+    ResultEntry,
+    ResultRun,
+    User,
+)
 from app.reference import CITIES
 from app.results import selection
 from app.results.compute import compute_results, draft_run
@@ -164,14 +178,18 @@ def entry_to_take_out(rows: list[ResultEntry]) -> tuple[ResultEntry, str] | None
     return row, EXCLUDE_REASON.format(high=f"{row.raw_max:.1f}", low=f"{row.raw_min:.1f}")
 
 
-def load_past_results(session: Session, *, call: Call, chair: User) -> tuple[ResultRun | None, bool]:
-    """Compute, adjust and publish the results of a call whose review is
-    complete, in its results phase; returns (its published run, whether this
-    load made it). Nothing is done for a call with a results run already."""
+def load_past_results(session: Session, *, call: Call, chair: User,
+                      experts: dict[int, User]) -> tuple[ResultRun | None, bool]:
+    """Take a call whose online review is complete through its defence round
+    (:mod:`app.demo.rounds`), then, in its results phase, compute, adjust and
+    publish its results through a public notice and issue the certificates of
+    its official list; returns (its official list, whether this load made it).
+    Nothing is done for a call with a results run already."""
     if _has_run(session, call):
         return latest_published(session, call=call), False
     times = _timeline(call)
     with muted(), History(session) as history:
+        load_second_round(session, call=call, chair=chair, experts=experts, history=history)
         history.now = times["computed"]
         run = compute_results(session, call=call, actor=chair, now=times["computed"])
         _decide_vetoes(session, call=call, chair=chair, at=times["vetoes"], history=history)
@@ -188,6 +206,7 @@ def load_past_results(session: Session, *, call: Call, chair: User) -> tuple[Res
         run = publish_with_notice(session, call=call, run=run, chair=chair, published=times["published"],
                                   history=history)
         _curate_library(session, call=call, chair=chair, now=run.published_at + timedelta(days=2))
+        issue_certificates(session, call=call, chair=chair, now=run.published_at + timedelta(days=3), history=history)
     return run, True
 
 
@@ -209,3 +228,21 @@ def load_draft_results(session: Session, *, call: Call, chair: User, now: dateti
         return draft_run(session, call=call), False
     return compute_results(session, call=call, actor=chair, now=now), True
 
+
+
+def procedure_line(session: Session, *, call: Call) -> str:
+    """What ``flask demo load`` says of the way ``call`` ended: its defence
+    round, its public notice and objections, its official list and certificates."""
+    slots = session.exec(select(DefenceSlot).where(DefenceSlot.call_id == call.id).order_by(DefenceSlot.starts_at)).all()
+    notice = session.exec(select(Notice).where(Notice.call_id == call.id).order_by(Notice.id.desc())).first()
+    if not slots or notice is None:
+        return "Defence round and public notice: none (the call ended before this demo had them)."
+    statuses = Counter(session.exec(select(Objection.status).where(Objection.notice_id == notice.id)).all())
+    days = len({day_of(slot.starts_at) for slot in slots})
+    certificates = session.exec(select(sa.func.count(Certificate.id)).where(Certificate.call_id == call.id,
+                                                                           Certificate.revoked_at.is_(None))).one()
+    first, last = day_of(notice.starts_at), day_of(notice.ends_at)
+    return (f"Defence round: {len(slots)} shortlisted entries defended over {days} days; public notice {first} to {last} "
+            f"({notice.period_days} {'working' if notice.working_days else 'calendar'} days), {sum(statuses.values())} "
+            f"objections ({statuses.get('upheld', 0)} upheld, {statuses.get('dismissed', 0)} dismissed); "
+            f"official list published, {certificates} certificates issued.")

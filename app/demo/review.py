@@ -268,6 +268,9 @@ def load_demo_review(session: Session, *, call: Call, chair: User, experts: dict
     return _load_review(session, call=call, chair=chair, experts=experts, now=now, complete=False)
 
 
+ONLINE_DAYS_BEFORE_END = 10
+
+
 def load_past_review(session: Session, *, call: Call, chair: User, experts: dict[int, User], now: datetime) -> ReviewSummary | None:
     """Bring a call whose review phase has ended through a complete review:
     every assignment has a submitted sheet, every entry in review is scored.
@@ -277,8 +280,14 @@ def load_past_review(session: Session, *, call: Call, chair: User, experts: dict
     review = call.phase_window(Phase.REVIEW)
     if review is None or now < review.ends_at:
         return None
-    # Every sheet is in before the review phase closes.
-    return _load_review(session, call=call, chair=chair, experts=experts, now=review.ends_at - timedelta(hours=1), complete=True)
+    # Every sheet of the online round is in when it ends, ten days before the
+    # review phase does (a defence round follows: app.demo.rounds).
+    return _load_review(session, call=call, chair=chair, experts=experts, now=online_round_end(call), complete=True)
+
+
+def online_round_end(call: Call) -> datetime:
+    """When the last sheet of a past call's online round is in: ten days before its review phase ends."""
+    return call.phase_window(Phase.REVIEW).ends_at - timedelta(days=ONLINE_DAYS_BEFORE_END)
 
 
 def load_profiles(session: Session, *, call: Call, chair: User, experts: dict[int, User], at: datetime) -> tuple[int, int]:

@@ -42,7 +42,7 @@ from app.calls.services import create_call
 from app.demo.entries import StoredPicture, demo_entry_specs, load_demo_entries
 from app.demo.experts import demo_experts, expert_name
 from app.demo.history import History
-from app.demo.results import RunFacts, load_draft_results, load_past_results, run_facts
+from app.demo.results import RunFacts, load_draft_results, load_past_results, procedure_line, run_facts
 from app.demo.review import (
     ReviewSummary,
     load_demo_review,
@@ -87,7 +87,8 @@ class DemoSummary:
     past_call: str = ""  # last year's call
     past_entries: int = 0
     past_review: ReviewSummary | None = None  # None: its review phase has not ended
-    published: RunFacts | None = None  # last year's published snapshot
+    published: RunFacts | None = None  # last year's official list
+    procedure: str = ""  # how last year's call ended: defence, notice, objections, certificates
     draft: RunFacts | None = None  # the demo call's draft results
 
     def lines(self) -> list[str]:
@@ -134,6 +135,8 @@ class DemoSummary:
             )
         else:
             lines.append("Published results: none (the call has results runs, none of them published).")
+        if self.procedure:
+            lines.append(self.procedure)
         return lines
 
 
@@ -324,10 +327,12 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
             created, existing = created + summary.created, existing + summary.existing
 
     published = draft = None
+    procedure = ""
     if past_review is not None and past_call.phase_window(Phase.RESULTS).starts_at <= now:
-        run, was_created = load_past_results(session, call=past_call, chair=chair)
+        run, was_created = load_past_results(session, call=past_call, chair=chair, experts=experts)
         tally(was_created)
         published = run_facts(session, run=run, created=was_created) if run is not None else None
+        procedure = procedure_line(session, call=past_call)
         # Publishing moved its entries to "selected" or "not selected".
         past_review = replace(review_census(session, call=past_call), created=past_review.created, existing=past_review.existing)
     if review is not None:
@@ -337,7 +342,7 @@ def load_demo(session: Session, *, now: datetime) -> DemoSummary:
     settle_notifications(session, unread=DEMO_UNREAD)
     return DemoSummary(created=created, existing=existing, entries=entries_created + entries_existing, review=review,
                        open_call=open_call.name, past_call=past_call.name, past_entries=past_created + past_existing,
-                       past_review=past_review, published=published, draft=draft)
+                       past_review=past_review, published=published, procedure=procedure, draft=draft)
 
 
 def settle_notifications(session: Session, *, unread: int) -> None:

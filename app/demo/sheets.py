@@ -253,18 +253,21 @@ class _Row:
     email: str
 
 
-def _open_assignments(session: Session, call: Call) -> list[_Row]:
-    """The call's active assignments that have no sheet yet."""
+def _open_assignments(session: Session, call: Call, *, round_no: int, available: datetime | None) -> list[_Row]:
+    """The call's active assignments of round ``round_no`` that have no sheet
+    yet, each available from its creation (not before the review phase, or ``available``)."""
     review = call.phase_window(Phase.REVIEW)
+    start = available or review.starts_at
     rows = session.exec(
         select(Assignment.id, Assignment.created_at, Entry.id, Entry.title, Entry.domain, User.id, User.email)
         .join(Entry, Entry.id == Assignment.entry_id)
         .join(User, User.id == Assignment.expert_id)
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
-        .where(Assignment.call_id == call.id, Assignment.removed_at.is_(None), ScoreSheet.id.is_(None))
+        .where(Assignment.call_id == call.id, Assignment.round_no == round_no, Assignment.removed_at.is_(None),
+               ScoreSheet.id.is_(None))
         .order_by(Entry.title, User.email)
     ).all()
-    return [_Row(a_id, max(created, review.starts_at), e_id, title, domain, x_id, email)
+    return [_Row(a_id, max(created, start), e_id, title, domain, x_id, email)
             for a_id, created, e_id, title, domain, x_id, email in rows]
 
 
@@ -317,12 +320,13 @@ def _changes(plan: SheetPlan) -> tuple[dict, dict]:
 
 
 def load_sheets(
-    session: Session, *, call: Call, versions: dict[Domain, RubricVersion], now: datetime, complete: bool = False
+    session: Session, *, call: Call, versions: dict[Domain, RubricVersion], now: datetime, complete: bool = False,
+    round_no: int = 1, available: datetime | None = None,
 ) -> int:
-    """Write the sheets of the call's open assignments, all submitted by
-    ``now`` when ``complete``, else as far as each expert's pace has got;
-    returns how many."""
-    rows = _open_assignments(session, call)
+    """Write the sheets of the call's open assignments in round ``round_no``,
+    all submitted by ``now`` when ``complete``, else as far as each expert's
+    pace has got (none opened before ``available``); returns how many."""
+    rows = _open_assignments(session, call, round_no=round_no, available=available)
     if not rows:
         return 0
     metrics = dict(session.exec(
@@ -350,7 +354,9 @@ def load_sheets(
         status = statuses[(row.title, row.email)]
         if status is None:
             continue
-        plan = plan_sheet(rubric_of[row.title], merit=merits[row.title], traits=traits[row.email], email=row.email,
+        # A later round's sheet is drawn afresh (the expert heard the defence), not a copy of round 1's.
+        seed_email = row.email if round_no == 1 else f"{row.email}:round{round_no}"
+        plan = plan_sheet(rubric_of[row.title], merit=merits[row.title], traits=traits[row.email], email=seed_email,
                           status=status, camp=sides[(row.title, row.email)], metric=metrics.get(row.entry_id, ""),
                           veto=vetoes.get((row.title, row.email)))
         opened, saved, submitted = sheet_times(title=row.title, email=row.email, available=row.available, now=now)
@@ -358,7 +364,7 @@ def load_sheets(
         plans[row.assignment_id] = (row, plan, opened, saved, submitted if done else None)
         sheet_rows.append({
             "assignment_id": row.assignment_id, "entry_id": row.entry_id, "expert_id": row.expert_id,
-            "rubric_version_id": versions[row.domain].id, "status": status,
+            "round_no": round_no, "rubric_version_id": versions[row.domain].id, "status": status,
             "version": 3 if done else 2,  # opened, autosaved (and submitted)
             "comment": plan.comment, "vetoes": plan.vetoes, "total": plan.total,
             "opened_at": opened, "updated_at": submitted if done else saved, "submitted_at": submitted if done else None,

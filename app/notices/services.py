@@ -180,7 +180,8 @@ def reselect(session: Session, *, notice: Notice, withdrawn: set[int]) -> select
     """The selection of the proposed ranking with the chair's overrides as
     published and the ``withdrawn`` entries excluded, under the run's quotas."""
     run = session.get(ResultRun, notice.proposed_run_id)
-    rows = proposed_rows(session, notice=notice)
+    # Entries a later review round left behind never take a place.
+    rows = [row for row in proposed_rows(session, notice=notice) if row.shortlisted]
     settings = Settings.of_run(run)
     overrides = [selection.ChairOverride(row.entry_id, True, row.chair_reason or "") for row in rows
                  if row.decision == selection.INCLUDED_BY_CHAIR and row.entry_id not in withdrawn]

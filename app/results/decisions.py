@@ -54,14 +54,16 @@ def reselect(session: Session, *, run: ResultRun) -> selection.Selection:
     for row in rows:
         row.veto_status = veto_status(row.veto_keys, decisions.get(row.entry_id))
     settings = Settings.of_run(run)
+    # Entries a later round left behind are never selected: they keep their decision.
+    candidates = [row for row in rows if row.shortlisted]
     ranking = [
         selection.RankedEntry(row.entry_id, str(row.domain), row.organisation_id, row.score, row.rank,
                               vetoed=row.veto_status == VETO_CONFIRMED)
-        for row in rows
+        for row in candidates
     ]
     chosen = select_with_overrides(session, call=call, ranking=ranking, settings=settings)
     by_entry = {d.entry_id: d for d in chosen.decisions}
-    for row in rows:
+    for row in candidates:
         decision = by_entry[row.entry_id]
         row.selected, row.decision, row.chair_reason = decision.selected, decision.reason, decision.chair_reason
         session.add(row)

@@ -97,9 +97,13 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert "Open for entries: 2027年人工智能应用场景征集（第二批）." in result.output
     assert ("Last year's call (2025年广东省人工智能应用场景征集): 280 entries (8 ineligible, 152 not_selected, 120 selected); "
             "7 returned for revision and resubmitted.") in result.output
-    assert "Its review: 8 panels, 1360 assignments, 1360 sheets submitted, 0 drafts, 0 not opened; " in result.output
+    # Both rounds: 1360 online sheets, then a panel of seven at 175 defences (seven conflicts of interest).
+    assert "Its review: 9 panels, 2578 assignments, 2578 sheets submitted, 0 drafts, 0 not opened; " in result.output
     assert ("Published results: 120 of 272 ranked entries selected (1 brought in and 1 taken out by the chair; "
-            "vetoes 1 confirmed, 2 dismissed), snapshot ") in result.output
+            "vetoes 1 confirmed, 5 dismissed), snapshot ") in result.output
+    assert ("Defence round: 175 shortlisted entries defended over 5 days; public notice ") in result.output
+    assert ("(5 working days), 3 objections (1 upheld, 2 dismissed); official list published, "
+            "120 certificates issued.") in result.output
     assert ("Draft results: 292 entries ranked, 200 selected by the rule, 3 vetoes pending, 217 entries still being scored; "
             "not published.") in result.output
 

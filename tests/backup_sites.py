@@ -113,38 +113,48 @@ def fill_site(app: Flask) -> None:
 
 def _fill_official_list_tables(session, make, *, run, entry, chair, now) -> None:
     """Rounds, shortlist, defence slot, notice, objection with its note,
-    question and file, certificate and build, where the demo has none."""
-    if session.exec(select(Objection)).first() is not None:
-        return
-    rounds = [ReviewRound(call_id=run.call_id, number=n, name=name, kind=kind, weight=weight)
-              for n, name, kind, weight in ((1, "初评", "online", 40.0), (2, "现场答辩", "defence", 60.0))]
-    slot = DefenceSlot(call_id=run.call_id, round_no=2, entry_id=entry.id, room="第一会议室", starts_at=now,
-                       duration_minutes=20, confirmed_at=now, confirmed_by_id=chair.id)
-    shortlisted = ShortlistEntry(call_id=run.call_id, round_no=2, entry_id=entry.id, from_run_id=run.id,
-                                 reason="top_domain", decided_by_id=chair.id)
-    notice = Notice(call_id=run.call_id, proposed_run_id=run.id, starts_at=now, ends_at=now + timedelta(days=7),
-                    period_days=5, contact="省工业和信息化厅 020-00000000", opened_by_id=chair.id)
-    session.add_all([*rounds, slot, shortlisted, notice])
+    question and file, certificate and build, where the demo has none (the
+    demo's notice has objections, but no notes, questions or files)."""
+    def empty(model) -> bool:
+        return session.exec(select(model)).first() is None
+
+    if empty(ReviewRound):
+        session.add_all([ReviewRound(call_id=run.call_id, number=n, name=name, kind=kind, weight=weight)
+                         for n, name, kind, weight in ((1, "初评", "online", 40.0), (2, "现场答辩", "defence", 60.0))])
+    if empty(DefenceSlot):
+        session.add(DefenceSlot(call_id=run.call_id, round_no=2, entry_id=entry.id, room="第一会议室", starts_at=now,
+                                duration_minutes=20, confirmed_at=now, confirmed_by_id=chair.id))
+    if empty(ShortlistEntry):
+        session.add(ShortlistEntry(call_id=run.call_id, round_no=2, entry_id=entry.id, from_run_id=run.id,
+                                   reason="top_domain", decided_by_id=chair.id))
+    objection = session.exec(select(Objection).order_by(Objection.id)).first()
+    if objection is None:
+        notice = Notice(call_id=run.call_id, proposed_run_id=run.id, starts_at=now, ends_at=now + timedelta(days=7),
+                        period_days=5, contact="省工业和信息化厅 020-00000000", opened_by_id=chair.id)
+        session.add(notice)
+        session.flush()
+        objection = Objection(notice_id=notice.id, reference="YY-DRILL-0001", entry_id=entry.id, objector_name="王五",
+                              objector_email="objector@example.com", grounds="数据不实", client_hash="e" * 64,
+                              submitted_at=now)
+        session.add(objection)
     session.flush()
-    objection = Objection(notice_id=notice.id, reference="YY-DRILL-0001", entry_id=entry.id, objector_name="王五",
-                          objector_email="objector@example.com", grounds="数据不实", client_hash="e" * 64,
-                          submitted_at=now)
-    session.add(objection)
-    session.flush()
-    question = ObjectionQuestion(objection_id=objection.id, question="请说明", asked_by_id=chair.id, asked_at=now,
-                                 due_at=now + timedelta(days=3))
-    session.add_all([question, ObjectionNote(objection_id=objection.id, author_id=chair.id, body="已核查")])
-    session.flush()
-    with make.app.app_context():
-        blob_key = storage().put(pdf_bytes(1), suffix=".pdf")
-    session.add_all([
-        ObjectionFile(objection_id=objection.id, question_id=question.id, kind="pdf", filename="说明.pdf",
-                      blob_key=blob_key, size=1, created_at=now),
-        Certificate(serial="DRILL-0000-0001", call_id=run.call_id, entry_id=entry.id, run_id=run.id,
-                    organisation_id=entry.organisation_id, organisation_name="演练单位", title=entry.title,
-                    domain=entry.domain, call_title="演练批次", year=2026, issued_on=now.date(), issuer="省工业和信息化厅"),
-        CertificateBuild(call_id=run.call_id, status="done", total=1, done=1, created_by_id=chair.id),
-    ])
+    if empty(ObjectionQuestion):
+        question = ObjectionQuestion(objection_id=objection.id, question="请说明", asked_by_id=chair.id, asked_at=now,
+                                     due_at=now + timedelta(days=3))
+        session.add_all([question, ObjectionNote(objection_id=objection.id, author_id=chair.id, body="已核查")])
+        session.flush()
+        with make.app.app_context():
+            blob_key = storage().put(pdf_bytes(1), suffix=".pdf")
+        session.add(ObjectionFile(objection_id=objection.id, question_id=question.id, kind="pdf", filename="说明.pdf",
+                                  blob_key=blob_key, size=1, created_at=now))
+    if empty(Certificate):
+        session.add_all([
+            Certificate(serial="DRILL-0000-0001", call_id=run.call_id, entry_id=entry.id, run_id=run.id,
+                        organisation_id=entry.organisation_id, organisation_name="演练单位", title=entry.title,
+                        domain=entry.domain, call_title="演练批次", year=2026, issued_on=now.date(),
+                        issuer="省工业和信息化厅"),
+            CertificateBuild(call_id=run.call_id, status="done", total=1, done=1, created_by_id=chair.id),
+        ])
 
 
 def table_digests(app: Flask) -> list[TableDigest]:

@@ -42,6 +42,8 @@ from app.models import (
     EntryPhoto,
     ExpertEmployment,
     ExpertProfile,
+    Notice,
+    Objection,
     Organisation,
     Panel,
     PanelMember,
@@ -234,12 +236,21 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert len(past_active) == 1360 and all(past_sheets[a.id].status == SheetStatus.SUBMITTED for a in past_active)
     review_window, results_window = past.phase_window(Phase.REVIEW), past.phase_window(Phase.RESULTS)
     assert all(review_window.starts_at <= sheet.submitted_at < review_window.ends_at for sheet in past_sheets.values())
-    assert [run.id for run in published_runs(session, call=past)] == [snapshot.id] and draft_run(session, call=past) is None
+    # Through a public notice: the proposed list in the results phase, the official list after the notice.
+    official, proposed = published_runs(session, call=past)
+    assert (official.id, official.list_kind, proposed.list_kind) == (snapshot.id, "official", "proposed")
+    assert draft_run(session, call=past) is None
     assert snapshot.public_scores and snapshot.published_by_id == chair.id
-    assert results_window.starts_at <= snapshot.computed_at < snapshot.published_at < results_window.ends_at
+    assert results_window.starts_at <= proposed.computed_at < proposed.published_at < results_window.ends_at
     published = session.exec(select(AuditEvent).where(AuditEvent.action == "results.published")).one()
     assert (published.occurred_at, published.actor_email, published.after["content_hash"]) == (
-        snapshot.published_at, "chair@demo.local", snapshot.content_hash)
+        proposed.published_at, "chair@demo.local", proposed.content_hash)
+    notice = session.exec(select(Notice).where(Notice.call_id == past.id)).one()
+    assert (notice.proposed_run_id, notice.official_run_id) == (proposed.id, official.id)
+    assert notice.ends_at < official.published_at and verify(session, proposed)
+    objections = session.exec(select(Objection).where(Objection.notice_id == notice.id)).all()
+    assert sorted(o.status for o in objections) == ["dismissed", "dismissed", "upheld"]
+    assert (official.summary["objections"]["upheld"], official.summary["objections"]["dismissed"]) == (1, 2)
 
     # Its selection: the target filled among the entries neither vetoed nor excluded, under the quotas.
     rows = session.exec(select(ResultEntry).where(ResultEntry.run_id == snapshot.id)).all()
@@ -251,6 +262,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert snapshot.summary["selection"]["warnings"] == [] and snapshot.summary["counts"]["vetoes_pending"] == 0
     decisions = Counter(row.decision for row in rows)
     assert decisions["included_by_chair"] == decisions["excluded_by_chair"] == decisions["veto"] == 1
+    assert decisions["withdrawn_after_objection"] == 1
     assert decisions["quota_full"] > 0 and decisions["target_reached"] > 0
     assert all(row.chair_reason for row in rows if row.decision.endswith("_by_chair"))
     # Every ranked entry is selected or not; the others were found ineligible.

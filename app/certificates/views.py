@@ -3,7 +3,7 @@ its progress, the zip of all), the download of one certificate by its
 organisation's members, and the public verification page ``/verify/<serial>``."""
 from functools import partial
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -12,7 +12,6 @@ from app.audit.services import record
 from app.calls.services import current_call, list_calls
 from app.certificates import services
 from app.certificates.forms import CertificateSettingsForm
-from app.certificates.render import verify_url
 from app.db import db, utcnow
 from app.enums import Role
 from app.errors import UploadTooLarge
@@ -167,6 +166,4 @@ def verify(serial: str):
     certificate = services.by_serial(db.session, serial)
     if certificate is None:
         return render_template("certificates/verify.html", certificate=None, serial=serial[:40]), 404
-    return render_template("certificates/verify.html", certificate=certificate,
-                           url=verify_url(certificate.serial),
-                           zone=current_app.config["TIMEZONE"])
+    return render_template("certificates/verify.html", certificate=certificate)

@@ -795,7 +795,7 @@ def build_world(app, make, session) -> World:
 
 @pytest.fixture
 def quiet_jobs(monkeypatch):
-    """Brochure builds stay queued: the job queue is replaced by a list."""
+    """Brochure and certificate builds stay queued: the job queue is replaced by a list."""
     from app.brochure import tasks
     from app.certificates import tasks as certificate_tasks
 

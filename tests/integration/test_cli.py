@@ -37,6 +37,7 @@ from app.models import (
     Call,
     CallRubric,
     Conflict,
+    DefenceSlot,
     Entry,
     EntryOutcome,
     EntryPhoto,
@@ -49,10 +50,12 @@ from app.models import (
     PanelMember,
     ResultEntry,
     ResultRun,
+    ReviewRound,
     RubricVersion,
     Score,
     ScoreSheet,
     SelectionOverride,
+    ShortlistEntry,
     User,
     VetoDecision,
 )
@@ -233,13 +236,28 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     past_active = session.exec(select(Assignment).where(Assignment.call_id == past.id, Assignment.removed_at.is_(None))).all()
     past_sheets = {sheet.assignment_id: sheet for sheet in session.exec(
         select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id).where(Assignment.call_id == past.id))}
-    assert len(past_active) == 1360 and all(past_sheets[a.id].status == SheetStatus.SUBMITTED for a in past_active)
+    assert Counter(a.round_no for a in past_active) == {1: 1360, 2: 1218}
+    assert all(past_sheets[a.id].status == SheetStatus.SUBMITTED for a in past_active)
     review_window, results_window = past.phase_window(Phase.REVIEW), past.phase_window(Phase.RESULTS)
     assert all(review_window.starts_at <= sheet.submitted_at < review_window.ends_at for sheet in past_sheets.values())
+    # The defence round: the shortlist drawn from the online round's draft, every session confirmed
+    # before it began, every defence sheet opened no earlier than the first session's morning.
+    rounds = session.exec(select(ReviewRound).where(ReviewRound.call_id == past.id).order_by(ReviewRound.number)).all()
+    assert [(r.kind, r.weight) for r in rounds] == [("online", 40.0), ("defence", 60.0)]
+    shortlisted = session.exec(select(ShortlistEntry).where(ShortlistEntry.call_id == past.id)).all()
+    slots = session.exec(select(DefenceSlot).where(DefenceSlot.call_id == past.id)).all()
+    assert len(shortlisted) == len(slots) == 175 and {s.entry_id for s in shortlisted} == {s.entry_id for s in slots}
+    assert all(slot.confirmed_at < slot.starts_at and rounds[1].starts_at <= slot.starts_at < rounds[1].ends_at
+               for slot in slots)
+    online_last = max(sheet.submitted_at for sheet in past_sheets.values() if sheet.round_no == 1)
+    assert all(online_last < sheet.opened_at for sheet in past_sheets.values() if sheet.round_no == 2)
     # Through a public notice: the proposed list in the results phase, the official list after the notice.
     official, proposed = published_runs(session, call=past)
     assert (official.id, official.list_kind, proposed.list_kind) == (snapshot.id, "official", "proposed")
-    assert draft_run(session, call=past) is None
+    # The online round's draft stays, the record the shortlist was drawn from; the defence round's was published.
+    online_draft = draft_run(session, call=past, round_no=1)
+    assert draft_run(session, call=past, round_no=2) is None
+    assert {s.from_run_id for s in shortlisted} == {online_draft.id}
     assert snapshot.public_scores and snapshot.published_by_id == chair.id
     assert results_window.starts_at <= proposed.computed_at < proposed.published_at < results_window.ends_at
     published = session.exec(select(AuditEvent).where(AuditEvent.action == "results.published")).one()
@@ -261,7 +279,10 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert all(count["selected"] <= count["quota"] for count in snapshot.summary["selection"]["domains"])
     assert snapshot.summary["selection"]["warnings"] == [] and snapshot.summary["counts"]["vetoes_pending"] == 0
     decisions = Counter(row.decision for row in rows)
-    assert decisions["included_by_chair"] == decisions["excluded_by_chair"] == decisions["veto"] == 1
+    assert decisions["included_by_chair"] == decisions["excluded_by_chair"] == 1
+    # Entries the defence round left behind are never selected; the confirmed veto excludes its entry.
+    assert decisions["not_shortlisted"] == 272 - 175
+    assert all(not row.selected for row in rows if row.veto_status == "confirmed" or not row.shortlisted)
     assert decisions["withdrawn_after_objection"] == 1
     assert decisions["quota_full"] > 0 and decisions["target_reached"] > 0
     assert all(row.chair_reason for row in rows if row.decision.endswith("_by_chair"))
@@ -271,7 +292,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert {e.status for e in past_entries if e.id in ranked and e.id not in chosen} == {EntryStatus.NOT_SELECTED}
     # The chair's decisions, with reasons, before publishing.
     vetoes = session.exec(select(VetoDecision).where(VetoDecision.entry_id.in_(list(ranked)))).all()
-    assert sorted(v.confirmed for v in vetoes) == [False, False, True] and all(v.reason for v in vetoes)
+    assert sorted(v.confirmed for v in vetoes) == [False] * 5 + [True] and all(v.reason for v in vetoes)
     overrides = session.exec(select(SelectionOverride).where(SelectionOverride.call_id == past.id)).all()
     assert sorted(o.include for o in overrides) == [False, True]
     assert all(results_window.starts_at <= d.decided_at < snapshot.published_at for d in vetoes)

@@ -18,6 +18,7 @@ from app.models import (
     ResultRun,
     ReviewRound,
     ScoreSheet,
+    ShortlistEntry,
 )
 from app.results import snapshot
 from app.results.inputs import inputs_fingerprint
@@ -262,6 +263,27 @@ def test_only_the_last_round_publishes_and_its_snapshot_records_every_round(make
     assert [entry["shortlisted"] for entry in public["entries"]] == [True] * 4 + [False] * 2
     assert "round_scores" in private["entries"][0] and "withdrawn_reason" not in private["entries"][0]
     assert snapshot.multi_round(_rows(session, run))
+
+
+def test_once_published_the_shortlist_and_panel_no_longer_change(make, session, scored, client, login):
+    _two_rounds(make, session, scored)
+    _score_round_two(make, session, scored, {0: 70, 1: 80, 2: 95, 3: 60})
+    scored.publish(public_scores=True)
+    call, chair = scored.call, make.chair()
+    items = {item.entry_id: item.included for item in session.exec(select(ShortlistEntry)).all()}
+    with make.app.test_request_context(), pytest.raises(DomainError, match="published"):
+        shortlists.draw_shortlist(session, call=call, round_no=2, actor=chair, now=utcnow())
+    with make.app.test_request_context(), pytest.raises(DomainError, match="published"):
+        shortlists.decide(session, call=call, round_no=2, entry_id=next(iter(items)), include=False,
+                          reason="晚了", actor=chair, now=utcnow())
+    with make.app.test_request_context(), pytest.raises(DomainError, match="published"):
+        assign_round_panel(session, call=call, round_no=2, expert_ids=[chair.id], actor=chair, now=utcnow())
+    session.rollback()
+    assert {item.entry_id: item.included for item in session.exec(select(ShortlistEntry)).all()} == items
+    # The page keeps the record and offers no change.
+    login(chair)
+    page = client.get(f"/review/rounds/calls/{call.id}/rounds/2/shortlist").get_data(as_text=True)
+    assert "no longer change" in page and "/shortlist/decide" not in page and "/shortlist/draw" not in page
 
 
 # --- the expert's side ----------------------------------------------------------------------

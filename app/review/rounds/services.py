@@ -23,6 +23,7 @@ from app.models import (
     ExpertProfile,
     Panel,
     PanelMember,
+    ResultRun,
     ReviewRound,
     ScoreSheet,
     ShortlistEntry,
@@ -195,6 +196,13 @@ def _snapshot(call: Call, first: ReviewRound, second: ReviewRound) -> dict:
 # --- the panel of a later round -------------------------------------------------
 
 
+def results_published(session: Session, *, call: Call) -> bool:
+    """Whether the call's results are published: its rounds' shortlists and
+    panels are then part of the record and no longer change."""
+    return session.exec(select(ResultRun.id).where(ResultRun.call_id == call.id,
+                                                   ResultRun.published_at.is_not(None))).first() is not None
+
+
 def round_panel(session: Session, *, call: Call, round_no: int) -> Panel | None:
     """The panel scoring round ``round_no`` (≥ 2), if the chair named one."""
     return session.exec(
@@ -220,6 +228,8 @@ def assign_round_panel(session: Session, *, call: Call, round_no: int, expert_id
     many assignments were added. Audited (``round.panel_set``).
     """
     lock_call(session, call.id)
+    if results_published(session, call=call):
+        raise DomainError(_l("The call's results are published: the round's panel can no longer change."))
     review_round = round_of(session, call_id=call.id, number=round_no)
     if review_round is None or round_no < 2:
         raise DomainError(_l("The call has no such round."))

@@ -23,7 +23,7 @@ from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.models import Assignment, Call, Entry, ResultEntry, ResultRun, ReviewRound, ShortlistEntry
 from app.notifications.services import notify
-from app.review.rounds.services import assign_round_panel, round_of, round_panel
+from app.review.rounds.services import assign_round_panel, results_published, round_of, round_panel
 from app.urls import site_path
 
 TOP_DOMAIN = "top_domain"
@@ -118,6 +118,11 @@ def _borderline(row, size: int, position: int, line_hi: int | None, same_scale: 
     return bool(row.borderline)
 
 
+def _check_open(session: Session, call: Call) -> None:
+    if results_published(session, call=call):
+        raise DomainError(_l("The call's results are published: its shortlist can no longer change."))
+
+
 def draw_shortlist(session: Session, *, call: Call, round_no: int, actor, now: datetime) -> dict[str, int]:
     """Draw (or draw again) the shortlist of round ``round_no`` from the
     previous round's results; the chair's additions and removals stay.
@@ -126,6 +131,7 @@ def draw_shortlist(session: Session, *, call: Call, round_no: int, actor, now: d
     Audited (``shortlist.drawn``).
     """
     lock_call(session, call.id)
+    _check_open(session, call)
     review_round = round_of(session, call_id=call.id, number=round_no)
     if review_round is None or round_no < 2:
         raise DomainError(_l("The call has no such round."))
@@ -181,6 +187,7 @@ def decide(session: Session, *, call: Call, round_no: int, entry_id: int, includ
     shortlist, or removes one, with a reason (required). Audited
     (``shortlist.added`` / ``shortlist.removed`` on the entry)."""
     lock_call(session, call.id)
+    _check_open(session, call)
     reason = _reason(reason)
     review_round = round_of(session, call_id=call.id, number=round_no)
     run = source_run(session, call=call, round_no=round_no)

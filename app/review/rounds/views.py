@@ -89,7 +89,7 @@ def _shortlist_page(call: Call, round_no: int, *, decision_form=None, status: in
         decision_form=decision_form or ShortlistDecisionForm(formdata=None), action_form=ActionForm(),
         counts={key: sum(1 for row in included if row.item.reason == key) for key in shortlists.REASON_LABELS},
         removed=sum(1 for row in rows if row.item is not None and not row.item.included),
-        blind=rounds.is_blind(call, review_round),
+        blind=rounds.is_blind(call, review_round), closed=rounds.results_published(db.session, call=call),
     ), status
 
 

@@ -36,6 +36,7 @@ from app.models import (
     AuditEvent,
     Call,
     CallRubric,
+    Certificate,
     Conflict,
     DefenceSlot,
     Entry,
@@ -258,6 +259,10 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     online_draft = draft_run(session, call=past, round_no=1)
     assert draft_run(session, call=past, round_no=2) is None
     assert {s.from_run_id for s in shortlisted} == {online_draft.id}
+    # Its certificates: one per entry of the official list, issued by the body named in the call, under its seal.
+    issued = session.exec(select(Certificate).where(Certificate.call_id == past.id)).all()
+    assert len(issued) == 120 and {c.issuer for c in issued} == {past.certificate_issuer} != {""}
+    assert past.certificate_seal_key is not None
     assert snapshot.public_scores and snapshot.published_by_id == chair.id
     assert results_window.starts_at <= proposed.computed_at < proposed.published_at < results_window.ends_at
     published = session.exec(select(AuditEvent).where(AuditEvent.action == "results.published")).one()

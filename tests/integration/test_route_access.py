@@ -386,10 +386,14 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
                                         post=chair_only()),
     # --- review rounds: the chair's (the world's call has one round: no round 2) ------
     "rounds.index": Route("/review/rounds/calls/{call}", get=chair_only(), post=chair_only(400)),
-    "rounds.shortlist": Route("/review/rounds/calls/{call}/rounds/2/shortlist", get=chair_only(404)),
-    "rounds.draw": Route("/review/rounds/calls/{call}/rounds/2/shortlist/draw", post=chair_only(404)),
-    "rounds.decide": Route("/review/rounds/calls/{call}/rounds/2/shortlist/decide", post=chair_only(404)),
-    "rounds.panel": Route("/review/rounds/calls/{call}/rounds/2/panel", post=chair_only(404)),
+    # The call has a defence round (see build_world) and published results: its shortlist is kept as it is,
+    # so drawing it again or changing the panel is refused and the chair is sent back, told why.
+    "rounds.shortlist": Route("/review/rounds/calls/{call}/rounds/2/shortlist", get=chair_only()),
+    "rounds.draw": Route("/review/rounds/calls/{call}/rounds/2/shortlist/draw",
+                         post=chair_only(to("/review/rounds/calls/{call}/rounds/2/shortlist"))),
+    "rounds.decide": Route("/review/rounds/calls/{call}/rounds/2/shortlist/decide", post=chair_only(400)),
+    "rounds.panel": Route("/review/rounds/calls/{call}/rounds/2/panel",
+                          post=chair_only(to("/review/rounds/calls/{call}/rounds/2/shortlist#panel"))),
     # --- expert assignment: the chair's -----------------------------------------------
     "review_assign.index": Route("/review/assign/", get=chair_only()),
     "review_assign.run": Route("/review/assign/calls/{call}/run", post=chair_only()),
@@ -416,8 +420,10 @@ ACCESS: dict[str, Route | tuple[Route, ...]] = {
     ),
     # --- results: chairs decide; publicity staff read published snapshots ------------
     "results.index": Route("/results/", get=staff()),
+    # Round 1 of the call's two, computed again: the chair goes back to round 2's shortlist.
     "results.compute": Route(
-        "/results/calls/{call}/compute", post=staff(to("/results/?call={call}"), publicity=DENY),
+        "/results/calls/{call}/compute", post=staff(to("/review/rounds/calls/{call}/rounds/2/shortlist"), publicity=DENY),
+        data={"round": "1"},
         effect=lambda world, session: _assert_equal(_draft_run_id(session, world) > world.ids["draft_run"], True),
     ),
     "results.settings": Route("/results/calls/{call}/settings", post=staff(to("/results/?call={call}"), publicity=DENY)),

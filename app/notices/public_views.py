@@ -6,9 +6,9 @@ notice is a PDF.
 Nothing here shows investigation notes, questions, answers or who objected;
 an upheld objection's public reason is shown with the entry it withdrew.
 """
-from wtforms.fields.choices import SelectChoice
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
+from wtforms.fields.choices import SelectChoice
 
 from app.db import db, utcnow
 from app.extensions import limiter

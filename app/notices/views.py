@@ -6,12 +6,12 @@ question about an objection (members of the entry's organisation only).
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from wtforms.fields.choices import SelectChoice
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
+from wtforms.fields.choices import SelectChoice
 
 from app.db import db, utcnow
 from app.enums import Role

@@ -342,3 +342,15 @@ def test_the_decision_is_mailed_in_the_objectors_language(app, client, login, se
     decision = outbox.to("reader@example.com")[-1]
     assert decision["Subject"] == f"Decision on your objection {objection.reference}"
     assert "The objection is dismissed." in decision.get_content()
+
+
+def test_an_oversized_file_is_refused_and_nothing_is_stored(app, client, login, session, noticed, english, monkeypatch):
+    _publish_proposed(client, login, noticed)
+    # A small limit keeps the upload in memory (Werkzeug spools larger ones to a temporary file).
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", 50_000)
+    public = app.test_client()
+    public.set_cookie("lang", "en")
+    big = pdf_bytes() + b"%" + b"0" * 60_000
+    response = _object(public, noticed, noticed.entries[0], files=[(io.BytesIO(big), "big.pdf")])
+    assert response.status_code == 422 and "The file is larger than" in response.get_data(as_text=True)
+    assert session.exec(select(Objection)).all() == [] and session.exec(select(ObjectionFile)).all() == []

@@ -59,7 +59,7 @@ gives the same result.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,6 +215,7 @@ def bootstrap(
     seed: int = 0,
     within_variance: float | None = None,
     order: Sequence[int] | None = None,
+    affine: Mapping[int, tuple[float, float]] | None = None,
 ) -> list[RankInterval]:
     """Rank intervals for all entries (see the module docstring), in entry-id
     order, or in ``order`` when given.
@@ -226,6 +227,10 @@ def bootstrap(
     by default the pooled within-entry variance of ``entries``. ``order``
     lists every entry id once, in the caller's ranking (its full tie rule):
     the point ranks are the places in it, and it breaks equal scores.
+    ``affine`` maps an entry id to (offset, scale ≥ 0): the score it is ranked
+    by is offset + scale × its aggregate, every resample alike (a later review
+    round's combined score: the earlier rounds' weighted scores are the
+    offset, held fixed, and this round's weight the scale).
     """
     if resamples < 1:
         raise ValueError("resamples must be at least 1")
@@ -271,7 +276,13 @@ def bootstrap(
         drawn_sd.append(np.full(len(others), np.sqrt(sigma2 / _averaged(m, aggregate))))
     parametric = np.concatenate(drawn_positions)
     parametric_sd = np.concatenate(drawn_sd)
-    point_rank = np.arange(1, n + 1) if order is not None else rank_scores(point)[0]
+    offset, scale = np.zeros(n), np.ones(n)
+    for position, entry_id in enumerate(ids):
+        if affine and entry_id in affine:
+            offset[position], scale[position] = affine[entry_id]
+    if (scale < 0).any():
+        raise ValueError("affine scales must not be negative")
+    point_rank = np.arange(1, n + 1) if order is not None else rank_scores(offset + scale * point)[0]
 
     rng = np.random.default_rng(seed)
     drawn_values = sum(values.size for _positions, values in own.values()) + parametric.size
@@ -293,7 +304,7 @@ def bootstrap(
                 scores[:, positions] = aggregate(np.moveaxis(drawn, 0, -1).reshape(r * k, m)).reshape(r, k)
         if parametric.size:
             scores[:, parametric] = point[parametric] + rng.standard_normal((r, parametric.size)) * parametric_sd
-        ranks[start:start + r] = rank_scores(scores)
+        ranks[start:start + r] = rank_scores(offset + scale * scores)
 
     # The percentile interval (numpy's "lower" and "higher" percentiles, from
     # one partial sort), widened to the point rank where it misses it.

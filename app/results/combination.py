@@ -46,6 +46,25 @@ def combined_score(figures: Mapping[int, RoundFigures], *, weights: Mapping[int,
     return sum(weights.get(number, 0.0) * item.score for number, item in figures.items()) / total
 
 
+def affine(figures: Mapping[int, Mapping[int, RoundFigures]], *, weights: Mapping[int, float], mode: str,
+           last: int) -> dict[int, tuple[float, float]]:
+    """Entry id → (offset, scale) such that the entry's combined score is
+    offset + scale × its score in the ``last`` round, for every entry scored
+    there (``figures``: round number → entry id → figures). The rank
+    intervals resample the last round's sheets through it, holding the
+    earlier rounds' scores fixed."""
+    result = {}
+    for entry_id in figures.get(last, {}):
+        own = {number: rows[entry_id] for number, rows in figures.items() if entry_id in rows}
+        total = sum(weights.get(number, 0.0) for number in own)
+        if mode == FINAL_ROUND or total <= 0:  # combined_score is then the last round's score itself
+            result[entry_id] = (0.0, 1.0)
+            continue
+        offset = sum(weights.get(n, 0.0) * item.score for n, item in own.items() if n != last) / total
+        result[entry_id] = (offset, weights.get(last, 0.0) / total)
+    return result
+
+
 def round_scores(figures: Mapping[int, RoundFigures]) -> dict[str, dict]:
     """The figures as ``ResultEntry.round_scores`` keeps them: keys are the round numbers as text."""
     return {str(number): item.as_dict() for number, item in sorted(figures.items())}

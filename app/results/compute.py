@@ -159,6 +159,8 @@ def compute_results(
     intervals = _rank_intervals(
         totals, settings, calibrated=calibrated, rule_selection=rule_selection, domain_rank=domain_rank, domain_of=domain_of,
         overall_rank={item.result.entry_id: item.position for item in ranked},
+        affine=combination.affine(figures, weights=weights, mode=call.round_combination, last=round_no)
+        if combining else None,
     )
     final = select_with_overrides(session, call=call, ranking=ranking, settings=settings)
     decision_of = {d.entry_id: d for d in final.decisions}
@@ -280,8 +282,12 @@ def compute_results(
     return run
 
 
-def _rank_intervals(sheet_totals, settings: Settings, *, calibrated, rule_selection, domain_rank, domain_of, overall_rank):
+def _rank_intervals(sheet_totals, settings: Settings, *, calibrated, rule_selection, domain_rank, domain_of, overall_rank,
+                    affine=None):
     """Bootstrap rank intervals against the cut line the rule drew.
+
+    With several rounds, ``affine`` turns this round's resampled score into
+    the combined one an entry is ranked by (``combination.affine``).
 
     With domain quotas the cut is per domain (the domain rank of the last
     entry the rule selected there), so entries are resampled and ranked
@@ -318,6 +324,7 @@ def _rank_intervals(sheet_totals, settings: Settings, *, calibrated, rule_select
             resamples=settings.resamples,
             seed=settings.seed,
             order=sorted(entry_ids, key=lambda e: position[e]),
+            affine=affine,
         )
         intervals.update({interval.entry_id: interval for interval in found})
     return intervals

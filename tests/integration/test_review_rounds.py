@@ -271,19 +271,19 @@ def test_once_published_the_shortlist_and_panel_no_longer_change(make, session, 
     scored.publish(public_scores=True)
     call, chair = scored.call, make.chair()
     items = {item.entry_id: item.included for item in session.exec(select(ShortlistEntry)).all()}
-    with make.app.test_request_context(), pytest.raises(DomainError, match="published"):
+    with make.app.test_request_context(), pytest.raises(DomainError, match="已发布"):
         shortlists.draw_shortlist(session, call=call, round_no=2, actor=chair, now=utcnow())
-    with make.app.test_request_context(), pytest.raises(DomainError, match="published"):
+    with make.app.test_request_context(), pytest.raises(DomainError, match="已发布"):
         shortlists.decide(session, call=call, round_no=2, entry_id=next(iter(items)), include=False,
                           reason="晚了", actor=chair, now=utcnow())
-    with make.app.test_request_context(), pytest.raises(DomainError, match="published"):
+    with make.app.test_request_context(), pytest.raises(DomainError, match="已发布"):
         assign_round_panel(session, call=call, round_no=2, expert_ids=[chair.id], actor=chair, now=utcnow())
     session.rollback()
     assert {item.entry_id: item.included for item in session.exec(select(ShortlistEntry)).all()} == items
     # The page keeps the record and offers no change.
     login(chair)
     page = client.get(f"/review/rounds/calls/{call.id}/rounds/2/shortlist").get_data(as_text=True)
-    assert "no longer change" in page and "/shortlist/decide" not in page and "/shortlist/draw" not in page
+    assert "不再变更" in page and "/shortlist/decide" not in page and "/shortlist/draw" not in page
 
 
 # --- the expert's side ----------------------------------------------------------------------

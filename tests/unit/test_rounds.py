@@ -3,10 +3,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.results import bootstrap
 from app.results.combination import (
     FINAL_ROUND,
     WEIGHTED,
     RoundFigures,
+    affine,
     combined_score,
     group_positions,
     round_scores,
@@ -30,6 +32,37 @@ def test_weighted_combination_over_the_rounds_an_entry_has():
 def test_final_round_ignores_the_earlier_rounds():
     figures = {1: RoundFigures(99.0, 5, 1), 2: RoundFigures(61.5, 7, 4)}
     assert combined_score(figures, weights={1: 40, 2: 60}, mode=FINAL_ROUND, last=2) == 61.5
+
+
+@pytest.mark.parametrize("mode, weights", [(WEIGHTED, {1: 40, 2: 60}), (WEIGHTED, {1: 100, 2: 0}),
+                                           (WEIGHTED, {1: 0, 2: 0}), (FINAL_ROUND, {1: 40, 2: 60})])
+def test_the_affine_map_gives_the_combined_score_from_the_last_rounds_score(mode, weights):
+    figures = {1: {7: RoundFigures(90.0, 5, 1), 8: RoundFigures(60.0, 5, 9)},
+               2: {7: RoundFigures(70.0, 7, 3), 8: RoundFigures(95.0, 7, 1), 9: RoundFigures(80.0, 7, 2)}}
+    maps = affine(figures, weights=weights, mode=mode, last=2)
+    assert set(maps) == {7, 8, 9}
+    for entry_id, (offset, scale) in maps.items():
+        own = {n: rows[entry_id] for n, rows in figures.items() if entry_id in rows}
+        for last_score in (0.0, 70.0, 100.0):
+            moved = {**own, 2: RoundFigures(last_score, 7, 1)}
+            assert offset + scale * last_score == pytest.approx(
+                combined_score(moved, weights=weights, mode=mode, last=2))
+
+
+def test_rank_intervals_of_a_combined_score_rank_by_it():
+    # Entry 1 scores lower in the last round but far higher in the first: the combined score
+    # (offset + scale × last round) ranks it first, and so do all its resamples.
+    entries = [bootstrap.EntryTotals(1, [70, 71, 69, 70, 72]), bootstrap.EntryTotals(2, [80, 81, 79, 80, 82])]
+    plain = bootstrap.bootstrap(entries, cut=1, resamples=200, seed=3)
+    assert [(i.entry_id, i.lo, i.hi) for i in plain] == [(1, 2, 2), (2, 1, 1)]
+    combined = bootstrap.bootstrap(entries, cut=1, resamples=200, seed=3, order=[1, 2],
+                                   affine={1: (0.4 * 98, 0.6), 2: (0.4 * 60, 0.6)})
+    assert [(i.entry_id, i.rank, i.lo, i.hi) for i in combined] == [(1, 1, 1, 1), (2, 2, 2, 2)]
+    # A last round without weight leaves nothing to resample: the intervals are the points.
+    fixed = bootstrap.bootstrap(entries, cut=1, resamples=50, seed=3, order=[2, 1], affine={1: (50, 0), 2: (60, 0)})
+    assert [(i.entry_id, i.lo, i.hi) for i in fixed] == [(2, 1, 1), (1, 2, 2)]
+    with pytest.raises(ValueError):
+        bootstrap.bootstrap(entries, cut=1, resamples=5, affine={1: (0, -1)})
 
 
 def test_round_scores_are_kept_by_round_number_as_text():

@@ -6,13 +6,14 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from app.db import utcnow
 from app.library import services
-from app.models import Entry, EntryAttachment, EntryPhoto, LibraryCase
+from app.models import Entry, EntryAttachment, EntryPhoto, LibraryCase, Notice, ResultRun
 from app.storage import storage
 from tests.factories.library import TITLES
 
@@ -170,6 +171,22 @@ def test_pages_are_revalidated_with_etags_that_change_with_curation(client, libr
     session.commit()
     changed = client.get("/library/cases", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_the_home_pages_etag_changes_when_a_notice_period_ends(client, library, session):
+    # The home page's banner points to a notice while it runs: its copy must not outlive the period.
+    run = session.exec(select(ResultRun).where(ResultRun.call_id == library.call.id)).first()
+    notice = Notice(call_id=library.call.id, proposed_run_id=run.id, starts_at=utcnow() - timedelta(days=2),
+                    ends_at=utcnow() + timedelta(days=3), period_days=5, contact="020-12345678")
+    session.add(notice)
+    session.commit()
+    client.get("/library/")
+    running = client.get("/library/")
+    assert f"/notice/{library.call.id}" in running.get_data(as_text=True)
+    notice.ends_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    ended = client.get("/library/", headers={"If-None-Match": running.headers["ETag"]})
+    assert ended.status_code == 200 and f"/notice/{library.call.id}" not in ended.get_data(as_text=True)
 
 
 @pytest.mark.skipif(not shutil.which("zbarimg") or not shutil.which("pdftoppm"), reason="zbarimg or pdftoppm missing")

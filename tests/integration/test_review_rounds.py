@@ -23,6 +23,7 @@ from app.models import (
 from app.results import snapshot
 from app.results.inputs import inputs_fingerprint
 from app.results.publishing import publish_blockers, snapshot_documents, verify
+from app.review.manage import progress
 from app.review.rounds import shortlist as shortlists
 from app.review.rounds.services import RoundSettings, assign_round_panel, current_round, save_second_round
 
@@ -359,6 +360,26 @@ def test_the_chairs_pages_show_every_round(make, session, scored, client, login)
     assert "未进入本轮入围名单" in entry_page and "未入选：未进入最后一轮入围名单" in entry_page
     assert client.get(f"/review/manage/calls/{call_id}/rubrics?round=2").status_code == 200
     assert client.get(f"/review/manage/calls/{call_id}/rubrics?round=3").status_code == 404
+
+
+def test_review_progress_shows_one_round_at_a_time(make, session, scored, client, login):
+    _two_rounds(make, session, scored)
+    _score_round_two(make, session, scored, {0: 70, 1: 80, 2: 95, 3: 60})
+    call = scored.call
+    every = progress.call_counts(session, call=call)
+    first, second = (progress.call_counts(session, call=call, round_no=n) for n in (1, 2))
+    assert (first.submitted, second.submitted, every.submitted) == (18, 8, 26)
+    assert [row.panel.round_no for row in progress.panel_progress(session, call=call, round_no=2)] == [2]
+    assert {row.counts.submitted for row in progress.expert_progress(session, call=call, round_no=2)} == {4}
+    # The round's sheets do not make up for the online round's experts per entry.
+    short = progress.short_entries(session, call=call)
+    assert {row.submitted for row in short.rows} <= {3} and short.required == call.experts_per_entry
+    login(scored.chair)
+    current = client.get(f"/review/manage/calls/{call.id}/progress").get_data(as_text=True)
+    online = client.get(f"/review/manage/calls/{call.id}/progress?round=1").get_data(as_text=True)
+    assert 'aria-current="page" href="/review/manage/calls/%s/progress?round=2"' % call.id in current
+    assert 'aria-current="page" href="/review/manage/calls/%s/progress?round=1"' % call.id in online
+    assert ">8<" in current and ">18<" in online
 
 
 def test_a_shortlist_decision_without_a_reason_is_refused_on_the_page(make, session, scored, client, login):

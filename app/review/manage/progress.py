@@ -123,28 +123,30 @@ def _counts(row) -> Counts:
     return Counts(assigned=row.assigned, opened=row.opened, draft=row.draft, submitted=row.submitted)
 
 
-def _assignments(call: Call, *columns):
-    """``columns`` over the call's active assignments and their sheets (if any)."""
-    return (
+def _assignments(call: Call, *columns, round_no: int | None = None):
+    """``columns`` over the call's active assignments (of review round
+    ``round_no``, or of every round) and their sheets (if any)."""
+    statement = (
         select(*columns)
         .select_from(Assignment)
         .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
         .where(Assignment.call_id == call.id, _ACTIVE)
     )
+    return statement if round_no is None else statement.where(Assignment.round_no == round_no)
 
 
-def call_counts(session: Session, *, call: Call) -> Counts:
-    """The call's totals over every active assignment."""
-    return _counts(session.exec(_assignments(call, *_COUNT_COLUMNS)).one())
+def call_counts(session: Session, *, call: Call, round_no: int | None = None) -> Counts:
+    """The call's totals over every active assignment (of round ``round_no`` when given)."""
+    return _counts(session.exec(_assignments(call, *_COUNT_COLUMNS, round_no=round_no)).one())
 
 
-def expert_progress(session: Session, *, call: Call) -> list[ExpertProgress]:
-    """One row per expert with active assignments in the call, by name."""
+def expert_progress(session: Session, *, call: Call, round_no: int | None = None) -> list[ExpertProgress]:
+    """One row per expert with active assignments in the call (in round ``round_no`` when given), by name."""
     open_reminder = sa.type_coerce(
         sa.func.max(sa.case((_NOT_SUBMITTED, Assignment.reminded_at))), UTCDateTime()
     )
     per_expert = (
-        _assignments(call, Assignment.expert_id, *_COUNT_COLUMNS, open_reminder.label("reminded_at"))
+        _assignments(call, Assignment.expert_id, *_COUNT_COLUMNS, open_reminder.label("reminded_at"), round_no=round_no)
         .group_by(Assignment.expert_id)
         .subquery()
     )
@@ -161,12 +163,16 @@ def expert_progress(session: Session, *, call: Call) -> list[ExpertProgress]:
     ]
 
 
-def panel_progress(session: Session, *, call: Call) -> list[PanelProgress]:
-    """One row per panel (those without assignments too), then the
-    assignments made outside any panel if there are some."""
-    rows = session.exec(_assignments(call, Assignment.panel_id, *_COUNT_COLUMNS).group_by(Assignment.panel_id)).all()
+def panel_progress(session: Session, *, call: Call, round_no: int | None = None) -> list[PanelProgress]:
+    """One row per panel (of round ``round_no`` when given; those without
+    assignments too), then the assignments made outside any panel if there are some."""
+    rows = session.exec(_assignments(call, Assignment.panel_id, *_COUNT_COLUMNS, round_no=round_no)
+                        .group_by(Assignment.panel_id)).all()
     by_panel = {row.panel_id: _counts(row) for row in rows}
-    panels = session.exec(select(Panel).where(Panel.call_id == call.id).order_by(Panel.name, Panel.id)).all()
+    panels_of = select(Panel).where(Panel.call_id == call.id)
+    if round_no is not None:
+        panels_of = panels_of.where(Panel.round_no == round_no)
+    panels = session.exec(panels_of.order_by(Panel.name, Panel.id)).all()
     result = [PanelProgress(panel=panel, counts=by_panel.get(panel.id, Counts())) for panel in panels]
     if None in by_panel:
         result.append(PanelProgress(panel=None, counts=by_panel[None]))
@@ -175,7 +181,9 @@ def panel_progress(session: Session, *, call: Call) -> list[PanelProgress]:
 
 def short_entries(session: Session, *, call: Call, page: int = 1, per_page: int = PER_PAGE) -> ShortEntries:
     """Entries in review with fewer submitted sheets than the call's experts
-    per entry, fewest first (one page, and how many there are in all).
+    per entry, fewest first (one page, and how many there are in all). The
+    experts per entry are the online round's: a later round's sheets (a
+    panel scoring its whole shortlist) are not counted.
 
     One grouped query gives the page and, through a window count, the total;
     only a page past the end needs a second one.
@@ -191,7 +199,7 @@ def short_entries(session: Session, *, call: Call, page: int = 1, per_page: int 
             sa.func.count().over().label("total"),
         )
         .select_from(Entry)
-        .outerjoin(Assignment, sa.and_(Assignment.entry_id == Entry.id, _ACTIVE))
+        .outerjoin(Assignment, sa.and_(Assignment.entry_id == Entry.id, _ACTIVE, Assignment.round_no == 1))
         .outerjoin(ScoreSheet, sa.and_(ScoreSheet.assignment_id == Assignment.id, ScoreSheet.status == SheetStatus.SUBMITTED))
         .where(Entry.call_id == call.id, Entry.status.in_(REVIEW_STATUSES))
         .group_by(Entry.id, Entry.title, Entry.domain)

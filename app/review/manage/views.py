@@ -42,7 +42,7 @@ from app.review.manage.forms import (
     RubricChoiceForm,
     profile_data,
 )
-from app.review.rounds.services import round_of
+from app.review.rounds.services import current_round, round_of, rounds_of
 from app.review.rubrics import services as rubric_services
 from app.review.rubrics.files import RubricError, available_rubrics
 from app.web import query_id, query_page, write
@@ -333,14 +333,23 @@ def conflicts(call_id: int):
 def progress_page(call_id: int):
     call = db.get_or_404(Call, call_id)
     now = utcnow()
+    # With several rounds the page shows one at a time: the round asked for, else the current one.
+    call_rounds = rounds_of(db.session, call=call)
+    round_no = None
+    if call_rounds:
+        asked = parse_id(request.args.get("round"))
+        numbers = [r.number for r in call_rounds]
+        round_no = asked if asked in numbers else current_round(db.session, call=call)
     return render_template(
         "review/manage/progress.html",
         call=call,
+        call_rounds=call_rounds,
+        round_no=round_no,
         review_open=call.is_phase_open(Phase.REVIEW, now=now),
         review_window=call.phase_window(Phase.REVIEW),
-        counts=progress.call_counts(db.session, call=call),
-        panel_rows=progress.panel_progress(db.session, call=call),
-        expert_rows=progress.expert_progress(db.session, call=call),
+        counts=progress.call_counts(db.session, call=call, round_no=round_no),
+        panel_rows=progress.panel_progress(db.session, call=call, round_no=round_no),
+        expert_rows=progress.expert_progress(db.session, call=call, round_no=round_no),
         short=progress.short_entries(db.session, call=call, page=query_page()),
         vetoes=progress.veto_flags(db.session, call=call),
         leftovers=progress.leftovers(db.session, call=call, now=now),

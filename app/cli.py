@@ -14,11 +14,12 @@ def register_cli(app: Flask) -> None:
     from app.db_cli import db_cli
     from app.demo.cli import demo_cli
     from app.jobs_cli import worker_command
+    from app.notices.cli import notices_cli
     from app.results.cli import results_cli
     from app.review.assignment.cli import review_cli
     from app.review.rubrics.cli import rubrics_cli
     from app.storage_cli import storage_cli
 
-    for command in (db_cli, users_cli, demo_cli, rubrics_cli, storage_cli, review_cli, results_cli, brochure_cli,
-                    audit_cli, backup_cli, worker_command):
+    for command in (db_cli, users_cli, demo_cli, rubrics_cli, storage_cli, review_cli, results_cli, notices_cli,
+                    brochure_cli, audit_cli, backup_cli, worker_command):
         app.cli.add_command(command)

@@ -179,6 +179,33 @@ def test_the_official_list_waits_for_undecided_objections(app, client, login, se
     assert session.exec(select(LibraryCase)).all() == []
 
 
+def test_the_command_line_publishes_the_proposed_list_then_the_official_one(runner, session, noticed):
+    noticed.compute()
+    refused = runner.invoke(args=["notices", "official", "--call", str(noticed.call.id)])
+    assert refused.exit_code == 1 and "没有公示" in refused.output
+    result = runner.invoke(args=["notices", "publish", "--call", str(noticed.call.id), "--as", noticed.chair.email])
+    assert result.exit_code == 0, result.output
+    notice = _notice(session, noticed.call)
+    proposed = session.get(ResultRun, notice.proposed_run_id)
+    assert proposed.list_kind == "proposed" and proposed.content_hash in result.output
+    assert session.exec(select(LibraryCase)).all() == []
+    # While the period runs the official list is refused, with the reason; afterwards it is published.
+    early = runner.invoke(args=["notices", "official", "--call", str(noticed.call.id)])
+    assert early.exit_code == 1 and official_runs(session, noticed.call) == []
+    _end_period(session, notice)
+    done = runner.invoke(args=["notices", "official", "--call", str(noticed.call.id), "--as", noticed.chair.email])
+    assert done.exit_code == 0, done.output
+    (official,) = official_runs(session, noticed.call)
+    assert official.content_hash in done.output and _notice(session, noticed.call).official_run_id == official.id
+    assert len(session.exec(select(LibraryCase)).all()) == 2
+
+
+def official_runs(session, call) -> list[ResultRun]:
+    session.expire_all()
+    return list(session.exec(select(ResultRun).where(ResultRun.call_id == call.id,
+                                                     ResultRun.list_kind == "official")).all())
+
+
 def test_the_applicant_answers_only_their_own_questions(app, client, login, session, make, noticed):
     _publish_proposed(client, login, noticed)
     _object(app.test_client(), noticed, noticed.entries[0])

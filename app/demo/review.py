@@ -268,7 +268,7 @@ def load_demo_review(session: Session, *, call: Call, chair: User, experts: dict
     return _load_review(session, call=call, chair=chair, experts=experts, now=now, complete=False)
 
 
-ONLINE_DAYS_BEFORE_END = 10
+DEFENCE_DAYS = 5  # a past call with a defence round: its last working days
 
 
 def load_past_review(session: Session, *, call: Call, chair: User, experts: dict[int, User], now: datetime) -> ReviewSummary | None:
@@ -280,14 +280,33 @@ def load_past_review(session: Session, *, call: Call, chair: User, experts: dict
     review = call.phase_window(Phase.REVIEW)
     if review is None or now < review.ends_at:
         return None
-    # Every sheet of the online round is in when it ends, ten days before the
-    # review phase does (a defence round follows: app.demo.rounds).
+    # Every sheet of the online round is in when it ends, a week or so before
+    # the review phase does (a defence round follows: app.demo.rounds).
     return _load_review(session, call=call, chair=chair, experts=experts, now=online_round_end(call), complete=True)
 
 
+def defence_days(call: Call) -> list[date]:
+    """The last five working days of a past call's review phase, when its shortlist defends."""
+    day, days = day_of(call.phase_window(Phase.REVIEW).ends_at - timedelta(hours=1)), []
+    while len(days) < DEFENCE_DAYS:
+        if day.weekday() < 5:
+            days.insert(0, day)
+        day -= timedelta(days=1)
+    return days
+
+
+def shortlist_day(call: Call) -> date:
+    """The working day the chair computes the online round and draws the
+    shortlist: at least two days before the first defence."""
+    day = defence_days(call)[0] - timedelta(days=2)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
 def online_round_end(call: Call) -> datetime:
-    """When the last sheet of a past call's online round is in: ten days before its review phase ends."""
-    return call.phase_window(Phase.REVIEW).ends_at - timedelta(days=ONLINE_DAYS_BEFORE_END)
+    """When the last sheet of a past call's online round is in: the evening before the shortlist is drawn."""
+    return datetime.combine(shortlist_day(call) - timedelta(days=1), time(17, 30), tzinfo=_zone())
 
 
 def load_profiles(session: Session, *, call: Call, chair: User, experts: dict[int, User], at: datetime) -> tuple[int, int]:

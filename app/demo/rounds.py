@@ -1,10 +1,11 @@
 """The demo's second round: last year's call held an on-site defence
 (现场答辩) for a shortlist drawn from its online review.
 
-The online review (round 1) ends ten days before the review phase does; the
-chair computes its draft, draws the shortlist (the top of each domain and
-the borderline entries), books one defence room — ten-minute sessions on
-the last working days of the review phase, mornings and afternoons — and
+The online review (round 1) ends about a week before the review phase does;
+the next working day the chair computes its draft, draws the shortlist (the
+top of each domain and the borderline entries), books one defence room —
+ten-minute sessions on the phase's last five working days, mornings and
+afternoons — and
 seats a panel of seven experts, who score every defence in the room. The
 applicants confirm their sessions the day they are booked. The combined
 score weighs the online review 40 % and the defence 60 %.
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.demo import sheets as demo_sheets
 from app.demo.history import History
-from app.demo.review import day_of, office_time, online_round_end
+from app.demo.review import day_of, defence_days, office_time, shortlist_day
 from app.enums import Domain, Membership, Phase
 from app.models import Call, DefenceSlot, Entry, ShortlistEntry, User
 from app.models.rounds import DEFENCE
@@ -30,6 +31,7 @@ from app.review.rubrics.services import frozen_rubric
 ONLINE_NAME, DEFENCE_NAME = "网络初评", "现场答辩"
 ONLINE_WEIGHT, DEFENCE_WEIGHT = 40.0, 60.0
 SHORTLIST_PER_DOMAIN = 15
+SHORTLIST_SEED = 20251210  # the online round's bootstrap, whose intervals say which entries are borderline
 ROOM = "省人工智能产业创新中心 第一答辩室"
 SESSION_MINUTES = 10  # six minutes of presentation, four of questions
 #: The defence day's sittings (local time): morning and afternoon.
@@ -40,15 +42,6 @@ PANEL = (2, 5, 9, 14, 21, 27, 33)
 
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def _working_days(first: date, last: date) -> list[date]:
-    days, day = [], first
-    while day <= last:
-        if day.weekday() < 5:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 def _session_starts(days: list[date]) -> list[datetime]:
@@ -79,19 +72,20 @@ def load_second_round(session: Session, *, call: Call, chair: User, experts: dic
     its defence round, up to the last defence sheet; the caller computes the
     results that combine both rounds. Returns how many entries defended."""
     review = call.phase_window(Phase.REVIEW)
-    # The draft of the online round the next working day, the defences from two days later.
-    drawn = office_time(day_of(online_round_end(call)) + timedelta(days=1), 0.15)
-    defence_days = _working_days(day_of(drawn) + timedelta(days=2), day_of(review.ends_at - timedelta(hours=1)))
+    # The online round's draft and the shortlist on one day, the defences on the phase's last five working days.
+    drawn = office_time(shortlist_day(call), 0.15)
+    days = defence_days(call)
     history.now = office_time(day_of(review.starts_at) + timedelta(days=1), 0.3)
     save_second_round(session, call=call, actor=chair, settings=RoundSettings(
         first_name=ONLINE_NAME, first_weight=ONLINE_WEIGHT, name=DEFENCE_NAME, kind=DEFENCE, weight=DEFENCE_WEIGHT,
-        starts_at=datetime.combine(defence_days[0], time(8), tzinfo=_zone()),
-        ends_at=min(datetime.combine(defence_days[-1], time(18), tzinfo=_zone()), review.ends_at),
+        starts_at=datetime.combine(days[0], time(8), tzinfo=_zone()),
+        ends_at=min(datetime.combine(days[-1], time(18), tzinfo=_zone()), review.ends_at),
         shortlist_basis="per_domain", shortlist_size=SHORTLIST_PER_DOMAIN, shortlist_borderline=True,
         combination="weighted"))
 
     history.now = drawn
-    compute_results(session, call=call, actor=chair, now=drawn, round_no=1)
+    # A seed of its own (not the call's id, which differs between databases): the same borderline entries everywhere.
+    compute_results(session, call=call, actor=chair, now=drawn, round_no=1, seed=SHORTLIST_SEED)
     history.now = drawn + timedelta(hours=2)
     draw_shortlist(session, call=call, round_no=2, actor=chair, now=history.now)
     review_round = round_of(session, call_id=call.id, number=2)
@@ -104,9 +98,9 @@ def load_second_round(session: Session, *, call: Call, chair: User, experts: dic
     ).all()
     order = {domain: index for index, domain in enumerate(Domain)}
     shortlisted = sorted(shortlisted, key=lambda entry: (order[entry.domain], entry.title))
-    starts = _session_starts(defence_days)
+    starts = _session_starts(days)
     if len(starts) < len(shortlisted):
-        raise RuntimeError(f"{len(shortlisted)} defences do not fit in {len(defence_days)} days")
+        raise RuntimeError(f"{len(shortlisted)} defences do not fit in {len(days)} days")
     for entry, start in zip(shortlisted, starts):
         schedule_slot(session, actor=chair, call=call, review_round=review_round, entry=entry, room=ROOM,
                       video_link="", starts_at=start, duration_minutes=SESSION_MINUTES, now=booked)
@@ -121,7 +115,7 @@ def load_second_round(session: Session, *, call: Call, chair: User, experts: dic
     history.now = seated
     assign_round_panel(session, call=call, round_no=2, expert_ids=[experts[number].id for number in PANEL],
                        actor=chair, now=seated)
-    opens = datetime.combine(defence_days[0], time(8, 30), tzinfo=_zone())
+    opens = datetime.combine(days[0], time(8, 30), tzinfo=_zone())
     history.now = opens
     versions = {domain: frozen_rubric(session, call=call, domain=domain, now=opens, actor=None, round_no=2,
                                       opens_at=review_round.starts_at) for domain in Domain}

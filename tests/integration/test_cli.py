@@ -103,11 +103,11 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert "Open for entries: 2027年人工智能应用场景征集（第二批）." in result.output
     assert ("Last year's call (2025年广东省人工智能应用场景征集): 280 entries (8 ineligible, 152 not_selected, 120 selected); "
             "7 returned for revision and resubmitted.") in result.output
-    # Both rounds: 1360 online sheets, then a panel of seven at 175 defences (seven conflicts of interest).
-    assert "Its review: 9 panels, 2578 assignments, 2578 sheets submitted, 0 drafts, 0 not opened; " in result.output
+    # Both rounds: 1360 online sheets, then a panel of seven at 176 defences (seven conflicts of interest).
+    assert "Its review: 9 panels, 2585 assignments, 2585 sheets submitted, 0 drafts, 0 not opened; " in result.output
     assert ("Published results: 120 of 272 ranked entries selected (1 brought in and 1 taken out by the chair; "
             "vetoes 1 confirmed, 5 dismissed), snapshot ") in result.output
-    assert ("Defence round: 175 shortlisted entries defended over 5 days; public notice ") in result.output
+    assert ("Defence round: 176 shortlisted entries defended over 5 days; public notice ") in result.output
     assert ("(5 working days), 3 objections (1 upheld, 2 dismissed); official list published, "
             "120 certificates issued.") in result.output
     assert ("Draft results: 292 entries ranked, 200 selected by the rule, 3 vetoes pending, 217 entries still being scored; "
@@ -237,7 +237,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     past_active = session.exec(select(Assignment).where(Assignment.call_id == past.id, Assignment.removed_at.is_(None))).all()
     past_sheets = {sheet.assignment_id: sheet for sheet in session.exec(
         select(ScoreSheet).join(Assignment, Assignment.id == ScoreSheet.assignment_id).where(Assignment.call_id == past.id))}
-    assert Counter(a.round_no for a in past_active) == {1: 1360, 2: 1218}
+    assert Counter(a.round_no for a in past_active) == {1: 1360, 2: 1225}
     assert all(past_sheets[a.id].status == SheetStatus.SUBMITTED for a in past_active)
     review_window, results_window = past.phase_window(Phase.REVIEW), past.phase_window(Phase.RESULTS)
     assert all(review_window.starts_at <= sheet.submitted_at < review_window.ends_at for sheet in past_sheets.values())
@@ -247,7 +247,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     assert [(r.kind, r.weight) for r in rounds] == [("online", 40.0), ("defence", 60.0)]
     shortlisted = session.exec(select(ShortlistEntry).where(ShortlistEntry.call_id == past.id)).all()
     slots = session.exec(select(DefenceSlot).where(DefenceSlot.call_id == past.id)).all()
-    assert len(shortlisted) == len(slots) == 175 and {s.entry_id for s in shortlisted} == {s.entry_id for s in slots}
+    assert len(shortlisted) == len(slots) == 176 and {s.entry_id for s in shortlisted} == {s.entry_id for s in slots}
     assert all(slot.confirmed_at < slot.starts_at and rounds[1].starts_at <= slot.starts_at < rounds[1].ends_at
                for slot in slots)
     online_last = max(sheet.submitted_at for sheet in past_sheets.values() if sheet.round_no == 1)
@@ -286,7 +286,7 @@ def test_demo_load_is_complete_deterministic_and_idempotent(app, runner, session
     decisions = Counter(row.decision for row in rows)
     assert decisions["included_by_chair"] == decisions["excluded_by_chair"] == 1
     # Entries the defence round left behind are never selected; the confirmed veto excludes its entry.
-    assert decisions["not_shortlisted"] == 272 - 175
+    assert decisions["not_shortlisted"] == 272 - 176
     assert all(not row.selected for row in rows if row.veto_status == "confirmed" or not row.shortlisted)
     assert decisions["withdrawn_after_objection"] == 1
     assert decisions["quota_full"] > 0 and decisions["target_reached"] > 0

@@ -15,6 +15,7 @@ from flask_babel import force_locale
 from app.db import db, write_intent
 from app.errors import DomainError
 from app.input_rules import MAX_ID, SEED_RANGE
+from app.models import Call
 
 #: Option types with the ranges of ``app.input_rules``: a row id (``--call``,
 #: ``--snapshot``) and a seed; click refuses anything else with a message.
@@ -32,6 +33,14 @@ def transaction() -> Iterator[None]:
             db.rollback()
             raise click.ClickException(str(error.message)) from None
         db.commit()
+
+
+def call_or_exit(call_id: int) -> Call:
+    """The call with ``call_id``, or click's error naming the id."""
+    call = db.session.get(Call, call_id)
+    if call is None:
+        raise click.ClickException(f"There is no call with id {call_id}.")
+    return call
 
 
 def in_site_language(command):

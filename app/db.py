@@ -4,7 +4,7 @@ Services only ``flush``; the edge (a view or a CLI command) calls
 :meth:`Database.commit` once, which then runs the callbacks queued with
 :meth:`Database.after_commit` (mails go out only for data that was saved).
 """
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -206,6 +206,23 @@ class Database:
     def rollback(self) -> None:
         self.session.rollback()
         g.pop("after_commit", None)
+
+    @contextmanager
+    def separate_transaction(self) -> Iterator[Session]:
+        """A short writing transaction on a session of its own (not the app
+        context's ``session``), committed at the end of the block and rolled
+        back when it raises: a background build records its progress this way,
+        one small transaction at a time."""
+        session = self.state.sessionmaker()
+        try:
+            with write_intent():
+                yield session
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 db = Database()

@@ -26,8 +26,6 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +38,7 @@ from sqlmodel import Session, select
 from app.audit.services import record
 from app.brochure.files import brochure_folder, file_path
 from app.brochure.options import BuildOptions
-from app.db import db, utcnow, write_intent
+from app.db import db, utcnow
 from app.enums import BrochureStatus
 from app.errors import DomainError
 from app.models.brochures import Brochure
@@ -111,7 +109,7 @@ def give_up_orphans(*, now: datetime) -> list[int]:
     host that has ended (it was killed), and delete the file each was
     writing; returns their ids. Run when a worker starts."""
     ended = []
-    with _transaction() as session:
+    with db.separate_transaction() as session:
         running = session.exec(
             select(Brochure).where(Brochure.status == BrochureStatus.RUNNING, Brochure.claimed_by.is_not(None))
             .with_for_update()
@@ -138,21 +136,6 @@ def build_file(brochure: Brochure) -> str:
 # --- running a build (the job) --------------------------------------------------------
 
 
-@contextmanager
-def _transaction() -> Iterator[Session]:
-    """A short writing transaction of its own, committed at the end of the block."""
-    session = db.state.sessionmaker()
-    try:
-        with write_intent():
-            yield session
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 
 def describe(error: BaseException) -> str:
     """``error`` in a line people can read (at most 500 characters)."""
@@ -162,7 +145,7 @@ def describe(error: BaseException) -> str:
 
 def fail(brochure_id: int, message: str) -> None:
     """Mark a queued or running build failed with ``message`` (a finished one is left alone)."""
-    with _transaction() as session:
+    with db.separate_transaction() as session:
         brochure = session.get(Brochure, brochure_id)
         if brochure is None or not brochure.active:
             return
@@ -179,7 +162,7 @@ def fail(brochure_id: int, message: str) -> None:
 def _claim(brochure_id: int) -> Brochure | None:
     """Move a queued build to running (once: a second worker or a retry finds it taken)."""
     now = utcnow()
-    with _transaction() as session:
+    with db.separate_transaction() as session:
         claimed = session.execute(
             sa.update(Brochure)
             .where(Brochure.id == brochure_id, Brochure.status == BrochureStatus.QUEUED)
@@ -214,7 +197,7 @@ class _ProgressWriter:
 
     def write(self) -> None:
         try:
-            with _transaction() as session:
+            with db.separate_transaction() as session:
                 session.execute(
                     sa.update(Brochure)
                     .where(Brochure.id == self.brochure_id, Brochure.status == BrochureStatus.RUNNING)
@@ -239,7 +222,7 @@ def _finish(brochure: Brochure, *, result, relative: str, progress: dict) -> lis
     of the same profile are let go. Returns those files, to delete once this
     is committed."""
     replaced: list[Path] = []
-    with _transaction() as session:
+    with db.separate_transaction() as session:
         row = session.get(Brochure, brochure.id, with_for_update=True)
         before = row.status.value
         row.status = BrochureStatus.DONE

@@ -12,8 +12,6 @@ already finished usable and nothing half written.
 import io
 import logging
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,7 +21,7 @@ from sqlmodel import Session, select
 
 from app.accounts.services import active_members
 from app.audit.services import record
-from app.db import db, utcnow, write_intent
+from app.db import db, utcnow
 from app.errors import DomainError
 from app.models import Call, Certificate, Organisation
 from app.models.certificates import CertificateBuild
@@ -34,24 +32,9 @@ from app.urls import site_path
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def _transaction() -> Iterator[Session]:
-    """A short writing transaction of its own, committed at the end of the block."""
-    session = db.state.sessionmaker()
-    try:
-        with write_intent():
-            yield session
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 def fail(build_id: int, message: str) -> None:
     """Mark a queued or running build failed with ``message`` (a finished one is left alone)."""
-    with _transaction() as session:
+    with db.separate_transaction() as session:
         build = session.get(CertificateBuild, build_id)
         if build is None or build.status not in ("queued", "running"):
             return
@@ -65,7 +48,7 @@ def fail(build_id: int, message: str) -> None:
 
 def _claim(build_id: int) -> list[int] | None:
     """Move a queued build to running (once); the ids of the certificates it builds."""
-    with _transaction() as session:
+    with db.separate_transaction() as session:
         build = session.get(CertificateBuild, build_id)
         if build is None:
             return None
@@ -89,7 +72,7 @@ def _store_one(build_id: int, certificate_id: int, seal_key: str | None) -> tupl
     key = storage().put(data, suffix=".pdf")
     name = f"{certificate.serial}-{certificate.entry_id}.pdf"
     db.session.rollback()  # end the read transaction before writing in our own
-    with _transaction() as session:
+    with db.separate_transaction() as session:
         row = session.get(Certificate, certificate_id, with_for_update=True)
         first = row.built_at is None
         row.file_key, row.built_at = key, utcnow()
@@ -137,7 +120,7 @@ def run_build(build_id: int) -> None:
             fail(build_id, _("The build stopped with an error: %(error)s", error=text[:500]))
             return
         db.session.rollback()
-        with _transaction() as session:
+        with db.separate_transaction() as session:
             row = session.get(CertificateBuild, build_id, with_for_update=True)
             row.status, row.zip_key, row.finished_at, row.error = "done", zip_key, utcnow(), None
             session.add(row)

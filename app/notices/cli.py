@@ -5,21 +5,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.accounts.actors import chair_actor
-from app.commands import ID, in_site_language, transaction
+from app.commands import ID, call_or_exit, in_site_language, transaction
 from app.db import db, utcnow
 from app.i18n import gettext as _
-from app.models import Call
 from app.notices import services
 from app.results.compute import draft_run
 
 notices_cli = AppGroup("notices", help="Public notice (公示) of a call's proposed list, and its official list.")
-
-
-def _call(call_id: int) -> Call:
-    call = db.session.get(Call, call_id)
-    if call is None:
-        raise click.ClickException(f"There is no call with id {call_id}.")
-    return call
 
 
 @notices_cli.command("publish")
@@ -32,7 +24,7 @@ def _call(call_id: int) -> Call:
 def notices_publish(call_id: int, public_scores: bool, as_email: str | None):
     """Publish the call's draft as its proposed list and open the public notice."""
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]), transaction():
-        call = _call(call_id)
+        call = call_or_exit(call_id)
         run = draft_run(db.session, call=call)
         if run is None:
             raise click.ClickException(_("The call has no draft results: compute them first."))
@@ -53,7 +45,7 @@ def notices_publish(call_id: int, public_scores: bool, as_email: str | None):
 def notices_official(call_id: int, as_email: str | None):
     """Publish the official list of the call's notice (its period over, every objection decided)."""
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]), transaction():
-        notice = services.latest_notice(db.session, call_id=_call(call_id).id)
+        notice = services.latest_notice(db.session, call_id=call_or_exit(call_id).id)
         if notice is None:
             raise click.ClickException(_("The call has no public notice."))
         run = services.publish_official(db.session, notice=notice, actor=chair_actor(as_email), now=utcnow())

@@ -6,23 +6,15 @@ import click
 from flask.cli import AppGroup
 
 from app.accounts.actors import chair_actor
-from app.commands import ID, SEED, in_site_language, transaction
+from app.commands import ID, SEED, call_or_exit, in_site_language, transaction
 from app.config import RESAMPLES_RANGE
 from app.db import db, utcnow
 from app.i18n import gettext as _
-from app.models import Call
 from app.results.compute import compute_results, draft_run
 from app.results.publishing import publish
 from app.results.verification import message, verify_document
 
 results_cli = AppGroup("results", help="Results: rankings, selection, snapshots.")
-
-
-def _call(call_id: int) -> Call:
-    call = db.session.get(Call, call_id)
-    if call is None:
-        raise click.ClickException(f"There is no call with id {call_id}.")
-    return call
 
 
 @results_cli.command("compute")
@@ -39,7 +31,7 @@ def results_compute(call_id: int, resamples: int | None, seed: int | None, as_em
     settings and seed give the same results.
     """
     with transaction():
-        call = _call(call_id)
+        call = call_or_exit(call_id)
         actor = chair_actor(as_email)
         run = compute_results(db.session, call=call, actor=actor, now=utcnow(), resamples=resamples, seed=seed)
     summary = run.summary
@@ -73,7 +65,7 @@ def results_compute(call_id: int, resamples: int | None, seed: int | None, as_em
 def results_publish(call_id: int, public_scores: bool, as_email: str | None):
     """Publish the call's draft as a frozen snapshot (with its content hash)."""
     with transaction():
-        call = _call(call_id)
+        call = call_or_exit(call_id)
         actor = chair_actor(as_email)
         run = draft_run(db.session, call=call)
         if run is None:

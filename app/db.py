@@ -167,7 +167,13 @@ class Database:
         def _close_session(_exc):
             session = g.pop("db_session", None)
             if session is not None:
-                session.close()  # rolls back whatever was not committed
+                try:
+                    session.close()  # rolls back whatever was not committed
+                except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError):
+                    # The server went away after the request's work (a restart): the
+                    # rollback cannot reach it. The response stands; the pool drops
+                    # the dead connection instead of failing the request with a 500.
+                    session.invalidate()
             g.pop("after_commit", None)
 
     @property

@@ -39,3 +39,28 @@ def test_english_and_json_answers(offline):
     assert response.status_code == 503
     assert response.get_json()["ok"] is False
     assert response.get_json()["message"].startswith("The service cannot reach its database")
+
+
+def test_a_connection_lost_after_the_work_does_not_fail_the_response(app, client, monkeypatch):
+    # A restart between the request's last query and the end of the request: the rollback
+    # that closes the session cannot reach the server. The page still answers; the session
+    # gives its dead connection back as invalid.
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    invalidated = []
+    close = Session.close
+
+    def lost(self):
+        monkeypatch.setattr(Session, "close", close)  # once
+        raise sa.exc.OperationalError("ROLLBACK", {}, Exception("server closed the connection unexpectedly"))
+
+    def invalidate(self):
+        invalidated.append(self)
+        close(self)
+
+    assert client.get("/library/").status_code == 200
+    monkeypatch.setattr(Session, "close", lost)
+    monkeypatch.setattr(Session, "invalidate", invalidate)
+    assert client.get("/library/").status_code == 200
+    assert len(invalidated) == 1

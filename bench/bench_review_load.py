@@ -105,6 +105,14 @@ KINDS = ("queue", "declaration", "open", "sheet", "autosave", "submit")
 WORDS = ("智能", "视觉", "质检", "巡检", "调度", "诊断", "预测", "平台", "机器人", "大模型", "知识图谱", "政务", "安防", "教学", "风控")
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages (other work on the shared cores)."""
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def fail(message: str) -> None:
     print(f"bench_review_load: {message}", file=sys.stderr)
     sys.exit(2)
@@ -774,6 +782,14 @@ def main() -> int:
         print(f"seeded {shown} in {time.perf_counter() - started:.1f} s: {counts['entries']} entries, "
               f"{counts['experts']} experts in {counts['panels']} panels, {counts['assignments']} assignments "
               f"({counts['infeasible']} entries short), {counts['submitted']} sheets submitted and {counts['drafts']} drafts before the run")
+        if "--profile" in sys.argv[1:]:
+            from page_profile import profile_pages
+
+            print(f"load average {load_average()}")
+            profile_pages(url, tmp, experts=EXPERTS)
+            app.extensions["db"].engine.dispose()
+            guard.close()
+            return 0
         port = free_port()
         print(f"gunicorn -w {workers} -k gthread --threads {threads} on 127.0.0.1:{port} (SHOWCASE_ENV=production); "
               f"{cores} cores shared with PostgreSQL and this load generator")

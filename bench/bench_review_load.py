@@ -101,6 +101,7 @@ PASSWORD = "bench-review-evening"
 RUN_LOCK = 0x5EB_0AD  # advisory lock key: one run at a time per database
 DOUBLE_CLICK = 1 / 8  # the share of submits sent twice at once
 TARGET_P95_MS = 50
+TARGET_RATIO = 0.3  # saturation throughput against the bare route's
 KINDS = ("queue", "declaration", "open", "sheet", "autosave", "submit")
 WORDS = ("智能", "视觉", "质检", "巡检", "调度", "诊断", "预测", "平台", "机器人", "大模型", "知识图谱", "政务", "安防", "教学", "风控")
 
@@ -282,7 +283,10 @@ def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int) -
             # Which worker served each request, and how long it took inside the worker (µs).
             "--access-logfile", str(tmp / "access.log"), "--access-logformat", "%(p)s %(D)s %(m)s %(U)s",
             "app:create_app()"]
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    # The app's request log (a JSON line per request, as in production) goes to a file, not to this terminal.
+    with open(tmp / "app.log", "ab") as app_log:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=app_log, stderr=app_log,
+                                   start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -309,6 +313,34 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # its own session: the master and its workers only
         process.wait()
+
+
+@dataclass
+class Usage:
+    """CPU seconds used so far by gunicorn (master and workers) and by this
+    process, and the database's connections opened so far."""
+
+    server: float
+    client: float
+    sessions: int
+
+    @classmethod
+    def now(cls, master: int, connection: sa.Connection) -> "Usage":
+        tick = os.sysconf("SC_CLK_TCK")
+        server = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat.parent.name) == master or int(fields[1]) == master:  # fields[1]: the parent's pid
+                server += int(fields[11]) + int(fields[12])  # utime, stime
+        sessions = connection.execute(
+            sa.text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")).scalar()
+        return cls(server / tick, time.process_time(), int(sessions or 0))
+
+    def __sub__(self, other: "Usage") -> "Usage":
+        return Usage(self.server - other.server, self.client - other.client, self.sessions - other.sessions)
 
 
 # --- the clients ----------------------------------------------------------------
@@ -607,7 +639,7 @@ class Expert:
 # --- the two phases -------------------------------------------------------------
 
 
-def baseline(port: int, clients: int, seconds: float) -> tuple[Recorder, float]:
+def baseline(port: int, clients: int, seconds: float, probe=None) -> tuple[Recorder, float]:
     recorders = [Recorder() for _ in range(clients)]
     start = threading.Barrier(clients + 1)
     deadline = [0.0]
@@ -629,15 +661,23 @@ def baseline(port: int, clients: int, seconds: float) -> tuple[Recorder, float]:
     threads = [threading.Thread(target=hammer, args=(r,), daemon=True) for r in recorders]
     for thread in threads:
         thread.start()
+    if probe:
+        probe()
     deadline[0] = time.perf_counter() + seconds
     started = time.perf_counter()
     start.wait()
     for thread in threads:
         thread.join()
-    return merge(recorders), time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if probe:
+        probe()
+    return merge(recorders), elapsed
 
 
-def load(port: int, clients: int, seconds: float, think: float, ledger: Ledger) -> tuple[Recorder, float, list[float]]:
+def load(port: int, clients: int, seconds: float, think: float, ledger: Ledger, probe=None
+         ) -> tuple[Recorder, float, list[float]]:
+    """Log the experts in, then let them work for ``seconds``; ``probe()`` is
+    called just before and just after the work (not the logins)."""
     experts = [Expert(n, port, random.Random(1000 + n), ledger, think) for n in range(clients)]
     logins, problems = [], []
 
@@ -664,12 +704,16 @@ def load(port: int, clients: int, seconds: float, think: float, ledger: Ledger) 
     threads = [threading.Thread(target=work, args=(e,), daemon=True) for e in experts]
     for thread in threads:
         thread.start()
+    if probe:
+        probe()
     deadline[0] = time.perf_counter() + seconds
     started = time.perf_counter()
     start.wait()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    if probe:
+        probe()
     for expert in experts:
         expert.client.close()
     return merge([e.recorder for e in experts]), elapsed, logins
@@ -769,7 +813,8 @@ def main() -> int:
         fail(f"BENCH_CLIENTS must be between 1 and {EXPERTS}")
     baseline_seconds = min(10.0, max(2.0, seconds / 6))
     cores = os.cpu_count() or 1
-    workers, threads = cores + 1, 8
+    workers = int(os.environ.get("BENCH_WORKERS", str(cores + 1)))
+    threads = int(os.environ.get("BENCH_THREADS", "8"))
 
     started = time.perf_counter()
     url, guard = prepare_database(raw_url)
@@ -791,17 +836,24 @@ def main() -> int:
             guard.close()
             return 0
         port = free_port()
+        print(f"load average {load_average()} (1, 5, 15 min) before the run")
         print(f"gunicorn -w {workers} -k gthread --threads {threads} on 127.0.0.1:{port} (SHOWCASE_ENV=production); "
               f"{cores} cores shared with PostgreSQL and this load generator")
         ledger = Ledger()
         process = start_gunicorn(url, port, tmp, workers, threads)
         try:
-            base, base_seconds = baseline(port, clients, baseline_seconds)
-            main_run, main_seconds, logins = load(port, clients, seconds, think, ledger)
+            marks = []
+
+            def probe():
+                marks.append(Usage.now(process.pid, guard))
+
+            base, base_seconds = baseline(port, clients, baseline_seconds, probe)
+            main_run, main_seconds, logins = load(port, clients, seconds, think, ledger, probe)
         finally:
             stop_gunicorn(process)
-        log = (tmp / "gunicorn.log").read_text(errors="replace")
-        app_errors = [line for line in log.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line]
+        log = (tmp / "gunicorn.log").read_text(errors="replace") + (tmp / "app.log").read_text(errors="replace")
+        app_errors = [line for line in log.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line
+                      or '"level": "ERROR"' in line or '"level": "CRITICAL"' in line]
 
         think_note = f", think time {think * 1000:.0f} ms ×0.5–1.5" if think else ", no think time"
         print(f"\n{clients} clients, keep-alive; baseline {base_seconds:.1f} s, load {main_seconds:.1f} s{think_note}; "
@@ -815,6 +867,9 @@ def main() -> int:
             row(f"  {kind}", main_run.latencies[kind], main_run.errors[kind], main_seconds)
         print(f"  load p95 ÷ baseline p95: {load_p95 / base_p95:.1f}×; "
               f"target p95 ≤ {TARGET_P95_MS} ms: {'ok' if load_p95 <= TARGET_P95_MS else 'MISSED'}")
+        ratio = (len(everything) / main_seconds) / (len(base.latencies["healthz"]) / base_seconds)
+        print(f"  load rps ÷ baseline rps: {ratio:.2f}× (target at saturation, BENCH_THINK_MS=0: ≥ {TARGET_RATIO}×"
+              f"{': ok' if ratio >= TARGET_RATIO else ': MISSED' if not think else ''})")
         print(f"  sheets submitted in the run {len(ledger.submitted)} ({ledger.double_clicks} by double click, "
               f"{ledger.double_click_alerts} of them then showing an error message); "
               f"experts with nothing left to score {len(ledger.out_of_work)}; "
@@ -827,6 +882,13 @@ def main() -> int:
             print(f"  {phase}: time inside gunicorn p50 {percentile(values, 50) * 1000:.1f} ms, "
                   f"p95 {percentile(values, 95) * 1000:.1f} ms; requests per worker {shares}")
         print("  (a keep-alive connection stays with the worker that accepted it)")
+        base_cost, load_cost = marks[1] - marks[0], marks[3] - marks[2]
+        base_n, load_n = len(base.latencies["healthz"]), len(everything)
+        for phase, cost, n in (("baseline", base_cost, base_n), ("load", load_cost, load_n)):
+            print(f"  {phase}: CPU per request: gunicorn {cost.server / n * 1000:.2f} ms, this load generator "
+                  f"{cost.client / n * 1000:.2f} ms; {cost.sessions} new PostgreSQL connections")
+        print(f"  gunicorn CPU per request, baseline ÷ load: {(base_cost.server / base_n) / (load_cost.server / load_n):.2f}× "
+              "(the throughput ratio on cores of its own, whatever else runs on the machine)")
         for message in base.messages + main_run.messages:
             print(f"  error: {message}")
         if ledger.alert_text:
@@ -841,6 +903,11 @@ def main() -> int:
         for ok, text in results:
             print(f"  {'PASS' if ok else 'FAIL'}  {text}")
         app.extensions["db"].engine.dispose()
+        print(f"\nload average {load_average()} (1, 5, 15 min) after the run")
+        if os.environ.get("BENCH_PROFILE", "1") != "0":
+            from page_profile import profile_pages
+
+            profile_pages(url, tmp, experts=EXPERTS)
     guard.close()
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
     return 0 if all(ok for ok, _text in results) else 1

@@ -78,9 +78,14 @@ def _library(filename: str) -> str:
 
 
 class Sampler:
-    """Samples the main thread's stack on SIGALRM while ``on``; counts by (kind, phase, library)."""
+    """Samples the main thread's stack every ``INTERVAL`` of real or CPU time
+    while ``kind`` is set; counts by (kind, phase, library)."""
 
-    def __init__(self):
+    def __init__(self, clock: str = "wall"):
+        # "wall": real time (waits for PostgreSQL included); "cpu": this process's CPU time only.
+        self.timer, self.signal = ((signal.ITIMER_REAL, signal.SIGALRM) if clock == "wall"
+                                   else (signal.ITIMER_PROF, signal.SIGPROF))
+        self.clock = clock
         self.counts: Counter = Counter()
         self.kind = None
         self._phase_cache: dict = {}
@@ -111,13 +116,13 @@ class Sampler:
         self.counts[self.kind, phase or "Flask/Werkzeug", library] += 1
 
     def __enter__(self):
-        self._previous = signal.signal(signal.SIGALRM, self._handler)
-        signal.setitimer(signal.ITIMER_REAL, INTERVAL, INTERVAL)
+        self._previous = signal.signal(self.signal, self._handler)
+        signal.setitimer(self.timer, INTERVAL, INTERVAL)
         return self
 
     def __exit__(self, *exc):
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, self._previous)
+        signal.setitimer(self.timer, 0)
+        signal.signal(self.signal, self._previous)
 
 
 class WsgiBrowser:
@@ -267,7 +272,7 @@ def profile_pages(url: str, tmp: Path, *, cycles: int = 40, first_expert: int = 
         healthz = WsgiBrowser(app, warm, None)
         for _ in range(200):
             healthz.request("healthz", "GET", "/healthz")
-        for label, sampler in (("timed", None), ("sampled", Sampler())):
+        for label, sampler in (("timed", None), ("wall", Sampler("wall")), ("cpu", Sampler("cpu"))):
             timings = defaultdict(list)
             for browser in browsers:
                 browser.timings, browser.sampler = timings, sampler
@@ -290,7 +295,8 @@ def profile_pages(url: str, tmp: Path, *, cycles: int = 40, first_expert: int = 
         sys.stderr = stderr
         quiet.close()
         app.extensions["db"].engine.dispose()
-    report(results["timed"][0], results["sampled"][1])
+    report(results["timed"][0], results["wall"][1])
+    report_breakdown(results["timed"][0], results["cpu"][1])
     return results
 
 
@@ -318,10 +324,19 @@ def report(timings: dict, sampler: Sampler) -> None:
     page_cpu = sum(sum(timings[k + " cpu"]) for k in pages) / requests * 1000
     print(f"  mean over the expert pages in the load's mix ({requests} requests): {page_ms:.2f} ms, "
           f"{page_cpu:.2f} ms of this process's CPU; /healthz {median(timings['healthz cpu']) * 1000:.2f} ms CPU")
+    report_breakdown(timings, sampler)
+
+
+def report_breakdown(timings: dict, sampler: Sampler) -> None:
+    pages = [k for k in ("queue", "declaration", "open", "sheet", "autosave", "submit") if timings.get(k)]
+    requests = sum(len(timings[k]) for k in pages)
+    suffix = "" if sampler.clock == "wall" else " cpu"
+    page_ms = sum(sum(timings[k + suffix]) for k in pages) / requests * 1000
     counts = sampler.counts
     total = sum(n for (kind, _p, _l), n in counts.items() if kind in pages) or 1
-    print(f"\nwhere the expert pages' time goes ({total} samples every {INTERVAL * 1000:g} ms; % of the time, "
-          f"rows: phase of the request, columns: library running):")
+    what = "real time (waits for PostgreSQL included)" if sampler.clock == "wall" else "CPU time of the app's process"
+    print(f"\nwhere the expert pages' {what} goes ({total} samples every {INTERVAL * 1000:g} ms; rows: phase of "
+          f"the request, columns: library running; ms: the phase's share of the mean):")
     header = f"  {'':<26}" + "".join(f"{c[:10]:>11}" for c in COLUMNS) + f"{'total':>9}{'ms':>7}"
     print(header)
     by_phase = defaultdict(Counter)

@@ -266,7 +266,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int) -> subprocess.Popen:
+def production_gunicorn() -> dict:
+    """Workers, threads and keep-alive as ``deploy/gunicorn.conf.py`` sets them
+    (its defaults, unless GUNICORN_WORKERS or GUNICORN_THREADS are set here)."""
+    import runpy
+
+    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    return {"workers": conf["workers"], "threads": conf["threads"], "keepalive": conf["keepalive"]}
+
+
+def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int, keepalive: int = 2) -> subprocess.Popen:
     env = os.environ | {
         "SHOWCASE_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
@@ -279,7 +288,7 @@ def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int) -
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
     }
     args = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-            "-b", f"127.0.0.1:{port}", "--error-logfile", str(tmp / "gunicorn.log"),
+            "--keep-alive", str(keepalive), "-b", f"127.0.0.1:{port}", "--error-logfile", str(tmp / "gunicorn.log"),
             # Which worker served each request, and how long it took inside the worker (µs).
             "--access-logfile", str(tmp / "access.log"), "--access-logformat", "%(p)s %(D)s %(m)s %(U)s",
             "app:create_app()"]
@@ -813,8 +822,11 @@ def main() -> int:
         fail(f"BENCH_CLIENTS must be between 1 and {EXPERTS}")
     baseline_seconds = min(10.0, max(2.0, seconds / 6))
     cores = os.cpu_count() or 1
-    workers = int(os.environ.get("BENCH_WORKERS", str(cores + 1)))
-    threads = int(os.environ.get("BENCH_THREADS", "8"))
+    # Production's settings (deploy/gunicorn.conf.py with its defaults), unless the run asks for others.
+    production = production_gunicorn()
+    workers = int(os.environ.get("BENCH_WORKERS", str(production["workers"])))
+    threads = int(os.environ.get("BENCH_THREADS", str(production["threads"])))
+    keepalive = production["keepalive"]
 
     started = time.perf_counter()
     url, guard = prepare_database(raw_url)
@@ -837,10 +849,11 @@ def main() -> int:
             return 0
         port = free_port()
         print(f"load average {load_average()} (1, 5, 15 min) before the run")
-        print(f"gunicorn -w {workers} -k gthread --threads {threads} on 127.0.0.1:{port} (SHOWCASE_ENV=production); "
+        print(f"gunicorn -w {workers} -k gthread --threads {threads} --keep-alive {keepalive} on 127.0.0.1:{port} "
+              f"(SHOWCASE_ENV=production, as deploy/gunicorn.conf.py); "
               f"{cores} cores shared with PostgreSQL and this load generator")
         ledger = Ledger()
-        process = start_gunicorn(url, port, tmp, workers, threads)
+        process = start_gunicorn(url, port, tmp, workers, threads, keepalive)
         try:
             marks = []
 
@@ -873,7 +886,7 @@ def main() -> int:
         print(f"  sheets submitted in the run {len(ledger.submitted)} ({ledger.double_clicks} by double click, "
               f"{ledger.double_click_alerts} of them then showing an error message); "
               f"experts with nothing left to score {len(ledger.out_of_work)}; "
-              f"reconnects {main_run.reconnects + base.reconnects} (gunicorn closes keep-alive connections idle for 2 s)")
+              f"reconnects {main_run.reconnects + base.reconnects} (gunicorn closes keep-alive connections idle for {keepalive} s)")
         server_times, per_worker = worker_shares(tmp / "access.log")
         for phase in ("baseline", "load"):
             values = sorted(server_times[phase])

@@ -17,6 +17,7 @@ code, or other (the standard library).
 
 Used by ``bench_review_load.py`` (after the load, and alone with ``--profile``).
 """
+import gc
 import http.cookies
 import io
 import json
@@ -254,6 +255,7 @@ def profile_pages(url: str, tmp: Path, *, cycles: int = 40, first_expert: int = 
     import random
 
     app = production_app(url, tmp)
+    gc.freeze()  # as deploy/gunicorn.conf.py does in each worker once the app is loaded
 
     def count(*_args):
         WsgiBrowser.statements += 1

@@ -7,8 +7,10 @@ its public schema dropped and migrated with Alembic; the name must contain
 panels, a chair, 320 eligible entries (no photos), the rubrics frozen, the
 automatic assignment run (5 experts per entry), and about 40 % of the sheets
 already submitted and 10 % drafts. Then starts the app under gunicorn on
-127.0.0.1 and, from this process (one thread and one keep-alive connection
-per client):
+127.0.0.1 — production's ``deploy/gunicorn.conf.py`` (3 workers × 4 threads,
+keep-alive 5 s, ``gc.freeze()`` in each worker; ``BENCH_WORKERS`` and
+``BENCH_THREADS`` change the count) — and, from this process (one thread and
+one keep-alive connection per client):
 
 1. baseline: 50 clients call ``GET /healthz`` (no database) for ~10 s;
 2. load: 50 experts log in and for 60 s work through their queue — queue,
@@ -18,8 +20,9 @@ per client):
    again; experts with nothing left read their queue and submitted sheets.
 
 Prints requests, requests per second, p50/p95/p99 latency and errors per
-request kind beside the baseline, the time spent inside gunicorn and how the
-requests spread over its workers (from its access log), then checks the
+request kind beside the baseline, the throughput ratio, the time spent
+inside gunicorn and how the requests spread over its workers (from its access
+log), the CPU time per request of gunicorn and of this load generator, then checks the
 database: one sheet per (entry, expert), one score per (sheet, criterion),
 every sheet a client saw submitted is submitted with exactly the scores it
 sent, its total equal to ``scoring.weighted_total``, and one
@@ -32,10 +35,18 @@ loop: latency ≈ clients ÷ throughput (Little's law), so the p95 measures how
 many requests the machine serves, not what one expert waits for.
 ``BENCH_THINK_MS`` adds a pause between an expert's requests (0.5–1.5 × it);
 ``BENCH_SECONDS`` shortens the load, ``BENCH_CLIENTS`` uses fewer experts.
+The machine's load average is printed before and after: other work on the
+cores shows in every figure but the CPU time per request.
+
+Afterwards (``BENCH_PROFILE=0`` skips it; ``--profile`` runs only the seed
+and it) ``page_profile.py`` runs the same pages in-process and prints where
+their time goes: CPU time and queries per page, and a sampled breakdown by
+phase of the request and by library.
 
     .venv/bin/python bench/bench_review_load.py
     BENCH_THINK_MS=2000 .venv/bin/python bench/bench_review_load.py
     BENCH_SECONDS=15 BENCH_CLIENTS=1 .venv/bin/python bench/bench_review_load.py
+    .venv/bin/python bench/bench_review_load.py --profile
 """
 import http.client
 import json

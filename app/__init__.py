@@ -87,11 +87,16 @@ def _init_extensions(app: Flask) -> None:
     # (idle timeout, absolute lifetime, ended by logout or a password change).
     login_manager.user_loader(load_session_user)
 
-    @app.before_request
-    def _permanent_session():
+    @app.after_request
+    def _permanent_session(response):
+        # A session with something in it (a login, a CSRF token, a message)
+        # lives past the browser's closing; an empty one sets no cookie at
+        # all (a probe of /healthz, a visitor who only reads).
         from flask import session
 
-        session.permanent = True
+        if session and not session.permanent:
+            session.permanent = True
+        return response
 
 
 def _register_blueprints(app: Flask) -> None:

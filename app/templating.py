@@ -13,7 +13,7 @@ from app.calls.services import current_call, phase_state
 from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm
-from app.i18n import format_number, in_brackets, with_colon
+from app.i18n import format_number, in_brackets, install_template_gettext, with_colon
 from app.permissions import can_view_organisation
 from app.reference import city_label, technology_label
 from app.site.services import SiteSettings, load_settings
@@ -108,6 +108,7 @@ def register_template_helpers(app: Flask) -> None:
             "action_form": ActionForm(formdata=None),
         }
 
+    install_template_gettext(app.jinja_env)
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["city"] = city_label

@@ -7,8 +7,10 @@ its public schema dropped and migrated with Alembic; the name must contain
 panels, a chair, 320 eligible entries (no photos), the rubrics frozen, the
 automatic assignment run (5 experts per entry), and about 40 % of the sheets
 already submitted and 10 % drafts. Then starts the app under gunicorn on
-127.0.0.1 and, from this process (one thread and one keep-alive connection
-per client):
+127.0.0.1 — production's ``deploy/gunicorn.conf.py`` (3 workers × 4 threads,
+keep-alive 5 s, ``gc.freeze()`` in each worker; ``BENCH_WORKERS`` and
+``BENCH_THREADS`` change the count) — and, from this process (one thread and
+one keep-alive connection per client):
 
 1. baseline: 50 clients call ``GET /healthz`` (no database) for ~10 s;
 2. load: 50 experts log in and for 60 s work through their queue — queue,
@@ -18,8 +20,9 @@ per client):
    again; experts with nothing left read their queue and submitted sheets.
 
 Prints requests, requests per second, p50/p95/p99 latency and errors per
-request kind beside the baseline, the time spent inside gunicorn and how the
-requests spread over its workers (from its access log), then checks the
+request kind beside the baseline, the throughput ratio, the time spent
+inside gunicorn and how the requests spread over its workers (from its access
+log), the CPU time per request of gunicorn and of this load generator, then checks the
 database: one sheet per (entry, expert), one score per (sheet, criterion),
 every sheet a client saw submitted is submitted with exactly the scores it
 sent, its total equal to ``scoring.weighted_total``, and one
@@ -32,10 +35,18 @@ loop: latency ≈ clients ÷ throughput (Little's law), so the p95 measures how
 many requests the machine serves, not what one expert waits for.
 ``BENCH_THINK_MS`` adds a pause between an expert's requests (0.5–1.5 × it);
 ``BENCH_SECONDS`` shortens the load, ``BENCH_CLIENTS`` uses fewer experts.
+The machine's load average is printed before and after: other work on the
+cores shows in every figure but the CPU time per request.
+
+Afterwards (``BENCH_PROFILE=0`` skips it; ``--profile`` runs only the seed
+and it) ``page_profile.py`` runs the same pages in-process and prints where
+their time goes: CPU time and queries per page, and a sampled breakdown by
+phase of the request and by library.
 
     .venv/bin/python bench/bench_review_load.py
     BENCH_THINK_MS=2000 .venv/bin/python bench/bench_review_load.py
     BENCH_SECONDS=15 BENCH_CLIENTS=1 .venv/bin/python bench/bench_review_load.py
+    .venv/bin/python bench/bench_review_load.py --profile
 """
 import http.client
 import json
@@ -101,8 +112,17 @@ PASSWORD = "bench-review-evening"
 RUN_LOCK = 0x5EB_0AD  # advisory lock key: one run at a time per database
 DOUBLE_CLICK = 1 / 8  # the share of submits sent twice at once
 TARGET_P95_MS = 50
+TARGET_RATIO = 0.3  # saturation throughput against the bare route's
 KINDS = ("queue", "declaration", "open", "sheet", "autosave", "submit")
 WORDS = ("智能", "视觉", "质检", "巡检", "调度", "诊断", "预测", "平台", "机器人", "大模型", "知识图谱", "政务", "安防", "教学", "风控")
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages (other work on the shared cores)."""
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def fail(message: str) -> None:
@@ -257,7 +277,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int) -> subprocess.Popen:
+def production_gunicorn() -> dict:
+    """Workers, threads and keep-alive as ``deploy/gunicorn.conf.py`` sets them
+    (its defaults, unless GUNICORN_WORKERS or GUNICORN_THREADS are set here)."""
+    import runpy
+
+    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    return {"workers": conf["workers"], "threads": conf["threads"], "keepalive": conf["keepalive"]}
+
+
+def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int, keepalive: int = 2) -> subprocess.Popen:
     env = os.environ | {
         "SHOWCASE_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
@@ -269,12 +298,18 @@ def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int) -
         # 50 experts log in from 127.0.0.1 within a second.
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
     }
-    args = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-            "-b", f"127.0.0.1:{port}", "--error-logfile", str(tmp / "gunicorn.log"),
+    # Production's configuration file (its hooks too: gc.freeze() in each worker), with the bench's
+    # address, logs and worker count; no recycling of workers after 2,000 requests in a 70 s run.
+    args = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--max-requests", "0",
+            "--keep-alive", str(keepalive), "-b", f"127.0.0.1:{port}", "--error-logfile", str(tmp / "gunicorn.log"),
             # Which worker served each request, and how long it took inside the worker (µs).
             "--access-logfile", str(tmp / "access.log"), "--access-logformat", "%(p)s %(D)s %(m)s %(U)s",
             "app:create_app()"]
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    # The app's request log (a JSON line per request, as in production) goes to a file, not to this terminal.
+    with open(tmp / "app.log", "ab") as app_log:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=app_log, stderr=app_log,
+                                   start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -301,6 +336,34 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # its own session: the master and its workers only
         process.wait()
+
+
+@dataclass
+class Usage:
+    """CPU seconds used so far by gunicorn (master and workers) and by this
+    process, and the database's connections opened so far."""
+
+    server: float
+    client: float
+    sessions: int
+
+    @classmethod
+    def now(cls, master: int, connection: sa.Connection) -> "Usage":
+        tick = os.sysconf("SC_CLK_TCK")
+        server = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat.parent.name) == master or int(fields[1]) == master:  # fields[1]: the parent's pid
+                server += int(fields[11]) + int(fields[12])  # utime, stime
+        sessions = connection.execute(
+            sa.text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")).scalar()
+        return cls(server / tick, time.process_time(), int(sessions or 0))
+
+    def __sub__(self, other: "Usage") -> "Usage":
+        return Usage(self.server - other.server, self.client - other.client, self.sessions - other.sessions)
 
 
 # --- the clients ----------------------------------------------------------------
@@ -599,7 +662,7 @@ class Expert:
 # --- the two phases -------------------------------------------------------------
 
 
-def baseline(port: int, clients: int, seconds: float) -> tuple[Recorder, float]:
+def baseline(port: int, clients: int, seconds: float, probe=None) -> tuple[Recorder, float]:
     recorders = [Recorder() for _ in range(clients)]
     start = threading.Barrier(clients + 1)
     deadline = [0.0]
@@ -621,15 +684,23 @@ def baseline(port: int, clients: int, seconds: float) -> tuple[Recorder, float]:
     threads = [threading.Thread(target=hammer, args=(r,), daemon=True) for r in recorders]
     for thread in threads:
         thread.start()
+    if probe:
+        probe()
     deadline[0] = time.perf_counter() + seconds
     started = time.perf_counter()
     start.wait()
     for thread in threads:
         thread.join()
-    return merge(recorders), time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if probe:
+        probe()
+    return merge(recorders), elapsed
 
 
-def load(port: int, clients: int, seconds: float, think: float, ledger: Ledger) -> tuple[Recorder, float, list[float]]:
+def load(port: int, clients: int, seconds: float, think: float, ledger: Ledger, probe=None
+         ) -> tuple[Recorder, float, list[float]]:
+    """Log the experts in, then let them work for ``seconds``; ``probe()`` is
+    called just before and just after the work (not the logins)."""
     experts = [Expert(n, port, random.Random(1000 + n), ledger, think) for n in range(clients)]
     logins, problems = [], []
 
@@ -656,12 +727,16 @@ def load(port: int, clients: int, seconds: float, think: float, ledger: Ledger) 
     threads = [threading.Thread(target=work, args=(e,), daemon=True) for e in experts]
     for thread in threads:
         thread.start()
+    if probe:
+        probe()
     deadline[0] = time.perf_counter() + seconds
     started = time.perf_counter()
     start.wait()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    if probe:
+        probe()
     for expert in experts:
         expert.client.close()
     return merge([e.recorder for e in experts]), elapsed, logins
@@ -761,7 +836,11 @@ def main() -> int:
         fail(f"BENCH_CLIENTS must be between 1 and {EXPERTS}")
     baseline_seconds = min(10.0, max(2.0, seconds / 6))
     cores = os.cpu_count() or 1
-    workers, threads = cores + 1, 8
+    # Production's settings (deploy/gunicorn.conf.py with its defaults), unless the run asks for others.
+    production = production_gunicorn()
+    workers = int(os.environ.get("BENCH_WORKERS", str(production["workers"])))
+    threads = int(os.environ.get("BENCH_THREADS", str(production["threads"])))
+    keepalive = production["keepalive"]
 
     started = time.perf_counter()
     url, guard = prepare_database(raw_url)
@@ -774,18 +853,34 @@ def main() -> int:
         print(f"seeded {shown} in {time.perf_counter() - started:.1f} s: {counts['entries']} entries, "
               f"{counts['experts']} experts in {counts['panels']} panels, {counts['assignments']} assignments "
               f"({counts['infeasible']} entries short), {counts['submitted']} sheets submitted and {counts['drafts']} drafts before the run")
+        if "--profile" in sys.argv[1:]:
+            from page_profile import profile_pages
+
+            print(f"load average {load_average()}")
+            profile_pages(url, tmp, experts=EXPERTS)
+            app.extensions["db"].engine.dispose()
+            guard.close()
+            return 0
         port = free_port()
-        print(f"gunicorn -w {workers} -k gthread --threads {threads} on 127.0.0.1:{port} (SHOWCASE_ENV=production); "
+        print(f"load average {load_average()} (1, 5, 15 min) before the run")
+        print(f"gunicorn -w {workers} -k gthread --threads {threads} --keep-alive {keepalive} on 127.0.0.1:{port} "
+              f"(SHOWCASE_ENV=production, as deploy/gunicorn.conf.py); "
               f"{cores} cores shared with PostgreSQL and this load generator")
         ledger = Ledger()
-        process = start_gunicorn(url, port, tmp, workers, threads)
+        process = start_gunicorn(url, port, tmp, workers, threads, keepalive)
         try:
-            base, base_seconds = baseline(port, clients, baseline_seconds)
-            main_run, main_seconds, logins = load(port, clients, seconds, think, ledger)
+            marks = []
+
+            def probe():
+                marks.append(Usage.now(process.pid, guard))
+
+            base, base_seconds = baseline(port, clients, baseline_seconds, probe)
+            main_run, main_seconds, logins = load(port, clients, seconds, think, ledger, probe)
         finally:
             stop_gunicorn(process)
-        log = (tmp / "gunicorn.log").read_text(errors="replace")
-        app_errors = [line for line in log.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line]
+        log = (tmp / "gunicorn.log").read_text(errors="replace") + (tmp / "app.log").read_text(errors="replace")
+        app_errors = [line for line in log.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line
+                      or '"level": "ERROR"' in line or '"level": "CRITICAL"' in line]
 
         think_note = f", think time {think * 1000:.0f} ms ×0.5–1.5" if think else ", no think time"
         print(f"\n{clients} clients, keep-alive; baseline {base_seconds:.1f} s, load {main_seconds:.1f} s{think_note}; "
@@ -799,10 +894,13 @@ def main() -> int:
             row(f"  {kind}", main_run.latencies[kind], main_run.errors[kind], main_seconds)
         print(f"  load p95 ÷ baseline p95: {load_p95 / base_p95:.1f}×; "
               f"target p95 ≤ {TARGET_P95_MS} ms: {'ok' if load_p95 <= TARGET_P95_MS else 'MISSED'}")
+        ratio = (len(everything) / main_seconds) / (len(base.latencies["healthz"]) / base_seconds)
+        print(f"  load rps ÷ baseline rps: {ratio:.2f}× (target at saturation, BENCH_THINK_MS=0: ≥ {TARGET_RATIO}×"
+              f"{': ok' if ratio >= TARGET_RATIO else ': MISSED' if not think else ''})")
         print(f"  sheets submitted in the run {len(ledger.submitted)} ({ledger.double_clicks} by double click, "
               f"{ledger.double_click_alerts} of them then showing an error message); "
               f"experts with nothing left to score {len(ledger.out_of_work)}; "
-              f"reconnects {main_run.reconnects + base.reconnects} (gunicorn closes keep-alive connections idle for 2 s)")
+              f"reconnects {main_run.reconnects + base.reconnects} (gunicorn closes keep-alive connections idle for {keepalive} s)")
         server_times, per_worker = worker_shares(tmp / "access.log")
         for phase in ("baseline", "load"):
             values = sorted(server_times[phase])
@@ -811,6 +909,13 @@ def main() -> int:
             print(f"  {phase}: time inside gunicorn p50 {percentile(values, 50) * 1000:.1f} ms, "
                   f"p95 {percentile(values, 95) * 1000:.1f} ms; requests per worker {shares}")
         print("  (a keep-alive connection stays with the worker that accepted it)")
+        base_cost, load_cost = marks[1] - marks[0], marks[3] - marks[2]
+        base_n, load_n = len(base.latencies["healthz"]), len(everything)
+        for phase, cost, n in (("baseline", base_cost, base_n), ("load", load_cost, load_n)):
+            print(f"  {phase}: CPU per request: gunicorn {cost.server / n * 1000:.2f} ms, this load generator "
+                  f"{cost.client / n * 1000:.2f} ms; {cost.sessions} new PostgreSQL connections")
+        print(f"  gunicorn CPU per request, baseline ÷ load: {(base_cost.server / base_n) / (load_cost.server / load_n):.2f}× "
+              "(the throughput ratio on cores of its own, whatever else runs on the machine)")
         for message in base.messages + main_run.messages:
             print(f"  error: {message}")
         if ledger.alert_text:
@@ -825,6 +930,11 @@ def main() -> int:
         for ok, text in results:
             print(f"  {'PASS' if ok else 'FAIL'}  {text}")
         app.extensions["db"].engine.dispose()
+        print(f"\nload average {load_average()} (1, 5, 15 min) after the run")
+        if os.environ.get("BENCH_PROFILE", "1") != "0":
+            from page_profile import profile_pages
+
+            profile_pages(url, tmp, experts=EXPERTS)
     guard.close()
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
     return 0 if all(ok for ok, _text in results) else 1

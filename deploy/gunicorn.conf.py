@@ -12,6 +12,7 @@ With PROMETHEUS_MULTIPROC_DIR set (METRICS_ENABLED), the folder is emptied
 when gunicorn starts and a dead worker's values are marked, as
 prometheus_client's multiprocess mode requires.
 """
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -34,6 +35,16 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Each worker imports the app itself, so `systemctl reload` (HUP) starts
 # workers on new code, and no database connection is shared across a fork.
 preload_app = False
+
+
+def post_worker_init(worker):
+    """Once the worker has imported the app: move everything allocated so far
+    (modules, the app, its templates' code) out of the garbage collector's
+    reach. It stays in memory as before; the collector just stops walking
+    it — without this each full collection walks a million long-lived objects
+    (a few hundred milliseconds with the worker's threads stalled, every
+    hundred or so requests)."""
+    gc.freeze()
 
 
 def on_starting(server):

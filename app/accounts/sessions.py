@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -77,11 +78,17 @@ class SessionCheck:
 
 
 def check_session(session: Session, *, raw: str, now: datetime, policy: SessionPolicy) -> SessionCheck:
-    """Look the token up (only reads)."""
-    row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash(raw or ""))).first()
-    if row is None or row.ended_at is not None:
+    """Look the token up (only reads): the session, its user and the user's
+    roles in one query, since every request of a logged-in user asks."""
+    found = session.exec(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id, isouter=True)
+        .where(UserSession.token_hash == token_hash(raw or ""))
+        .options(joinedload(User.role_rows))
+    ).unique().first()
+    if found is None or found[0].ended_at is not None:
         return SessionCheck()
-    user = session.get(User, row.user_id)
+    row, user = found
     if user is None or not user.active:
         return SessionCheck(row=row, ending=SessionEnd.DEACTIVATED)
     if now - row.created_at >= policy.absolute:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -133,7 +134,10 @@ def lock_call(session: Session, call_id: int) -> None:
 
 def current_call(session: Session, *, now: datetime) -> Call | None:
     """The call the site is about: one that is running, else the next, else the last."""
-    calls = session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all()
+    # Every page asks (the template's header): the calls and their phases in one query.
+    calls = session.exec(
+        select(Call).options(joinedload(Call.phases)).order_by(Call.year.desc(), Call.id.desc())
+    ).unique().all()
     running = [call for call in calls if phase_state(call, now=now).status in {"open", "between"}]
     if running:
         return running[0]

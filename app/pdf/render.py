@@ -14,7 +14,16 @@ CSS_FOLDER = Path(__file__).resolve().parent.parent / "static" / "pdf"
 
 def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roots: list[Path],
                blobs: BlobStorage | None = None) -> bytes:
-    """The PDF of ``html``, its stylesheets and resources read through a LockedFetcher.
+    """The PDF of ``html`` (:func:`render_pdf_pages` without the page count)."""
+    return render_pdf_pages(html, base_url=base_url, stylesheets=stylesheets, allowed_roots=allowed_roots,
+                            blobs=blobs)[0]
+
+
+def render_pdf_pages(html: str, *, base_url: str, stylesheets: list[Path], allowed_roots: list[Path],
+                     blobs: BlobStorage | None = None, full_fonts: bool = False) -> tuple[bytes, int]:
+    """The PDF of ``html`` and its page count, its stylesheets and resources
+    read through a LockedFetcher. The count comes from the rendered document
+    (reading the PDF again to count its pages costs more than writing it).
 
     ``base_url`` resolves relative URLs in the document (e.g. the CSS folder's
     ``file://`` URL). ``stylesheets`` are loaded through the fetcher too, so
@@ -26,7 +35,9 @@ def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roo
 
     The metadata comes from the HTML: ``<title>`` (Title), ``<meta name=author>``
     (Author), ``<meta name=generator>`` (Creator), ``<meta name=dcterms.created>``
-    (CreationDate) and ``<html lang>`` (Lang).
+    (CreationDate) and ``<html lang>`` (Lang). ``full_fonts``: embed the
+    fonts whole instead of subsets of the glyphs printed (for fonts already
+    cut to a document's characters, which the parts of one document share).
     """
     fetcher = LockedFetcher(allowed_roots, blobs=blobs)
     # Shared by the stylesheets and the document, so that their @font-face
@@ -37,5 +48,6 @@ def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roo
         CSS(url=Path(path).resolve().as_uri(), url_fetcher=fetcher, font_config=font_config, counter_style=counter_style)
         for path in stylesheets
     ]
-    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=styles, font_config=font_config, counter_style=counter_style)
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+        stylesheets=styles, font_config=font_config, counter_style=counter_style)
+    return document.write_pdf(full_fonts=full_fonts), len(document.pages)

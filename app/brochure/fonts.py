@@ -288,16 +288,20 @@ def cut_to(text: str, width_mm: float, style: TextStyle) -> str:
     return text[:low].rstrip() + ELLIPSIS if low else ""
 
 
-def padded_row(cells: list[Cell]) -> list[str]:
-    """Each cell's text preceded by the spaces that move it to its column:
-    set one after the other on one line, cell ``i`` in ``cells[i].style``,
-    they line up with the same columns of every other row."""
+def padded_row(cells: list[Cell], pad_style: TextStyle | None = None) -> list[tuple[str, str]]:
+    """(padding, text) of each cell: set one after the other on one line, the
+    padding in ``pad_style`` (the cell's own style when None) and the text in
+    the cell's style, each text starts where its column starts (or ends
+    where a right-aligned column ends), in every row alike. Texts longer
+    than their column are cut with "…". Pad in the smallest size of the
+    row: its spaces come closest to any width."""
     out, x = [], 0.0
     for cell in cells:
+        style = pad_style or cell.style
         text = cut_to(cell.text, cell.width_mm, cell.style)
         width = advance_mm(text, cell.style)
         start = cell.left_mm + cell.width_mm - width if cell.right else cell.left_mm
-        segment = padding(start - x, cell.style) + text
-        out.append(segment)
-        x += advance_mm(segment, cell.style)
+        pad = padding(start - x, style)
+        out.append((pad, text))
+        x += advance_mm(pad, style) + width
     return out

@@ -5,7 +5,17 @@ import pytest
 
 from app.brochure.builder import simulate
 from app.brochure.fitting import ELLIPSIS
-from app.brochure.fonts import FACES, PAD_SPACES, Cell, TextStyle, advance_mm, cut_to, installed_face, padded_row, padding
+from app.brochure.fonts import (
+    FACES,
+    PAD_SPACES,
+    Cell,
+    TextStyle,
+    advance_mm,
+    cut_to,
+    installed_face,
+    padded_row,
+    padding,
+)
 
 needs_noto = pytest.mark.skipif(
     any(installed_face(face.installed, face.weight) is None for face in FACES), reason="Noto CJK fonts not installed")

@@ -298,8 +298,8 @@ def build_brochure(options: BuildOptions, *, out_path: Path, progress: Progress 
     _sweep(folder)
     steps["merge"] = time.perf_counter() - mark
     report("done", len(plan), len(plan))
-    return BuildResult(out_path, total, out_path.stat().st_size, input_hash, False, rendered, time.perf_counter() - started,
-                       part_seconds=part_seconds, schedule={chunk.key: chunk.cost for chunk in schedule(plan)},
+    return BuildResult(out_path, total, out_path.stat().st_size, input_hash, False, rendered,
+                       time.perf_counter() - started, part_seconds=part_seconds, schedule={chunk.key: chunk.cost for chunk in schedule(plan)},
                        step_seconds=steps)
 
 

@@ -223,6 +223,7 @@ class Cell:
     width_mm: float  # the column's width: a longer text is cut with "…"
     style: TextStyle
     right: bool = False  # aligned on the column's right edge (numbers)
+    pad_style: TextStyle | None = None  # the style of the spaces before it, when not the row's
 
 
 @functools.cache
@@ -254,23 +255,28 @@ def advance_mm(text: str, style: TextStyle) -> float:
     return sum(position.x_advance for position in buffer.glyph_positions) / upem * style.size_pt * PT
 
 
+@functools.lru_cache(maxsize=64)
+def _spaces(style: TextStyle) -> tuple[float, float, float]:
+    return tuple(advance_mm(space, style) for space in PAD_SPACES)
+
+
+@functools.lru_cache(maxsize=65536)
 def padding(width_mm: float, style: TextStyle) -> str:
     """Spaces (:data:`PAD_SPACES`) of ``style`` whose advance comes closest to ``width_mm``."""
     if width_mm <= 0:
         return ""
-    em, en, narrow = (advance_mm(space, style) for space in PAD_SPACES)
-    best, best_error = "", width_mm
+    em, en, narrow = _spaces(style)
+    best, best_error = (0, 0, 0), width_mm
     for narrow_count in range(_MOST_NARROW + 1):
         for en_count in (0, 1):
             rest = width_mm - narrow_count * narrow - en_count * en
-            if rest < -em:
+            if rest < -em / 2:
                 break
-            for em_count in {max(0, int(rest // em)), max(0, int(rest // em) + 1)}:
-                error = abs(rest - em_count * em)
-                if error < best_error - 1e-9:
-                    best_error = error
-                    best = PAD_SPACES[0] * em_count + PAD_SPACES[1] * en_count + PAD_SPACES[2] * narrow_count
-    return best
+            em_count = max(0, round(rest / em))
+            error = abs(rest - em_count * em)
+            if error < best_error - 1e-9:
+                best, best_error = (em_count, en_count, narrow_count), error
+    return "".join(space * count for space, count in zip(PAD_SPACES, best, strict=True))
 
 
 def cut_to(text: str, width_mm: float, style: TextStyle) -> str:
@@ -290,14 +296,15 @@ def cut_to(text: str, width_mm: float, style: TextStyle) -> str:
 
 def padded_row(cells: list[Cell], pad_style: TextStyle | None = None) -> list[tuple[str, str]]:
     """(padding, text) of each cell: set one after the other on one line, the
-    padding in ``pad_style`` (the cell's own style when None) and the text in
+    padding in the cell's ``pad_style``, else in ``pad_style``, else in the
+    cell's own style, and the text in
     the cell's style, each text starts where its column starts (or ends
     where a right-aligned column ends), in every row alike. Texts longer
     than their column are cut with "…". Pad in the smallest size of the
     row: its spaces come closest to any width."""
     out, x = [], 0.0
     for cell in cells:
-        style = pad_style or cell.style
+        style = cell.pad_style or pad_style or cell.style
         text = cut_to(cell.text, cell.width_mm, cell.style)
         width = advance_mm(text, cell.style)
         start = cell.left_mm + cell.width_mm - width if cell.right else cell.left_mm

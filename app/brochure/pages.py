@@ -65,6 +65,7 @@ INDEX_TITLE_TEXT, INDEX_ORG_TEXT, INDEX_PAGE_TEXT = TextStyle(SERIF, 400, 9.5), 
     TextStyle(SANS, 400, 8.5)
 INDEX_CITY_TEXT, INDEX_CONTINUED_TEXT = TextStyle(SANS, 700, 10.5), TextStyle(SANS, 400, 10.0)
 INDEX_COLUMNS = (("title", 3.0, 104.0), ("organisation", 112.0, 54.0), ("page", 166.0, 12.0))
+INDEX_INDENT = 3.0  # an index line's left padding (brochure.css)
 RANKING_ROWS = int((LIST_HEIGHT - RANKING_HEADER) // RANKING_ROW)
 #: Most scenario pages in a chapter part (a chunk); the first part also has the opener.
 PART_SCENARIOS = 9
@@ -385,13 +386,14 @@ class ScenarioView:
 
 
 def chunk_html(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = None, profile: str = "screen",
-               fonts: FontSet = NO_SUBSETS) -> str:
+               fonts: FontSet = NO_SUBSETS, font_faces: bool = True) -> str:
     """The HTML document of ``chunk``, its first page numbered ``start_page``.
 
     ``toc``: the lines of :func:`table_of_contents` with the final page
     numbers; required when ``chunk.needs_toc``. ``profile``: "screen" or
     "print" (300 dpi images, 3 mm bleed). ``fonts``: the build's cut faces
-    (:func:`app.brochure.fonts.brochure_fonts`), declared in the head.
+    (:func:`app.brochure.fonts.brochure_fonts`), declared in the head
+    (``font_faces``; :func:`render_chunk_pages` hands them to WeasyPrint apart).
     """
     if chunk.kind not in KINDS:
         raise ValueError(f"unknown chunk kind {chunk.kind!r}")
@@ -405,7 +407,8 @@ def chunk_html(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = Non
         "start_page": start_page,
         "bleed_mm": settings.bleed_mm,
         "dpi": settings.dpi,
-        "font_faces": Markup(fonts.css),  # our own rules: file URLs of our cached fonts
+        # Our own rules: file URLs of our cached fonts (render_chunk hands them to WeasyPrint apart).
+        "font_faces": Markup(fonts.css if font_faces else ""),
     }
     with document_language(payload.doc.locale):
         if chunk.kind == "front":
@@ -430,10 +433,14 @@ def render_chunk(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = N
 
 def render_chunk_pages(chunk: Chunk, *, start_page: int, toc: list[TocLine] | None = None, profile: str = "screen",
                        fonts: FontSet = NO_SUBSETS) -> tuple[bytes, int]:
-    """:func:`render_chunk`, and the page count of the rendered document."""
-    html = chunk_html(chunk, start_page=start_page, toc=toc, profile=profile, fonts=fonts)
+    """:func:`render_chunk`, and the page count of the rendered document.
+
+    The parts of a build share the parsed stylesheet and the loaded fonts
+    (the ``@font-face`` rules of ``fonts``): made once per process."""
+    html = chunk_html(chunk, start_page=start_page, toc=toc, profile=profile, fonts=fonts, font_faces=False)
     roots = [CSS_FOLDER, image_cache_dir(), *([fonts.folder] if fonts.folder else [])]
-    return render_pdf_pages(html, base_url=CSS_FOLDER.as_uri() + "/", stylesheets=[STYLESHEET], allowed_roots=roots)
+    return render_pdf_pages(html, base_url=CSS_FOLDER.as_uri() + "/", stylesheets=[STYLESHEET], allowed_roots=roots,
+                            shared_css=fonts.css)
 
 
 def _front_context(payload: FrontPayload, toc: list[TocLine], *, dpi: int) -> dict:
@@ -527,9 +534,12 @@ def _ranking_rows(payload: RankingsPayload, pages_of: dict[str, int]) -> dict:
         for row in rows:
             values = {"rank": row.rank, "title": row.title, "organisation": row.organisation, "city": row.city,
                       "domain": row.domain, "score": row.score, "page": str(pages_of.get(row.key, ""))}
-            # Padded in the row's 8 pt sans (the finest spaces): the rank and the title in spans of their own.
-            lines.append(TextRow(tuple(padded_row([Cell(values[name], left, width, styles.get(name, RANK_TEXT), right)
-                                                   for name, left, width, right in columns], RANK_TEXT))))
+            # Padded in 8 pt sans (the finest spaces): the spaces before the rank and before the title in
+            # the rank's bold span, the others in the row's text; the title in a span of its own.
+            lines.append(TextRow(tuple(padded_row([
+                Cell(values[name], left, width, styles.get(name, RANK_TEXT), right,
+                     pad_style=RANK_BOLD if name in ("rank", "title") else RANK_TEXT)
+                for name, left, width, right in columns]))))
         pages_rows.append(lines)
     return {"header": header, "ranking_pages": pages_rows}
 
@@ -553,10 +563,11 @@ def _index_rows(payload: IndexPayload, pages_of: dict[str, int]) -> list[list[Te
                 lines.append(TextRow(tuple(padded_row(cells)), kind="city"))
             else:
                 (_t, title_left, title_width), (_o, org_left, org_width), (_p, page_left, page_width) = INDEX_COLUMNS
-                cells = padded_row([Cell(row.title, title_left, title_width, INDEX_TITLE_TEXT),
-                                    Cell(row.organisation, org_left, org_width, INDEX_ORG_TEXT),
-                                    Cell(str(pages_of.get(row.key, "")), page_left, page_width, INDEX_PAGE_TEXT,
-                                         right=True)], INDEX_ORG_TEXT)
+                # The row's left padding places the title: no spaces before it.
+                cells = padded_row([Cell(row.title, title_left - INDEX_INDENT, title_width, INDEX_TITLE_TEXT),
+                                    Cell(row.organisation, org_left - INDEX_INDENT, org_width, INDEX_ORG_TEXT),
+                                    Cell(str(pages_of.get(row.key, "")), page_left - INDEX_INDENT, page_width,
+                                         INDEX_PAGE_TEXT, right=True)], INDEX_ORG_TEXT)
                 lines.append(TextRow(tuple(cells)))
         out.append(lines)
     return out

@@ -13,12 +13,17 @@ parallel and incremental:
 2. Each chunk is rendered by WeasyPrint on its own, numbered from its start
    page, in worker processes, and cached under a hash of everything it is
    made from (its content, start page, table of contents for the front
-   matter, profile, templates and CSS). A rebuild after one scenario changed
-   renders only that chapter (and the front matter if a title moved).
-3. The parts are merged with pikepdf, one bookmark per chapter and scenario,
-   title, author and language set, written to a temporary file and moved into
-   place atomically. The whole build is cached too: unchanged inputs return
-   the previous file at once.
+   matter, profile, templates and CSS). Chunks are small (a chapter in parts
+   of at most ``pages.PART_SCENARIOS`` scenarios, the contents, index and
+   tables in parts of a few pages) and handed to the workers costliest
+   first (:func:`schedule`, by ``Chunk.cost``), so the workers finish
+   together. A rebuild after one scenario changed renders only its part (and
+   the front matter if a title moved).
+3. The parts are merged with pikepdf, their font subsets joined into one
+   per face (``fonts.share_subsets``), one bookmark per chapter and
+   scenario, title, author and language set, written to a temporary file
+   and moved into place atomically. The whole build is cached too:
+   unchanged inputs return the previous file at once.
 
 If a chunk renders to another page count than planned (a layout bug), the
 start pages after it are recomputed and the affected chunks rendered again,

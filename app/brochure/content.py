@@ -14,6 +14,7 @@ scenario is always exactly one page. The frame sizes are in
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -101,7 +102,12 @@ from app.enums import Domain
 from app.errors import DomainError
 from app.i18n import format_number
 from app.models import Call, Entry, ResultEntry, ResultRun
-from app.pdf.text import document_language, language_tag, printable
+from app.pdf.text import document_language, language_tag
+from app.pdf.text import printable as _printable
+
+#: :func:`app.pdf.text.printable`, remembered: it checks every character
+#: against the fonts, and a rebuild in the same process reads the same texts.
+printable = functools.lru_cache(maxsize=65536)(_printable)
 from app.reference import CITIES, city_label, technology_label
 from app.results.publishing import published_snapshot
 

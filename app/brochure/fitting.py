@@ -67,6 +67,14 @@ def _is_wide(ch: str) -> bool:
 
 def wrap(text: str, width_em: float, *, indent_em: float = 0.0) -> list[str]:
     """``text`` broken into lines of at most ``width_em`` (the first indented)."""
+    return list(_wrap(text, width_em, indent_em))
+
+
+# Wrapping is most of the time of reading the brochure's content, and a
+# rebuild (a job in the same worker process) wraps the same paragraphs at the
+# same widths again: remembered, only the texts that changed are wrapped.
+@functools.lru_cache(maxsize=32768)
+def _wrap(text: str, width_em: float, indent_em: float) -> tuple[str, ...]:
     budget = width_em - SAFETY_EM
     lines: list[str] = []
     line, used = "", indent_em
@@ -91,7 +99,7 @@ def wrap(text: str, width_em: float, *, indent_em: float = 0.0) -> list[str]:
         used += width + (len(token) - len(word)) * _ASCII_EM[" "]
     if line or not lines:
         lines.append(line)
-    return lines
+    return tuple(lines)
 
 
 def _longest_prefix(text: str, width_em: float) -> int:
@@ -108,6 +116,7 @@ def em_width(width_mm: float, size_pt: float) -> float:
     return width_mm / (size_pt * PT)
 
 
+@functools.lru_cache(maxsize=32768)  # as _wrap: a rebuild fits the same texts again
 def fit(text: str, *, width_mm: float, size_pt: float, lines: int = 1, indent_em: float = 0.0) -> str:
     """``text`` if it takes at most ``lines`` lines of ``width_mm``, else its
     longest start that does, ending in "…". One line is cut anywhere (it is

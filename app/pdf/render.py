@@ -1,4 +1,6 @@
 """Rendering HTML to PDF with the locked fetcher: the one way this project makes PDFs."""
+import functools
+import os
 from pathlib import Path
 
 from weasyprint import CSS, HTML
@@ -14,7 +16,17 @@ CSS_FOLDER = Path(__file__).resolve().parent.parent / "static" / "pdf"
 
 def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roots: list[Path],
                blobs: BlobStorage | None = None) -> bytes:
-    """The PDF of ``html``, its stylesheets and resources read through a LockedFetcher.
+    """The PDF of ``html`` (:func:`render_pdf_pages` without the page count)."""
+    return render_pdf_pages(html, base_url=base_url, stylesheets=stylesheets, allowed_roots=allowed_roots,
+                            blobs=blobs)[0]
+
+
+def render_pdf_pages(html: str, *, base_url: str, stylesheets: list[Path], allowed_roots: list[Path],
+                     blobs: BlobStorage | None = None, full_fonts: bool = False,
+                     shared_css: str | None = None) -> tuple[bytes, int]:
+    """The PDF of ``html`` and its page count, its stylesheets and resources
+    read through a LockedFetcher. The count comes from the rendered document
+    (reading the PDF again to count its pages costs more than writing it).
 
     ``base_url`` resolves relative URLs in the document (e.g. the CSS folder's
     ``file://`` URL). ``stylesheets`` are loaded through the fetcher too, so
@@ -26,9 +38,30 @@ def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roo
 
     The metadata comes from the HTML: ``<title>`` (Title), ``<meta name=author>``
     (Author), ``<meta name=generator>`` (Creator), ``<meta name=dcterms.created>``
-    (CreationDate) and ``<html lang>`` (Lang).
+    (CreationDate) and ``<html lang>`` (Lang). ``full_fonts``: embed the
+    fonts whole instead of subsets of the glyphs printed (for fonts already
+    cut to a document's characters, which the parts of one document share).
+
+    ``shared_css`` (e.g. ``@font-face`` rules): with it, the stylesheets,
+    these rules and the font configuration are made once in this process and
+    reused by every later call with the same stylesheets, roots and rules
+    (parsing the stylesheet and loading the fonts is a third of rendering a
+    short document). For documents rendered in series, such as the parts
+    of one brochure; never with ``blobs``.
     """
     fetcher = LockedFetcher(allowed_roots, blobs=blobs)
+    if shared_css is not None and blobs is None:
+        font_config, counter_style, styles = _shared_styles(
+            tuple((str(Path(path).resolve()), Path(path).stat().st_mtime_ns) for path in stylesheets),
+            tuple(str(root) for root in allowed_roots), shared_css, os.getpid())
+    else:
+        font_config, counter_style, styles = _styles(stylesheets, fetcher, "")
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+        stylesheets=styles, font_config=font_config, counter_style=counter_style)
+    return document.write_pdf(full_fonts=full_fonts), len(document.pages)
+
+
+def _styles(stylesheets: list[Path], fetcher: LockedFetcher, extra_css: str):
     # Shared by the stylesheets and the document, so that their @font-face
     # and @counter-style rules apply.
     font_config = FontConfiguration()
@@ -37,5 +70,15 @@ def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roo
         CSS(url=Path(path).resolve().as_uri(), url_fetcher=fetcher, font_config=font_config, counter_style=counter_style)
         for path in stylesheets
     ]
-    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=styles, font_config=font_config, counter_style=counter_style)
+    if extra_css:
+        styles.insert(0, CSS(string=extra_css, url_fetcher=fetcher, font_config=font_config,
+                             counter_style=counter_style))
+    return font_config, counter_style, styles
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_styles(stylesheets: tuple[tuple[str, int], ...], roots: tuple[str, ...], extra_css: str, pid: int):
+    """:func:`_styles`, kept: per process (``pid``: a forked child makes its
+    own), per version of the stylesheets (their mtime) and per extra rules."""
+    return _styles([Path(path) for path, _mtime in stylesheets], LockedFetcher([Path(root) for root in roots]),
+                   extra_css)

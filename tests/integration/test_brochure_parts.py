@@ -1,0 +1,145 @@
+"""The brochure's parts: cut small and scheduled by cost, counted from the
+rendered document, their font subsets joined at the merge, and the tables'
+columns lining up in the PDF."""
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from app.brochure import builder, pages
+from app.brochure.builder import build_brochure, schedule, simulate
+from app.brochure.content import brochure_content
+from app.brochure.options import BuildOptions
+from app.db import db
+from app.enums import Domain, Phase
+from app.models import EntryOutcome
+
+NEEDS = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which("pdffonts")), reason="poppler-utils missing")
+TITLES = ["智能质检缺陷检测平台", "Smart AGV dispatch 调度平台", "港口无人集卡智能调度", "慢病管理随访机器人",
+          "面向装备制造的行业大模型与数字孪生融合的全生命周期智能运维平台", "医院智能导诊服务", "钢铁高炉智能配料系统", "电网巡检无人机"]
+
+
+@pytest.fixture
+def published(make, session):
+    """A published snapshot: 8 scenarios in 2 domains and 3 cities."""
+    scored = make.scored_call(
+        totals=[[90 - 3 * i, 91 - 3 * i, 92 - 3 * i] for i in range(8)],
+        domains=[Domain.MANUFACTURING, Domain.HEALTHCARE], cities=["440300", "440100", "440600"],
+        open_phase=Phase.RESULTS, target_count=8,
+    )
+    for index, entry in enumerate(scored.entries):
+        entry.title = TITLES[index]
+        entry.summary = "通过人工智能视觉模型实现生产线全流程质量检测，缺陷检出率提升至99.5%。"
+        entry.solution = "部署边缘计算节点与视觉大模型。" * 10
+        entry.tech_tags = ["computer_vision"]
+        entry.outcomes = [EntryOutcome(position=0, metric="缺陷检出率", before=92.0, after=99.5, unit="%")]
+        session.add(entry)
+    session.commit()
+    scored.publish(public_scores=True)
+    return scored
+
+
+def _options(scored) -> BuildOptions:
+    return BuildOptions(call_id=scored.call.id, title="人工智能应用示范场景案例集", foreword="前言。" * 30)
+
+
+def _build(app, scored, path: Path):
+    with app.app_context():
+        result = build_brochure(_options(scored), out_path=path)
+        db.session.close()
+    return result
+
+
+def test_parts_are_cut_small_and_handed_out_costliest_first(app, published, monkeypatch):
+    monkeypatch.setattr(pages, "PART_SCENARIOS", 2)
+    monkeypatch.setattr(pages, "TABLE_PART_PAGES", 1)
+    with app.app_context():
+        plan = pages.chunks(brochure_content(db.session, _options(published)))
+        db.session.close()
+    chapters = [chunk for chunk in plan if chunk.kind == "chapter"]
+    assert len(chapters) == 4 and all(len(chunk.payload.chapter.scenarios) <= 2 for chunk in chapters)
+    # The cover and foreword make a part of their own with the first page of contents.
+    assert [chunk.key for chunk in plan if chunk.kind == "front"][0] == "front"
+    # The cost follows the page types, not the page count: an opener costs more than a scenario page.
+    opener = next(chunk for chunk in chapters if chunk.payload.opener)
+    later = next(chunk for chunk in chapters if not chunk.payload.opener and chunk.pages == opener.pages - 1)
+    assert opener.cost - later.cost == pytest.approx(pages.PAGE_MS["opener"])
+    ordered = schedule(plan)
+    assert [chunk.cost for chunk in ordered] == sorted((chunk.cost for chunk in plan), reverse=True)
+    # Longest first: the workers finish within one part of each other.
+    costs = [chunk.cost for chunk in ordered]
+    for workers in (2, 3, 4):
+        finish = simulate(costs, workers)
+        assert max(finish) - min(finish) <= max(costs)
+        assert max(finish) <= sum(costs) / workers + max(costs)
+
+
+def test_page_counts_come_from_the_rendered_document_not_from_reading_the_parts(app, published, tmp_path, monkeypatch):
+    def no_reading(path):
+        raise AssertionError(f"read {path} again to count its pages")
+
+    monkeypatch.setattr(builder, "part_pages", no_reading)
+    first = _build(app, published, tmp_path / "a.pdf")
+    assert not first.cached and first.rendered == len(first.part_seconds) >= 6
+    assert all(seconds > 0 for seconds in first.part_seconds.values())
+    assert set(first.schedule) == set(first.part_seconds)
+    with pikepdf.open(first.path) as pdf:
+        assert len(pdf.pages) == first.pages
+    # A cached part: its page count (and cut) was recorded beside it when it was rendered.
+    for path in (Path(app.config["BROCHURE_CACHE_FOLDER"]) / "builds").glob("*.pdf"):
+        path.unlink()
+    again = _build(app, published, tmp_path / "b.pdf")
+    assert not again.cached and again.rendered == 0 and again.pages == first.pages
+
+
+@NEEDS
+def test_each_cut_face_is_embedded_once(app, published, tmp_path, monkeypatch):
+    monkeypatch.setattr(pages, "PART_SCENARIOS", 1)
+    result = _build(app, published, tmp_path / "brochure.pdf")
+    assert result.rendered >= 10
+    files = set()
+    with pikepdf.open(result.path) as pdf:
+        for page in pdf.pages:
+            for font in page.Resources.Font.values():
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                files.add(descriptor.FontFile3.objgen)
+    assert 2 <= len(files) <= 4  # sans, sans bold, serif (and serif bold): once each, not once a part
+    # Every part's text still prints and extracts with the shared subsets.
+    text = subprocess.run(["pdftotext", str(result.path), "-"], capture_output=True, text=True, check=True).stdout
+    for title in TITLES[:4]:
+        assert title in text
+
+
+def _words(path: Path, page: int) -> list[tuple[float, float, str]]:
+    """(x min, x max, word) of a page, as poppler finds them."""
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    return [(float(x0), float(x1), word) for x0, x1, word in
+            re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', html)]
+
+
+@NEEDS
+def test_the_columns_of_the_ranking_table_and_the_city_index_line_up(app, published, tmp_path):
+    result = _build(app, published, tmp_path / "brochure.pdf")
+    with app.app_context():
+        plan = pages.chunks(brochure_content(db.session, _options(published)))
+        db.session.close()
+    positions = pages.start_pages(plan)
+    mm = 72 / 25.4
+    left = 16 * mm  # the page's left margin
+    words = _words(result.path, positions["rankings"])
+    # Each city and domain name starts at its column; each score and page number ends at its column's edge.
+    cities = [x0 for x0, _x1, word in words if word in ("深圳", "广州", "佛山")]
+    domains = [x0 for x0, _x1, word in words if word in ("智能制造", "智慧医疗")]
+    scores = [x1 for _x0, x1, word in words if re.fullmatch(r"\d+\.\d\d", word)]
+    assert len(cities) == len(domains) == len(scores) == 8
+    for found, expected in ((cities, 114.0), (domains, 130.0)):
+        assert max(found) - min(found) < 0.5 and min(found) == pytest.approx(left + expected * mm, abs=1.0)
+    assert max(scores) - min(scores) < 0.5 and max(scores) == pytest.approx(left + 163.0 * mm, abs=1.0)
+    index = _words(result.path, positions["city-index"])
+    titles = [x0 for x0, _x1, word in index if any(word and title.startswith(word) for title in TITLES)]
+    assert len(titles) >= 6 and max(titles) - min(titles) < 0.5
+    assert min(titles) == pytest.approx(left + 3.0 * mm, abs=1.0)

@@ -11,7 +11,8 @@ from app.library.search import Filters
 from app.models import AuditEvent, LibraryCase
 from app.results.compute import compute_results
 from app.results.publishing import publish
-from tests.factories.library import TITLES
+from tests.databases import ON_POSTGRES
+from tests.factories.library import SUMMARIES, TITLES
 
 
 def _titles(session, **filters):
@@ -128,3 +129,57 @@ def test_every_change_bumps_the_version_the_public_pages_are_cached_by(app, libr
         assert session.get(services.LibrarySetting, services.VERSION_KEY).value != first
         with pytest.raises(DomainError):
             services.set_headline(session, text="长" * 301, actor=library.chair, now=utcnow())
+
+
+def _short_queries() -> list[str]:
+    """Every character and two-character run of the published titles and summaries, Latin
+    letters and punctuation among them, and multi-term queries that mix the three paths."""
+    texts = [text.lower() for text in TITLES[:5] + SUMMARIES[:5]]
+    runs = {text[i:i + n] for text in texts for n in (1, 2) for i in range(len(text) - n + 1)}
+    return sorted(runs - {" "}) + ["v", "vi", "cv", "9.", "%", "智能 检", "vision 检测", "质 c", "99.5% 缺陷", "x能"]
+
+
+def test_every_short_term_finds_exactly_the_cases_whose_text_holds_it(app, library, session):
+    """One- and two-character terms (the grams index, or instr() for other characters),
+    alone and mixed with longer ones, against a plain substring check in Python."""
+    with app.test_request_context():
+        cases = session.exec(select(LibraryCase)).all()
+        for query in _short_queries():
+            expected = {case.title for case in cases if all(term in case.search_text for term in search.terms(query))}
+            assert set(_titles(session, q=query)) == expected, query
+
+
+def test_the_short_term_index_follows_inserts_updates_and_deletes(app, library, session):
+    with app.test_request_context():
+        case = session.exec(select(LibraryCase).where(LibraryCase.title == TITLES[3])).one()
+        assert _titles(session, q="随访") == [TITLES[3]]
+        services.set_public_summary(session, case=case, text="焦比下降", actor=library.chair, now=utcnow())
+        session.commit()
+        assert (_titles(session, q="焦"), _titles(session, q="随访"), _titles(session, q="访提")) == ([TITLES[3]], [TITLES[3]], [])
+
+        library.call.target_count = 2  # republished: TITLES[2:] leave the library
+        session.add(library.call)
+        session.commit()
+        run = compute_results(session, call=library.call, actor=library.chair, now=utcnow())
+        publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=True, early=True)
+        session.commit()
+        assert _titles(session, q="焦") == [] and _titles(session, q="随访") == []
+        assert set(_titles(session, q="智")) == {TITLES[0]}
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="the walk through the order index is SQLite's")
+def test_walking_the_order_index_gives_the_pages_sorting_gives(app, library, session, monkeypatch):
+    """Every page of every size the same whether find sorts the hits or walks the
+    order index (title hits first, across the page where they end)."""
+    with app.test_request_context():
+        second = session.exec(select(LibraryCase).where(LibraryCase.title == TITLES[3])).one()
+        services.set_featured(session, case=second, featured=True, actor=library.chair, now=utcnow())
+        session.commit()
+        for query in ("提升", "智", "能", "医", "0", "智能 提升", "诊断"):
+            for per_page in (1, 2, 3, 20):
+                pages = {}
+                for walk_from in (10**9, 1):
+                    monkeypatch.setattr(search, "WALK_FROM", walk_from)
+                    found = [search.find(session, Filters(q=query), page=page, per_page=per_page) for page in range(1, 7)]
+                    pages[walk_from] = [([case.id for case in page.cases], page.total, page.page) for page in found]
+                assert pages[1] == pages[10**9], (query, per_page)

@@ -137,12 +137,18 @@ def _search_conditions(session: Session, found: list[str], *, walk: bool = False
     if session.get_bind().dialect.name != "sqlite":
         return _postgres_conditions(session, found)
     case_id = LibraryCase.id + 0 if walk else LibraryCase.id
-    # The long terms as one phrase query through the trigram table; the short
-    # ones of letters, digits and ideographs as tokens of the grams table; any
-    # other short term with instr() on the trigram table's own narrow copy of
-    # the text (never LIKE on the trigram table: SQLite 3.40 gets two Chinese
-    # characters wrong there).
-    where = []
+    return [case_id.in_(source) for source in _sqlite_sources(found)]
+
+
+def _sqlite_sources(found: list[str]) -> list:
+    """SQLite: the ids (``rowid``) of the cases holding every term of ``found``,
+    as one query per full-text table — the long terms as one phrase query
+    through the trigram table; the short ones of letters, digits and
+    ideographs as tokens of the grams table; any other short term with
+    instr() on the trigram table's own narrow copy of the text (never LIKE on
+    the trigram table: SQLite 3.40 gets two Chinese characters wrong there).
+    Hidden cases are among them."""
+    sources = []
     long_terms = [term for term in found if len(term) >= 3]
     gram_terms = [term for term in found if len(term) < 3 and all(map(gram_character, term))]
     other_terms = [term for term in found if len(term) < 3 and term not in gram_terms]
@@ -154,14 +160,27 @@ def _search_conditions(session: Session, found: list[str], *, walk: bool = False
                 sa.bindparam("phrases", query, unique=True)))
         text += [sa.func.instr(sa.column("search_text"), sa.bindparam("term", term, unique=True)) > 0
                  for term in other_terms]
-        where.append(case_id.in_(sa.select(sa.column("rowid")).select_from(sa.table("library_search")).where(*text)))
+        sources.append(sa.select(sa.column("rowid")).select_from(sa.table("library_search")).where(*text))
     if gram_terms:
         # A two-character term is one token, a one-character one a prefix ("智*").
         query = " ".join(f'"{term}"' + ("*" if len(term) == 1 else "") for term in gram_terms)
-        where.append(case_id.in_(
-            sa.select(sa.column("rowid")).select_from(sa.table("library_search_grams"))
-            .where(sa.text("library_search_grams MATCH :grams").bindparams(sa.bindparam("grams", query, unique=True)))))
-    return where
+        sources.append(sa.select(sa.column("rowid")).select_from(sa.table("library_search_grams")).where(
+            sa.text("library_search_grams MATCH :grams").bindparams(sa.bindparam("grams", query, unique=True))))
+    return sources
+
+
+def _sqlite_count(session: Session, found: list[str]) -> int:
+    """SQLite: how many visible cases hold every term of ``found``, from the
+    full-text tables alone (their hits, less the hidden ones among them,
+    checked one by one) — never reading ``library_cases`` for every hit."""
+    sources = _sqlite_sources(found)
+    # rowid + 0: checked against the other table's hits, not looked up one by one in the first.
+    hits = sources[0].where(*((sa.column("rowid") + 0).in_(source) for source in sources[1:]))
+    total = select(func.count()).select_from(hits.subquery()).scalar_subquery()
+    hidden = select(func.count()).select_from(LibraryCase).where(
+        LibraryCase.hidden.is_(True),
+        *(sa.exists(source.where(sa.column("rowid") == LibraryCase.id)) for source in sources)).scalar_subquery()
+    return session.exec(select(total - hidden)).one()
 
 
 #: A gram in at least this share of the cases (by the planner's statistics) is
@@ -264,19 +283,24 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
 
     Only the page's ids are fetched, then their rows. PostgreSQL counts the
     hits in the same pass that picks the page (``count(*) OVER ()``). SQLite
-    counts them over a narrow index and, for a search with many hits in the
-    default order, walks that order (:func:`_walk`) instead of sorting every
-    hit. A page past the end is the last page.
+    counts a search's hits in its full-text tables (:func:`_sqlite_count`)
+    and, with many hits in the default order, walks that order
+    (:func:`_walk`) instead of sorting every hit. A page past the end is the
+    last page.
     """
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite" and _walkable(filters, per_page):
-        total = session.exec(select(func.count()).select_from(LibraryCase)
-                             .where(*conditions(session, filters, walk=True))).one()
+        total = _sqlite_count(session, terms(filters.q))
         page = page_within(page, total, per_page)
-        if total >= WALK_FROM:
+        if not total:
+            wanted = []
+        elif total >= WALK_FROM:
             wanted = _walk(session, filters, offset=(page - 1) * per_page, limit=per_page)
-        else:
-            wanted, _ = _sorted_page(session, filters, offset=(page - 1) * per_page, limit=per_page)
+        else:  # a few hits: looked up by id and sorted (the unary + keeps SQLite off the order index)
+            few = [sa.literal_column("+library_cases.hidden").is_(False), *_search_conditions(session, terms(filters.q))]
+            wanted = list(session.exec(select(LibraryCase.id).where(*few)
+                                       .order_by(*_order(filters, dialect)).offset((page - 1) * per_page)
+                                       .limit(per_page)).all())
     else:
         wanted, total = _sorted_page(session, filters, offset=(page - 1) * per_page, limit=per_page)
         if not wanted and page > 1:  # past the end: the last page (the count came with no row)
@@ -284,7 +308,8 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
                                  .where(*conditions(session, filters))).one()
             page = page_within(page, total, per_page)
             wanted, _ = _sorted_page(session, filters, offset=(page - 1) * per_page, limit=per_page)
-    rows = {case.id: case for case in session.exec(select(LibraryCase).where(LibraryCase.id.in_(wanted or [0])))}
+    rows = {case.id: case for case in session.exec(select(LibraryCase).where(LibraryCase.id.in_(wanted)))} \
+        if wanted else {}
     return Page(cases=[rows[case_id] for case_id in wanted], total=total, page=page, per_page=per_page)
 
 
@@ -296,11 +321,14 @@ WALK_FROM = 1000
 def page_query(session: Session, filters: Filters):
     """The ids of the hits in :func:`_order`, each with the number of hits (add offset and limit).
 
-    The count is over the hits as found, the order outside it: so the hits
-    are counted as they come and only the page is sorted out of them (top-N),
-    where ``count(*) OVER ()`` after ``ORDER BY`` sorts every hit first.
+    PostgreSQL: the count is over the hits as found, the order outside it: so
+    the hits are counted as they come and only the page is sorted out of them
+    (top-N), where ``count(*) OVER ()`` after ``ORDER BY`` sorts every hit first.
     """
-    order = _order(filters, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    order = _order(filters, dialect)
+    if dialect == "sqlite":  # a few hits are looked up by id, many read from the order index (the planner's choice)
+        return select(LibraryCase.id, func.count().over()).where(*conditions(session, filters)).order_by(*order)
     keys, descending = [], []
     for position, term in enumerate(order):
         descending.append(getattr(term, "modifier", None) is operators.desc_op)
@@ -335,20 +363,22 @@ def _walk(session: Session, filters: Filters, *, offset: int, limit: int) -> lis
     hits whose title holds the first term, then the others. With thousands of
     hits a page is found after a few dozen index entries, where sorting would
     read every hit's row."""
-    where = conditions(session, filters, walk=True)
-    in_title = func.instr(func.lower(LibraryCase.title), sa.bindparam("first_term", terms(filters.q)[0], unique=True))
+    visible_, *search = conditions(session, filters, walk=True)
+    # LIKE folds ASCII letters as SQLite's lower() does, so this is _order's instr(lower(title), …) — four times faster.
+    title_holds = LibraryCase.title.like(like_pattern(terms(filters.q)[0]), escape="\\")
 
-    def ids(*extra, skip: int, take: int) -> list[int]:
-        return list(session.exec(select(LibraryCase.id).where(*where, *extra).order_by(*WALK_ORDER)
+    def ids(title_test, skip: int, take: int) -> list[int]:
+        # The title first: rows it rules out never need the hits (which SQLite gathers on their first use).
+        return list(session.exec(select(LibraryCase.id).where(visible_, title_test, *search).order_by(*WALK_ORDER)
                                  .offset(skip).limit(take)).all())
 
-    found = ids(in_title > 0, skip=offset, take=limit)
+    found = ids(title_holds, skip=offset, take=limit)
     if len(found) == limit:
         return found
     # The title hits end on this page, or before it (then count them to know where the others start).
     title_hits = offset + len(found) if found or not offset else session.exec(
-        select(func.count()).select_from(LibraryCase).where(*where, in_title > 0)).one()
-    return found + ids(in_title == 0, skip=offset - title_hits + len(found), take=limit - len(found))
+        select(func.count()).select_from(LibraryCase).where(visible_, title_holds, *search)).one()
+    return found + ids(~title_holds, skip=offset - title_hits + len(found), take=limit - len(found))
 
 
 def counts_by(session: Session, column) -> dict[str, int]:

@@ -1,17 +1,21 @@
 """The public case library's data: what publishing a snapshot puts in it,
 curation, and Chinese/English substring search (on SQLite and PostgreSQL)."""
 import pytest
-from sqlmodel import select
+import sqlalchemy as sa
+from alembic import command
+from sqlmodel import Session, select
 
-from app.db import utcnow
-from app.enums import Domain
+from app.accounts.credit_code import make_credit_code
+from app.db import create_engine, utcnow
+from app.db_cli import alembic_config
+from app.enums import Domain, EntryStatus
 from app.errors import DomainError
 from app.library import search, services
 from app.library.search import Filters
-from app.models import AuditEvent, LibraryCase
+from app.models import AuditEvent, Call, Entry, LibraryCase, Organisation, ResultRun
 from app.results.compute import compute_results
 from app.results.publishing import publish
-from tests.databases import ON_POSTGRES
+from tests.databases import ON_POSTGRES, fresh_database
 from tests.factories.library import SUMMARIES, TITLES
 
 
@@ -141,12 +145,17 @@ def _short_queries() -> list[str]:
 
 def test_every_short_term_finds_exactly_the_cases_whose_text_holds_it(app, library, session):
     """One- and two-character terms (the grams index, or instr() for other characters),
-    alone and mixed with longer ones, against a plain substring check in Python."""
+    alone and mixed with longer ones, against a plain substring check in Python; a
+    hidden case is neither found nor counted."""
     with app.test_request_context():
-        cases = session.exec(select(LibraryCase)).all()
+        hidden = session.exec(select(LibraryCase).where(LibraryCase.title == TITLES[1])).one()
+        services.hide(session, case=hidden, reason="暂不公开", actor=library.chair, now=utcnow())
+        session.commit()
+        cases = session.exec(select(LibraryCase).where(LibraryCase.hidden.is_(False))).all()
         for query in _short_queries():
             expected = {case.title for case in cases if all(term in case.search_text for term in search.terms(query))}
-            assert set(_titles(session, q=query)) == expected, query
+            found = search.find(session, Filters(q=query))
+            assert ({case.title for case in found.cases}, found.total) == (expected, len(expected)), query
 
 
 def test_the_short_term_index_follows_inserts_updates_and_deletes(app, library, session):
@@ -183,3 +192,59 @@ def test_walking_the_order_index_gives_the_pages_sorting_gives(app, library, ses
                     found = [search.find(session, Filters(q=query), page=page, per_page=per_page) for page in range(1, 7)]
                     pages[walk_from] = [([case.id for case in page.cases], page.total, page.page) for page in found]
                 assert pages[1] == pages[10**9], (query, per_page)
+
+
+BEFORE_SEARCH_INDEX = "73fc9fd352d9"  # the revision before the grams index and the order index
+
+
+def _search_objects(engine) -> set[str]:
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            return set(connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE name LIKE 'library_search_grams%' "
+                "OR name LIKE 'library_cases_search_grams%' OR name = 'ix_library_cases_search_order'").scalars())
+        return set(connection.exec_driver_sql(
+            "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_library_cases_search_grams' AND schemaname = "
+            "current_schema() UNION SELECT proname FROM pg_proc WHERE proname = 'library_search_grams' "
+            "AND pronamespace = current_schema()::regnamespace").scalars())
+
+
+def _one_case(engine) -> None:
+    """A call, its published run, an organisation, an entry and its library case, by Core inserts."""
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Call.__table__), [{"id": 1, "name": "征集", "year": 2026, "target_count": 1,
+                                                        "created_at": now}])
+        connection.execute(sa.insert(ResultRun.__table__), [{
+            "id": 1, "call_id": 1, "computed_at": now, "method": "trimmed_mean", "parameters": {}, "summary": {},
+            "inputs_hash": "0" * 64, "published_at": now, "content_hash": "1" * 64, "public_scores": True}])
+        connection.execute(sa.insert(Organisation.__table__), [{
+            "id": 1, "name": "港务集团", "credit_code": make_credit_code("91440300000000001"), "city_code": "440300",
+            "created_at": now}])
+        connection.execute(sa.insert(Entry.__table__), [{
+            "id": 1, "call_id": 1, "organisation_id": 1, "status": EntryStatus.SELECTED, "version": 1, "title": "港口调度",
+            "domain": Domain.MANUFACTURING, "city_code": "440300", "partners": [], "summary": "集卡调度",
+            "tech_tags": [], "created_at": now, "updated_at": now, "submitted_at": now}])
+        connection.execute(sa.insert(LibraryCase.__table__), [{
+            "id": 1, "entry_id": 1, "call_id": 1, "run_id": 1, "year": 2026, "title": "港口调度",
+            "organisation_name": "港务集团", "domain": Domain.MANUFACTURING, "city_code": "440300", "tech_tags": [],
+            "summary": "集卡调度", "search_text": "港口调度\n集卡 ai 调度", "published_at": now, "updated_at": now}])
+
+
+def test_the_search_index_migration_indexes_existing_cases_and_goes_back(app, tmp_path):
+    """Upgrading a library with cases indexes them (on SQLite the grams table is
+    filled from the rows); downgrading removes the table, triggers, indexes and function."""
+    with fresh_database(tmp_path) as url:
+        engine = create_engine(url)
+        _one_case(engine)
+        command.downgrade(alembic_config(url), BEFORE_SEARCH_INDEX)
+        assert _search_objects(engine) == set()
+        command.upgrade(alembic_config(url), "head")
+        expected = {"library_search_grams", "library_cases_search_grams_insert", "library_cases_search_grams_delete",
+                    "library_cases_search_grams_update", "ix_library_cases_search_order"} \
+            if engine.dialect.name == "sqlite" else {"ix_library_cases_search_grams", "library_search_grams"}
+        assert expected <= _search_objects(engine)
+        with Session(engine) as session, app.test_request_context():
+            assert [search.find(session, Filters(q=q)).total for q in ("调", "集卡", "ai", "调度 a", "集装", "港口调")] \
+                == [1, 1, 1, 1, 0, 1]
+        engine.dispose()

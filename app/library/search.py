@@ -323,7 +323,7 @@ def page_query(session: Session, filters: Filters):
 
     PostgreSQL: the count is over the hits as found, the order outside it: so
     the hits are counted as they come and only the page is sorted out of them
-    (top-N), where ``count(*) OVER ()`` after ``ORDER BY`` sorts every hit first.
+    (top-N), where ``count(*) OVER ()`` next to ``ORDER BY`` sorts every hit first.
     """
     dialect = session.get_bind().dialect.name
     order = _order(filters, dialect)
@@ -333,8 +333,11 @@ def page_query(session: Session, filters: Filters):
     for position, term in enumerate(order):
         descending.append(getattr(term, "modifier", None) is operators.desc_op)
         keys.append((term.element if descending[-1] else term).label(f"key_{position}"))
-    hits = select(LibraryCase.id, func.count().over().label("total"), *keys).where(
-        *conditions(session, filters)).subquery("hits")
+    # OFFSET 0 keeps PostgreSQL from merging this subquery into the next: the
+    # sort keys are computed as the rows are found, so the count's window
+    # keeps narrow rows in memory instead of the titles on disk.
+    found = select(LibraryCase.id, *keys).where(*conditions(session, filters)).offset(0).subquery("found")
+    hits = select(found, func.count().over().label("total")).subquery("hits")
     return select(hits.c.id, hits.c.total).order_by(
         *(hits.c[key.name].desc() if down else hits.c[key.name] for key, down in zip(keys, descending)))
 

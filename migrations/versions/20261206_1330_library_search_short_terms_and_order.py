@@ -11,8 +11,8 @@ cases, where a one- or two-character Chinese term matches most of them.
   step with ``library_cases`` (a later batch migration that recreates
   ``library_cases`` on SQLite must recreate them). And
   ``ix_library_cases_search_order``, the public order of search results
-  (featured, newest call, rank, id) with the title, which a search page walks
-  instead of sorting every hit.
+  (featured, newest call, rank, id) with the title and the hidden flag, which
+  a search page walks instead of sorting every hit.
 - PostgreSQL: the function ``library_search_grams(text)`` gives every one-,
   two- and three-character substring of a text, and the GIN index
   ``ix_library_cases_search_grams`` indexes it: a term of up to three
@@ -70,9 +70,10 @@ def upgrade() -> None:
                    "VALUES ('delete', old.id, library_search_grams(old.search_text)); "
                    "INSERT INTO library_search_grams(rowid, grams) VALUES (new.id, library_search_grams(new.search_text)); "
                    "END")
-        # The expressions exactly as app.library.search orders by them.
+        # The order app.library.search walks (featured, newest call, rank, id), with what it checks on
+        # the way. hidden last: as the first column, "hidden = 0" would draw every listing to this index.
         op.execute("CREATE INDEX ix_library_cases_search_order ON library_cases "
-                   "(hidden, featured DESC, year DESC, rank, id, title)")
+                   "(featured DESC, year DESC, rank, id, title, hidden)")
     else:
         op.execute(POSTGRES_GRAMS)
         op.execute("CREATE INDEX ix_library_cases_search_grams ON library_cases "

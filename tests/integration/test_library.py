@@ -248,3 +248,12 @@ def test_the_search_index_migration_indexes_existing_cases_and_goes_back(app, tm
             assert [search.find(session, Filters(q=q)).total for q in ("调", "集卡", "ai", "调度 a", "集装", "港口调")] \
                 == [1, 1, 1, 1, 0, 1]
         engine.dispose()
+
+
+def test_a_page_past_the_end_is_the_last_page(app, library, session):
+    with app.test_request_context():
+        for filters in (Filters(q="提升"), Filters(q="智", sort="title"), Filters(city="440300"), Filters(q="无此内容")):
+            everything = search.find(session, filters, per_page=100)
+            last = search.find(session, filters, page=99, per_page=2)
+            assert (last.total, last.page) == (everything.total, max(1, -(-everything.total // 2)))
+            assert [case.id for case in last.cases] == [case.id for case in everything.cases][(last.page - 1) * 2:]

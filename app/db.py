@@ -101,6 +101,8 @@ def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # The library's search triggers fill their one- and two-character index with it.
+        dbapi_connection.create_function("library_search_grams", 1, search_grams, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -237,7 +239,38 @@ db = Database()
 def migration_include_name(name, type_, parent_names) -> bool:
     """For Alembic's autogenerate (``include_name``): leave out what migrations
     make by hand and no model describes — the library's SQLite FTS5 search
-    table with its shadow tables, and its PostgreSQL trigram index."""
+    tables with their shadow tables, and its search indexes (trigram, grams,
+    result order)."""
     if type_ == "table" and name and name.startswith("library_search"):
         return False
-    return not (type_ == "index" and name == "ix_library_cases_search_trgm")
+    return not (type_ == "index" and name and name.startswith("ix_library_cases_search"))
+
+
+def gram_character(character: str) -> bool:
+    """Whether ``character`` goes into the library's one- and two-character
+    search index (SQLite): ASCII letters and digits and CJK ideographs, the
+    characters FTS5's unicode61 tokenizer keeps as they are."""
+    return (character.isascii() and character.isalnum()) or "\u4e00" <= character <= "\u9fff" \
+        or "\u3400" <= character <= "\u4dbf"
+
+
+def search_grams(text: str | None) -> str | None:
+    """The tokens of ``text`` for the SQLite table ``library_search_grams``:
+    every two-character run of :func:`gram_character` characters, and a
+    character on its own where no such character follows it — so a
+    one-character term is a prefix query (``智*``) and a two-character one a
+    single token (``智能``). Distinct, space-separated.
+
+    The table is contentless: its triggers delete a row with the tokens this
+    function gives for the old text, so a change here needs a migration that
+    empties and refills it.
+    """
+    if text is None:
+        return None
+    tokens = set()
+    for position, character in enumerate(text):
+        if not gram_character(character):
+            continue
+        following = text[position + 1:position + 2]
+        tokens.add(character + following if following and gram_character(following) else character)
+    return " ".join(sorted(tokens))

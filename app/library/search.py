@@ -8,12 +8,19 @@ when stored): every whitespace-separated term of the query must occur, so
 come first, then featured ones, then by rank.
 
 - SQLite: the FTS5 table ``library_search`` (trigram tokenizer) holds a copy
-  of every text. A term of three characters or more is a phrase query (a
-  substring match through the index); a shorter one is ``instr()`` over
-  that narrow copy — never ``LIKE`` on the trigram table, which SQLite 3.40
-  answers wrongly for two-character Chinese terms.
-- PostgreSQL: ``LIKE`` on ``search_text`` (stored lower-case), served by a
-  pg_trgm GIN index for terms of three characters or more.
+  of every text; a term of three characters or more is a phrase query there
+  (a substring match through the index). A shorter one of letters, digits
+  and ideographs is a token of the FTS5 table ``library_search_grams``
+  (``app.db.search_grams``: "智能" one token, "智" a prefix query); any other
+  is ``instr()`` over the trigram table's narrow copy — never ``LIKE`` on the
+  trigram table, which SQLite 3.40 answers wrongly for two Chinese characters.
+  With many hits a page is read from the order index instead of sorting them
+  all (:func:`_walk`).
+- PostgreSQL: the GIN index over ``library_search_grams(search_text)`` (every
+  one-, two- and three-character substring) finds a term of up to three
+  characters exactly and a longer one through its trigrams (checked with
+  ``strpos``); a term in nearly every case is ``strpos`` alone. The count
+  comes with the page, in one pass over the hits.
 
 Only visible cases (not hidden) are ever returned.
 """
@@ -22,8 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import operators
 from sqlmodel import Session, func, select
 
+from app.db import gram_character
 from app.enums import Domain, Technology
 from app.i18n import lazy_gettext as _l
 from app.input_rules import page_within
@@ -115,25 +125,100 @@ def like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _search_conditions(session: Session, found: list[str]) -> list:
-    """The WHERE clauses that make every term of ``found`` occur."""
+def _search_conditions(session: Session, found: list[str], *, walk: bool = False) -> list:
+    """The WHERE clauses that make every term of ``found`` occur.
+
+    SQLite: with ``walk`` the hits are a set each row is checked against
+    (``id + 0 IN``) while the query reads a narrow index in order, rather than
+    a list of ids to look up in the wide table one by one.
+    """
     if not found:
         return []
     if session.get_bind().dialect.name != "sqlite":
-        # search_text is stored lower-case: LIKE (served by the pg_trgm index from three characters) is enough.
-        return [LibraryCase.search_text.like(like_pattern(term), escape="\\") for term in found]
-    # One pass over the FTS table: the long terms as one phrase query through
-    # the trigram index, the short ones with instr() on its own narrow copy of
-    # the text (never LIKE on the trigram table: SQLite 3.40 gets two
-    # Chinese characters wrong there).
-    where = []
+        return _postgres_conditions(session, found)
+    case_id = LibraryCase.id + 0 if walk else LibraryCase.id
+    return [case_id.in_(source) for source in _sqlite_sources(found)]
+
+
+def _sqlite_sources(found: list[str]) -> list:
+    """SQLite: the ids (``rowid``) of the cases holding every term of ``found``,
+    as one query per full-text table — the long terms as one phrase query
+    through the trigram table; the short ones of letters, digits and
+    ideographs as tokens of the grams table; any other short term with
+    instr() on the trigram table's own narrow copy of the text (never LIKE on
+    the trigram table: SQLite 3.40 gets two Chinese characters wrong there).
+    Hidden cases are among them."""
+    sources = []
     long_terms = [term for term in found if len(term) >= 3]
-    if long_terms:
-        query = " ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
-        where.append(sa.text("library_search MATCH :phrases").bindparams(sa.bindparam("phrases", query, unique=True)))
-    where += [sa.func.instr(sa.column("search_text"), sa.bindparam("term", term, unique=True)) > 0
-              for term in found if len(term) < 3]
-    return [LibraryCase.id.in_(sa.select(sa.column("rowid")).select_from(sa.table("library_search")).where(*where))]
+    gram_terms = [term for term in found if len(term) < 3 and all(map(gram_character, term))]
+    other_terms = [term for term in found if len(term) < 3 and term not in gram_terms]
+    if long_terms or other_terms:
+        text = []
+        if long_terms:
+            query = " ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
+            text.append(sa.text("library_search MATCH :phrases").bindparams(
+                sa.bindparam("phrases", query, unique=True)))
+        text += [sa.func.instr(sa.column("search_text"), sa.bindparam("term", term, unique=True)) > 0
+                 for term in other_terms]
+        sources.append(sa.select(sa.column("rowid")).select_from(sa.table("library_search")).where(*text))
+    if gram_terms:
+        # A two-character term is one token, a one-character one a prefix ("智*").
+        query = " ".join(f'"{term}"' + ("*" if len(term) == 1 else "") for term in gram_terms)
+        sources.append(sa.select(sa.column("rowid")).select_from(sa.table("library_search_grams")).where(
+            sa.text("library_search_grams MATCH :grams").bindparams(sa.bindparam("grams", query, unique=True))))
+    return sources
+
+
+def _sqlite_count(session: Session, found: list[str]) -> int:
+    """SQLite: how many visible cases hold every term of ``found``, from the
+    full-text tables alone (their hits, less the hidden ones among them,
+    checked one by one) — never reading ``library_cases`` for every hit."""
+    sources = _sqlite_sources(found)
+    # rowid + 0: checked against the other table's hits, not looked up one by one in the first.
+    hits = sources[0].where(*((sa.column("rowid") + 0).in_(source) for source in sources[1:]))
+    total = select(func.count()).select_from(hits.subquery()).scalar_subquery()
+    hidden = select(func.count()).select_from(LibraryCase).where(
+        LibraryCase.hidden.is_(True),
+        *(sa.exists(source.where(sa.column("rowid") == LibraryCase.id)) for source in sources)).scalar_subquery()
+    return session.exec(select(total - hidden)).one()
+
+
+#: A gram in at least this share of the cases (by the planner's statistics) is
+#: looked for with strpos() instead of the grams index: for a gram in (nearly)
+#: every case the planner prefers a sequential scan, which would call
+#: library_search_grams() on every row. (At 50,000 cases it still chose the
+#: index at 0.99; a margin, since reading nearly every row costs a scan anyway.)
+COMMON_GRAM = 0.9
+
+
+def _common_grams(session: Session) -> dict[str, float]:
+    """The grams in at least :data:`COMMON_GRAM` of the cases, from the
+    statistics ANALYZE keeps on the grams index (none before the first)."""
+    row = session.connection().exec_driver_sql(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE schemaname = current_schema() AND tablename = 'ix_library_cases_search_grams'").first()
+    if not row or not row[0]:
+        return {}
+    return {gram: share for gram, share in zip(row[0], row[1]) if share >= COMMON_GRAM}
+
+
+def _postgres_conditions(session: Session, found: list[str]) -> list:
+    """PostgreSQL: the grams index finds a term of up to three characters
+    exactly, and a longer one's candidates by its trigrams, which strpos()
+    then checks — the text of a row is read only for those."""
+    common = _common_grams(session)
+    grams, checks = [], []
+    for term in found:
+        if len(term) <= 3 and term not in common:
+            grams.append(term)
+            continue
+        grams += [term[i:i + 3] for i in range(len(term) - 2) if term[i:i + 3] not in common]
+        checks.append(sa.func.strpos(LibraryCase.search_text, sa.bindparam("term", term, unique=True)) > 0)
+    where = []
+    if grams:
+        where.append(sa.func.library_search_grams(LibraryCase.search_text).op("@>")(
+            sa.cast(sa.bindparam("grams", sorted(set(grams)), type_=ARRAY(sa.Text), unique=True), ARRAY(sa.Text))))
+    return where + checks
 
 
 def visible():
@@ -147,8 +232,8 @@ def uncurated():
     return sa.and_(LibraryCase.public_summary.is_(None), LibraryCase.featured.is_(False), LibraryCase.hidden.is_(False))
 
 
-def conditions(session: Session, filters: Filters) -> list:
-    """The WHERE clauses of ``filters`` (visibility included)."""
+def conditions(session: Session, filters: Filters, *, walk: bool = False) -> list:
+    """The WHERE clauses of ``filters`` (visibility included); ``walk``: see :func:`_search_conditions`."""
     where = [visible()]
     if filters.domain:
         where.append(LibraryCase.domain == Domain(filters.domain))
@@ -160,7 +245,7 @@ def conditions(session: Session, filters: Filters) -> list:
         # JSON arrays differ by dialect; the tag codes are plain words, so a
         # quoted match on the stored JSON text is exact on both.
         where.append(sa.cast(LibraryCase.tech_tags, sa.Text).like(f'%"{filters.tag}"%'))
-    where.extend(_search_conditions(session, terms(filters.q)))
+    where.extend(_search_conditions(session, terms(filters.q), walk=walk))
     return where
 
 
@@ -196,18 +281,110 @@ class Page:
 
 
 def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 20) -> Page:
-    """One page of the visible cases matching ``filters``, best first.
+    """One page of the visible cases matching ``filters``, best first, and their number.
 
-    One scan finds every matching id in order (the count is their number),
-    then only the page's rows are loaded: searching reads the table once.
-    A page past the end is the last page.
+    Only the page's ids are fetched, then their rows. PostgreSQL counts the
+    hits in the same pass that picks the page (``count(*) OVER ()``). SQLite
+    counts a search's hits in its full-text tables (:func:`_sqlite_count`)
+    and, with many hits in the default order, walks that order
+    (:func:`_walk`) instead of sorting every hit. A page past the end is the
+    last page.
     """
-    ids = list(session.exec(select(LibraryCase.id).where(*conditions(session, filters))
-                            .order_by(*_order(filters, session.get_bind().dialect.name))).all())
-    page = page_within(page, len(ids), per_page)
-    wanted = ids[(page - 1) * per_page:page * per_page]
-    rows = {case.id: case for case in session.exec(select(LibraryCase).where(LibraryCase.id.in_(wanted or [0])))}
-    return Page(cases=[rows[case_id] for case_id in wanted], total=len(ids), page=page, per_page=per_page)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and _walkable(filters, per_page):
+        total = _sqlite_count(session, terms(filters.q))
+        page = page_within(page, total, per_page)
+        if not total:
+            wanted = []
+        elif total >= WALK_FROM:
+            wanted = _walk(session, filters, offset=(page - 1) * per_page, limit=per_page)
+        else:  # a few hits: looked up by id and sorted (the unary + keeps SQLite off the order index)
+            few = [sa.literal_column("+library_cases.hidden").is_(False),
+                   *_search_conditions(session, terms(filters.q))]
+            wanted = list(session.exec(select(LibraryCase.id).where(*few)
+                                       .order_by(*_order(filters, dialect)).offset((page - 1) * per_page)
+                                       .limit(per_page)).all())
+    else:
+        wanted, total = _sorted_page(session, filters, offset=(page - 1) * per_page, limit=per_page)
+        if not wanted and page > 1:  # past the end: the last page (the count came with no row)
+            total = session.exec(select(func.count()).select_from(LibraryCase)
+                                 .where(*conditions(session, filters))).one()
+            page = page_within(page, total, per_page)
+            wanted, _ = _sorted_page(session, filters, offset=(page - 1) * per_page, limit=per_page)
+    rows = {case.id: case for case in session.exec(select(LibraryCase).where(LibraryCase.id.in_(wanted)))} \
+        if wanted else {}
+    return Page(cases=[rows[case_id] for case_id in wanted], total=total, page=page, per_page=per_page)
+
+
+#: From this many hits a SQLite search walks the result order (:func:`_walk`);
+#: fewer are looked up one by one and sorted.
+WALK_FROM = 1000
+
+
+def page_query(session: Session, filters: Filters):
+    """The ids of the hits in :func:`_order`, each with the number of hits (add offset and limit).
+
+    PostgreSQL: the count is over the hits as found, the order outside it: so
+    the hits are counted as they come and only the page is sorted out of them
+    (top-N), where ``count(*) OVER ()`` next to ``ORDER BY`` sorts every hit first.
+    """
+    dialect = session.get_bind().dialect.name
+    order = _order(filters, dialect)
+    if dialect == "sqlite":  # a few hits are looked up by id, many read from the order index (the planner's choice)
+        return select(LibraryCase.id, func.count().over()).where(*conditions(session, filters)).order_by(*order)
+    keys, descending = [], []
+    for position, term in enumerate(order):
+        descending.append(getattr(term, "modifier", None) is operators.desc_op)
+        keys.append((term.element if descending[-1] else term).label(f"key_{position}"))
+    # OFFSET 0 keeps PostgreSQL from merging this subquery into the next: the
+    # sort keys are computed as the rows are found, so the count's window
+    # keeps narrow rows in memory instead of the titles on disk.
+    found = select(LibraryCase.id, *keys).where(*conditions(session, filters)).offset(0).subquery("found")
+    hits = select(found, func.count().over().label("total")).subquery("hits")
+    return select(hits.c.id, hits.c.total).order_by(
+        *(hits.c[key.name].desc() if down else hits.c[key.name] for key, down in zip(keys, descending)))
+
+
+def _sorted_page(session: Session, filters: Filters, *, offset: int, limit: int) -> tuple[list[int], int]:
+    """The ids of one page in :func:`_order`, and the number of hits (0 if the page is empty)."""
+    rows = session.exec(page_query(session, filters).offset(offset).limit(limit)).all()
+    return [case_id for case_id, _ in rows], rows[0][1] if rows else 0
+
+
+def _walkable(filters: Filters, per_page: int) -> bool:
+    """Whether the SQLite order index serves this search: terms only, the default order, a page of a screen."""
+    return bool(terms(filters.q)) and filters.sort == "rank" and per_page <= 100 \
+        and not (filters.domain or filters.city or filters.tag or filters.year)
+
+
+#: The search order after "the title holds the first term", as SQLite's
+#: ix_library_cases_search_order has it: the same order as :func:`_order`.
+WALK_ORDER = (LibraryCase.featured.desc(), LibraryCase.year.desc(), LibraryCase.rank.is_(None), LibraryCase.rank,
+              LibraryCase.id)
+
+
+def _walk(session: Session, filters: Filters, *, offset: int, limit: int) -> list[int]:
+    """SQLite: one page of a search, read from ix_library_cases_search_order
+    in its order (which holds the title and the hidden flag) until the page
+    is full: first the hits whose title holds the first term, then the others. With thousands of
+    hits a page is found after a few dozen index entries, where sorting would
+    read every hit's row."""
+    visible_, *search = conditions(session, filters, walk=True)
+    # LIKE folds ASCII letters as SQLite's lower() does, so this is _order's instr(lower(title), …) — four times faster.
+    title_holds = LibraryCase.title.like(like_pattern(terms(filters.q)[0]), escape="\\")
+
+    def ids(title_test, skip: int, take: int) -> list[int]:
+        # The title first: rows it rules out never need the hits (which SQLite gathers on their first use).
+        return list(session.exec(select(LibraryCase.id).where(visible_, title_test, *search).order_by(*WALK_ORDER)
+                                 .offset(skip).limit(take)).all())
+
+    found = ids(title_holds, skip=offset, take=limit)
+    if len(found) == limit:
+        return found
+    # The title hits end on this page, or before it (then count them to know where the others start).
+    title_hits = offset + len(found) if found or not offset else session.exec(
+        select(func.count()).select_from(LibraryCase).where(visible_, title_holds, *search)).one()
+    return found + ids(~title_holds, skip=offset - title_hits + len(found), take=limit - len(found))
 
 
 def counts_by(session: Session, column) -> dict[str, int]:

@@ -1,17 +1,22 @@
 """The public case library's data: what publishing a snapshot puts in it,
 curation, and Chinese/English substring search (on SQLite and PostgreSQL)."""
 import pytest
-from sqlmodel import select
+import sqlalchemy as sa
+from alembic import command
+from sqlmodel import Session, select
 
-from app.db import utcnow
-from app.enums import Domain
+from app.accounts.credit_code import make_credit_code
+from app.db import create_engine, utcnow
+from app.db_cli import alembic_config
+from app.enums import Domain, EntryStatus
 from app.errors import DomainError
 from app.library import search, services
 from app.library.search import Filters
-from app.models import AuditEvent, LibraryCase
+from app.models import AuditEvent, Call, Entry, LibraryCase, Organisation, ResultRun
 from app.results.compute import compute_results
 from app.results.publishing import publish
-from tests.factories.library import TITLES
+from tests.databases import ON_POSTGRES, fresh_database
+from tests.factories.library import SUMMARIES, TITLES
 
 
 def _titles(session, **filters):
@@ -128,3 +133,127 @@ def test_every_change_bumps_the_version_the_public_pages_are_cached_by(app, libr
         assert session.get(services.LibrarySetting, services.VERSION_KEY).value != first
         with pytest.raises(DomainError):
             services.set_headline(session, text="长" * 301, actor=library.chair, now=utcnow())
+
+
+def _short_queries() -> list[str]:
+    """Every character and two-character run of the published titles and summaries, Latin
+    letters and punctuation among them, and multi-term queries that mix the three paths."""
+    texts = [text.lower() for text in TITLES[:5] + SUMMARIES[:5]]
+    runs = {text[i:i + n] for text in texts for n in (1, 2) for i in range(len(text) - n + 1)}
+    return sorted(runs - {" "}) + ["v", "vi", "cv", "9.", "%", "智能 检", "vision 检测", "质 c", "99.5% 缺陷", "x能"]
+
+
+def test_every_short_term_finds_exactly_the_cases_whose_text_holds_it(app, library, session):
+    """One- and two-character terms (the grams index, or instr() for other characters),
+    alone and mixed with longer ones, against a plain substring check in Python; a
+    hidden case is neither found nor counted."""
+    with app.test_request_context():
+        hidden = session.exec(select(LibraryCase).where(LibraryCase.title == TITLES[1])).one()
+        services.hide(session, case=hidden, reason="暂不公开", actor=library.chair, now=utcnow())
+        session.commit()
+        cases = session.exec(select(LibraryCase).where(LibraryCase.hidden.is_(False))).all()
+        for query in _short_queries():
+            expected = {case.title for case in cases if all(term in case.search_text for term in search.terms(query))}
+            found = search.find(session, Filters(q=query))
+            assert ({case.title for case in found.cases}, found.total) == (expected, len(expected)), query
+
+
+def test_the_short_term_index_follows_inserts_updates_and_deletes(app, library, session):
+    with app.test_request_context():
+        case = session.exec(select(LibraryCase).where(LibraryCase.title == TITLES[3])).one()
+        assert _titles(session, q="随访") == [TITLES[3]]
+        services.set_public_summary(session, case=case, text="焦比下降", actor=library.chair, now=utcnow())
+        session.commit()
+        assert (_titles(session, q="焦"), _titles(session, q="随访"), _titles(session, q="访提")) == ([TITLES[3]], [TITLES[3]], [])
+
+        library.call.target_count = 2  # republished: TITLES[2:] leave the library
+        session.add(library.call)
+        session.commit()
+        run = compute_results(session, call=library.call, actor=library.chair, now=utcnow())
+        publish(session, run=run, actor=library.chair, now=utcnow(), public_scores=True, early=True)
+        session.commit()
+        assert _titles(session, q="焦") == [] and _titles(session, q="随访") == []
+        assert set(_titles(session, q="智")) == {TITLES[0]}
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="the walk through the order index is SQLite's")
+def test_walking_the_order_index_gives_the_pages_sorting_gives(app, library, session, monkeypatch):
+    """Every page of every size the same whether find sorts the hits or walks the
+    order index (title hits first, across the page where they end)."""
+    with app.test_request_context():
+        second = session.exec(select(LibraryCase).where(LibraryCase.title == TITLES[3])).one()
+        services.set_featured(session, case=second, featured=True, actor=library.chair, now=utcnow())
+        session.commit()
+        for query in ("提升", "智", "能", "医", "0", "智能 提升", "诊断"):
+            for per_page in (1, 2, 3, 20):
+                pages = {}
+                for walk_from in (10**9, 1):
+                    monkeypatch.setattr(search, "WALK_FROM", walk_from)
+                    found = [search.find(session, Filters(q=query), page=page, per_page=per_page) for page in range(1, 7)]
+                    pages[walk_from] = [([case.id for case in page.cases], page.total, page.page) for page in found]
+                assert pages[1] == pages[10**9], (query, per_page)
+
+
+BEFORE_SEARCH_INDEX = "73fc9fd352d9"  # the revision before the grams index and the order index
+
+
+def _search_objects(engine) -> set[str]:
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            return set(connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE name LIKE 'library_search_grams%' "
+                "OR name LIKE 'library_cases_search_grams%' OR name = 'ix_library_cases_search_order'").scalars())
+        return set(connection.exec_driver_sql(
+            "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_library_cases_search_grams' AND schemaname = "
+            "current_schema() UNION SELECT proname FROM pg_proc WHERE proname = 'library_search_grams' "
+            "AND pronamespace = current_schema()::regnamespace").scalars())
+
+
+def _one_case(engine) -> None:
+    """A call, its published run, an organisation, an entry and its library case, by Core inserts."""
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Call.__table__), [{"id": 1, "name": "征集", "year": 2026, "target_count": 1,
+                                                        "created_at": now}])
+        connection.execute(sa.insert(ResultRun.__table__), [{
+            "id": 1, "call_id": 1, "computed_at": now, "method": "trimmed_mean", "parameters": {}, "summary": {},
+            "inputs_hash": "0" * 64, "published_at": now, "content_hash": "1" * 64, "public_scores": True}])
+        connection.execute(sa.insert(Organisation.__table__), [{
+            "id": 1, "name": "港务集团", "credit_code": make_credit_code("91440300000000001"), "city_code": "440300",
+            "created_at": now}])
+        connection.execute(sa.insert(Entry.__table__), [{
+            "id": 1, "call_id": 1, "organisation_id": 1, "status": EntryStatus.SELECTED, "version": 1, "title": "港口调度",
+            "domain": Domain.MANUFACTURING, "city_code": "440300", "partners": [], "summary": "集卡调度",
+            "tech_tags": [], "created_at": now, "updated_at": now, "submitted_at": now}])
+        connection.execute(sa.insert(LibraryCase.__table__), [{
+            "id": 1, "entry_id": 1, "call_id": 1, "run_id": 1, "year": 2026, "title": "港口调度",
+            "organisation_name": "港务集团", "domain": Domain.MANUFACTURING, "city_code": "440300", "tech_tags": [],
+            "summary": "集卡调度", "search_text": "港口调度\n集卡 ai 调度", "published_at": now, "updated_at": now}])
+
+
+def test_the_search_index_migration_indexes_existing_cases_and_goes_back(app, tmp_path):
+    """Upgrading a library with cases indexes them (on SQLite the grams table is
+    filled from the rows); downgrading removes the table, triggers, indexes and function."""
+    with fresh_database(tmp_path) as url:
+        engine = create_engine(url)
+        _one_case(engine)
+        command.downgrade(alembic_config(url), BEFORE_SEARCH_INDEX)
+        assert _search_objects(engine) == set()
+        command.upgrade(alembic_config(url), "head")
+        expected = {"library_search_grams", "library_cases_search_grams_insert", "library_cases_search_grams_delete",
+                    "library_cases_search_grams_update", "ix_library_cases_search_order"} \
+            if engine.dialect.name == "sqlite" else {"ix_library_cases_search_grams", "library_search_grams"}
+        assert expected <= _search_objects(engine)
+        with Session(engine) as session, app.test_request_context():
+            assert [search.find(session, Filters(q=q)).total for q in ("调", "集卡", "ai", "调度 a", "集装", "港口调")] \
+                == [1, 1, 1, 1, 0, 1]
+        engine.dispose()
+
+
+def test_a_page_past_the_end_is_the_last_page(app, library, session):
+    with app.test_request_context():
+        for filters in (Filters(q="提升"), Filters(q="智", sort="title"), Filters(city="440300"), Filters(q="无此内容")):
+            everything = search.find(session, filters, per_page=100)
+            last = search.find(session, filters, page=99, per_page=2)
+            assert (last.total, last.page) == (everything.total, max(1, -(-everything.total // 2)))
+            assert [case.id for case in last.cases] == [case.id for case in everything.cases][(last.page - 1) * 2:]

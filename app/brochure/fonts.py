@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pikepdf
 import uharfbuzz as hb
+from fontTools import unicodedata
 from flask import current_app
 from flask_babel import gettext
 
@@ -248,11 +249,40 @@ def advance_mm(text: str, style: TextStyle) -> float:
     if shaper is None:
         return text_em(text) * style.size_pt * PT
     font, upem = shaper
-    buffer = hb.Buffer()
-    buffer.add_str(text)
-    buffer.guess_segment_properties()
-    hb.shape(font, buffer)
-    return sum(position.x_advance for position in buffer.glyph_positions) / upem * style.size_pt * PT
+    total = 0
+    for run, script in _script_runs(text):
+        buffer = hb.Buffer()
+        buffer.add_str(run)
+        buffer.guess_segment_properties()
+        buffer.script = script
+        hb.shape(font, buffer)
+        total += sum(position.x_advance for position in buffer.glyph_positions)
+    return total / upem * style.size_pt * PT
+
+
+_NO_SCRIPT = frozenset({"Zyyy", "Zinh", "Zzzz"})  # common (punctuation, digits, spaces), inherited, unknown
+
+
+def _script_runs(text: str) -> list[tuple[str, str]]:
+    """``text`` cut where its script changes, as Pango itemises it before
+    shaping: a common character (punctuation, digits, spaces) belongs to the
+    run it follows (at the start, to the first script after it). Shaped as one
+    buffer, a title starting with Latin letters would set its "…" in the Latin
+    script, narrower than Pango prints it in the Han run around it."""
+    runs: list[list] = []
+    for character in text:
+        script = unicodedata.script(character)
+        if script in _NO_SCRIPT:
+            if runs:
+                runs[-1][0] += character
+            else:
+                runs.append([character, None])
+        elif runs and runs[-1][1] in (script, None):
+            runs[-1][0] += character
+            runs[-1][1] = script
+        else:
+            runs.append([character, script])
+    return [(run, script or "Zyyy") for run, script in runs]
 
 
 @functools.lru_cache(maxsize=64)

@@ -87,3 +87,26 @@ def test_simulated_workers_take_parts_in_order_each_to_the_first_free():
     assert simulate([2, 2, 2], 8) == [2, 2, 2, 0, 0, 0, 0, 0]
     assert simulate([], 4) == [0.0] * 4
     assert simulate([1.5], 0) == [1.5]  # at least one worker
+
+
+@needs_noto
+@pytest.mark.parametrize("text", ["AI视觉引导的家电部件机器人上下…", "Smart AGV dispatch 调度平台 v2…", "（AI）视觉…",
+                                  "5G+工业互联网…", "消费金融实时反欺诈AI应用", "智能质检"])
+def test_measured_advances_are_what_weasyprint_prints(text):
+    """Pango shapes each script run on its own: a title opening with Latin
+    letters must not get the Latin "…" (narrower) in the measurement, or
+    every column after it shifts."""
+    from weasyprint import HTML
+
+    html = (f"<style>p {{ font-family: '{SERIF.family}'; font-size: {SERIF.size_pt}pt; margin: 0 }}"
+            f" span {{ white-space: pre }}</style><p><span>{text}</span></p>")
+    page_box = HTML(string=html).render().pages[0]._page_box  # the laid-out boxes (no public API)
+
+    def spans(box):
+        if type(box).__name__ == "InlineBox":
+            yield box
+        for child in getattr(box, "children", None) or ():
+            yield from spans(child)
+
+    (span,) = spans(page_box)
+    assert advance_mm(text, SERIF) == pytest.approx(span.width * 25.4 / 96, abs=0.01)

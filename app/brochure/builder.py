@@ -58,7 +58,7 @@ from app.db import db
 from app.pdf.text import document_language, language_tag
 
 #: Bump when the builder's own output changes, to drop old cached files.
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: table rows measured per script run
 #: Cached parts and builds unused for this long are deleted after a build.
 CACHE_DAYS = 30
 TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates" / "brochure" / "pdf"

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pikepdf
 import uharfbuzz as hb
-from fontTools import unicodedata
 from flask import current_app
 from flask_babel import gettext
+from fontTools import unicodedata
 
 from app.brochure.files import atomic_write
 from app.brochure.fitting import ELLIPSIS, PT, text_em

@@ -41,7 +41,7 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-from scipy.stats import f as f_distribution
+from scipy.special import fdtri  # the F distribution's quantile, without loading scipy.stats (35 MB a process)
 
 from app.results.variance import (
     COMPONENTS,
@@ -135,7 +135,7 @@ def _icc_intervals(n: int, k: int, *, msr: float, msc: float, mse: float, msw: f
     tail = 1 - (1 - CONFIDENCE) / 2
 
     def quantile(df1: float, df2: float) -> float:
-        return float(f_distribution.ppf(tail, df1, df2))
+        return float(fdtri(df1, df2, tail))
 
     def one_and_k(f_obs: float | None, df1: float, df2: float):
         """ICC(·,1) and ICC(·,k) bounds from an observed F ratio."""
@@ -330,8 +330,8 @@ def _one_way_from_counts(counts: np.ndarray, sums: np.ndarray, within: np.ndarra
     else:
         tail = 1 - (1 - CONFIDENCE) / 2
         f_obs = msb / msw
-        f_low = f_obs / float(f_distribution.ppf(tail, df_between, df_within))
-        f_high = f_obs * float(f_distribution.ppf(tail, df_within, df_between))
+        f_low = f_obs / float(fdtri(df_between, df_within, tail))
+        f_high = f_obs * float(fdtri(df_within, df_between, tail))
 
         def icc_of(f: float) -> float:
             return float((f - 1) / (f + k0 - 1))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -124,6 +125,17 @@ def quota_warnings(session: Session, *, call: Call, now: datetime) -> list[Quota
     return warnings
 
 
+def get_call(session: Session, call_id: int) -> Call | None:
+    """The call with this id, or None, with its phase windows joined in
+    (nearly every use of a call reads them): one query."""
+    return session.get(Call, call_id, options=[joinedload(Call.phases)])
+
+
+def with_phases():
+    """The loader option for a query of calls that reads their phase windows."""
+    return selectinload(Call.phases)
+
+
 def lock_call(session: Session, call_id: int) -> None:
     """Serialise the writers of one call's review, results or brochure state
     until the transaction ends: a row lock on PostgreSQL; on SQLite, writing
@@ -133,7 +145,7 @@ def lock_call(session: Session, call_id: int) -> None:
 
 def current_call(session: Session, *, now: datetime) -> Call | None:
     """The call the site is about: one that is running, else the next, else the last."""
-    calls = session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all()
+    calls = session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc()).options(with_phases())).all()
     running = [call for call in calls if phase_state(call, now=now).status in {"open", "between"}]
     if running:
         return running[0]
@@ -150,14 +162,14 @@ def call_in_phase(session: Session, *, phase: Phase, now: datetime, call_ids=Non
     The review pages open on it: while one call is in review the next may
     already take entries, and :func:`current_call` is that next one.
     """
-    query = select(Call).order_by(Call.year.desc(), Call.id.desc())
+    query = select(Call).order_by(Call.year.desc(), Call.id.desc()).options(with_phases())
     if call_ids is not None:
         query = query.where(Call.id.in_(call_ids))
     return next((call for call in session.exec(query).all() if call.is_phase_open(phase, now=now)), None)
 
 
 def list_calls(session: Session) -> list[Call]:
-    return list(session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all())
+    return list(session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc()).options(with_phases())).all())
 
 
 def _check(*, target_count: int, quotas: dict[Domain, int], schedule: Schedule, experts_per_entry: int) -> None:

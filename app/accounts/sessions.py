@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -82,8 +82,9 @@ def check_session(session: Session, *, raw: str, now: datetime, policy: SessionP
     row = session.exec(select(UserSession).where(UserSession.token_hash == token_hash(raw or ""))).first()
     if row is None or row.ended_at is not None:
         return SessionCheck()
-    # The roles come along: every page checks them.
-    user = session.get(User, row.user_id, options=[selectinload(User.role_rows)])
+    # The roles and the organisation come along, in the same query: every page
+    # checks the roles, an applicant's pages show the organisation.
+    user = session.get(User, row.user_id, options=[joinedload(User.role_rows), joinedload(User.organisation)])
     if user is None or not user.active:
         return SessionCheck(row=row, ending=SessionEnd.DEACTIVATED)
     if now - row.created_at >= policy.absolute:

@@ -128,12 +128,17 @@ def quota_warnings(session: Session, *, call: Call, now: datetime) -> list[Quota
 def get_call(session: Session, call_id: int) -> Call | None:
     """The call with this id, or None, with its phase windows joined in
     (nearly every use of a call reads them): one query."""
-    return session.get(Call, call_id, options=[joinedload(Call.phases)])
+    return session.get(Call, call_id, options=[phases_joined()])
 
 
 def with_phases():
     """The loader option for a query of calls that reads their phase windows."""
     return selectinload(Call.phases)
+
+
+def phases_joined():
+    """The loader option for one call (``session.get``) whose phase windows are read: one query."""
+    return joinedload(Call.phases)
 
 
 def lock_call(session: Session, call_id: int) -> None:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from app.audit.services import object_history
 from app.calls import services
 from app.calls.forms import CallForm
+from app.calls.services import phases_joined
 from app.db import db, utcnow
 from app.enums import Role
 from app.i18n import timezone_name
@@ -71,12 +72,12 @@ def new():
 
 @bp.route("/<int:call_id>/edit", methods=["GET", "POST"])
 def edit(call_id: int):
-    return _edit(db.get_or_404(Call, call_id))
+    return _edit(db.get_or_404(Call, call_id, options=[phases_joined()]))
 
 
 @bp.route("/<int:call_id>")
 def detail(call_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     now = utcnow()
     return render_template(
         "calls/detail.html",

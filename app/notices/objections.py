@@ -23,13 +23,13 @@ from sqlmodel import Session, select
 
 from app.accounts.services import active_members
 from app.audit.services import record
-from app.calls.services import lock_call
+from app.calls.services import get_call, lock_call
 from app.enums import Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.input_rules import clean_text
 from app.mail import send_after_commit
-from app.models import Call, Entry, Notice, Objection, ObjectionNote, ObjectionQuestion, Organisation, User, UserRole
+from app.models import Entry, Notice, Objection, ObjectionNote, ObjectionQuestion, Organisation, User, UserRole
 from app.notices import services
 from app.notices.files import CheckedFile, store_files
 from app.notifications.services import notify
@@ -126,7 +126,7 @@ def file_objection(session: Session, *, notice: Notice, entry_id: int, name: str
         notify(session, user=chair, kind="objection.filed", params=_objection_params(objection, entry), link=link,
                now=now)
     if email:
-        call = session.get(Call, notice.call_id)
+        call = get_call(session, notice.call_id)
         with force_locale(language):
             send_after_commit(to=email, subject=_("Objection received: reference %(reference)s",
                                                    reference=objection.reference),
@@ -261,7 +261,7 @@ def decide(session: Session, *, objection: Objection, upheld: bool, reason: str,
            reason=reason)
     entry = session.get(Entry, objection.entry_id)
     if objection.objector_email:
-        call = session.get(Call, notice.call_id)
+        call = get_call(session, notice.call_id)
         with force_locale(objection.language):
             send_after_commit(to=objection.objector_email,
                               subject=_("Decision on your objection %(reference)s", reference=objection.reference),

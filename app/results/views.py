@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.audit.services import record
-from app.calls.services import call_in_phase, current_call, list_calls
+from app.calls.services import call_in_phase, current_call, get_call, list_calls, phases_joined
 from app.db import db, utcnow
 from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
@@ -130,7 +130,7 @@ def index():
 @bp.route("/calls/<int:call_id>/compute", methods=["POST"])
 def compute(call_id: int):
     _chair()
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     if not ActionForm().validate_on_submit():
         abort(400)
     # With several rounds, ``round`` computes an earlier round again (its shortlist's source).
@@ -151,7 +151,7 @@ def compute(call_id: int):
 @bp.route("/calls/<int:call_id>/settings", methods=["POST"])
 def settings(call_id: int):
     _chair()
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     form = SettingsForm()
     form.set_choices(default_method(db.session, call=call))
     if not form.validate_on_submit():
@@ -216,7 +216,7 @@ def extra_experts(run_id: int):
 
 
 def _run_context(run: ResultRun) -> dict:
-    call = db.session.get(Call, run.call_id)
+    call = get_call(db.session, run.call_id)
     return {"run": run, "call": call, "can_manage": can_manage_results(current_user) and not run.published,
             "method_labels": AGGREGATION_LABELS, "is_chair": can_manage_results(current_user)}
 
@@ -385,7 +385,7 @@ def veto(entry_id: int):
 @bp.route("/runs/<int:run_id>/rankings.<any(xlsx, csv, pdf):fmt>")
 def export(run_id: int, fmt: str):
     run = _run(run_id)
-    call = db.session.get(Call, run.call_id)
+    call = get_call(db.session, run.call_id)
     rows = rankings.ranked_rows(db.session, run=run)
     stamp = format_datetime(run.published_at or run.computed_at, "yyyyMMdd-HHmm")
     kind = _("published") if run.published else _("draft")

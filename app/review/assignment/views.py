@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.calls.services import call_in_phase, current_call, list_calls
+from app.calls.services import call_in_phase, current_call, list_calls, phases_joined
 from app.db import db, utcnow
 from app.enums import Domain, Phase, Role
 from app.errors import DomainError
@@ -62,7 +62,7 @@ def index():
 
 @bp.route("/calls/<int:call_id>/run", methods=["POST"])
 def run(call_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     form = RunForm()
     if form.validate_on_submit():
         with write(form=form) as attempt:
@@ -88,7 +88,7 @@ def run(call_id: int):
 @bp.route("/calls/<int:call_id>/report")
 def report(call_id: int):
     """The last run's report, as recorded in the audit log."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     return render_template(
         "review/assign/report.html", call=call, run=last_run(db.session, call=call), domain_label=domain_label
     )

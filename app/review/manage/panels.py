@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import lock_call
+from app.calls.services import get_call, lock_call
 from app.enums import Domain, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -132,7 +132,7 @@ def update_panel(session: Session, *, actor, panel: Panel, name: str, domains, m
 
     Assignments already made stay as they are: the assignment pages move them.
     """
-    call = session.get(Call, panel.call_id)
+    call = get_call(session, panel.call_id)
     name, domains = _clean_name(name), _clean_domains(domains)
     ids = _members(session, member_ids=member_ids, leader_id=leader_id)
     lock_call(session, call.id)

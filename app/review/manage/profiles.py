@@ -12,13 +12,13 @@ from sqlmodel import Session, select
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
 from app.audit.services import record
+from app.calls.services import get_call
 from app.db import utcnow
 from app.enums import ConflictSource, Domain, Role, Technology
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
 from app.models import (
     Assignment,
-    Call,
     Entry,
     ExpertEmployment,
     ExpertProfile,
@@ -251,7 +251,7 @@ def _close_new_conflicts(session: Session, *, profile: ExpertProfile, expert: Us
     now = utcnow()
     for assignment in _active_assignments(session, expert=expert):
         entry = session.get(Entry, assignment.entry_id)
-        call = session.get(Call, assignment.call_id)
+        call = get_call(session, assignment.call_id)
         reason = automatic_conflict(profile, entry, year=call.year)
         if reason is not None:
             record_conflict(session, expert_id=expert.id, entry=entry, source=ConflictSource.CHAIR, reason=str(reason), actor=actor, now=now)

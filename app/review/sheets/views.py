@@ -22,13 +22,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.calls.services import get_call
 from app.db import db, utcnow, write_intent
 from app.entries import blind
 from app.entries.documents import UnreadableDocument
 from app.enums import Phase, Role, SheetStatus
-from app.models import Assignment, Call, Entry, ScoreSheet
+from app.models import Assignment, Call, Entry, RubricVersion, ScoreSheet
 from app.permissions import can_score, owns_assignment, require
-from app.calls.services import get_call
 from app.review.rounds.services import is_blind, round_of, round_open, rounds_of
 from app.review.sheets import services as sheets
 from app.review.sheets.forms import ConflictForm, NoConflictForm, SheetForm, sheet_values
@@ -64,6 +64,7 @@ class _Opened(NamedTuple):
     assignment: Assignment
     call: Call
     entry: Entry
+    rubric_version: RubricVersion
 
 
 def _sheet(sheet_id: int, *, entry_options=(sheets.ENTRY_KEYS,)) -> _Opened:
@@ -79,7 +80,7 @@ def _sheet(sheet_id: int, *, entry_options=(sheets.ENTRY_KEYS,)) -> _Opened:
     entry = db.session.get(Entry, sheet.entry_id, options=list(entry_options))
     require(sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call,
                                              entry=entry) is None)
-    return _Opened(sheet, assignment, call, entry)
+    return _Opened(sheet, assignment, call, entry, db.session.get(RubricVersion, sheet.rubric_version_id))
 
 
 def _round(assignment: Assignment):
@@ -184,7 +185,7 @@ def _form_values(sheet: ScoreSheet) -> dict[str, str]:
 def _sheet_page(opened: _Opened, *, errors=None, posted=None, problems=None,
                 status: int = 200, address: str | None = None):
     now = utcnow()
-    sheet, assignment, call, entry = opened
+    sheet, assignment, call, entry, _version = opened
     if posted is not None:
         # The page again after a refused POST: the entry was loaded for the checks only.
         entry = db.session.get(Entry, sheet.entry_id, options=sheets.ENTRY_SHOWN, populate_existing=True)

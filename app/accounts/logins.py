@@ -14,6 +14,7 @@ from enum import StrEnum
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -140,7 +141,7 @@ def locked_users(session: Session, *, now: datetime) -> list[User]:
     """Accounts locked at ``now`` (any role), the longest lock first."""
     return list(session.exec(
         select(User).where(User.locked_until.is_not(None), User.locked_until > now)
-        .order_by(User.locked_until.desc(), User.email)
+        .order_by(User.locked_until.desc(), User.email).options(selectinload(User.role_rows))  # the list shows them
     ).all())
 
 

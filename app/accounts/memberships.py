@@ -80,6 +80,11 @@ def list_organisations(session: Session, *, query: str = "", page: int = 1, per_
     return rows, total, page
 
 
+def organisation_members(session: Session, *, organisation_id: int) -> list[User]:
+    """Every account of the organisation, whatever its membership, oldest first."""
+    return list(session.exec(select(User).where(User.organisation_id == organisation_id).order_by(User.id)).all())
+
+
 def pending_members(session: Session, *, organisation_id: int) -> list[User]:
     return list(
         session.exec(

@@ -125,10 +125,11 @@ def quota_warnings(session: Session, *, call: Call, now: datetime) -> list[Quota
     return warnings
 
 
-def get_call(session: Session, call_id: int) -> Call | None:
+def get_call(session: Session, call_id: int, *options) -> Call | None:
     """The call with this id, or None, with its phase windows joined in
-    (nearly every use of a call reads them): one query."""
-    return session.get(Call, call_id, options=[phases_joined()])
+    (nearly every use of a call reads them): one query; ``options``: loader
+    options for what else the caller reads of it."""
+    return session.get(Call, call_id, options=[phases_joined(), *options])
 
 
 def with_phases():

@@ -29,7 +29,7 @@ from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.input_rules import clean_text
 from app.mail import send_after_commit
-from app.models import Entry, Notice, Objection, ObjectionNote, ObjectionQuestion, Organisation, User, UserRole
+from app.models import Entry, Notice, Objection, ObjectionNote, ObjectionQuestion, User, UserRole
 from app.notices import services
 from app.notices.files import CheckedFile, store_files
 from app.notifications.services import notify
@@ -195,7 +195,7 @@ def ask(session: Session, *, objection: Objection, question: str, due_at: dateti
            after={"question_id": row.id, "due_at": due_at.isoformat()})
     entry = session.get(Entry, objection.entry_id)
     link = site_path("notices.question", question_id=row.id)
-    for member in active_members(session, session.get(Organisation, entry.organisation_id)):
+    for member in active_members(session, entry.organisation_id):
         notify(session, user=member, kind="objection.question",
                params={"title": entry.title, "entry_id": entry.id, "deadline": due_at.isoformat()},
                link=link, mail={"entry": entry, "question": row}, now=now)
@@ -269,7 +269,7 @@ def decide(session: Session, *, objection: Objection, upheld: bool, reason: str,
                               call=call, url=_notice_url(notice))
     if upheld:
         link = site_path("entries.detail", entry_id=entry.id)
-        for member in active_members(session, session.get(Organisation, entry.organisation_id)):
+        for member in active_members(session, entry.organisation_id):
             notify(session, user=member, kind="objection.upheld", params={"title": entry.title, "entry_id": entry.id},
                    link=link, now=now)
 

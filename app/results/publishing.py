@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -212,7 +213,7 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     blockers = publish_blockers(session, run=run)
     if blockers:
         raise DomainError(blocker_message(blockers[0]))
-    call = get_call(session, run.call_id)
+    call = get_call(session, run.call_id, selectinload(Call.quotas))  # an early start audits the call, quotas included
     if call.notice_required and list_kind != "proposed":
         raise DomainError(_l("This call requires a public notice: publish the draft as the proposed list."))
     if early_publication(call, now=now) is not None:

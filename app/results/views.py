@@ -21,6 +21,7 @@ from flask_login import current_user
 from app.audit.services import record
 from app.calls.services import call_in_phase, current_call, get_call, list_calls, phases_joined
 from app.db import db, utcnow
+from app.entries.services import with_call
 from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
 from app.input_rules import parse_id
@@ -329,7 +330,7 @@ def _cut_ties(run: ResultRun) -> list[dict]:
 
 def _entry_in_draft(entry_id: int) -> tuple[Entry, ResultRun]:
     _chair()
-    entry = db.get_or_404(Entry, entry_id)
+    entry = db.get_or_404(Entry, entry_id, options=[with_call()])
     draft = draft_run(db.session, call=entry.call)
     if draft is None:
         abort(404)

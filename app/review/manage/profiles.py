@@ -8,6 +8,7 @@ never commit, and write an audit row on the expert's account.
 """
 from dataclasses import dataclass
 
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
@@ -75,7 +76,8 @@ def profiles_by_user(session: Session, user_ids) -> dict[int, ExpertProfile]:
 
 
 def profile_of(session: Session, *, expert: User) -> ExpertProfile | None:
-    return session.get(ExpertProfile, expert.id)
+    """The expert's profile with its employments (None: never filled in)."""
+    return session.get(ExpertProfile, expert.id, options=[selectinload(ExpertProfile.employments)])
 
 
 def profile_snapshot(profile: ExpertProfile | None) -> dict | None:
@@ -250,7 +252,7 @@ def _close_new_conflicts(session: Session, *, profile: ExpertProfile, expert: Us
     session.refresh(profile)
     now = utcnow()
     for assignment in _active_assignments(session, expert=expert):
-        entry = session.get(Entry, assignment.entry_id)
+        entry = session.get(Entry, assignment.entry_id, options=[joinedload(Entry.organisation)])
         call = get_call(session, assignment.call_id)
         reason = automatic_conflict(profile, entry, year=call.year)
         if reason is not None:

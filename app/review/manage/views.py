@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import object_history
 from app.calls.services import (
@@ -20,6 +21,7 @@ from app.calls.services import (
     phases_joined,
 )
 from app.db import db, utcnow
+from app.entries.services import with_call
 from app.enums import ConflictSource, Domain, Phase, Role, SheetStatus
 from app.forms import ActionForm
 from app.input_rules import parse_id
@@ -242,13 +244,13 @@ def new_panel(call_id: int):
 
 @bp.route("/panels/<int:panel_id>", methods=["GET", "POST"])
 def edit_panel(panel_id: int):
-    panel = db.get_or_404(Panel, panel_id)
+    panel = db.get_or_404(Panel, panel_id, options=[selectinload(Panel.members)])
     return _panel_form(db.get_or_404(Call, panel.call_id, options=[phases_joined()]), panel)
 
 
 @bp.route("/panels/<int:panel_id>/delete", methods=["POST"])
 def delete_panel(panel_id: int):
-    panel = db.get_or_404(Panel, panel_id)
+    panel = db.get_or_404(Panel, panel_id, options=[selectinload(Panel.members)])  # the audit lists them
     call_id, name = panel.call_id, panel.name
     if ActionForm().validate_on_submit():
         with write(success=_("The panel “%(name)s” has been deleted.", name=name)) as attempt:
@@ -275,7 +277,7 @@ def experts():
 @login_required
 def profile(user_id: int):
     """An expert's profile: chairs edit anyone's, an expert their own."""
-    expert = db.get_or_404(User, user_id)
+    expert = db.get_or_404(User, user_id, options=[selectinload(User.role_rows)])
     require(can_edit_expert_profile(current_user, expert))
     current = profiles.profile_of(db.session, expert=expert)
     chair = can_set_assignment_cap(current_user)
@@ -419,7 +421,7 @@ def remind(call_id: int):
 @bp.route("/entries/<int:entry_id>")
 def entry(entry_id: int):
     """An entry's experts, their sheets and conflicts, for the chair."""
-    entry = db.get_or_404(Entry, entry_id)
+    entry = db.get_or_404(Entry, entry_id, options=[with_call(), joinedload(Entry.organisation)])
     return render_template(
         "review/manage/entry.html",
         entry=entry,
@@ -435,7 +437,7 @@ def entry(entry_id: int):
 def reopen_sheet(sheet_id: int):
     """Send a submitted sheet back to its expert, with a reason."""
     sheet = db.get_or_404(ScoreSheet, sheet_id)
-    entry = db.get_or_404(Entry, sheet.entry_id)
+    entry = db.get_or_404(Entry, sheet.entry_id, options=[with_call()])
     expert = db.get_or_404(User, sheet.expert_id)
     form = ReopenForm()
     if form.validate_on_submit():

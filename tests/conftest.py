@@ -15,7 +15,6 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from app import create_app
-from app.db import StrictLoadingSession
 from app.extensions import limiter
 from tests import factories
 from tests.databases import reset_shared_database
@@ -48,10 +47,7 @@ def make_test_config(database_url: str, tmp_dir: Path, **overrides) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
         # An unplanned lazy load (N+1 queries) fails the test that reaches it.
-        # For now only in the tests marked ``strict_loading`` (see _isolated):
-        # the other areas still read relationships they do not load. Turn it
-        # on for the whole suite once they load what they read.
-        "RAISE_ON_LAZY_LOAD": False,
+        "RAISE_ON_LAZY_LOAD": True,
         **overrides,
     }
 
@@ -79,7 +75,7 @@ def app(database_url, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _isolated(app, tmp_path, request):
+def _isolated(app, tmp_path):
     """Run each test inside one outer transaction that is rolled back after it.
 
     Requests commit as usual; in ``create_savepoint`` mode their commits only
@@ -89,10 +85,8 @@ def _isolated(app, tmp_path, request):
     connection = state.engine.connect()
     transaction = connection.begin()
     original = state.sessionmaker
-    strict = request.node.get_closest_marker("strict_loading") is not None
     state.sessionmaker = sessionmaker(
-        bind=connection, class_=StrictLoadingSession if strict else state.session_class, expire_on_commit=False,
-        join_transaction_mode="create_savepoint",
+        bind=connection, class_=state.session_class, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
     app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "mail")
     app.config["WTF_CSRF_ENABLED"] = False

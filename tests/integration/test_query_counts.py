@@ -14,8 +14,6 @@ from app.enums import AssignmentSource, EntryStatus, Membership, Phase, SheetSta
 from app.models import EntryOutcome, ScoreSheet
 from tests.queries import count_queries
 
-pytestmark = pytest.mark.strict_loading  # unplanned lazy loads raise (tests/conftest.py)
-
 ROWS = [2, 10]
 
 # The queries of one request, per page. A logged-in page starts with the

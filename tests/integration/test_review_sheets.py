@@ -40,8 +40,6 @@ from tests.conftest import make_test_config
 from tests.databases import ON_POSTGRES, fresh_database
 from tests.factories import PASSWORD, Factories, credit_code, write_rubric
 
-pytestmark = pytest.mark.strict_loading  # unplanned lazy loads raise (tests/conftest.py)
-
 # A small rubric with different maxima, so that weighting is really tested.
 RUBRIC = """\
 key: default

@@ -81,6 +81,13 @@ def password_expired(user: User, *, now: datetime) -> bool:
     return password_policy().expired(user.password_changed_at or user.created_at, now=now)
 
 
+# ``session.refresh(user, with_for_update=LOCK_USER_ROW)``: lock the users row
+# only. A refresh repeats the user's loader options, and the login loader
+# joins the roles and the organisation: PostgreSQL refuses a plain FOR UPDATE
+# on the nullable side of those outer joins.
+LOCK_USER_ROW = {"of": User}
+
+
 def user_by_email(session: Session, email: str) -> User | None:
     """The account with this address, its roles selected in (signing in and
     inviting check them), or None."""

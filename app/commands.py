@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import click
 from flask import current_app
 from flask_babel import force_locale
+from sqlalchemy.orm import joinedload
 
 from app.db import db, write_intent
 from app.errors import DomainError
@@ -36,8 +37,9 @@ def transaction() -> Iterator[None]:
 
 
 def call_or_exit(call_id: int) -> Call:
-    """The call with ``call_id``, or click's error naming the id."""
-    call = db.session.get(Call, call_id)
+    """The call with ``call_id`` and its phase windows (the commands check
+    them), or click's error naming the id."""
+    call = db.session.get(Call, call_id, options=[joinedload(Call.phases)])
     if call is None:
         raise click.ClickException(f"There is no call with id {call_id}.")
     return call

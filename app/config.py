@@ -19,6 +19,9 @@ DEFAULTS = {
     "SECRET_KEY": "",
     "DATABASE_URL": "",  # empty: SQLite in the instance folder
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    # Tests: a relationship read before it was loaded raises instead of
+    # loading lazily (app.db.StrictLoadingSession); off in production.
+    "RAISE_ON_LAZY_LOAD": False,
     # Chairs enter and everyone reads dates in this zone; the database stores UTC.
     "TIMEZONE": "Asia/Shanghai",
     "BABEL_DEFAULT_LOCALE": "zh",

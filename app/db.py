@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, request
 from sqlalchemy import event
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import ORMExecuteState, raiseload, sessionmaker
 from sqlmodel import Session
 
 NAMING_CONVENTION = {
@@ -119,12 +119,41 @@ def write_intent():
         _write_intent.reset(token)
 
 
+class StrictLoadingSession(Session):
+    """A session in which a relationship that would have to be loaded lazily
+    (one SELECT per object: the N+1 pattern) raises instead.
+
+    Relationships are lazy by default (app/models); a page loads what it shows
+    with loader options (``selectinload``, ``joinedload``, ``contains_eager``).
+    The test suite runs with this session (``RAISE_ON_LAZY_LOAD``), so a load
+    nobody planned fails the test that reaches it; production runs with the
+    plain session, where such a load is only slower.
+    """
+
+
+@event.listens_for(StrictLoadingSession, "do_orm_execute")
+def _raise_on_lazy_load(state: ORMExecuteState) -> None:
+    # Every ORM SELECT (``session.get`` included) and every relationship load
+    # gets ``raiseload("*")``: the relationships of the objects it loads that
+    # no option of the statement names raise when first read. ``sql_only``: a
+    # many-to-one found in the identity map costs no query and is allowed. The
+    # unit of work still loads what a flush needs (cascades), as SQLAlchemy's
+    # raise loaders always let it. Refreshing columns is left alone.
+    if state.is_select and not state.is_column_load:
+        state.statement = state.statement.options(raiseload("*", sql_only=True))
+
+
 @dataclass
 class DatabaseState:
-    """One app's engine and session factory (``app.extensions["db"]``)."""
+    """One app's engine and session factory (``app.extensions["db"]``).
+
+    ``session_class`` is :class:`StrictLoadingSession` when the app's
+    ``RAISE_ON_LAZY_LOAD`` is set (the tests), else the plain ``Session``.
+    """
 
     engine: sa.Engine
     sessionmaker: sessionmaker
+    session_class: type[Session] = Session
 
 
 @contextmanager
@@ -150,8 +179,11 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         engine = create_engine(app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        session_class = StrictLoadingSession if app.config["RAISE_ON_LAZY_LOAD"] else Session
         app.extensions["db"] = DatabaseState(
-            engine=engine, sessionmaker=sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+            engine=engine,
+            sessionmaker=sessionmaker(bind=engine, class_=session_class, expire_on_commit=False),
+            session_class=session_class,
         )
 
         @app.before_request
@@ -193,9 +225,10 @@ class Database:
             g.db_session = self.state.sessionmaker()
         return g.db_session
 
-    def get_or_404(self, model, object_id):
-        """The row of ``model`` with this primary key, or a 404 page."""
-        row = self.session.get(model, object_id)
+    def get_or_404(self, model, object_id, *, options=()):
+        """The row of ``model`` with this primary key, or a 404 page;
+        ``options``: loader options for what the page reads of it."""
+        row = self.session.get(model, object_id, options=list(options))
         if row is None:
             abort(404)
         return row

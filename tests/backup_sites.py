@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app import create_app
 from app.backup.dump import TableDigest, consistent_read, database_digests
@@ -55,6 +55,12 @@ def site_app(url: str, folder: Path, **config) -> Flask:
     return create_app(make_test_config(url, folder, BABEL_DEFAULT_LOCALE="en", WTF_CSRF_ENABLED=False, **config))
 
 
+def plain_session(app: Flask) -> Session:
+    """A session of the site's database for arranging and checking data: a
+    plain one, as the ``session`` fixture (the app's own raise on unplanned lazy loads)."""
+    return Session(**app.extensions["db"].sessionmaker.kw)
+
+
 def close_site(app: Flask) -> None:
     app.extensions["db"].engine.dispose()
 
@@ -63,7 +69,7 @@ def fill_site(app: Flask) -> None:
     """The demo, and a few rows in every table it leaves empty (see the module)."""
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    session = app.extensions["db"].sessionmaker()
+    session = plain_session(app)
     make = Factories(session, app)
     now = utcnow().replace(microsecond=123456)
     chair = session.exec(select(User).where(User.email == "chair@demo.local")).one()

@@ -46,6 +46,8 @@ def make_test_config(database_url: str, tmp_dir: Path, **overrides) -> dict:
         "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        # An unplanned lazy load (N+1 queries) fails the test that reaches it.
+        "RAISE_ON_LAZY_LOAD": True,
         **overrides,
     }
 
@@ -84,7 +86,7 @@ def _isolated(app, tmp_path):
     transaction = connection.begin()
     original = state.sessionmaker
     state.sessionmaker = sessionmaker(
-        bind=connection, class_=Session, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        bind=connection, class_=state.session_class, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
     app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "mail")
     app.config["WTF_CSRF_ENABLED"] = False
@@ -115,9 +117,12 @@ def session(app):
     """A session on the test's transaction, for arranging and checking data.
 
     No app context is held open: requests made by the test client must get
-    their own context (and so their own session), as in production.
+    their own context (and so their own session), as in production. A plain
+    session: a test reads what it checks as it likes; the app's own sessions
+    raise on unplanned lazy loads (``RAISE_ON_LAZY_LOAD``).
     """
-    session = app.extensions["db"].sessionmaker()
+    maker = app.extensions["db"].sessionmaker
+    session = Session(**{**maker.kw, "bind": maker.kw["bind"]})
     yield session
     session.close()
 

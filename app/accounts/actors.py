@@ -1,10 +1,9 @@
 """Who acts when nobody is logged in: the operator at the command line."""
 import click
-from sqlmodel import select
 
+from app.accounts.services import user_by_email
 from app.db import db
 from app.enums import Role
-from app.models import User
 
 
 class CommandLineOperator:
@@ -25,7 +24,7 @@ def chair_actor(email: str | None):
     The audit log then shows the chair, or "system"."""
     if email is None:
         return CommandLineOperator()
-    user = db.session.exec(select(User).where(User.email == email.strip().lower())).first()
+    user = user_by_email(db.session, email)  # with its roles
     if user is None or not user.active or not user.has_role(Role.CHAIR):
         raise click.ClickException(f"{email} is not an active chair account.")
     return user

@@ -14,10 +14,11 @@ from enum import StrEnum
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts.services import user_by_email
+from app.accounts.services import LOCK_USER_ROW, user_by_email
 from app.accounts.sessions import start_session
 from app.audit.services import Subject, record
 from app.errors import DomainError
@@ -101,7 +102,7 @@ def record_failed_login(session: Session, *, email: str, check: LoginCheck, now:
         record(session, actor=None, action="user.login_failed", obj=Subject("users"),
                after={"email": email, "reason": check.refusal.value})
         return
-    session.refresh(user, with_for_update=True)  # parallel failures all count
+    session.refresh(user, with_for_update=LOCK_USER_ROW)  # parallel failures all count
     record(session, actor=None, action="user.login_failed", obj=user,
            after={"email": user.email, "reason": check.refusal.value})
     if check.refusal not in (Refusal.PASSWORD, Refusal.SECOND_FACTOR) or user.is_locked(now=now):
@@ -140,13 +141,13 @@ def locked_users(session: Session, *, now: datetime) -> list[User]:
     """Accounts locked at ``now`` (any role), the longest lock first."""
     return list(session.exec(
         select(User).where(User.locked_until.is_not(None), User.locked_until > now)
-        .order_by(User.locked_until.desc(), User.email)
+        .order_by(User.locked_until.desc(), User.email).options(selectinload(User.role_rows))  # the list shows them
     ).all())
 
 
 def unlock(session: Session, *, actor: User, user: User, now: datetime) -> None:
     """End an account's lockout before its time (a chair's button)."""
-    session.refresh(user, with_for_update=True)
+    session.refresh(user, with_for_update=LOCK_USER_ROW)
     if not user.is_locked(now=now):
         raise DomainError(_l("This account is not locked."))
     before = {"locked_until": user.locked_until.isoformat()}

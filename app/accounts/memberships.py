@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from app.accounts.services import user_snapshot
+from app.accounts.services import LOCK_USER_ROW, user_snapshot
 from app.accounts.sessions import end_sessions
 from app.audit.services import record
 from app.db import utcnow
@@ -30,7 +30,7 @@ def set_membership(session: Session, *, actor: User, member: User, membership: M
     working there) or reinstate a declined one. The caller checks who may.
     """
     # Lock the row: an approval and a decline clicked at once must not both pass.
-    session.refresh(member, with_for_update=True)
+    session.refresh(member, with_for_update=LOCK_USER_ROW)
     action = _MEMBERSHIP_ACTIONS.get((member.membership, membership))
     if action is None:
         raise DomainError(_l("This request has already been decided."))
@@ -78,6 +78,11 @@ def list_organisations(session: Session, *, query: str = "", page: int = 1, per_
         statement.order_by(pending.desc(), Organisation.name).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return rows, total, page
+
+
+def organisation_members(session: Session, *, organisation_id: int) -> list[User]:
+    """Every account of the organisation, whatever its membership, oldest first."""
+    return list(session.exec(select(User).where(User.organisation_id == organisation_id).order_by(User.id)).all())
 
 
 def pending_members(session: Session, *, organisation_id: int) -> list[User]:

@@ -167,7 +167,7 @@ def confirm_registration(session: Session, *, raw: str, now: datetime) -> Regist
     session.flush()
     if joined_existing:
         record(session, actor=user, action="organisation.join_requested", obj=user, after=user_snapshot(user))
-        for member in active_members(session, organisation):
+        for member in active_members(session, organisation.id):
             notify(session, user=member, kind="membership.requested",
                    params={"name": user.name, "organisation": organisation.name}, link=site_path("accounts.organisation"),
                    mail={"member": member, "applicant": user, "organisation": organisation}, now=now)

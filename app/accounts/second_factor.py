@@ -21,6 +21,7 @@ import segno
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.accounts.services import LOCK_USER_ROW
 from app.accounts.sessions import end_sessions
 from app.audit.services import record
 from app.enums import Role, SessionEnd
@@ -99,7 +100,7 @@ def enable(session: Session, *, user: User, secret: str, code: str, now: datetim
     returns the new recovery codes (shown once, stored hashed)."""
     if not can_use(user):
         raise DomainError(_l("Two-step verification is for chair and publicity accounts."))
-    session.refresh(user, with_for_update=True)
+    session.refresh(user, with_for_update=LOCK_USER_ROW)
     if user.second_factor_enabled:
         raise DomainError(_l("Two-step verification is already on for this account."))
     step = _matching_step(secret, code, now=now, after=None)
@@ -115,7 +116,7 @@ def enable(session: Session, *, user: User, secret: str, code: str, now: datetim
 def verify(session: Session, *, user: User, code: str, now: datetime) -> bool:
     """Check a login's second factor: the app's current code (once) or an
     unused recovery code (then used up)."""
-    session.refresh(user, with_for_update=True)  # the same code sent twice at once: one wins
+    session.refresh(user, with_for_update=LOCK_USER_ROW)  # the same code sent twice at once: one wins
     if not user.second_factor_enabled:
         return False
     step = _matching_step(user.totp_secret, code, now=now, after=user.totp_last_step)

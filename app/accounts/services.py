@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -80,8 +81,18 @@ def password_expired(user: User, *, now: datetime) -> bool:
     return password_policy().expired(user.password_changed_at or user.created_at, now=now)
 
 
+# ``session.refresh(user, with_for_update=LOCK_USER_ROW)``: lock the users row
+# only. A refresh repeats the user's loader options, and the login loader
+# joins the roles and the organisation: PostgreSQL refuses a plain FOR UPDATE
+# on the nullable side of those outer joins.
+LOCK_USER_ROW = {"of": User}
+
+
 def user_by_email(session: Session, email: str) -> User | None:
-    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+    """The account with this address, its roles selected in (signing in and
+    inviting check them), or None."""
+    return session.exec(select(User).where(User.email == normalise_email(email))
+                        .options(selectinload(User.role_rows))).first()
 
 
 def organisation_by_code(session: Session, credit_code: str) -> Organisation | None:
@@ -100,11 +111,12 @@ def user_snapshot(user: User) -> dict:
     }
 
 
-def active_members(session: Session, organisation: Organisation) -> list[User]:
+def active_members(session: Session, organisation_id: int) -> list[User]:
+    """The active members of an organisation (by id: the callers hold an entry or a row that names it)."""
     return list(
         session.exec(
             select(User)
-            .where(User.organisation_id == organisation.id, User.membership == Membership.ACTIVE, User.active)
+            .where(User.organisation_id == organisation_id, User.membership == Membership.ACTIVE, User.active)
             .order_by(User.id)
         ).all()
     )

@@ -78,13 +78,15 @@ class SessionCheck:
 
 
 def check_session(session: Session, *, raw: str, now: datetime, policy: SessionPolicy) -> SessionCheck:
-    """Look the token up (only reads): the session, its user and the user's
-    roles in one query, since every request of a logged-in user asks."""
+    """Look the token up (only reads): the session, its user, the user's roles
+    and organisation in one query, since every request of a logged-in user
+    asks (every page checks the roles, an applicant's pages show the
+    organisation)."""
     found = session.exec(
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id, isouter=True)
         .where(UserSession.token_hash == token_hash(raw or ""))
-        .options(joinedload(User.role_rows))
+        .options(joinedload(User.role_rows), joinedload(User.organisation))
     ).unique().first()
     if found is None or found[0].ended_at is not None:
         return SessionCheck()

@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.accounts.services import (
@@ -129,6 +130,7 @@ def staff_users(session: Session, *, role: Role | None = None) -> list[User]:
     """Everyone who is not an applicant, optionally with one role."""
     roles = [role] if role else list(STAFF_ROLES)
     holders = select(UserRole.user_id).where(UserRole.role.in_(roles))
-    return list(session.exec(select(User).where(User.id.in_(holders)).order_by(User.email)).all())
+    return list(session.exec(select(User).where(User.id.in_(holders)).order_by(User.email)
+                             .options(selectinload(User.role_rows))).all())  # the list shows them
 
 

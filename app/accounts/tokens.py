@@ -4,6 +4,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, select
 
 from app.db import utcnow
@@ -48,7 +49,9 @@ def _valid_token(session: Session, *, raw: str, purpose: TokenPurpose, for_updat
     token = session.exec(query).first()
     if token is None or token.purpose != purpose or token.used_at is not None or token.expires_at <= utcnow():
         raise InvalidToken(_INVALID_LINK)
-    user = session.get(User, token.user_id)
+    # The link's pages show the roles, check the password against the
+    # organisation's name and sign the user in: both come in the same query.
+    user = session.get(User, token.user_id, options=[joinedload(User.role_rows), joinedload(User.organisation)])
     if not user.active:
         raise InvalidToken(_INVALID_LINK)
     return token, user

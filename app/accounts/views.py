@@ -3,6 +3,7 @@ from datetime import datetime
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url, login_user, logout_user
+from sqlalchemy.orm import selectinload
 
 from app.accounts import logins, memberships, registrations, second_factor, services, sessions, staff, tokens
 from app.accounts.forms import (
@@ -185,7 +186,8 @@ def _pending_user() -> tuple[User | None, str]:
     if not pending or utcnow().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
         session.pop(PENDING_KEY, None)
         return None, ""
-    user = db.session.get(User, pending["user_id"])
+    # Its roles decide the second factor; signing in (sessions) reads them too.
+    user = db.session.get(User, pending["user_id"], options=[selectinload(User.role_rows)])
     if user is None or not user.active or user.is_locked(now=utcnow()):
         session.pop(PENDING_KEY, None)
         return None, ""
@@ -214,7 +216,8 @@ def login():
             check = logins.check_credentials(db.session, email=form.email.data, password=form.password.data, now=now)
             db.rollback()  # end the read transaction before writing
         if check.ok:
-            user = db.session.get(User, check.user_id)
+            # Its roles decide whether it needs a second factor.
+            user = db.session.get(User, check.user_id, options=[selectinload(User.role_rows)])
             if second_factor.needed(user, required=_second_factor_required()):
                 return _ask_second_factor(user, safe_next())
             with write():
@@ -505,7 +508,7 @@ def organisation():
     return render_template(
         "accounts/organisation.html",
         organisation=organisation,
-        members=sorted(organisation.members, key=lambda member: member.id),
+        members=memberships.organisation_members(db.session, organisation_id=organisation.id),
         decisions=lambda member: membership_decisions(current_user, member),
     )
 

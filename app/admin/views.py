@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from app.accounts import logins, memberships, second_factor, staff
 from app.accounts.views import apply_membership_decision
@@ -37,7 +38,7 @@ def _chairs_only():
 
 
 def _staff_user(user_id: int) -> User:
-    user = db.get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id, options=[selectinload(User.role_rows)])  # the page shows them
     require(user.is_staff)  # applicant accounts are managed by their organisations
     return user
 
@@ -127,7 +128,7 @@ def organisation(organisation_id: int):
     return render_template(
         "admin/organisation.html",
         organisation=organisation,
-        members=sorted(organisation.members, key=lambda member: member.id),
+        members=memberships.organisation_members(db.session, organisation_id=organisation.id),
         history=object_history(db.session, object_type="organisations", object_id=organisation.id),
         decisions=lambda member: membership_decisions(current_user, member),
     )

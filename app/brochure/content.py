@@ -190,8 +190,10 @@ def _items(session: Session, *, call: Call, run: ResultRun | None, entry_ids: Se
         wanted = [row.entry_id for row in sorted(rows.values(), key=lambda row: row.rank) if row.selected]
     else:
         wanted = list(dict.fromkeys(entry_ids))
-    entries = {entry.id: entry for entry in session.exec(
-        select(Entry).where(Entry.id.in_(wanted)).options(selectinload(Entry.organisation))).all()} if wanted else {}
+    # Every scenario prints its organisation, photos and outcomes: one query each for all of them.
+    loaded = select(Entry).where(Entry.id.in_(wanted)).options(
+        selectinload(Entry.organisation), selectinload(Entry.photos), selectinload(Entry.outcomes))
+    entries = {entry.id: entry for entry in session.exec(loaded).all()} if wanted else {}
     missing = [entry_id for entry_id in wanted if entry_id not in entries or entries[entry_id].call_id != call.id]
     if missing:
         raise DomainError(_("Entry %(id)s is not an entry of this call.", id=missing[0]))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -125,6 +125,23 @@ def quota_warnings(session: Session, *, call: Call, now: datetime) -> list[Quota
     return warnings
 
 
+def get_call(session: Session, call_id: int, *options) -> Call | None:
+    """The call with this id, or None, with its phase windows joined in
+    (nearly every use of a call reads them): one query; ``options``: loader
+    options for what else the caller reads of it."""
+    return session.get(Call, call_id, options=[phases_joined(), *options])
+
+
+def with_phases():
+    """The loader option for a query of calls that reads their phase windows."""
+    return selectinload(Call.phases)
+
+
+def phases_joined():
+    """The loader option for one call (``session.get``) whose phase windows are read: one query."""
+    return joinedload(Call.phases)
+
+
 def lock_call(session: Session, call_id: int) -> None:
     """Serialise the writers of one call's review, results or brochure state
     until the transaction ends: a row lock on PostgreSQL; on SQLite, writing
@@ -136,7 +153,7 @@ def current_call(session: Session, *, now: datetime) -> Call | None:
     """The call the site is about: one that is running, else the next, else the last."""
     # Every page asks (the template's header): the calls and their phases in one query.
     calls = session.exec(
-        select(Call).options(joinedload(Call.phases)).order_by(Call.year.desc(), Call.id.desc())
+        select(Call).options(phases_joined()).order_by(Call.year.desc(), Call.id.desc())
     ).unique().all()
     running = [call for call in calls if phase_state(call, now=now).status in {"open", "between"}]
     if running:
@@ -154,14 +171,14 @@ def call_in_phase(session: Session, *, phase: Phase, now: datetime, call_ids=Non
     The review pages open on it: while one call is in review the next may
     already take entries, and :func:`current_call` is that next one.
     """
-    query = select(Call).order_by(Call.year.desc(), Call.id.desc())
+    query = select(Call).order_by(Call.year.desc(), Call.id.desc()).options(with_phases())
     if call_ids is not None:
         query = query.where(Call.id.in_(call_ids))
     return next((call for call in session.exec(query).all() if call.is_phase_open(phase, now=now)), None)
 
 
 def list_calls(session: Session) -> list[Call]:
-    return list(session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all())
+    return list(session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc()).options(with_phases())).all())
 
 
 def _check(*, target_count: int, quotas: dict[Domain, int], schedule: Schedule, experts_per_entry: int) -> None:

@@ -3,10 +3,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from app.audit.services import object_history
 from app.calls import services
 from app.calls.forms import CallForm
+from app.calls.services import phases_joined
 from app.db import db, utcnow
 from app.enums import Role
 from app.i18n import timezone_name
@@ -71,12 +73,12 @@ def new():
 
 @bp.route("/<int:call_id>/edit", methods=["GET", "POST"])
 def edit(call_id: int):
-    return _edit(db.get_or_404(Call, call_id))
+    return _edit(db.get_or_404(Call, call_id, options=[phases_joined(), selectinload(Call.quotas)]))
 
 
 @bp.route("/<int:call_id>")
 def detail(call_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined(), selectinload(Call.quotas)])  # the page shows both
     now = utcnow()
     return render_template(
         "calls/detail.html",

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.audit.services import record
-from app.calls.services import current_call, list_calls
+from app.calls.services import current_call, list_calls, phases_joined
 from app.certificates import services
 from app.certificates.forms import CertificateSettingsForm
 from app.db import db, utcnow
@@ -78,7 +78,7 @@ def index():
 
 @bp.route("/calls/<int:call_id>/settings", methods=["POST"])
 def settings(call_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     calls = list_calls(db.session)
     try:
         form = CertificateSettingsForm()
@@ -101,7 +101,7 @@ def settings(call_id: int):
 @bp.route("/calls/<int:call_id>/issue", methods=["POST"])
 def issue(call_id: int):
     """Issue (or issue again) the certificates of the official list, and build them."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     if not ActionForm().validate_on_submit():
         abort(400)
     with write(success=_("The certificates are issued and being built; this page shows the progress.")):
@@ -114,7 +114,7 @@ def issue(call_id: int):
 
 @bp.route("/calls/<int:call_id>/status")
 def status(call_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     response = jsonify(build_status(services.latest_build(db.session, call=call)))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -123,7 +123,7 @@ def status(call_id: int):
 @bp.route("/calls/<int:call_id>/seal")
 def seal(call_id: int):
     """The call's seal image, for the chair's page."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     if not call.certificate_seal_key:
         abort(404)
     mimetype = "image/png" if call.certificate_seal_key.endswith(".png") else "image/jpeg"
@@ -133,7 +133,7 @@ def seal(call_id: int):
 @bp.route("/calls/<int:call_id>/all.zip")
 def download_zip(call_id: int):
     """The zip of all the call's certificates, from its newest finished build."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     build = services.last_zip(db.session, call=call)
     if build is None:
         abort(404)

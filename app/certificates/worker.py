@@ -21,9 +21,10 @@ from sqlmodel import Session, select
 
 from app.accounts.services import active_members
 from app.audit.services import record
+from app.calls.services import get_call
 from app.db import db, utcnow
 from app.errors import DomainError
-from app.models import Call, Certificate, Organisation
+from app.models import Certificate
 from app.models.certificates import CertificateBuild
 from app.notifications.services import notify
 from app.storage import storage
@@ -86,9 +87,8 @@ def _store_one(build_id: int, certificate_id: int, seal_key: str | None) -> tupl
 
 def _tell_members(session: Session, certificate: Certificate) -> None:
     """The organisation's members learn that their certificate can be downloaded."""
-    organisation = session.get(Organisation, certificate.organisation_id)
     link = site_path("entries.detail", entry_id=certificate.entry_id)
-    for member in active_members(session, organisation):
+    for member in active_members(session, certificate.organisation_id):
         notify(session, user=member, kind="certificate.ready", params={
             "entry_id": certificate.entry_id, "title": certificate.title, "call": certificate.call_title,
             "serial": certificate.serial}, link=link)
@@ -105,7 +105,7 @@ def run_build(build_id: int) -> None:
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         try:
             build = db.session.get(CertificateBuild, build_id)
-            call = db.session.get(Call, build.call_id)
+            call = get_call(db.session, build.call_id)
             seal_key = call.certificate_seal_key
             archive = io.BytesIO()
             with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.accounts.credit_code import ALPHABET, make_credit_code
@@ -249,5 +250,5 @@ def load_panels(session: Session, *, call: Call, chair: User, experts: dict[int,
 def demo_experts(session: Session, numbers: Sequence[int]) -> dict[int, User]:
     """The demo expert accounts by number."""
     emails = {f"expert{number:02d}@demo.local": number for number in numbers}
-    users = session.exec(select(User).where(User.email.in_(list(emails)))).all()
+    users = session.exec(select(User).where(User.email.in_(list(emails))).options(selectinload(User.role_rows))).all()
     return {emails[user.email]: user for user in users}

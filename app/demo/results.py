@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.calls.services import get_call
 from app.demo.certificates import issue_certificates
 from app.demo.experts import DOMAIN_NAMES
 from app.demo.history import History
@@ -102,7 +103,7 @@ class RunFacts:
 
 
 def run_facts(session: Session, *, run: ResultRun, created: bool) -> RunFacts:
-    call = session.get(Call, run.call_id)
+    call = get_call(session, run.call_id)
     decisions = dict(session.exec(
         select(ResultEntry.decision, sa.func.count()).where(ResultEntry.run_id == run.id).group_by(ResultEntry.decision)
     ).all())

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from app.demo import sheets as demo_sheets
@@ -165,7 +165,8 @@ def _formal_check_steps(entries: list[Entry], *, chair: User, members: dict[int,
 
 def _first_members(session: Session, organisation_ids) -> dict[int, User]:
     members = session.exec(
-        select(User).where(User.organisation_id.in_(list(organisation_ids)), User.membership == Membership.ACTIVE).order_by(User.id)
+        select(User).where(User.organisation_id.in_(list(organisation_ids)), User.membership == Membership.ACTIVE)
+        .order_by(User.id).options(selectinload(User.role_rows))  # they act: the permission checks read the roles
     ).all()
     first: dict[int, User] = {}
     for member in members:
@@ -177,7 +178,10 @@ def record_formal_check(session: Session, *, call: Call, chair: User, history: H
     """Decide the call's submitted entries as the chair did during the formal
     check phase; returns how many entries were decided."""
     entries = list(
-        session.exec(select(Entry).where(Entry.call_id == call.id, Entry.status == EntryStatus.SUBMITTED).order_by(Entry.title)).all()
+        session.exec(select(Entry).where(Entry.call_id == call.id, Entry.status == EntryStatus.SUBMITTED).order_by(Entry.title)
+                     # A resubmission checks that the entry is complete (entries.completeness).
+                     .options(selectinload(Entry.outcomes), selectinload(Entry.photos), selectinload(Entry.attachments))
+                     ).all()
     )
     if not entries:
         return 0
@@ -208,6 +212,7 @@ def _conflict_free(session: Session, *, call: Call, entry: Entry) -> int:
     emails = [f"expert{number:02d}@demo.local" for number in numbers]
     profiles = session.exec(
         select(ExpertProfile).join(User, User.id == ExpertProfile.user_id).where(User.email.in_(emails))
+        .options(selectinload(ExpertProfile.employments))  # what the conflict check compares
     ).all()
     return sum(1 for profile in profiles if automatic_conflict(profile, entry, year=call.year) is None)
 
@@ -221,7 +226,8 @@ def _declare_conflicts(session: Session, *, call: Call, start: datetime, end: da
         .join(User, User.id == Assignment.expert_id)
         .where(Assignment.call_id == call.id, Assignment.removed_at.is_(None))
         .order_by(Entry.title, User.email)
-        .options(lazyload(Entry.outcomes), lazyload(Entry.photos), lazyload(Entry.attachments))  # not needed here
+        # The organisations: the conflict check compares them; the experts' roles: they act.
+        .options(joinedload(Entry.organisation), selectinload(User.role_rows))
     ).all()
     rng = random.Random(CONFLICT_SEED)
     chosen, entries, experts = [], set(), set()

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.demo import sheets as demo_sheets
@@ -61,7 +62,8 @@ def _members(session: Session, organisation_ids) -> dict[int, User]:
     """The first active member of each organisation: who confirms its sessions."""
     members: dict[int, User] = {}
     for user in session.exec(select(User).where(User.organisation_id.in_(list(organisation_ids)),
-                                                User.membership == Membership.ACTIVE).order_by(User.id)).all():
+                                                User.membership == Membership.ACTIVE).order_by(User.id)
+                                .options(selectinload(User.role_rows))).all():  # they act: their roles are checked
         members.setdefault(user.organisation_id, user)
     return members
 

@@ -38,7 +38,7 @@ from sqlmodel import Session, select
 from app.accounts.credit_code import make_credit_code
 from app.accounts.services import hash_password, user_by_email
 from app.audit.services import record
-from app.calls.services import create_call
+from app.calls.services import create_call, with_phases
 from app.demo.entries import StoredPicture, demo_entry_specs, load_demo_entries
 from app.demo.experts import demo_experts, expert_name
 from app.demo.history import History
@@ -235,7 +235,7 @@ def past_call_name(year: int) -> str:
 
 def _ensure_call(session: Session, *, name: str, year: int, schedule, target: int = 200, quota: int = 25) -> tuple[Call, bool]:
     """The call named ``name``, created if missing (dated two weeks before its submission phase)."""
-    call = session.exec(select(Call).where(Call.name == name)).first()
+    call = session.exec(select(Call).options(with_phases()).where(Call.name == name)).first()
     if call is not None:
         return call, False
     created_at = schedule[Phase.SUBMISSION][0] - timedelta(days=14)

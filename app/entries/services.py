@@ -7,6 +7,7 @@ bumps the entry's version and writes one audit row.
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, func, select
 
 from app.audit.services import record
@@ -279,11 +280,23 @@ def delete_draft(session: Session, *, entry: Entry, actor, now: datetime, versio
     session.flush()
 
 
-def organisation_entries(session: Session, *, organisation_id: int) -> list[Entry]:
-    """An organisation's entries in all calls, newest first."""
+def with_call(*, locked: bool = False):
+    """The loader option for entries whose call and its phase windows are read
+    (what may be done with an entry now): joined into the entry's query, or,
+    for an entry read FOR UPDATE (the joined rows would be locked with it),
+    selected in after it."""
+    if locked:
+        return selectinload(Entry.call).selectinload(Call.phases)
+    return joinedload(Entry.call).joinedload(Call.phases)
+
+
+def organisation_entries(session: Session, *, organisation_id: int, options=()) -> list[Entry]:
+    """An organisation's entries in all calls, newest first; ``options``:
+    loader options for what the page reads of them."""
     return list(
         session.exec(
             select(Entry).where(Entry.organisation_id == organisation_id).order_by(Entry.created_at.desc(), Entry.id.desc())
+            .options(*options)
         ).all()
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, selectinload
 from sqlmodel import Session, select
 
 from app.accounts.services import active_members
@@ -195,17 +195,18 @@ def scoring_counts(session: Session, *, entry_ids) -> dict[int, tuple[int, int]]
     return {entry_id: (active, submitted) for entry_id, active, submitted in rows}
 
 
-def _locked(session: Session, *conditions) -> list[Entry]:
+def _locked(session: Session, *conditions, options=()) -> list[Entry]:
     """The entries matching ``conditions``, row-locked in id order (FOR NO KEY
     UPDATE on PostgreSQL) and reloaded as they are now, so their version (an
-    optimistic lock) is current; their photos and texts are not loaded."""
+    optimistic lock) is current; their photos and texts are not loaded
+    (``options``: loader options for what the caller reads of them)."""
     return list(
         session.exec(
             select(Entry)
             .where(*conditions)
             .order_by(Entry.id)
             .with_for_update(key_share=True)
-            .options(lazyload(Entry.outcomes), lazyload(Entry.photos), lazyload(Entry.attachments))
+            .options(lazyload(Entry.outcomes), lazyload(Entry.photos), lazyload(Entry.attachments), *options)
             .execution_options(populate_existing=True)
         ).all()
     )
@@ -273,7 +274,8 @@ def record_selection(session: Session, *, selected: dict[int, bool], actor, now:
     """
     if not selected:
         return []
-    entries = _locked(session, Entry.id.in_(sorted(selected)))
+    # The notifications name each entry's call.
+    entries = _locked(session, Entry.id.in_(sorted(selected)), options=[selectinload(Entry.call)])
     moved = []
     for entry in entries:
         target = S.SELECTED if selected[entry.id] else S.NOT_SELECTED
@@ -297,5 +299,5 @@ def _notify_members(session: Session, entry: Entry, kind: str, *, now: datetime,
     """Tell every active member of the entry's organisation (they all act for it)."""
     params = {"entry_id": entry.id, "title": entry.title} | params
     link = site_path("entries.detail", entry_id=entry.id)
-    for member in active_members(session, entry.organisation):
+    for member in active_members(session, entry.organisation_id):
         notify(session, user=member, kind=kind, params=params, link=link, mail={"member": member, "entry": entry}, now=now)

@@ -11,6 +11,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import select
 
 from app.audit.services import object_history, record
@@ -32,7 +33,7 @@ from app.errors import NotAllowed, UploadTooLarge
 from app.forms import ActionForm, flash_form_errors
 from app.i18n import lazy_gettext as _l
 from app.input_rules import parse_id
-from app.models import Certificate, Entry
+from app.models import Certificate, Entry, EntryAttachment, EntryPhoto
 from app.pdf.entry import entry_pdf, entry_pdf_filename
 from app.permissions import (
     can_check_entries,
@@ -54,9 +55,18 @@ def _logged_in():
     """Every page here needs an account."""
 
 
-def _entry(entry_id: int) -> Entry:
-    """Load an entry the current user may see (404 / 403 otherwise)."""
-    entry = db.get_or_404(Entry, entry_id)
+def _shown() -> list:
+    """The loader options of the entry's pages (the entry page, the wizard,
+    the PDF): its call with the phase windows (what may be done now), its
+    organisation and its outcomes, photos and attachments."""
+    return [services.with_call(), joinedload(Entry.organisation),
+            selectinload(Entry.outcomes), selectinload(Entry.photos), selectinload(Entry.attachments)]
+
+
+def _entry(entry_id: int, *, options=None) -> Entry:
+    """Load an entry the current user may see (404 / 403 otherwise), with
+    what its pages show (``options``, default :func:`_shown`)."""
+    entry = db.get_or_404(Entry, entry_id, options=_shown() if options is None else options)
     require(can_view_entry(current_user, entry))
     return entry
 
@@ -69,7 +79,8 @@ def _version() -> int | None:
 def index():
     # Pending and declined members see nothing of the organisation.
     require(is_active_member(current_user, current_user.organisation_id))
-    entries = services.organisation_entries(db.session, organisation_id=current_user.organisation_id)
+    entries = services.organisation_entries(db.session, organisation_id=current_user.organisation_id,
+                                            options=[selectinload(Entry.call)])  # the list shows each one's call
     call = current_call(db.session, now=utcnow())
     return render_template(
         "entries/index.html",
@@ -305,8 +316,8 @@ def delete(entry_id: int):
 
 @bp.route("/<int:entry_id>/photos/<int:photo_id>/<any(thumb, display, master):size>.jpg")
 def photo(entry_id: int, photo_id: int, size: str):
-    entry = _entry(entry_id)
-    photo = next((item for item in entry.photos if item.id == photo_id), None)
+    entry = _entry(entry_id, options=())
+    photo = db.session.exec(select(EntryPhoto).where(EntryPhoto.id == photo_id, EntryPhoto.entry_id == entry.id)).first()
     if photo is None:
         abort(404)
     return send_blob(photo.key(size), mimetype="image/jpeg")
@@ -314,8 +325,9 @@ def photo(entry_id: int, photo_id: int, size: str):
 
 @bp.route("/<int:entry_id>/attachments/<int:attachment_id>")
 def attachment(entry_id: int, attachment_id: int):
-    entry = _entry(entry_id)
-    attachment = next((item for item in entry.attachments if item.id == attachment_id), None)
+    entry = _entry(entry_id, options=())
+    attachment = db.session.exec(select(EntryAttachment).where(
+        EntryAttachment.id == attachment_id, EntryAttachment.entry_id == entry.id)).first()
     if attachment is None:
         abort(404)
     return send_blob(attachment.blob_key, mimetype="application/pdf", as_attachment=True,

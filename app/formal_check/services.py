@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
+from app.entries.services import with_call
 from app.entries.states import DECISIONS, RULES, transition
 from app.enums import Domain, EntryStatus
 from app.errors import DomainError
@@ -300,7 +301,7 @@ def decide_many(
         session.exec(
             select(Entry)
             .where(Entry.id.in_(ids), Entry.call_id == call_id)
-            .options(selectinload(Entry.organisation))
+            .options(selectinload(Entry.organisation), with_call(locked=True))
             .order_by(Entry.id)
             .with_for_update(of=Entry)
         ).all()

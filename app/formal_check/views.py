@@ -15,11 +15,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import object_history, record
 from app.calls.services import current_call
 from app.db import db, utcnow
 from app.entries import blind
+from app.entries.services import with_call
 from app.enums import Role
 from app.formal_check import exports, services
 from app.formal_check.forms import BulkDecisionForm, DecisionForm, TableFilterForm
@@ -133,7 +135,9 @@ def bulk_decision():
 def decision(entry_id: int):
     """Record the formal check of one entry (the form is also shown on the
     entry's page, from ``formal_check/_decision_form.html``)."""
-    entry = db.session.get(Entry, entry_id, with_for_update=request.method == "POST")
+    locked = request.method == "POST"
+    entry = db.session.get(Entry, entry_id, with_for_update=locked, options=[
+        with_call(locked=locked), (selectinload if locked else joinedload)(Entry.organisation)])  # the page shows it
     if entry is None:
         abort(404)
     form = DecisionForm()

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
-from app.calls.services import current_call, phase_state
+from app.calls.services import current_call, phase_state, with_phases
 from app.entries.completeness import STEPS, missing_items
 from app.enums import BrochureStatus, EntryStatus, Membership, Phase, SheetStatus
 from app.library.search import uncurated as uncurated_cases
@@ -93,8 +94,10 @@ def applicant_todos(session: Session, *, organisation_id: int, now: datetime) ->
         .where(Entry.organisation_id == organisation_id,
                Entry.status.in_((EntryStatus.DRAFT, EntryStatus.RETURNED, *IN_PROGRESS, *RESULT_STATUSES)))
         .order_by(Entry.id)
+        # What a draft lacks (entries.completeness) includes its outcomes and photos.
+        .options(selectinload(Entry.outcomes), selectinload(Entry.photos))
     ).all()
-    calls = {call.id: call for call in session.exec(select(Call).where(Call.id.in_({e.call_id for e in entries}))).all()}
+    calls = {call.id: call for call in session.exec(select(Call).options(with_phases()).where(Call.id.in_({e.call_id for e in entries}))).all()}
     todos = []
     for entry in entries:
         if entry.status != EntryStatus.DRAFT:
@@ -201,7 +204,7 @@ def expert_todos(session: Session, *, expert, now: datetime) -> list[Todo]:
 def chair_calls(session: Session, *, now: datetime) -> list[Call]:
     """The calls a chair has work in: every call that runs now (open or
     between two phases), newest first, else the site's current call."""
-    calls = session.exec(select(Call).order_by(Call.year.desc(), Call.id.desc())).all()
+    calls = session.exec(select(Call).options(with_phases()).order_by(Call.year.desc(), Call.id.desc())).all()
     running = [call for call in calls if phase_state(call, now=now).status in {"open", "between"}]
     if running:
         return running

@@ -59,7 +59,7 @@ class User(SQLModel, table=True):
     organisation: Organisation | None = Relationship(back_populates="members")
     role_rows: list["UserRole"] = Relationship(
         back_populates="user",
-        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"},
+        sa_relationship_kwargs={"cascade": "all, delete-orphan"},
     )
 
     # Flask-Login's user interface.

@@ -52,7 +52,7 @@ class Call(SQLModel, table=True):
 
     phases: list["CallPhase"] = Relationship(
         back_populates="call",
-        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"},
+        sa_relationship_kwargs={"cascade": "all, delete-orphan"},
     )
     # Loaded when used (few pages need them; every page loads the current call).
     quotas: list["CallQuota"] = Relationship(

@@ -104,17 +104,16 @@ class Entry(SQLModel, table=True):
         back_populates="entry",
         sa_relationship_kwargs={
             "cascade": "all, delete-orphan",
-            "lazy": "selectin",
             "order_by": "EntryOutcome.position",
         },
     )
     photos: list["EntryPhoto"] = Relationship(
         back_populates="entry",
-        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "order_by": "EntryPhoto.position"},
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "EntryPhoto.position"},
     )
     attachments: list["EntryAttachment"] = Relationship(
         back_populates="entry",
-        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "order_by": "EntryAttachment.id"},
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "EntryAttachment.id"},
     )
 
     __mapper_args__: Any = {"version_id_col": _VERSION}

@@ -61,7 +61,7 @@ class Panel(SQLModel, table=True):
     domains: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # Domain values
 
     members: list["PanelMember"] = Relationship(
-        back_populates="panel", sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"}
+        back_populates="panel", sa_relationship_kwargs={"cascade": "all, delete-orphan"}
     )
 
 
@@ -89,7 +89,7 @@ class ExpertProfile(SQLModel, table=True):
     max_assignments: int | None = Field(default=None)  # per call; None: no cap
 
     employments: list["ExpertEmployment"] = Relationship(
-        back_populates="profile", sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"}
+        back_populates="profile", sa_relationship_kwargs={"cascade": "all, delete-orphan"}
     )
 
 
@@ -183,7 +183,7 @@ class ScoreSheet(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     scores: list["Score"] = Relationship(
-        back_populates="sheet", sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin"}
+        back_populates="sheet", sa_relationship_kwargs={"cascade": "all, delete-orphan"}
     )
 
     __mapper_args__: Any = {"version_id_col": _SHEET_VERSION}

@@ -23,13 +23,13 @@ from sqlmodel import Session, select
 
 from app.accounts.services import active_members
 from app.audit.services import record
-from app.calls.services import lock_call
+from app.calls.services import get_call, lock_call
 from app.enums import Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
 from app.input_rules import clean_text
 from app.mail import send_after_commit
-from app.models import Call, Entry, Notice, Objection, ObjectionNote, ObjectionQuestion, Organisation, User, UserRole
+from app.models import Entry, Notice, Objection, ObjectionNote, ObjectionQuestion, User, UserRole
 from app.notices import services
 from app.notices.files import CheckedFile, store_files
 from app.notifications.services import notify
@@ -126,7 +126,7 @@ def file_objection(session: Session, *, notice: Notice, entry_id: int, name: str
         notify(session, user=chair, kind="objection.filed", params=_objection_params(objection, entry), link=link,
                now=now)
     if email:
-        call = session.get(Call, notice.call_id)
+        call = get_call(session, notice.call_id)
         with force_locale(language):
             send_after_commit(to=email, subject=_("Objection received: reference %(reference)s",
                                                    reference=objection.reference),
@@ -195,7 +195,7 @@ def ask(session: Session, *, objection: Objection, question: str, due_at: dateti
            after={"question_id": row.id, "due_at": due_at.isoformat()})
     entry = session.get(Entry, objection.entry_id)
     link = site_path("notices.question", question_id=row.id)
-    for member in active_members(session, session.get(Organisation, entry.organisation_id)):
+    for member in active_members(session, entry.organisation_id):
         notify(session, user=member, kind="objection.question",
                params={"title": entry.title, "entry_id": entry.id, "deadline": due_at.isoformat()},
                link=link, mail={"entry": entry, "question": row}, now=now)
@@ -261,7 +261,7 @@ def decide(session: Session, *, objection: Objection, upheld: bool, reason: str,
            reason=reason)
     entry = session.get(Entry, objection.entry_id)
     if objection.objector_email:
-        call = session.get(Call, notice.call_id)
+        call = get_call(session, notice.call_id)
         with force_locale(objection.language):
             send_after_commit(to=objection.objector_email,
                               subject=_("Decision on your objection %(reference)s", reference=objection.reference),
@@ -269,7 +269,7 @@ def decide(session: Session, *, objection: Objection, upheld: bool, reason: str,
                               call=call, url=_notice_url(notice))
     if upheld:
         link = site_path("entries.detail", entry_id=entry.id)
-        for member in active_members(session, session.get(Organisation, entry.organisation_id)):
+        for member in active_members(session, entry.organisation_id):
             notify(session, user=member, kind="objection.upheld", params={"title": entry.title, "entry_id": entry.id},
                    link=link, now=now)
 

@@ -10,10 +10,11 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale
 from wtforms.fields.choices import SelectChoice
 
+from app.calls.services import get_call
 from app.db import db, utcnow
 from app.extensions import limiter
 from app.i18n import lazy_gettext as _l
-from app.models import Call, ResultRun
+from app.models import ResultRun
 from app.notices import services
 from app.notices.files import MAX_FILES, check_files
 from app.notices.forms import ObjectionForm
@@ -34,13 +35,13 @@ def objection_limit() -> str:
 def _running_notices():
     # The library's pages link to the notices that run (a callable: only pages that ask pay for the query).
     return {"running_notices": lambda: services.running_notices(db.session, now=utcnow()),
-            "notice_call_name": lambda notice: db.session.get(Call, notice.call_id).name,
+            "notice_call_name": lambda notice: get_call(db.session, notice.call_id).name,
             "notice_of_call": lambda call_id: services.latest_notice(db.session, call_id=call_id),
             "objection_questions": lambda entry_id: questions_of_entry(db.session, entry_id=entry_id)}
 
 
 def _notice(call_id: int):
-    call = db.session.get(Call, call_id)
+    call = get_call(db.session, call_id)
     notice = services.latest_notice(db.session, call_id=call_id) if call is not None else None
     if notice is None:
         abort(404)

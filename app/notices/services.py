@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import lock_call
+from app.calls.services import get_call, lock_call
 from app.certificates.services import revoke_dropped
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -126,7 +126,7 @@ def publish_proposed(session: Session, *, run: ResultRun, actor, now: datetime, 
     ``uncovered_years`` name the years the holiday calendar did not know.
     """
     lock_call(session, run.call_id)
-    call = session.get(Call, run.call_id)
+    call = get_call(session, run.call_id)
     if not call.notice_required:
         raise DomainError(_l("This call does not require a public notice."))
     if open_notice_of(session, call=call) is not None:

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
 
+from app.calls.services import get_call, phases_joined
 from app.db import db, utcnow
 from app.enums import Role
 from app.forms import ActionForm, flash_form_errors
@@ -57,7 +58,7 @@ def _chair():
 @roles_required(Role.CHAIR)
 def settings(call_id: int):
     """Whether the call's results go through a public notice, and how it runs."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     form = NoticeSettingsForm()
     if not form.is_submitted():
         form.required.data, form.days.data = call.notice_required, call.notice_days
@@ -116,7 +117,7 @@ def detail(notice_id: int):
                             .order_by(Objection.submitted_at, Objection.id)).all()
     titles = {item.row.entry_id: item.row.title for item in rows}
     return render_template(
-        "notices/detail.html", notice=notice, call=db.session.get(Call, notice.call_id), rows=rows,
+        "notices/detail.html", notice=notice, call=get_call(db.session, notice.call_id), rows=rows,
         objections=found, titles=titles, users=_users({o.assigned_to_id for o in found}),
         blockers=services.official_blockers(db.session, notice=notice, now=now),
         running=services.is_running(notice, now=now), days_left=days_left(notice.ends_at, now=now),
@@ -168,7 +169,7 @@ def _objection_page(objection: Objection, **forms):
     people = _users({objection.assigned_to_id, objection.decided_by_id, *(n.author_id for n in notes),
                      *(q.asked_by_id for q in questions), *(q.answered_by_id for q in questions)})
     return render_template(
-        "notices/objection.html", objection=objection, notice=notice, call=db.session.get(Call, notice.call_id),
+        "notices/objection.html", objection=objection, notice=notice, call=get_call(db.session, notice.call_id),
         entry=db.session.get(Entry, objection.entry_id),
         replacement=db.session.get(Entry, objection.replacement_entry_id) if objection.replacement_entry_id else None,
         notes=notes, questions=questions, files=files, people=people, assign_form=assign_form,

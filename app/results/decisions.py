@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import lock_call
+from app.calls.services import get_call, lock_call
 from app.enums import SheetStatus
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -48,7 +48,7 @@ def reselect(session: Session, *, run: ResultRun) -> selection.Selection:
     lock_call(session, run.call_id)
     session.refresh(run)
     _check_draft(run)
-    call = session.get(Call, run.call_id)
+    call = get_call(session, run.call_id)
     rows = list(session.exec(select(ResultEntry).where(ResultEntry.run_id == run.id).order_by(ResultEntry.rank)).all())
     decisions = veto_decisions(session, [row.entry_id for row in rows])
     for row in rows:
@@ -107,7 +107,7 @@ def remove_override(session: Session, *, override: SelectionOverride, actor, rea
     """Let the rule decide the entry again (audited)."""
     lock_call(session, override.call_id)
     entry = session.get(Entry, override.entry_id)
-    call = session.get(Call, override.call_id)
+    call = get_call(session, override.call_id)
     record(session, actor=actor, action="selection.override_removed", obj=entry,
            before={"include": override.include, "reason": override.reason}, reason=(reason or "").strip() or None)
     session.delete(override)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import lock_call
+from app.calls.services import get_call, lock_call
 from app.entries.states import sync_scoring_status
 from app.enums import AssignmentSource, EntryStatus, Phase, SheetStatus
 from app.errors import DomainError
@@ -58,7 +58,7 @@ def assign_extra_experts(session: Session, *, run: ResultRun, actor, now: dateti
     """
     if run.published:
         raise DomainError(_l("This snapshot is published: compute a new draft to act on disagreements."))
-    call = session.get(Call, run.call_id)
+    call = get_call(session, run.call_id)
     if not call.is_phase_open(Phase.REVIEW, now=now):
         raise DomainError(_l("Extra experts can only score while the review phase runs: extend the review phase first."))
     lock_call(session, call.id)  # one run at a time per call

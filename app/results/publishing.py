@@ -13,10 +13,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import PhaseState, lock_call, phase_state, start_phase_now
+from app.calls.services import PhaseState, get_call, lock_call, phase_state, start_phase_now
 from app.certificates.services import revoke_dropped
 from app.entries.states import record_selection
 from app.enums import Phase
@@ -139,7 +140,7 @@ class PublishBlocker:
 
 def publish_blockers(session: Session, *, run: ResultRun) -> list[PublishBlocker]:
     """What stops the draft from being published (empty: it can be)."""
-    call = session.get(Call, run.call_id)
+    call = get_call(session, run.call_id)
     blockers = []
     if run.published:
         return [PublishBlocker("published")]
@@ -212,7 +213,7 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
     blockers = publish_blockers(session, run=run)
     if blockers:
         raise DomainError(blocker_message(blockers[0]))
-    call = session.get(Call, run.call_id)
+    call = get_call(session, run.call_id, selectinload(Call.quotas))  # an early start audits the call, quotas included
     if call.notice_required and list_kind != "proposed":
         raise DomainError(_l("This call requires a public notice: publish the draft as the proposed list."))
     if early_publication(call, now=now) is not None:
@@ -230,7 +231,7 @@ def publish(session: Session, *, run: ResultRun, actor, now: datetime, public_sc
         move_entries(session, run=run, actor=actor, now=now)
         publish_snapshot(session, run=run, now=now)
         revoke_dropped(session, run=run, actor=actor, now=now)  # certificates of entries the new list drops
-    record(session, actor=actor, action="results.published", obj=session.get(Call, run.call_id),
+    record(session, actor=actor, action="results.published", obj=get_call(session, run.call_id),
            after={"run_id": run.id, "content_hash": run.content_hash, "public_hash": run.public_hash,
                   "public_scores": public_scores, "list_kind": list_kind,
                   "selected": run.summary.get("selection", {}).get("selected")})

@@ -19,8 +19,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.audit.services import record
-from app.calls.services import call_in_phase, current_call, list_calls
+from app.calls.services import call_in_phase, current_call, get_call, list_calls, phases_joined
 from app.db import db, utcnow
+from app.entries.services import with_call
 from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
 from app.input_rules import parse_id
@@ -130,7 +131,7 @@ def index():
 @bp.route("/calls/<int:call_id>/compute", methods=["POST"])
 def compute(call_id: int):
     _chair()
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     if not ActionForm().validate_on_submit():
         abort(400)
     # With several rounds, ``round`` computes an earlier round again (its shortlist's source).
@@ -151,7 +152,7 @@ def compute(call_id: int):
 @bp.route("/calls/<int:call_id>/settings", methods=["POST"])
 def settings(call_id: int):
     _chair()
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     form = SettingsForm()
     form.set_choices(default_method(db.session, call=call))
     if not form.validate_on_submit():
@@ -216,7 +217,7 @@ def extra_experts(run_id: int):
 
 
 def _run_context(run: ResultRun) -> dict:
-    call = db.session.get(Call, run.call_id)
+    call = get_call(db.session, run.call_id)
     return {"run": run, "call": call, "can_manage": can_manage_results(current_user) and not run.published,
             "method_labels": AGGREGATION_LABELS, "is_chair": can_manage_results(current_user)}
 
@@ -329,7 +330,7 @@ def _cut_ties(run: ResultRun) -> list[dict]:
 
 def _entry_in_draft(entry_id: int) -> tuple[Entry, ResultRun]:
     _chair()
-    entry = db.get_or_404(Entry, entry_id)
+    entry = db.get_or_404(Entry, entry_id, options=[with_call()])
     draft = draft_run(db.session, call=entry.call)
     if draft is None:
         abort(404)
@@ -385,7 +386,7 @@ def veto(entry_id: int):
 @bp.route("/runs/<int:run_id>/rankings.<any(xlsx, csv, pdf):fmt>")
 def export(run_id: int, fmt: str):
     run = _run(run_id)
-    call = db.session.get(Call, run.call_id)
+    call = get_call(db.session, run.call_id)
     rows = rankings.ranked_rows(db.session, run=run)
     stamp = format_datetime(run.published_at or run.computed_at, "yyyyMMdd-HHmm")
     kind = _("published") if run.published else _("draft")

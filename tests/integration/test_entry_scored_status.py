@@ -9,7 +9,8 @@ from collections import Counter, defaultdict
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlalchemy.orm import joinedload
+from sqlmodel import Session, select
 
 from app import create_app
 from app.db import utcnow, write_intent
@@ -373,7 +374,7 @@ def test_concurrent_last_submits_score_the_entry(own_app):
     must wait for it and count both, or the entry would stay in review."""
     sessionmaker = own_app.extensions["db"].sessionmaker
     with own_app.app_context():
-        session = sessionmaker()
+        session = Session(**sessionmaker.kw)  # arranging: a plain session, as the ``session`` fixture
         make = Factories(session, own_app)
         call = make.call(open_phase=Phase.REVIEW)
         entry = make.entry(call=call, status=S.IN_REVIEW, photos=0)
@@ -396,8 +397,9 @@ def test_concurrent_last_submits_score_the_entry(own_app):
             session = sessionmaker()
             try:
                 sheet_id, expert_id = ids[index]
-                sheets.submit_sheet(session, sheet=session.get(ScoreSheet, sheet_id), expert=session.get(User, expert_id),
-                                    now=utcnow())
+                # The expert as the login loader gives it: with its roles.
+                expert = session.get(User, expert_id, options=[joinedload(User.role_rows)])
+                sheets.submit_sheet(session, sheet=session.get(ScoreSheet, sheet_id), expert=expert, now=utcnow())
                 results[index] = session.get(Entry, entry_id).status
                 first_done.set()
                 time.sleep(hold)

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import gettext
+from sqlalchemy.orm import selectinload
 from sqlmodel import func, select
 from werkzeug.serving import make_server
 
@@ -752,7 +753,7 @@ def test_concurrent_first_opens_and_submits_give_one_sheet_and_one_total(live):
     assert [status for status, _body in results] == [200] * 6
     with app.app_context():
         session = app.extensions["db"].sessionmaker()
-        sheet = session.get(ScoreSheet, sheet_id)
+        sheet = session.get(ScoreSheet, sheet_id, options=[selectinload(ScoreSheet.scores)])
         assert (sheet.status, sheet.total) == (SheetStatus.SUBMITTED, GOOD_TOTAL)
         assert scores_of(sheet) == {"quality": 87.5, "impact": 7, "novelty": 15.5}
         assert session.exec(select(func.count()).select_from(Score).where(Score.sheet_id == sheet_id)).one() == 3
@@ -789,7 +790,8 @@ def test_a_submit_waits_for_the_sheet_lock_and_then_finds_it_submitted(live):
             session = sessionmaker()
             started = time.monotonic()
             try:
-                sheet, expert = session.get(ScoreSheet, ids[0]), session.get(User, ids[1])
+                sheet = session.get(ScoreSheet, ids[0])
+                expert = session.get(User, ids[1], options=[selectinload(User.role_rows)])  # as a login loads it
                 results[f"{name}-saw"] = sheet.status
                 submitted = sheets.submit_sheet(session, sheet=sheet, expert=expert, now=utcnow())
                 first_locked.set()

@@ -8,9 +8,9 @@ import click
 from flask.cli import AppGroup
 
 from app.accounts.actors import chair_actor
+from app.calls.services import get_call
 from app.commands import ID, SEED, transaction
 from app.db import db, utcnow
-from app.models import Call
 from app.review.assignment.services import MAX_PER_ENTRY, run_assignment
 from app.review.assignment.solver import CAPS, NO_PANEL, TOO_FEW_EXPERTS
 
@@ -31,7 +31,7 @@ def review_assign(call_id: int, per_entry: int | None, seed: int, top_up: bool, 
     Exits with status 1 when nothing could be assigned.
     """
     with transaction():
-        call = db.session.get(Call, call_id)
+        call = get_call(db.session, call_id)
         if call is None:
             raise click.ClickException(f"There is no call with id {call_id}.")
         actor = chair_actor(as_email)

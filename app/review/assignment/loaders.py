@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlmodel import Session, select
 
 from app.enums import Role
@@ -43,20 +43,22 @@ class RunInput:
     forbidden: set[tuple[int, int]]  # stored conflicts and removed assignments
 
 
-def load_panels(session: Session, call: Call) -> list[Panel]:
-    """The call's panels of round 1 by id (their members load with them); a
+def load_panels(session: Session, call_id: int) -> list[Panel]:
+    """The call's panels of round 1 by id, their members selected in; a
     later round's panel is set on its shortlist page (app.review.rounds)."""
-    return list(session.exec(select(Panel).where(Panel.call_id == call.id, Panel.round_no == 1)
-                             .order_by(Panel.id)).all())
+    return list(session.exec(select(Panel).where(Panel.call_id == call_id, Panel.round_no == 1)
+                             .options(selectinload(Panel.members)).order_by(Panel.id)).all())
 
 
 def load_experts(session: Session, member_ids: Iterable[int]) -> ExpertPool:
-    """Those of ``member_ids`` who may review, with their profiles (two queries)."""
+    """Those of ``member_ids`` who may review, with their roles and their profiles and employments (four queries)."""
     ids = sorted(set(member_ids))
     if not ids:
         return ExpertPool({}, {})
-    users = session.exec(select(User).where(User.id.in_(ids))).all()
-    profiles = session.exec(select(ExpertProfile).where(ExpertProfile.user_id.in_(ids))).all()
+    users = session.exec(select(User).where(User.id.in_(ids)).options(selectinload(User.role_rows))).all()
+    # The employments: the conflict checks compare them with the entries' organisations.
+    profiles = session.exec(select(ExpertProfile).where(ExpertProfile.user_id.in_(ids))
+                            .options(selectinload(ExpertProfile.employments))).all()
     return ExpertPool(
         users={user.id: user for user in users if user.active and user.has_role(Role.EXPERT)},
         profiles={profile.user_id: profile for profile in profiles},
@@ -91,7 +93,7 @@ def load_run_input(session: Session, *, call: Call, statuses) -> RunInput:
         )
         .order_by(Entry.id)
     ).all()
-    panels = load_panels(session, call)
+    panels = load_panels(session, call.id)
     experts = load_experts(session, (m.user_id for panel in panels for m in panel.members))
     forbidden = set(
         session.exec(

@@ -42,7 +42,7 @@ class Overview:
 
 def overview(session: Session, *, call: Call) -> Overview:
     """Per-panel loads and the entries still lacking experts, in a few queries."""
-    panels = load_panels(session, call)
+    panels = load_panels(session, call.id)
     experts = load_experts(session, (m.user_id for panel in panels for m in panel.members))
     loads = active_loads(session, call)
     facts = expert_facts(experts, year=call.year)
@@ -119,7 +119,7 @@ class ExpertOption:
 
 def entry_assignments(session: Session, *, entry: Entry) -> list[AssignmentRow]:
     """The entry's assignments, active ones first, with their experts."""
-    panels = {panel.id: panel.name for panel in load_panels(session, entry.call)}
+    panels = {panel.id: panel.name for panel in load_panels(session, entry.call_id)}
     rows = session.exec(
         select(Assignment, User)
         .join(User, User.id == Assignment.expert_id)

@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -177,7 +178,7 @@ def domain_panels(session: Session, *, entry: Entry) -> list[Panel]:
     """The panels of the entry's call that cover its domain."""
     if entry.domain is None:
         return []
-    return [panel for panel in load_panels(session, entry.call) if entry.domain.value in panel.domains]
+    return [panel for panel in load_panels(session, entry.call_id) if entry.domain.value in panel.domains]
 
 
 def refusal(session: Session, *, entry: Entry, expert: User, panels: list[Panel] | None = None):
@@ -187,7 +188,7 @@ def refusal(session: Session, *, entry: Entry, expert: User, panels: list[Panel]
         return _l("%(name)s is not an active expert account.", name=expert.name)
     if not any(member.user_id == expert.id for panel in panels for member in panel.members):
         return _l("%(name)s is not on a panel that covers this entry's domain.", name=expert.name)
-    profile = session.get(ExpertProfile, expert.id)
+    profile = session.get(ExpertProfile, expert.id, options=[selectinload(ExpertProfile.employments)])
     conflict = automatic_conflict(profile, entry, year=entry.call.year)
     if conflict is not None:
         return _l("%(name)s has a conflict of interest with this entry: %(reason)s", name=expert.name, reason=conflict)

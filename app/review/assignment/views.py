@@ -3,9 +3,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
-from app.calls.services import call_in_phase, current_call, list_calls
+from app.calls.services import call_in_phase, current_call, list_calls, phases_joined
 from app.db import db, utcnow
+from app.entries.services import with_call
 from app.enums import Domain, Phase, Role
 from app.errors import DomainError
 from app.models import Assignment, Call, Entry, User
@@ -62,7 +64,7 @@ def index():
 
 @bp.route("/calls/<int:call_id>/run", methods=["POST"])
 def run(call_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     form = RunForm()
     if form.validate_on_submit():
         with write(form=form) as attempt:
@@ -88,10 +90,16 @@ def run(call_id: int):
 @bp.route("/calls/<int:call_id>/report")
 def report(call_id: int):
     """The last run's report, as recorded in the audit log."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     return render_template(
         "review/assign/report.html", call=call, run=last_run(db.session, call=call), domain_label=domain_label
     )
+
+
+def _shown(*, locked: bool = False) -> list:
+    """The loader options of an entry's assignment page: its call (the year of
+    the conflict checks) and its organisation (compared with the experts')."""
+    return [with_call(locked=locked), (selectinload if locked else joinedload)(Entry.organisation)]
 
 
 def _render_entry(entry, *, add_form=None, remove_forms=None):
@@ -118,18 +126,18 @@ def _render_entry(entry, *, add_form=None, remove_forms=None):
 @bp.route("/entries/<int:entry_id>")
 def entry(entry_id: int):
     """One entry's experts, with manual add and remove."""
-    return _render_entry(db.get_or_404(Entry, entry_id))
+    return _render_entry(db.get_or_404(Entry, entry_id, options=_shown()))
 
 
 @bp.route("/entries/<int:entry_id>/add", methods=["POST"])
 def add(entry_id: int):
-    entry = db.session.get(Entry, entry_id, with_for_update=True)
+    entry = db.session.get(Entry, entry_id, with_for_update=True, options=_shown(locked=True))
     if entry is None:
         abort(404)
     form = AddExpertForm()
     form.set_options(expert_options(db.session, entry=entry))
     if form.validate_on_submit():
-        expert = db.session.get(User, form.expert_id.data)
+        expert = db.session.get(User, form.expert_id.data, options=[selectinload(User.role_rows)])  # checked: an expert?
         with write(form=form) as attempt:
             if expert is None:
                 raise DomainError(_("There is no such expert."))
@@ -147,7 +155,7 @@ def remove(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id, with_for_update=True)
     if assignment is None:
         abort(404)
-    entry = db.session.get(Entry, assignment.entry_id)
+    entry = db.session.get(Entry, assignment.entry_id, options=_shown())
     form = RemoveExpertForm(prefix=_remove_prefix(assignment.id))
     if form.validate_on_submit():
         with write(form=form) as attempt:

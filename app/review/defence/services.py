@@ -287,7 +287,7 @@ def _tell_members(session: Session, *, entry: Entry, slot: DefenceSlot, change: 
     params = {"entry_id": entry.id, "title": entry.title, "change": change, "starts_at": slot.starts_at.isoformat(),
               "room": slot.room, "video_link": slot.video_link}
     link = site_path("entries.detail", entry_id=entry.id)
-    for member in active_members(session, entry.organisation):
+    for member in active_members(session, entry.organisation_id):
         notify(session, user=member, kind="defence.scheduled", params=params, link=link,
                mail={"slot": slot, "entry": entry}, now=now)
 

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.audit.services import object_history
-from app.calls.services import list_calls
+from app.calls.services import list_calls, phases_joined
 from app.db import db, utcnow
 from app.forms import ActionForm
 from app.i18n import timezone_name
@@ -102,14 +102,14 @@ def _render_schedule(call: Call, review_round, *, fill_form: FillRoomForm | None
 @bp.route("/calls/<int:call_id>/rounds/<int:round_no>")
 def schedule(call_id: int, round_no: int):
     """The round's shortlist with each entry's session, who confirmed, and the room filler."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     return _render_schedule(call, _round(call, round_no))
 
 
 @bp.route("/calls/<int:call_id>/rounds/<int:round_no>/fill", methods=["POST"])
 def fill(call_id: int, round_no: int):
     """Consecutive sessions in one room for the entries without one (all or none)."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     review_round = _round(call, round_no)
     form = FillRoomForm()
     if not form.validate_on_submit():
@@ -128,7 +128,7 @@ def fill(call_id: int, round_no: int):
 @bp.route("/calls/<int:call_id>/rounds/<int:round_no>/entries/<int:entry_id>", methods=["GET", "POST"])
 def slot(call_id: int, round_no: int, entry_id: int):
     """Schedule or change one shortlisted entry's session."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     review_round = _round(call, round_no)
     entry = db.get_or_404(Entry, entry_id)
     if entry.call_id != call.id:
@@ -173,7 +173,7 @@ def remove(slot_id: int):
 
 
 def _export_rows(call_id: int, round_no: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     review_round = _round(call, round_no)
     room = request.args.get("room")
     rows = services.schedule(db.session, call=call, round_no=round_no)

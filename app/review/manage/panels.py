@@ -6,10 +6,11 @@ of its experts. Services flush and never commit; every change writes an
 audit row with the panel before and after.
 """
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import lock_call
+from app.calls.services import get_call, lock_call
 from app.enums import Domain, Role
 from app.errors import DomainError
 from app.i18n import lazy_gettext as _l
@@ -20,10 +21,10 @@ NAME_MAX = 100
 
 
 def list_panels(session: Session, *, call: Call) -> list[Panel]:
-    """The call's panels of round 1 by name (members are loaded with them); a
+    """The call's panels of round 1 by name, their members selected in; a
     later round's panel is set on its shortlist page (app.review.rounds)."""
     return list(session.exec(select(Panel).where(Panel.call_id == call.id, Panel.round_no == 1)
-                             .order_by(Panel.name, Panel.id)).all())
+                             .options(selectinload(Panel.members)).order_by(Panel.name, Panel.id)).all())
 
 
 def panel_people(session: Session, panels: list[Panel]) -> dict[int, User]:
@@ -90,7 +91,8 @@ def _check_unique(session: Session, *, call: Call, panel_id: int | None, name: s
 
 def _members(session: Session, *, member_ids, leader_id: int | None) -> list[int]:
     ids = list(dict.fromkeys(int(value) for value in member_ids))
-    users = {user.id: user for user in session.exec(select(User).where(User.id.in_(ids))).all()} if ids else {}
+    users = {user.id: user for user in session.exec(
+        select(User).where(User.id.in_(ids)).options(selectinload(User.role_rows))).all()} if ids else {}
     for user_id in ids:
         user = users.get(user_id)
         if user is None:
@@ -132,7 +134,7 @@ def update_panel(session: Session, *, actor, panel: Panel, name: str, domains, m
 
     Assignments already made stay as they are: the assignment pages move them.
     """
-    call = session.get(Call, panel.call_id)
+    call = get_call(session, panel.call_id)
     name, domains = _clean_name(name), _clean_domains(domains)
     ids = _members(session, member_ids=member_ids, leader_id=leader_id)
     lock_call(session, call.id)

@@ -8,17 +8,18 @@ never commit, and write an audit row on the expert's account.
 """
 from dataclasses import dataclass
 
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from app.accounts.credit_code import CreditCodeError, normalise_credit_code
 from app.audit.services import record
+from app.calls.services import get_call
 from app.db import utcnow
 from app.enums import ConflictSource, Domain, Role, Technology
 from app.errors import DomainError, NotAllowed
 from app.i18n import lazy_gettext as _l
 from app.models import (
     Assignment,
-    Call,
     Entry,
     ExpertEmployment,
     ExpertProfile,
@@ -75,7 +76,8 @@ def profiles_by_user(session: Session, user_ids) -> dict[int, ExpertProfile]:
 
 
 def profile_of(session: Session, *, expert: User) -> ExpertProfile | None:
-    return session.get(ExpertProfile, expert.id)
+    """The expert's profile with its employments (None: never filled in)."""
+    return session.get(ExpertProfile, expert.id, options=[selectinload(ExpertProfile.employments)])
 
 
 def profile_snapshot(profile: ExpertProfile | None) -> dict | None:
@@ -250,8 +252,8 @@ def _close_new_conflicts(session: Session, *, profile: ExpertProfile, expert: Us
     session.refresh(profile)
     now = utcnow()
     for assignment in _active_assignments(session, expert=expert):
-        entry = session.get(Entry, assignment.entry_id)
-        call = session.get(Call, assignment.call_id)
+        entry = session.get(Entry, assignment.entry_id, options=[joinedload(Entry.organisation)])
+        call = get_call(session, assignment.call_id)
         reason = automatic_conflict(profile, entry, year=call.year)
         if reason is not None:
             record_conflict(session, expert_id=expert.id, entry=entry, source=ConflictSource.CHAIR, reason=str(reason), actor=actor, now=now)

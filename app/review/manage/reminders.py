@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from werkzeug.routing import BuildError
 
 from app.audit.services import record
+from app.calls.services import get_call, with_phases
 from app.entries.states import sync_scoring_status
 from app.enums import Phase, SheetStatus
 from app.errors import DomainError, NotAllowed
@@ -126,7 +127,7 @@ def send_reminders(session: Session, *, actor, call: Call, now: datetime, expert
 def calls_ending_review(session: Session, *, now: datetime, within: timedelta) -> list[Call]:
     """Calls whose review phase runs now and ends within ``within``."""
     return list(session.exec(
-        select(Call).join(CallPhase, CallPhase.call_id == Call.id)
+        select(Call).options(with_phases()).join(CallPhase, CallPhase.call_id == Call.id)
         .where(CallPhase.phase == Phase.REVIEW, CallPhase.starts_at <= now, CallPhase.ends_at > now,
                CallPhase.ends_at <= now + within)
         .order_by(Call.id)
@@ -174,7 +175,7 @@ def reopen_sheet(session: Session, *, actor, sheet: ScoreSheet, reason: str, now
     session.exec(select(ScoreSheet.id).where(ScoreSheet.id == sheet.id).with_for_update()).one()
     session.refresh(sheet)
     assignment = session.get(Assignment, sheet.assignment_id)
-    call = session.get(Call, assignment.call_id)
+    call = get_call(session, assignment.call_id)
     if not call.is_phase_open(Phase.REVIEW, now=now):
         raise NotAllowed(_l("Sheets can be reopened only while the review phase runs."))
     if sheet.status != SheetStatus.SUBMITTED:

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.audit.services import object_history
 from app.calls.services import (
@@ -17,8 +18,10 @@ from app.calls.services import (
     current_call,
     list_calls,
     phase_state,
+    phases_joined,
 )
 from app.db import db, utcnow
+from app.entries.services import with_call
 from app.enums import ConflictSource, Domain, Phase, Role, SheetStatus
 from app.forms import ActionForm
 from app.input_rules import parse_id
@@ -152,7 +155,7 @@ def _render_rubrics(call: Call, *, errors=(), status=200):
 @bp.route("/calls/<int:call_id>/rubrics", methods=["GET", "POST"])
 def rubrics(call_id: int):
     """Every rubric file (valid or not), and the call's choice per domain."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     if request.method == "GET":
         return _render_rubrics(call)
     form = RubricChoiceForm()
@@ -176,7 +179,7 @@ def rubrics(call_id: int):
 @bp.route("/calls/<int:call_id>/rubrics/freeze", methods=["POST"])
 def freeze_rubrics(call_id: int):
     """Freeze now the rubric of every domain that has entries in review."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     if not ActionForm().validate_on_submit():
         abort(400)
     with write(quiet=True) as attempt:
@@ -199,7 +202,7 @@ def freeze_rubrics(call_id: int):
 
 @bp.route("/calls/<int:call_id>/panels")
 def panels(call_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     panel_list = panel_services.list_panels(db.session, call=call)
     people = panel_services.panel_people(db.session, panel_list)
     covered = {value for panel in panel_list for value in panel.domains}
@@ -236,18 +239,18 @@ def _panel_form(call: Call, panel: Panel | None):
 
 @bp.route("/calls/<int:call_id>/panels/new", methods=["GET", "POST"])
 def new_panel(call_id: int):
-    return _panel_form(db.get_or_404(Call, call_id), None)
+    return _panel_form(db.get_or_404(Call, call_id, options=[phases_joined()]), None)
 
 
 @bp.route("/panels/<int:panel_id>", methods=["GET", "POST"])
 def edit_panel(panel_id: int):
-    panel = db.get_or_404(Panel, panel_id)
-    return _panel_form(db.get_or_404(Call, panel.call_id), panel)
+    panel = db.get_or_404(Panel, panel_id, options=[selectinload(Panel.members)])
+    return _panel_form(db.get_or_404(Call, panel.call_id, options=[phases_joined()]), panel)
 
 
 @bp.route("/panels/<int:panel_id>/delete", methods=["POST"])
 def delete_panel(panel_id: int):
-    panel = db.get_or_404(Panel, panel_id)
+    panel = db.get_or_404(Panel, panel_id, options=[selectinload(Panel.members)])  # the audit lists them
     call_id, name = panel.call_id, panel.name
     if ActionForm().validate_on_submit():
         with write(success=_("The panel “%(name)s” has been deleted.", name=name)) as attempt:
@@ -274,7 +277,7 @@ def experts():
 @login_required
 def profile(user_id: int):
     """An expert's profile: chairs edit anyone's, an expert their own."""
-    expert = db.get_or_404(User, user_id)
+    expert = db.get_or_404(User, user_id, options=[selectinload(User.role_rows)])
     require(can_edit_expert_profile(current_user, expert))
     current = profiles.profile_of(db.session, expert=expert)
     chair = can_set_assignment_cap(current_user)
@@ -299,7 +302,7 @@ def profile(user_id: int):
 def conflicts(call_id: int):
     """Conflicts of interest recorded in the call; a chair records one for an
     (expert, entry) pair, which closes the expert's assignment to the entry."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     form = ConflictForm()
     form.set_experts(profiles.list_experts(db.session))
     if not form.is_submitted():
@@ -331,7 +334,7 @@ def conflicts(call_id: int):
 
 @bp.route("/calls/<int:call_id>/progress")
 def progress_page(call_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     now = utcnow()
     # With several rounds the page shows one at a time: the round asked for, else the current one.
     call_rounds = rounds_of(db.session, call=call)
@@ -359,7 +362,7 @@ def progress_page(call_id: int):
 
 @bp.route("/calls/<int:call_id>/experts/<int:expert_id>")
 def expert_progress(call_id: int, expert_id: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     expert = db.get_or_404(User, expert_id)
     return render_template(
         "review/manage/expert_progress.html",
@@ -384,7 +387,7 @@ def _skipped_text(skipped: reminders.Skipped) -> str:
 @bp.route("/calls/<int:call_id>/remind", methods=["POST"])
 def remind(call_id: int):
     """Mail a reminder to every expert with open sheets (or to one)."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     form = ReminderForm()
     if not form.validate_on_submit():
         abort(400)
@@ -418,7 +421,7 @@ def remind(call_id: int):
 @bp.route("/entries/<int:entry_id>")
 def entry(entry_id: int):
     """An entry's experts, their sheets and conflicts, for the chair."""
-    entry = db.get_or_404(Entry, entry_id)
+    entry = db.get_or_404(Entry, entry_id, options=[with_call(), joinedload(Entry.organisation)])
     return render_template(
         "review/manage/entry.html",
         entry=entry,
@@ -434,7 +437,7 @@ def entry(entry_id: int):
 def reopen_sheet(sheet_id: int):
     """Send a submitted sheet back to its expert, with a reason."""
     sheet = db.get_or_404(ScoreSheet, sheet_id)
-    entry = db.get_or_404(Entry, sheet.entry_id)
+    entry = db.get_or_404(Entry, sheet.entry_id, options=[with_call()])
     expert = db.get_or_404(User, sheet.expert_id)
     form = ReopenForm()
     if form.validate_on_submit():

@@ -9,6 +9,7 @@ the caller commits.
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from app.audit.services import record
@@ -207,6 +208,7 @@ def round_panel(session: Session, *, call: Call, round_no: int) -> Panel | None:
     """The panel scoring round ``round_no`` (≥ 2), if the chair named one."""
     return session.exec(
         select(Panel).where(Panel.call_id == call.id, Panel.round_no == round_no).order_by(Panel.id)
+        .options(selectinload(Panel.members))
     ).first()
 
 
@@ -236,7 +238,8 @@ def assign_round_panel(session: Session, *, call: Call, round_no: int, expert_id
     entry_ids = included_entry_ids(session, call=call, round_no=round_no)
     if not entry_ids:
         raise DomainError(_l("Draw the round's shortlist first: there is no entry to score."))
-    experts = [user for user in session.exec(select(User).where(User.id.in_(expert_ids))).all()
+    experts = [user for user in session.exec(select(User).where(User.id.in_(expert_ids))
+                                             .options(selectinload(User.role_rows))).all()
                if user.has_role(Role.EXPERT)] if expert_ids else []
     if not experts:
         raise DomainError(_l("Choose at least one expert."))
@@ -257,11 +260,15 @@ def assign_round_panel(session: Session, *, call: Call, round_no: int, expert_id
     existing = {(a.entry_id, a.expert_id): a for a in session.exec(
         select(Assignment).where(Assignment.call_id == call.id, Assignment.round_no == round_no)).all()}
     left = _close_left_out(session, existing.values(), keep=chosen, now=now)
-    entries = {entry.id: entry for entry in session.exec(select(Entry).where(Entry.id.in_(entry_ids))).all()}
+    # The conflict checks compare the entries' organisations with the experts' employments.
+    entries = {entry.id: entry for entry in session.exec(
+        select(Entry).where(Entry.id.in_(entry_ids)).options(joinedload(Entry.organisation))).all()}
+    profiles = {profile.user_id: profile for profile in session.exec(
+        select(ExpertProfile).where(ExpertProfile.user_id.in_(chosen)).options(selectinload(ExpertProfile.employments)))}
     added: dict[int, int] = {}
     skipped = []
     for user in experts:
-        profile = session.get(ExpertProfile, user.id)
+        profile = profiles.get(user.id)
         for entry_id in sorted(entry_ids):
             known_assignment = existing.get((entry_id, user.id))
             if known_assignment is not None and known_assignment.removed_at is None:

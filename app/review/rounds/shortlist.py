@@ -227,7 +227,7 @@ def decide(session: Session, *, call: Call, round_no: int, entry_id: int, includ
 def _tell(session: Session, *, call: Call, review_round: ReviewRound, entry_ids, now: datetime) -> None:
     """Tell the members of each newly shortlisted entry's organisation."""
     for entry in session.exec(select(Entry).where(Entry.id.in_(sorted(entry_ids)))).all() if entry_ids else ():
-        for member in active_members(session, entry.organisation):
+        for member in active_members(session, entry.organisation_id):
             notify(session, user=member, kind="round.shortlisted",
                    params={"entry_id": entry.id, "title": entry.title, "call": call.name,
                            "round": str(review_round.name)},

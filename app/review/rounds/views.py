@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.audit.services import object_history
+from app.calls.services import phases_joined
 from app.db import db, utcnow
 from app.enums import Domain, Phase, Role
 from app.forms import ActionForm, flash_form_errors
@@ -52,7 +53,7 @@ def _later_round(call: Call, round_no: int):
 @bp.route("/calls/<int:call_id>", methods=["GET", "POST"])
 def index(call_id: int):
     """The call's rounds, and the form that adds round 2 or changes it."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     listed = rounds.rounds_of(db.session, call=call)
     timezone = current_app.config["TIMEZONE"]
     form = RoundForm()
@@ -96,12 +97,12 @@ def _shortlist_page(call: Call, round_no: int, *, decision_form=None, status: in
 @bp.route("/calls/<int:call_id>/rounds/<int:round_no>/shortlist")
 def shortlist(call_id: int, round_no: int):
     """Round ``round_no``'s shortlist beside the previous round's ranking, with why each entry is on it."""
-    return _shortlist_page(db.get_or_404(Call, call_id), round_no)
+    return _shortlist_page(db.get_or_404(Call, call_id, options=[phases_joined()]), round_no)
 
 
 @bp.route("/calls/<int:call_id>/rounds/<int:round_no>/shortlist/draw", methods=["POST"])
 def draw(call_id: int, round_no: int):
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     _later_round(call, round_no)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -115,7 +116,7 @@ def draw(call_id: int, round_no: int):
 @bp.route("/calls/<int:call_id>/rounds/<int:round_no>/shortlist/decide", methods=["POST"])
 def decide(call_id: int, round_no: int):
     """The chair adds an entry or takes one off, with a reason."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     _later_round(call, round_no)
     form = ShortlistDecisionForm()
     entry_id = form.chosen_entry()
@@ -134,7 +135,7 @@ def decide(call_id: int, round_no: int):
 @bp.route("/calls/<int:call_id>/rounds/<int:round_no>/panel", methods=["POST"])
 def panel(call_id: int, round_no: int):
     """The round's panel: each chosen expert gets every shortlisted entry."""
-    call = db.get_or_404(Call, call_id)
+    call = db.get_or_404(Call, call_id, options=[phases_joined()])
     _later_round(call, round_no)
     form = PanelForm()
     form.set_experts(rounds.experts(db.session))

@@ -16,11 +16,11 @@ from typing import Any
 from flask import has_request_context
 from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.calls.services import call_in_phase, current_call
+from app.calls.services import call_in_phase, current_call, get_call
 from app.entries.states import sync_scoring_status
 from app.enums import ConflictSource, Phase, QueueState, SheetStatus
 from app.errors import DomainError, NotAllowed, StaleVersion
@@ -40,6 +40,13 @@ from app.review.conflicts import automatic_conflict, record_conflict
 from app.review.rounds.services import round_of, round_open, round_state
 from app.review.rubrics.services import frozen_rubric
 from app.review.sheets.scoring import criteria, weighted_total
+
+#: Loader options: a sheet with its score rows (one query with ``session.get``);
+#: an entry with what the conflict check reads (its organisation); an entry
+#: with everything the sheet page shows of it.
+WITH_SCORES = joinedload(ScoreSheet.scores)
+ENTRY_KEYS = joinedload(Entry.organisation)
+ENTRY_SHOWN = (ENTRY_KEYS, selectinload(Entry.outcomes), selectinload(Entry.photos), selectinload(Entry.attachments))
 
 COMMENT_LIMIT = 2000  # characters, per criterion
 OVERALL_COMMENT_LIMIT = 4000
@@ -151,13 +158,12 @@ def expert_queue(session: Session, *, expert, call: Call) -> Queue:
         select(Assignment, Entry)
         .join(Entry, Entry.id == Assignment.entry_id)
         .where(Assignment.call_id == call.id, Assignment.expert_id == expert.id, Assignment.removed_at.is_(None))
-        .options(lazyload(Entry.outcomes), lazyload(Entry.photos), lazyload(Entry.attachments))
     ).all()
     ids = [assignment.id for assignment, _entry in rows]
     sheets = {
         sheet.assignment_id: sheet
         for sheet in session.exec(
-            select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids)).options(lazyload(ScoreSheet.scores))
+            select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids))
         ).all()
     } if ids else {}
     items = [QueueItem(assignment=assignment, entry=entry, sheet=sheets.get(assignment.id)) for assignment, entry in rows]
@@ -242,10 +248,14 @@ def _check_round_open(session: Session, *, call: Call, round_no: int, now: datet
     raise NotAllowed(_l("This review round has ended: score sheets are locked."))
 
 
-def automatic_conflict_reason(session: Session, *, assignment: Assignment, expert, call: Call):
-    """Why the expert can never score the assigned entry (translated), or None."""
-    profile = session.get(ExpertProfile, expert.id)
-    entry = session.get(Entry, assignment.entry_id)
+def automatic_conflict_reason(session: Session, *, assignment: Assignment, expert, call: Call, entry: Entry | None = None):
+    """Why the expert can never score the assigned entry (translated), or None.
+
+    ``entry``: the assigned entry, when the caller has loaded it already (with
+    its organisation); else it is loaded here.
+    """
+    profile = session.get(ExpertProfile, expert.id, options=[joinedload(ExpertProfile.employments)])
+    entry = entry or session.get(Entry, assignment.entry_id, options=[ENTRY_KEYS])
     return automatic_conflict(profile, entry, year=call.year)
 
 
@@ -261,7 +271,7 @@ def declare_no_conflict_and_open(session: Session, *, assignment: Assignment, ex
     existing = sheet_for(session, assignment=assignment)
     if existing is not None:
         return existing
-    call = session.get(Call, assignment.call_id)
+    call = get_call(session, assignment.call_id)
     _check_review_open(call, now=now, round_no=assignment.round_no, session=session)
     reason = automatic_conflict_reason(session, assignment=assignment, expert=expert, call=call)
     if reason is not None:
@@ -304,7 +314,7 @@ def declare_conflict(session: Session, *, assignment: Assignment, expert, reason
     """The expert declares a conflict of interest: the assignment is closed
     (which may complete the entry's scoring: see :func:`sync_scoring_status`)."""
     _check_owner(assignment, expert)
-    call = session.get(Call, assignment.call_id)
+    call = get_call(session, assignment.call_id)
     if review_window_state(call, now=now) == "ended":
         raise NotAllowed(_l("The review phase has ended: score sheets are locked."))
     sheet = sheet_for(session, assignment=assignment)
@@ -324,7 +334,7 @@ def declare_conflict(session: Session, *, assignment: Assignment, expert, reason
 def _check_can_change(session: Session, *, sheet: ScoreSheet, expert, now: datetime) -> None:
     """NotAllowed, saying why, unless ``can_score``."""
     assignment = session.get(Assignment, sheet.assignment_id)
-    call = session.get(Call, assignment.call_id)
+    call = get_call(session, assignment.call_id)
     if assignment.round_no > 1 and can_score(expert, assignment, sheet, call=call, now=now):
         _check_round_open(session, call=call, round_no=assignment.round_no, now=now)
     if can_score(expert, assignment, sheet, call=call, now=now):
@@ -467,9 +477,10 @@ def lock_sheet(session: Session, sheet: ScoreSheet) -> ScoreSheet:
     """
     session.flush()
     session.exec(select(ScoreSheet.id).where(ScoreSheet.id == sheet.id).with_for_update()).one()
-    session.refresh(sheet)
-    session.exec(select(Score).where(Score.sheet_id == sheet.id).execution_options(populate_existing=True)).all()
-    return sheet
+    return session.exec(
+        select(ScoreSheet).where(ScoreSheet.id == sheet.id).options(WITH_SCORES)
+        .execution_options(populate_existing=True)
+    ).unique().one()
 
 
 def submit_sheet(session: Session, *, sheet: ScoreSheet, expert, now: datetime, version: int | None = None) -> ScoreSheet:
@@ -525,6 +536,7 @@ def visible_other_sheets(session: Session, *, sheet: ScoreSheet, call: Call) -> 
             Assignment.removed_at.is_(None),
         )
         .order_by(ScoreSheet.submitted_at, ScoreSheet.id)
+        .options(selectinload(ScoreSheet.scores))
     ).all()
     return [
         OtherSheet(number=index, total=other.total, scores={row.criterion_key: row.score for row in other.scores}, vetoed=other.vetoed)

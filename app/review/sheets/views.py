@@ -6,6 +6,8 @@ assignment (403 otherwise). The entry's photos and attachments reach experts
 only through this blueprint; in blind review the attachments under generic
 names and as copies without their document metadata (``entries/blind.py``).
 """
+from typing import NamedTuple
+
 from flask import (
     Blueprint,
     abort,
@@ -18,12 +20,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
+from app.calls.services import get_call
 from app.db import db, utcnow, write_intent
 from app.entries import blind
 from app.entries.documents import UnreadableDocument
 from app.enums import Phase, Role, SheetStatus
-from app.models import Assignment, Call, Entry, ScoreSheet
+from app.models import Assignment, Call, Entry, RubricVersion, ScoreSheet
 from app.permissions import can_score, owns_assignment, require
 from app.review.rounds.services import is_blind, round_of, round_open, rounds_of
 from app.review.sheets import services as sheets
@@ -51,15 +55,32 @@ def _assignment(assignment_id: int) -> Assignment:
     return assignment
 
 
-def _sheet(sheet_id: int) -> tuple[ScoreSheet, Assignment]:
-    sheet = db.get_or_404(ScoreSheet, sheet_id)
+class _Opened(NamedTuple):
+    """What every sheet route loads. Held together: the session's identity map
+    keeps an object only while something refers to it, so a call or entry
+    dropped here would be read again, without what was loaded with it."""
+
+    sheet: ScoreSheet
+    assignment: Assignment
+    call: Call
+    entry: Entry
+    rubric_version: RubricVersion
+
+
+def _sheet(sheet_id: int, *, entry_options=(sheets.ENTRY_KEYS,)) -> _Opened:
+    """The expert's own sheet with its scores, its assignment, its call (with
+    its phases) and its entry, loaded with ``entry_options`` (by default what
+    the conflict check reads)."""
+    sheet = db.get_or_404(ScoreSheet, sheet_id, options=[sheets.WITH_SCORES])
     assignment = db.session.get(Assignment, sheet.assignment_id)
     require(owns_assignment(current_user, assignment) and sheet.expert_id == current_user.id)
     # A conflict can appear after the sheet was opened (the profile changed):
     # it closes the entry, its files and the sheet at once.
-    call = db.session.get(Call, assignment.call_id)
-    require(sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call) is None)
-    return sheet, assignment
+    call = get_call(db.session, assignment.call_id)
+    entry = db.session.get(Entry, sheet.entry_id, options=list(entry_options))
+    require(sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call,
+                                             entry=entry) is None)
+    return _Opened(sheet, assignment, call, entry, db.session.get(RubricVersion, sheet.rubric_version_id))
 
 
 def _round(assignment: Assignment):
@@ -76,7 +97,7 @@ def queue():
     where the expert has work (see :func:`sheets.queue_call`)."""
     now = utcnow()
     call_id = query_id("call")
-    call = db.get_or_404(Call, call_id) if call_id else sheets.queue_call(db.session, expert=current_user, now=now)
+    call = db.get_or_404(Call, call_id, options=[joinedload(Call.phases)]) if call_id else sheets.queue_call(db.session, expert=current_user, now=now)
     queue = sheets.expert_queue(db.session, expert=current_user, call=call) if call else None
     return render_template(
         "review/queue.html",
@@ -102,17 +123,19 @@ def declare(assignment_id: int):
 
 
 def _declaration_page(assignment: Assignment, *, no_conflict_form=None, conflict_form=None, status: int = 200):
-    call = db.session.get(Call, assignment.call_id)
+    call = get_call(db.session, assignment.call_id)
+    entry = db.session.get(Entry, assignment.entry_id, options=[sheets.ENTRY_KEYS])
     return render_template(
         "review/declare.html",
         assignment=assignment,
-        entry=db.session.get(Entry, assignment.entry_id),
+        entry=entry,
         call=call,
         review_round=_round(assignment),
         blind=is_blind(call, _round(assignment)),
         review_state=sheets.review_window_state(call, now=utcnow()),
         review_window=call.phase_window(Phase.REVIEW),
-        automatic_reason=sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call),
+        automatic_reason=sheets.automatic_conflict_reason(db.session, assignment=assignment, expert=current_user, call=call,
+                                                          entry=entry),
         no_conflict_form=no_conflict_form or NoConflictForm(formdata=None),
         conflict_form=conflict_form or ConflictForm(formdata=None),
     ), status
@@ -159,11 +182,13 @@ def _form_values(sheet: ScoreSheet) -> dict[str, str]:
     return values
 
 
-def _sheet_page(sheet: ScoreSheet, assignment: Assignment, *, errors=None, posted=None, problems=None,
+def _sheet_page(opened: _Opened, *, errors=None, posted=None, problems=None,
                 status: int = 200, address: str | None = None):
     now = utcnow()
-    call = db.session.get(Call, assignment.call_id)
-    entry = db.session.get(Entry, sheet.entry_id)
+    sheet, assignment, call, entry, _version = opened
+    if posted is not None:
+        # The page again after a refused POST: the entry was loaded for the checks only.
+        entry = db.session.get(Entry, sheet.entry_id, options=sheets.ENTRY_SHOWN, populate_existing=True)
     rubric = sheets.rubric_of(db.session, sheet)
     values = _form_values(sheet)
     if posted is not None:
@@ -210,28 +235,30 @@ def sheet(sheet_id: int):
 
     POST saves the draft without JavaScript (the script autosaves instead).
     """
-    sheet, assignment = _sheet(sheet_id)
+    opened = _sheet(sheet_id, entry_options=sheets.ENTRY_SHOWN if request.method == "GET" else (sheets.ENTRY_KEYS,))
+    sheet = opened.sheet
     if request.method == "GET":
         # ``?check=1``: back from a submit that found the sheet incomplete; what
         # is missing is worked out again from the saved draft.
         problems = None
         if request.args.get("check") and sheet.status != SheetStatus.SUBMITTED:
             problems = sheets.missing_for_submit(sheets.rubric_of(db.session, sheet), sheet)
-        return _sheet_page(sheet, assignment, problems=problems)
+        return _sheet_page(opened, problems=problems)
     form = SheetForm()
     if not form.validate_on_submit():
         abort(400)
     with write(success=_("The draft has been saved."), stale=sheets.SheetConflict) as attempt:
         _save(sheet, form)
     if isinstance(attempt.error, sheets.InvalidSheet):
-        return _sheet_page(sheet, assignment, errors=attempt.error.errors, posted=request.form, status=422)
+        return _sheet_page(opened, errors=attempt.error.errors, posted=request.form, status=422)
     return redirect(url_for("review.sheet", sheet_id=sheet.id))
 
 
 @bp.route("/sheets/<int:sheet_id>/autosave", methods=["POST"])
 def autosave(sheet_id: int):
     """Save the draft in the background (the page's script calls it as the expert types)."""
-    sheet, _assignment = _sheet(sheet_id)
+    opened = _sheet(sheet_id)
+    sheet = opened.sheet
     form = SheetForm()
     if not form.validate_on_submit():
         return jsonify(ok=False, errors={name: [str(e) for e in errs] for name, errs in form.errors.items()}), 422
@@ -250,7 +277,8 @@ def autosave(sheet_id: int):
 @bp.route("/sheets/<int:sheet_id>/submit", methods=["POST"])
 def submit(sheet_id: int):
     """Save what the form holds, then submit the sheet (locked from then on)."""
-    sheet, assignment = _sheet(sheet_id)
+    opened = _sheet(sheet_id)
+    sheet = opened.sheet
     form = SheetForm()
     if not form.validate_on_submit():
         abort(400)
@@ -274,7 +302,7 @@ def submit(sheet_id: int):
         if isinstance(attempt.error, sheets.InvalidSheet):
             # Nothing was saved: the page shows what was typed, with the errors,
             # and the script puts the sheet's own address in the address bar.
-            return _sheet_page(sheet, assignment, errors=attempt.error.errors, posted=request.form, status=422,
+            return _sheet_page(opened._replace(sheet=sheet), errors=attempt.error.errors, posted=request.form, status=422,
                                address=url_for("review.sheet", sheet_id=sheet.id))
         return redirect(url_for("review.sheet", sheet_id=sheet.id))
     flash(_("Your scores have been submitted. Thank you."), "success")
@@ -286,8 +314,7 @@ def submit(sheet_id: int):
 
 @bp.route("/sheets/<int:sheet_id>/photos/<int:photo_id>/<any(thumb, display, master):size>.jpg")
 def photo(sheet_id: int, photo_id: int, size: str):
-    sheet, _assignment = _sheet(sheet_id)
-    entry = db.session.get(Entry, sheet.entry_id)
+    entry = _sheet(sheet_id, entry_options=(sheets.ENTRY_KEYS, selectinload(Entry.photos))).entry
     position = next((index for index, item in enumerate(entry.photos, start=1) if item.id == photo_id), None)
     if position is None:
         abort(404)
@@ -296,13 +323,12 @@ def photo(sheet_id: int, photo_id: int, size: str):
 
 @bp.route("/sheets/<int:sheet_id>/attachments/<int:attachment_id>")
 def attachment(sheet_id: int, attachment_id: int):
-    sheet, assignment = _sheet(sheet_id)
-    entry = db.session.get(Entry, sheet.entry_id)
+    opened = _sheet(sheet_id, entry_options=(sheets.ENTRY_KEYS, selectinload(Entry.attachments)))
+    assignment, call, entry = opened.assignment, opened.call, opened.entry
     position = next((index for index, item in enumerate(entry.attachments, start=1) if item.id == attachment_id), None)
     if position is None:
         abort(404)
     attachment = entry.attachments[position - 1]
-    call = db.session.get(Call, assignment.call_id)
     if not is_blind(call, _round(assignment)):
         return send_blob(attachment.blob_key, mimetype="application/pdf", as_attachment=True,
                          download_name=attachment.filename)

@@ -38,7 +38,11 @@ test-fast: install-test translations lint-imports
 lint-imports: $(VENV)/.installed-test
 	$(BIN)/lint-imports --no-cache
 
-## bench: run the benchmarks in bench/ (figures: bench/README.md)
+## bench: run the benchmarks in bench/ (figures: bench/README.md); the PostgreSQL ones use
+## BENCH_DATABASE_URL, by default the local server (the load bench empties that database, the
+## search bench makes a database of its own beside it)
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/showcase_bench
+bench: export BENCH_DATABASE_URL := $(BENCH_DATABASE_URL)
 bench: install translations
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 

@@ -1,6 +1,7 @@
 """The brochure's parts: cut small and scheduled by cost, counted from the
 rendered document, their font subsets joined at the merge, and the tables'
 columns lining up in the PDF."""
+import gc
 import re
 import shutil
 import subprocess
@@ -94,6 +95,28 @@ def test_page_counts_come_from_the_rendered_document_not_from_reading_the_parts(
     again = _build(app, published, tmp_path / "b.pdf")
     assert not again.cached and again.rendered == 0 and again.pages == first.pages
 
+
+
+def test_a_one_process_build_freezes_the_heap_while_it_renders_and_leaves_a_frozen_one_frozen(
+        app, published, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "BROCHURE_WORKERS", 1)
+    seen = []
+    render_part = builder._render_part
+    monkeypatch.setattr(builder, "_render_part", lambda *args: seen.append(gc.get_freeze_count()) or render_part(*args))
+    assert gc.get_freeze_count() == 0
+    _build(app, published, tmp_path / "a.pdf")
+    assert seen and all(count > 0 for count in seen)  # frozen while the parts render
+    assert gc.get_freeze_count() == 0  # and handed back to the collector after
+    # A process that froze its own heap (a gunicorn worker) keeps it frozen.
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        for path in Path(app.config["BROCHURE_CACHE_FOLDER"]).rglob("*.pdf"):
+            path.unlink()
+        _build(app, published, tmp_path / "b.pdf")
+        assert gc.get_freeze_count() > frozen * 0.9  # (less what it held that has since been freed)
+    finally:
+        gc.unfreeze()
 
 @NEEDS
 def test_each_cut_face_is_embedded_once(app, published, tmp_path, monkeypatch):

@@ -50,8 +50,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 #: Cap on λ, used when the experts' variance is estimated at (or below) zero:
 #: an expert with 30 sheets keeps about 30 / 10⁶ of their unpenalised offset.
@@ -163,6 +161,11 @@ def _entry_means(entries: np.ndarray, experts: np.ndarray, values: np.ndarray) -
 
 def _fit_panel(panel_id, entry_ids: np.ndarray, expert_ids: np.ndarray, y: np.ndarray):
     """The panel's calibration and the offset to subtract from each of its sheets."""
+    # Imported here: scipy is 40 MB in every process that loads the app (web
+    # workers, brochure builds), and only a results computation needs it.
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
     expert_keys, j = np.unique(expert_ids, return_inverse=True)
     _entry_keys, e = np.unique(entry_ids, return_inverse=True)
     m, n_entries, n = len(expert_keys), int(e.max()) + 1, len(y)

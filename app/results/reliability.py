@@ -41,7 +41,6 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-from scipy.special import fdtri  # the F distribution's quantile, without loading scipy.stats (35 MB a process)
 
 from app.results.variance import (
     COMPONENTS,
@@ -79,6 +78,15 @@ class ICCResult:
     #: Each form's 95 % confidence interval (low, high); None where undefined
     #: (ICC(2)'s approximation where the estimate is negative or degenerate).
     intervals: dict[str, tuple[float, float] | None]
+
+
+def _f_quantile(df1: float, df2: float, p: float) -> float:
+    """The F distribution's ``p`` quantile. scipy.special, not scipy.stats (35 MB
+    more), imported here, not at the top: scipy is 40 MB in every process that
+    loads the app, and only a results computation needs it."""
+    from scipy.special import fdtri
+
+    return float(fdtri(df1, df2, p))
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -135,7 +143,7 @@ def _icc_intervals(n: int, k: int, *, msr: float, msc: float, mse: float, msw: f
     tail = 1 - (1 - CONFIDENCE) / 2
 
     def quantile(df1: float, df2: float) -> float:
-        return float(fdtri(df1, df2, tail))
+        return float(_f_quantile(df1, df2, tail))
 
     def one_and_k(f_obs: float | None, df1: float, df2: float):
         """ICC(·,1) and ICC(·,k) bounds from an observed F ratio."""
@@ -330,8 +338,8 @@ def _one_way_from_counts(counts: np.ndarray, sums: np.ndarray, within: np.ndarra
     else:
         tail = 1 - (1 - CONFIDENCE) / 2
         f_obs = msb / msw
-        f_low = f_obs / float(fdtri(df_between, df_within, tail))
-        f_high = f_obs * float(fdtri(df_within, df_between, tail))
+        f_low = f_obs / float(_f_quantile(df_between, df_within, tail))
+        f_high = f_obs * float(_f_quantile(df_within, df_between, tail))
 
         def icc_of(f: float) -> float:
             return float((f - 1) / (f + k0 - 1))

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 #: The confidence level of the intervals.
 CONFIDENCE = 0.95
@@ -102,6 +100,11 @@ class RatingSheets:
 def _linked_sets(sheets: RatingSheets) -> tuple[int, np.ndarray]:
     """The connected parts of the bipartite expert–entry graph: their number and
     each entry's part."""
+    # scipy is imported where it is used: 40 MB in every process that loads the
+    # app (web workers, brochure builds), and only a results computation needs it.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(sheets.entry.size), (sheets.entry, sheets.n + sheets.expert)),
                        shape=(sheets.n + sheets.m,) * 2)
     count, labels = connected_components(graph, directed=False)
@@ -119,6 +122,8 @@ def _henderson_statistics(sheets: RatingSheets, entries: np.ndarray, weights: np
     ``DENSE_LINKED_EXPERTS`` experts (which also counts the resample's linked
     sets exactly), by conjugate gradients for the resamples of larger ones.
     """
+    from scipy.sparse import csr_matrix  # here, not at the top: see _linked_sets
+
     in_set = np.isin(sheets.entry, entries)
     local_entry = np.searchsorted(entries, sheets.entry[in_set])
     experts, local_expert = np.unique(sheets.expert[in_set], return_inverse=True)

@@ -158,3 +158,13 @@ def test_nginx_serves_the_apps_static_folder_and_proxies_the_rest_to_gunicorn():
     assert headers["X-Forwarded-Proto"] == "$scheme"
     assert headers["X-Request-ID"] == "$request_id"
     assert directives(site, "proxy_read_timeout") == [f"{runpy.run_path(str(DEPLOY / 'gunicorn.conf.py'))['timeout']}s"]
+
+
+def test_every_worker_listens_on_its_own_socket_and_a_retiring_one_hands_its_queue_on():
+    assert runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))["reuse_port"] is True
+    settings = dict(line.replace(" ", "").split("=", 1) for line in (DEPLOY / "sysctl" / "90-showcase.conf")
+                    .read_text().splitlines() if line.strip() and not line.startswith("#"))
+    assert settings == {"net.ipv4.tcp_migrate_req": "1"}
+    # A setting of this kernel (Linux 5.14 and later), and installed by the README's steps.
+    assert Path("/proc/sys/net/ipv4/tcp_migrate_req").exists()
+    assert "cp deploy/sysctl/90-showcase.conf /etc/sysctl.d/" in (DEPLOY / "README.md").read_text()

@@ -83,6 +83,19 @@ def test_title_hits_come_first_and_filters_combine(app, library, session):
         assert _titles(session, sort="title") == sorted(TITLES[:5])
 
 
+
+def test_a_title_holding_the_term_in_capitals_comes_first(app, library, session):
+    with app.test_request_context():
+        # The 5th by rank gets "Vision" in its title; the 1st holds "vision" only in its tags.
+        case = session.exec(select(LibraryCase).where(LibraryCase.title == TITLES[4])).one()
+        case.title = "Vision" + case.title
+        case.search_text = services.search_text(case)
+        session.add(case)
+        session.commit()
+
+        assert _titles(session, q="vision") == [case.title, TITLES[0]]
+        assert _titles(session, q="VISION") == [case.title, TITLES[0]]
+
 def test_bad_filters_are_reported_not_guessed():
     filters, problems = Filters.parse({"domain": "nope", "city": "999999", "year": "x", "sort": "drop", "q": "  a   b "})
     assert problems == {"domain": "unknown", "city": "unknown", "year": "number", "sort": "unknown"}

@@ -205,7 +205,14 @@ def _common_grams(session: Session) -> dict[str, float]:
 def _postgres_conditions(session: Session, found: list[str]) -> list:
     """PostgreSQL: the grams index finds a term of up to three characters
     exactly, and a longer one's candidates by its trigrams, which strpos()
-    then checks — the text of a row is read only for those."""
+    then checks — the text of a row is read only for those.
+
+    It also has PostgreSQL plan this transaction's statements for their
+    values: psycopg prepares a statement run five times, and PostgreSQL's
+    generic plan for it, made without the terms, is a quarter slower for a
+    common term (50–56 ms against 38–40 for ``vision`` at 50,000 cases).
+    """
+    session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     common = _common_grams(session)
     grams, checks = [], []
     for term in found:

@@ -1,7 +1,7 @@
 """Finding published scenarios: filters, sorting and substring search.
 
 Search is by substring, in Chinese or English, over each case's
-``search_text`` (title, shown summary, organisation, tag names; lower-cased
+``search_text`` (title, organisation, tag names, shown summary; lower-cased
 when stored): every whitespace-separated term of the query must occur, so
 "智能" finds every scenario with those two characters in a row and
 "缺陷检测" only those with the four. Cases whose title holds the first term
@@ -462,7 +462,7 @@ def curation_page(session: Session, *, q: str = "", year: int | None = None, sta
     """One page of every case, hidden ones included, newest year first, then by rank.
 
     Every term of ``q`` must occur in the case's ``search_text`` (lower-cased
-    title, shown summary, organisation, tags): a plain substring scan, enough
+    title, organisation, tags, shown summary): a plain substring scan, enough
     for a staff list of a few thousand rows. ``state`` keeps only the
     featured, the hidden or the uncurated cases.
     """

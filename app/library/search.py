@@ -26,6 +26,7 @@ Only visible cases (not hidden) are ever returned.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -191,15 +192,28 @@ def _sqlite_count(session: Session, found: list[str]) -> int:
 COMMON_GRAM = 0.9
 
 
+#: How long a process keeps the common grams it read (they change with ANALYZE,
+#: which autovacuum runs after many changes; a stale list only picks the other
+#: way of finding a term, never other hits).
+COMMON_GRAMS_SECONDS = 300.0
+_common_grams_read: dict[str, tuple[float, dict[str, float]]] = {}
+
+
 def _common_grams(session: Session) -> dict[str, float]:
     """The grams in at least :data:`COMMON_GRAM` of the cases, from the
-    statistics ANALYZE keeps on the grams index (none before the first)."""
+    statistics ANALYZE keeps on the grams index (none before the first);
+    read at most every :data:`COMMON_GRAMS_SECONDS` per database (``pg_stats``
+    costs more than a millisecond, a thirtieth of a common term's search)."""
+    database = session.get_bind().engine.url.render_as_string()
+    read_at, common = _common_grams_read.get(database, (None, {}))
+    if read_at is not None and time.monotonic() - read_at < COMMON_GRAMS_SECONDS:
+        return common
     row = session.connection().exec_driver_sql(
         "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
         "WHERE schemaname = current_schema() AND tablename = 'ix_library_cases_search_grams'").first()
-    if not row or not row[0]:
-        return {}
-    return {gram: share for gram, share in zip(row[0], row[1]) if share >= COMMON_GRAM}
+    common = {gram: share for gram, share in zip(row[0], row[1]) if share >= COMMON_GRAM} if row and row[0] else {}
+    _common_grams_read[database] = (time.monotonic(), common)
+    return common
 
 
 def _postgres_conditions(session: Session, found: list[str]) -> list:

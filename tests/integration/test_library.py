@@ -108,6 +108,28 @@ def test_a_search_is_planned_for_its_terms_on_postgresql(app, library, session):
         # Not the generic plan of a prepared statement (made without the terms): a quarter slower.
         assert session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
 
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's statistics")
+def test_a_process_reads_the_common_grams_once_in_a_while(app, library, session, monkeypatch):
+    statements = []
+    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    clock = [1000.0]
+    monkeypatch.setattr(search.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(search, "_common_grams_read", {})
+
+    def reads() -> int:
+        before = len(statements)
+        found = _titles(session, q="智能")
+        assert set(found) == {TITLES[0], TITLES[2]}
+        return sum("pg_stats" in statement for statement in statements[before:])
+
+    with app.test_request_context():
+        assert reads() == 1
+        clock[0] += 60
+        assert reads() == 0  # the same answer, from this process's memory
+        clock[0] += search.COMMON_GRAMS_SECONDS
+        assert reads() == 1
+
 def test_bad_filters_are_reported_not_guessed():
     filters, problems = Filters.parse({"domain": "nope", "city": "999999", "year": "x", "sort": "drop", "q": "  a   b "})
     assert problems == {"domain": "unknown", "city": "unknown", "year": "number", "sort": "unknown"}

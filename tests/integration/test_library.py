@@ -103,10 +103,15 @@ def test_a_title_holding_the_term_in_capitals_comes_first(app, library, session)
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's plan cache")
 def test_a_search_is_planned_for_its_terms_on_postgresql(app, library, session):
+    statements = []
+    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
     with app.test_request_context():
-        search.find(session, Filters(q="智能"))
+        # A page past the end runs the search twice (the count, then the last page): set once.
+        found = search.find(session, Filters(q="智能"), page=99)
+        assert found.page == found.pages and found.cases
         # Not the generic plan of a prepared statement (made without the terms): a quarter slower.
         assert session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+    assert sum("plan_cache_mode = force_custom_plan" in statement for statement in statements) == 1, statements
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's statistics")

@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.brochure.charts import bar_chart, chart_rows
-from app.brochure.fitting import ELLIPSIS, PT, SAFETY_EM, fit, fit_paragraphs, line_count, sized, text_em
+from app.brochure.fitting import ELLIPSIS, PT, SAFETY_EM, em_width, fit, fit_paragraphs, line_count, sized, text_em
 from app.brochure.frames import (
     BACK_HEIGHT,
     BACK_LINE,
@@ -74,7 +74,6 @@ from app.brochure.frames import (
     RANK_TITLE,
     RANK_TITLE_WIDE,
     SECTION_GAP,
-    TAG_EXTRA,
     TAG_LINES,
     TAG_SIZE,
     TAGS_WIDTH,
@@ -83,7 +82,6 @@ from app.brochure.frames import (
     TITLE_CLASSES,
     TITLE_WIDTH,
     TITLE_WIDTH_WITH_RANK,
-    UNIT_SIZE,
 )
 from app.brochure.options import BuildOptions
 from app.brochure.page_data import (
@@ -331,7 +329,7 @@ def _scenario(call: Call, item: _Item, *, number: int, public: bool) -> Scenario
         lead=lead,
         sections=sections,
         figures=tuple(outcome_figure(outcome) for outcome in entry.outcomes[:MAX_FIGURES]),
-        tags=_tags(entry.tech_tags or ()),
+        tag_lines=tag_lines(entry.tech_tags or ()),
         deployment=(fit(_("Deployment: %(scale)s", scale=printable(entry.deployment_scale)), width_mm=DEPLOYMENT_WIDTH,
                         size_pt=8.0) if printable(entry.deployment_scale) else ""),
         url=scenario_url(call.year, entry.id),
@@ -398,54 +396,69 @@ FIGURE_FORMAT = "#,##0.###"
 
 
 def outcome_figure(outcome) -> Figure:
-    """A key figure: the value in the largest size in which value and unit fit
-    the column. A number is never cut while its unit can give way."""
+    """A key figure: the metric with its unit ("日处理量（件/天）"), the value
+    in the largest size in which it fits the column, and the change. The unit
+    is set with the metric, not beside the value: a run of another size on
+    the value's line costs more to lay out than the whole rest of the figure."""
     value = format_number(outcome.after, FIGURE_FORMAT)
-    unit = printable(outcome.unit)
     change = (_("New capability") if outcome.before is None
-              else f"{format_number(outcome.before, FIGURE_FORMAT)} → {value} {unit}".strip())
-
-    def width(text: str, points: float) -> float:
-        return (text_em(text) + SAFETY_EM) * points * PT
-
-    gap = 1.5  # mm between value and unit
-    for size, points in FIGURE_CLASSES:
-        if width(value, points) + width(unit, UNIT_SIZE) + gap <= FIGURES_WIDTH:
-            break
-    else:  # the smallest size: the unit gives way first, then the number
-        room = FIGURES_WIDTH - width(value, points) - gap
-        unit = fit(unit, width_mm=room, size_pt=UNIT_SIZE) if room >= width("…", UNIT_SIZE) * 2 else ""
-        value = fit(value, width_mm=FIGURES_WIDTH, size_pt=points)
+              else f"{format_number(outcome.before, FIGURE_FORMAT)} → {value}")
+    size, value = sized(value, width_mm=FIGURES_WIDTH, classes=FIGURE_CLASSES)
     return Figure(
-        metric=fit(printable(outcome.metric), width_mm=FIGURES_WIDTH, size_pt=METRIC_SIZE, lines=METRIC_LINES),
+        metric=metric_label(printable(outcome.metric), printable(outcome.unit)),
         value=value,
-        unit=unit,
         change=fit(change, width_mm=FIGURES_WIDTH, size_pt=CHANGE_SIZE),
         size=size,
     )
 
 
-def _tags(tags: Sequence[str]) -> tuple[str, ...]:
-    """Technology labels that fit in TAG_LINES lines; a last "…" when some were left out."""
+def metric_label(metric: str, unit: str) -> str:
+    """``metric`` with ``unit`` in brackets, in METRIC_LINES lines of the
+    figures column: the metric gives way first ("…" before the unit), the
+    unit only when even one character of the metric leaves it no room."""
+    def fits(text: str) -> bool:
+        return line_count(text, width_mm=FIGURES_WIDTH, size_pt=METRIC_SIZE) <= METRIC_LINES
+
+    if not unit:
+        return fit(metric, width_mm=FIGURES_WIDTH, size_pt=METRIC_SIZE, lines=METRIC_LINES)
+    whole = _("%(metric)s (%(unit)s)", metric=metric, unit=unit)
+    if fits(whole):
+        return whole
+    for end in range(len(metric) - 1, 0, -1):
+        shorter = _("%(metric)s (%(unit)s)", metric=metric[:end].rstrip() + ELLIPSIS, unit=unit)
+        if fits(shorter):
+            return shorter
+    return fit(whole, width_mm=FIGURES_WIDTH, size_pt=METRIC_SIZE, lines=METRIC_LINES)
+
+
+#: Between two technology labels on a line.
+TAG_SEPARATOR = " · "
+
+
+def tag_lines(tags: Sequence[str]) -> tuple[str, ...]:
+    """Technology labels as at most TAG_LINES lines of text, the labels of a
+    line joined by TAG_SEPARATOR, none split across lines; a last "…" when
+    some were left out. Plain lines, not a box per label: a box each cost
+    more to lay out than the rest of the footer."""
     labels = [fit(printable(str(technology_label(tag))), width_mm=TAGS_WIDTH / 2, size_pt=TAG_SIZE) for tag in tags]
     labels = [label for label in labels if label]
-    kept: list[str] = []
-    line, used = 1, 0.0
-    ellipsis_width = text_em(ELLIPSIS) * TAG_SIZE * PT + TAG_EXTRA
+    room = em_width(TAGS_WIDTH, TAG_SIZE) - SAFETY_EM
+    lines: list[list[str]] = [[]]
     for index, label in enumerate(labels):
-        width = text_em(label) * TAG_SIZE * PT + TAG_EXTRA
         last = index == len(labels) - 1
-        room = TAGS_WIDTH - used - (0 if last or line < TAG_LINES else ellipsis_width)
-        if width > room:
-            if line < TAG_LINES:
-                line, used = line + 1, 0.0
-                room = TAGS_WIDTH - (0 if last or line < TAG_LINES else ellipsis_width)
-            if width > room:
-                kept.append(ELLIPSIS)
-                break
-        kept.append(label)
-        used += width
-    return tuple(kept)
+        line = lines[-1]
+        # The last line keeps room for the "…" unless this is the last label.
+        reserve = 0.0 if last or len(lines) < TAG_LINES else text_em(TAG_SEPARATOR + ELLIPSIS)
+        if line and text_em(TAG_SEPARATOR.join([*line, label])) + reserve > room:
+            if len(lines) < TAG_LINES:
+                lines.append([])
+                line = lines[-1]
+                reserve = 0.0 if last or len(lines) < TAG_LINES else text_em(TAG_SEPARATOR + ELLIPSIS)
+        if text_em(TAG_SEPARATOR.join([*line, label])) + reserve > room:
+            line.append(ELLIPSIS)
+            break
+        line.append(label)
+    return tuple(TAG_SEPARATOR.join(line) for line in lines if line)
 
 
 def _city_index(ordered: list[Scenario]) -> tuple[CityGroup, ...]:

@@ -37,12 +37,10 @@ PANEL_SIZE, PANEL_LINE = 12.0, 7.4
 FIGURES_WIDTH = 56.0  # the key figures column
 MAX_FIGURES = 4
 METRIC_SIZE, METRIC_LINES = 8.0, 2
-FIGURE_CLASSES = (("l", 20.0), ("m", 16.0), ("s", 12.5))  # the big number: class, pt
-UNIT_SIZE = 9.0
+FIGURE_CLASSES = (("l", 20.0, 1), ("m", 16.0, 1), ("s", 12.5, 1))  # the big number: class, pt, lines
 CHANGE_SIZE = 7.5
 
 TAGS_WIDTH, TAG_SIZE, TAG_LINES = 116.0, 8.0, 2
-TAG_EXTRA = 4.6  # padding, border and gap of one tag, mm
 DEPLOYMENT_WIDTH = 116.0
 
 OPENER_LIST_WIDTH, OPENER_LIST_SIZE, OPENER_LIST_LINES = 73.0, 8.5, 25

@@ -22,11 +22,10 @@ class Photo:
 class Figure:
     """A key outcome: the new value big, the change small."""
 
-    metric: str
+    metric: str  # with the unit: "日处理量（件/天）"
     value: str  # the value after, formatted
-    unit: str
     change: str  # "92 → 99.5", or "New capability" when there was none before
-    size: str  # "l" | "m" | "s": the big number's class, so that value and unit fit
+    size: str  # "l" | "m" | "s": the big number's class, so that the value fits
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class Scenario:
     lead: tuple[str, ...]  # the summary (in the panel when there is no photo)
     sections: tuple[Section, ...]  # problem and solution, cut to the text column
     figures: tuple[Figure, ...]  # up to MAX_FIGURES
-    tags: tuple[str, ...]
+    tag_lines: tuple[str, ...]  # the technology labels, a line of text each
     deployment: str  # "" or one line
     url: str  # its public page: the QR code
     rank: str  # "" unless the snapshot's scores are public

@@ -7,8 +7,11 @@ from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 
+from app.pdf import arrays
 from app.pdf.fetcher import LockedFetcher
 from app.storage import BlobStorage
+
+arrays.install()
 
 # Our stylesheets for PDFs; this folder is one of the fetcher's allowed roots.
 CSS_FOLDER = Path(__file__).resolve().parent.parent / "static" / "pdf"

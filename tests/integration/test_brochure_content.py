@@ -123,9 +123,10 @@ def test_content_prints_the_snapshots_selection_by_domain_then_rank(app, make, s
     assert first.title == TITLES[0] and first.city == "深圳" and first.domain == healthcare
     assert first.url == url == f"http://127.0.0.1:5000/library/{scored.call.year}/{ids[0]}"
     assert [photo.caption for photo in first.photos] == ["产线全景"]
-    assert first.tags == (vision, "边缘计算")
-    assert [(f.metric, f.value, f.unit) for f in first.figures] == [("缺陷检出率", "99.5", "%"), ("质量追溯覆盖率", "100", "%")]
-    assert first.figures[0].change == "92 → 99.5 %"
+    assert first.tag_lines == (f"{vision} · 边缘计算",)
+    # The unit with the metric, the value alone on its line.
+    assert [(f.metric, f.value) for f in first.figures] == [("缺陷检出率（%）", "99.5"), ("质量追溯覆盖率（%）", "100")]
+    assert [f.change for f in first.figures] == ["92 → 99.5", "新增能力"]
     # Scores not public: no rank, no score; the list is numbered in brochure order.
     assert (first.rank, first.score) == ("", "")
     assert [(row.rank, row.score) for row in content.rankings] == [("1", ""), ("2", ""), ("3", ""), ("4", "")]

@@ -26,7 +26,18 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, select
 
 from app.brochure.charts import bar_chart, chart_rows
-from app.brochure.fitting import ELLIPSIS, PT, SAFETY_EM, em_width, fit, fit_paragraphs, line_count, sized, text_em
+from app.brochure.fitting import (
+    ELLIPSIS,
+    NO_CUT_END,
+    PT,
+    SAFETY_EM,
+    em_width,
+    fit,
+    fit_paragraphs,
+    line_count,
+    sized,
+    text_em,
+)
 from app.brochure.frames import (
     BACK_HEIGHT,
     BACK_LINE,
@@ -425,7 +436,10 @@ def metric_label(metric: str, unit: str) -> str:
     if fits(whole):
         return whole
     for end in range(len(metric) - 1, 0, -1):
-        shorter = _("%(metric)s (%(unit)s)", metric=metric[:end].rstrip() + ELLIPSIS, unit=unit)
+        head = metric[:end].rstrip()
+        if head[-1] in NO_CUT_END:  # never "质量（…"
+            continue
+        shorter = _("%(metric)s (%(unit)s)", metric=head + ELLIPSIS, unit=unit)
         if fits(shorter):
             return shorter
     return fit(whole, width_mm=FIGURES_WIDTH, size_pt=METRIC_SIZE, lines=METRIC_LINES)
@@ -444,20 +458,20 @@ def tag_lines(tags: Sequence[str]) -> tuple[str, ...]:
     labels = [label for label in labels if label]
     room = em_width(TAGS_WIDTH, TAG_SIZE) - SAFETY_EM
     lines: list[list[str]] = [[]]
-    for index, label in enumerate(labels):
-        last = index == len(labels) - 1
-        line = lines[-1]
+
+    def fits(line: list[str], label: str, last: bool) -> bool:
         # The last line keeps room for the "…" unless this is the last label.
         reserve = 0.0 if last or len(lines) < TAG_LINES else text_em(TAG_SEPARATOR + ELLIPSIS)
-        if line and text_em(TAG_SEPARATOR.join([*line, label])) + reserve > room:
-            if len(lines) < TAG_LINES:
-                lines.append([])
-                line = lines[-1]
-                reserve = 0.0 if last or len(lines) < TAG_LINES else text_em(TAG_SEPARATOR + ELLIPSIS)
-        if text_em(TAG_SEPARATOR.join([*line, label])) + reserve > room:
-            line.append(ELLIPSIS)
+        return text_em(TAG_SEPARATOR.join([*line, label])) + reserve <= room
+
+    for index, label in enumerate(labels):
+        last = index == len(labels) - 1
+        if lines[-1] and not fits(lines[-1], label, last) and len(lines) < TAG_LINES:
+            lines.append([])
+        if not fits(lines[-1], label, last):
+            lines[-1].append(ELLIPSIS)
             break
-        line.append(label)
+        lines[-1].append(label)
     return tuple(TAG_SEPARATOR.join(line) for line in lines if line)
 
 

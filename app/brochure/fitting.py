@@ -139,7 +139,7 @@ def fit(text: str, *, width_mm: float, size_pt: float, lines: int = 1, indent_em
 
 
 # A cut text does not end on these before its "…".
-_NO_CUT_END = set("，、；：,;:（《「『“(。.")
+NO_CUT_END = set("，、；：,;:（《「『“(。.")
 
 
 def _cut(text: str, width_em: float, lines: int, indent_em: float) -> str:
@@ -147,7 +147,7 @@ def _cut(text: str, width_em: float, lines: int, indent_em: float) -> str:
     wrapped = wrap(text, width_em, indent_em=indent_em)[:lines]
     head, last = wrapped[:-1], wrapped[-1].rstrip()
     budget = width_em - SAFETY_EM - (indent_em if not head else 0.0) - char_em(ELLIPSIS)
-    while last and (text_em(last) > budget or last[-1] in _NO_CUT_END):
+    while last and (text_em(last) > budget or last[-1] in NO_CUT_END):
         last = last[:-1].rstrip()
     return "".join(head) + last + ELLIPSIS
 

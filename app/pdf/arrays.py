@@ -11,19 +11,20 @@ import re
 
 import weasyprint.pdf.fonts
 
-#: ``T[N]``: a C array type of fixed length.
-SIZED_ARRAY = re.compile(r"(.+)\[(\d+)\]")
+#: ``T[N]``: a one-dimensional C array type of fixed length.
+SIZED_ARRAY = re.compile(r"([^\[\]]+)\[(\d+)\]")
 
 
 class OpenArrays:
     """A cffi ``FFI`` whose ``new("T[N]", items)`` makes ``new("T[]", items)``
-    when ``items`` has N elements; everything else is the wrapped FFI's."""
+    when ``items`` is a list or tuple of N elements (not bytes: a ``char[]``
+    from bytes gets a NUL more); everything else is the wrapped FFI's."""
 
     def __init__(self, ffi):
         self.wrapped = ffi
 
     def new(self, cdecl, init=None):
-        if isinstance(cdecl, str) and init is not None:
+        if isinstance(cdecl, str) and isinstance(init, list | tuple):
             sized = SIZED_ARRAY.fullmatch(cdecl)
             if sized and len(init) == int(sized[2]):
                 cdecl = f"{sized[1]}[]"
@@ -34,6 +35,6 @@ class OpenArrays:
 
 
 def install() -> None:
-    """Give WeasyPrint's font module the :class:`OpenArrays` FFI (once)."""
+    """Give WeasyPrint's font module the :class:`OpenArrays` FFI (once; then a no-op)."""
     if not isinstance(weasyprint.pdf.fonts.ffi, OpenArrays):
         weasyprint.pdf.fonts.ffi = OpenArrays(weasyprint.pdf.fonts.ffi)

@@ -11,8 +11,6 @@ from app.pdf import arrays
 from app.pdf.fetcher import LockedFetcher
 from app.storage import BlobStorage
 
-arrays.install()
-
 # Our stylesheets for PDFs; this folder is one of the fetcher's allowed roots.
 CSS_FOLDER = Path(__file__).resolve().parent.parent / "static" / "pdf"
 
@@ -52,6 +50,7 @@ def render_pdf_pages(html: str, *, base_url: str, stylesheets: list[Path], allow
     short document). For documents rendered in series, such as the parts
     of one brochure; never with ``blobs``.
     """
+    arrays.install()
     fetcher = LockedFetcher(allowed_roots, blobs=blobs)
     if shared_css is not None and blobs is None:
         font_config, counter_style, styles = _shared_styles(

@@ -39,8 +39,13 @@ def test_a_long_value_takes_a_smaller_size_never_cut(chinese):
 def test_a_long_metric_gives_way_before_its_unit(chinese):
     metric = "面向装备制造的行业大模型与数字孪生融合的全生命周期智能运维平台的平均故障处理时长"
     label = metric_label(metric, "分钟")
-    assert label.endswith(f"{ELLIPSIS}（分钟）") and metric.startswith(label.split(ELLIPSIS)[0])
-    assert _metric_fits(label) and not _metric_fits(metric_label(metric[:len(label)], "分钟") + "长")
+    head = label.removesuffix(f"{ELLIPSIS}（分钟）")
+    assert label.endswith(f"{ELLIPSIS}（分钟）") and metric.startswith(head) and _metric_fits(label)
+    # As much of the metric as fits: one character more would not.
+    assert not _metric_fits(metric[:len(head) + 1] + f"{ELLIPSIS}（分钟）")
+    # Never cut right after an opening bracket or a comma.
+    bracketed = metric_label("设备综合效率含计划停机换型待料质检返工能源中断时间的月度平均值统计（口径说明", "%")
+    assert bracketed == f"设备综合效率含计划停机换型待料质检返工能源中断时间的月度平均值统计{ELLIPSIS}（%）"
     # A unit longer than the frame is cut like any text.
     unit = "千瓦时每吨标准煤当量" * 6
     assert _metric_fits(metric_label("能耗", unit)) and metric_label("能耗", unit).endswith(ELLIPSIS)
@@ -59,7 +64,7 @@ def test_technology_labels_fill_two_lines_whole_then_end_in_an_ellipsis(chinese)
     assert len(lines) == TAG_LINES and labels[-1] == ELLIPSIS
     # Every label whole, in order, and every line within the frame.
     assert labels[:-1] == [str(technology_label(tag)) for tag in tags][:len(labels) - 1]
-    assert all(text_em(line) <= em_width(TAGS_WIDTH, TAG_SIZE) for line in lines)
+    assert all(text_em(line) <= em_width(TAGS_WIDTH, TAG_SIZE) - SAFETY_EM for line in lines)
     # The next label would not have fitted on the last line beside the "…".
     following = str(technology_label(tags[len(labels) - 1]))
     last = lines[-1].removesuffix(TAG_SEPARATOR + ELLIPSIS)

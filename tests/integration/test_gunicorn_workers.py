@@ -47,7 +47,8 @@ def test_keep_alive_connections_are_spread_over_every_worker(tmp_path):
         for connection in burst:
             connection.request("GET", "/healthz")
         for connection in burst:
-            assert connection.getresponse().read()
+            response = connection.getresponse()
+            assert response.status == 200 and response.read()
         # A worker writes its access line after the response: wait for all of them.
         proc.wait_until(lambda: len(proc.access_log_pids(processes, path_prefix="/healthz")) == BURST,
                         f"{BURST} access log lines", logs=processes.logs)

@@ -628,6 +628,9 @@ def main() -> None:
               f"and the same resized JPEGs from the image cache; ours makes its HTML inside its time")
         print(f"the unchanged rebuild reads the snapshot and fits every text to hash its inputs: {content_s:.2f} s "
               f"of its {same_s:.2f} s")
+        print(f"rebuild after one scenario's summary changed, {one_s:.2f} s: " + ", ".join(
+            f"{step} {seconds:.2f} s" for step, seconds in one.step_seconds.items())
+              + f" (its part's CPU {sum(one.part_seconds.values()):.2f} s)")
         print(f"parts rendered: cold {cold.rendered}, warm {warm.rendered}, unchanged {same.rendered} "
               f"(from the cache: {same.cached}), summary changed {one.rendered}, title changed {titled.rendered}")
         print(f"screen PDF: {parts['images']} photos {mb(parts['image_bytes'])}, {parts['other_images']} QR codes "

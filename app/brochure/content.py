@@ -430,17 +430,19 @@ def metric_label(metric: str, unit: str) -> str:
     def fits(text: str) -> bool:
         return line_count(text, width_mm=FIGURES_WIDTH, size_pt=METRIC_SIZE) <= METRIC_LINES
 
+    def labelled(text: str) -> str:
+        return _("%(metric)s (%(unit)s)", metric=text, unit=unit)
+
     if not unit:
         return fit(metric, width_mm=FIGURES_WIDTH, size_pt=METRIC_SIZE, lines=METRIC_LINES)
-    whole = _("%(metric)s (%(unit)s)", metric=metric, unit=unit)
+    whole = labelled(metric)
     if fits(whole):
         return whole
     for end in range(len(metric) - 1, 0, -1):
         head = metric[:end].rstrip()
         if head[-1] in NO_CUT_END:  # never "质量（…"
             continue
-        shorter = _("%(metric)s (%(unit)s)", metric=head + ELLIPSIS, unit=unit)
-        if fits(shorter):
+        if fits(shorter := labelled(head + ELLIPSIS)):
             return shorter
     return fit(whole, width_mm=FIGURES_WIDTH, size_pt=METRIC_SIZE, lines=METRIC_LINES)
 

@@ -17,6 +17,7 @@ from app.results.compute import compute_results
 from app.results.publishing import publish
 from tests.databases import ON_POSTGRES, fresh_database
 from tests.factories.library import SUMMARIES, TITLES
+from tests.queries import count_queries
 
 
 def _titles(session, **filters):
@@ -103,30 +104,26 @@ def test_a_title_holding_the_term_in_capitals_comes_first(app, library, session)
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's plan cache")
 def test_a_search_is_planned_for_its_terms_on_postgresql(app, library, session):
-    statements = []
-    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
-    with app.test_request_context():
+    with app.test_request_context(), count_queries(session.get_bind()) as queries:
         # A page past the end runs the search twice (the count, then the last page): set once.
         found = search.find(session, Filters(q="智能"), page=99)
         assert found.page == found.pages and found.cases
         # Not the generic plan of a prepared statement (made without the terms): a quarter slower.
         assert session.connection().exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
-    assert sum("plan_cache_mode = force_custom_plan" in statement for statement in statements) == 1, statements
+    assert sum("plan_cache_mode = force_custom_plan" in statement for statement in queries.statements) == 1, queries
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's statistics")
 def test_a_process_reads_the_common_grams_once_in_a_while(app, library, session, monkeypatch):
-    statements = []
-    sa.event.listen(session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
     clock = [1000.0]
     monkeypatch.setattr(search.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(search, "_common_grams_read", {})
 
     def reads() -> int:
-        before = len(statements)
-        found = _titles(session, q="智能")
+        with count_queries(session.get_bind()) as queries:
+            found = _titles(session, q="智能")
         assert set(found) == {TITLES[0], TITLES[2]}
-        return sum("pg_stats" in statement for statement in statements[before:])
+        return sum("pg_stats" in statement for statement in queries.statements)
 
     with app.test_request_context():
         assert reads() == 1

@@ -440,7 +440,7 @@ def render_chunk_pages(chunk: Chunk, *, start_page: int, toc: list[TocLine] | No
     html = chunk_html(chunk, start_page=start_page, toc=toc, profile=profile, fonts=fonts, font_faces=False)
     roots = [CSS_FOLDER, image_cache_dir(), *([fonts.folder] if fonts.folder else [])]
     return render_pdf_pages(html, base_url=CSS_FOLDER.as_uri() + "/", stylesheets=[STYLESHEET], allowed_roots=roots,
-                            shared_css=fonts.css)
+                            shared_css=fonts.css, own_markup=True)
 
 
 def _front_context(payload: FrontPayload, toc: list[TocLine], *, dpi: int) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+import tinyhtml5
 
 from app.brochure import builder, pages
 from app.brochure.builder import build_brochure, schedule, simulate
@@ -17,6 +18,9 @@ from app.brochure.options import BuildOptions
 from app.db import db
 from app.enums import Domain, Phase
 from app.models import EntryOutcome
+from app.pdf import markup
+from app.pdf.text import document_language
+from tests.trees import tree
 
 NEEDS = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which("pdffonts")), reason="poppler-utils missing")
 TITLES = ["智能质检缺陷检测平台", "Smart AGV dispatch 调度平台", "港口无人集卡智能调度", "慢病管理随访机器人",
@@ -117,6 +121,37 @@ def test_a_one_process_build_freezes_the_heap_while_it_renders_and_leaves_a_froz
         assert gc.get_freeze_count() > frozen * 0.9  # (less what it held that has since been freed)
     finally:
         gc.unfreeze()
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_every_part_s_markup_makes_the_tree_weasyprint_s_own_parser_makes(app, published, locale):
+    # The parts are parsed by app.pdf.markup, not by WeasyPrint's HTML5 parser: the trees must be the same,
+    # for every kind of page (the opener's inline SVG chart, the contents, the city index, the rankings).
+    with app.app_context(), document_language(locale):
+        plan = pages.chunks(brochure_content(db.session, _options(published)))
+        positions = pages.start_pages(plan)
+        toc = pages.table_of_contents(plan, positions)
+        fonts = builder.plan_fonts(plan)
+        markups = [pages.chunk_html(chunk, start_page=positions[chunk.key], toc=toc if chunk.needs_toc else None,
+                                    fonts=fonts, font_faces=False) for chunk in plan]
+        db.session.close()
+    assert {chunk.kind for chunk in plan} == {"front", "chapter", "city_index", "rankings", "back"}
+    assert any("<svg" in html for html in markups)
+    for html in markups:
+        assert tree(markup.parse(html)) == tree(tinyhtml5.parse(html, namespace_html_elements=False))
+
+
+def test_a_part_is_rendered_without_weasyprint_s_html5_parser(app, published, monkeypatch):
+    def html5(*args, **kwargs):
+        raise AssertionError("a brochure part was parsed by tinyhtml5")
+
+    with app.app_context(), document_language("zh"):
+        plan = pages.chunks(brochure_content(db.session, _options(published)))
+        chapter = next(chunk for chunk in plan if chunk.kind == "chapter")
+        monkeypatch.setattr(tinyhtml5, "parse", html5)
+        data, count = pages.render_chunk_pages(chapter, start_page=5)
+        db.session.close()
+    assert data.startswith(b"%PDF") and count == chapter.pages
+
 
 @NEEDS
 def test_each_cut_face_is_embedded_once(app, published, tmp_path, monkeypatch):

@@ -25,7 +25,9 @@ shared). Then it measures, in the same run, ``app.brochure.builder
   same stylesheet, the same already resized JPEGs) in one file — run
   alternately with our warm full build, BENCH_ROUNDS (3) pairs: the ratio is
   the median of the pairs' ratios (on a shared machine both move by ±15 %
-  from minute to minute; a pair runs on the same machine);
+  from minute to minute; a pair runs on the same machine); with each pair,
+  the CPU time of every process of each, and the cores each kept busy
+  (Chromium spreads its work over helper processes, we over render workers);
 - an unchanged rebuild (the whole-build cache), and the time it spends
   reading the content to hash it; a rebuild after one
   scenario's summary changed, and, for information, after one title changed
@@ -66,6 +68,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -107,6 +110,7 @@ TARGET_RATIO_SIMULATED = 0.35  # at 8 workers
 SIMULATED_WORKERS = (2, 4, 8, 16)
 #: Pairs of our warm build and Chromium's, run alternately (BENCH_ROUNDS).
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MB = 1_000_000
 
 # --- the call: entries, photos, a published snapshot ---------------------------------
@@ -295,6 +299,13 @@ class TreeMemory:
     process's memory lock: sampled every 50 ms it slowed the build it
     measured by a third to a half, so timed builds sample RSS only and the
     PSS peak comes from a separate build.
+
+    With each sample it also reads every process's CPU time
+    (``/proc/PID/stat``): ``cpu_seconds`` is the CPU the tree used while it
+    was measured, this process's sampling thread left out. Chromium's
+    helper processes are reaped by Chromium, not by us, so ``getrusage``
+    would miss most of its CPU; a process's last ≤ ``interval`` before it
+    ends is missed here (a lower bound, by a few per cent).
     """
 
     PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -303,10 +314,13 @@ class TreeMemory:
         self.interval, self.pss = interval, pss
         self.peak_rss = self.peak_pss = self.peak_parent = 0
         self.most_processes = self.samples = 0
+        self._cpu: dict[int, float] = {}
+        self._cpu_before = self._sampler_cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self):
+        self._cpu_before = _cpu(os.getpid())
         self._sample()
         self._thread.start()
         return self
@@ -314,10 +328,16 @@ class TreeMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        self._sample()
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu.values()) - self._cpu_before - self._sampler_cpu
 
     def _run(self):
         while not self._stop.wait(self.interval):
             self._sample()
+        self._sampler_cpu = time.thread_time()
 
     def _sample(self):
         tree = _descendants(os.getpid())
@@ -325,6 +345,8 @@ class TreeMemory:
         self.peak_rss = max(self.peak_rss, sum(rss))
         self.peak_parent = max(self.peak_parent, rss[0])
         self.most_processes = max(self.most_processes, len(tree))
+        for pid in tree:
+            self._cpu[pid] = max(self._cpu.get(pid, 0.0), _cpu(pid))
         if self.pss:
             self.peak_pss = max(self.peak_pss, sum(_pss(pid) for pid in tree))
         self.samples += 1
@@ -343,6 +365,16 @@ def _descendants(root: int) -> list[int]:
         except OSError:
             continue  # it has just ended
     return tree
+
+
+def _cpu(pid: int) -> float:
+    """The CPU seconds (user and system) ``pid`` has used so far; 0 once it has ended."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _rss(pid: int) -> int:
@@ -445,6 +477,16 @@ def chromium_pdf(html: Path, out: Path, profile_dir: Path) -> tuple[float, TreeM
     if done.returncode != 0 or not out.exists():
         raise SystemExit(f"chromium failed ({done.returncode}): {done.stderr[-2000:]}")
     return seconds, memory
+
+
+class Pair(NamedTuple):
+    """Our warm full build and Chromium's print of the same HTML, run one after the other."""
+
+    ours: float  # wall seconds
+    chromium: float
+    ours_cpu: float  # CPU seconds of every process
+    chromium_cpu: float
+    chromium_memory: TreeMemory
 
 
 def mb(value: float) -> str:
@@ -564,12 +606,14 @@ def main() -> None:
         pairs = []
         for _round in range(ROUNDS):
             clear(cache, "chunks", "builds")
-            _again, ours_s, _mem = measured_build(app, options, out / "warm-again.pdf")
-            pairs.append((ours_s, *chromium_pdf(html, out / "chromium.pdf", tmp / "chromium-profile")))
-        warm_s = statistics.median(ours for ours, _chromium, _mem in pairs)
-        chromium_s = statistics.median(chromium for _ours, chromium, _mem in pairs)
-        chromium_mem = max((memory for _ours, _chromium, memory in pairs), key=lambda memory: memory.peak_rss)
-        ratio_chromium = statistics.median(ours / chromium for ours, chromium, _mem in pairs)
+            _again, ours_s, ours_mem = measured_build(app, options, out / "warm-again.pdf")
+            chromium_s, chromium_mem = chromium_pdf(html, out / "chromium.pdf", tmp / "chromium-profile")
+            pairs.append(Pair(ours_s, chromium_s, ours_mem.cpu_seconds, chromium_mem.cpu_seconds, chromium_mem))
+        warm_s = statistics.median(pair.ours for pair in pairs)
+        chromium_s = statistics.median(pair.chromium for pair in pairs)
+        chromium_mem = max((pair.chromium_memory for pair in pairs), key=lambda memory: memory.peak_rss)
+        ratio_chromium = statistics.median(pair.ours / pair.chromium for pair in pairs)
+        cpu_ratio = statistics.median(pair.ours_cpu / pair.chromium_cpu for pair in pairs)
         chromium_pages = len(PdfReader(out / "chromium.pdf").pages)
         chromium_size = (out / "chromium.pdf").stat().st_size
         # 4. Unchanged rebuild: the whole-build cache. It still reads and fits the content to hash it.
@@ -621,8 +665,14 @@ def main() -> None:
             peak = mb(memory.peak_rss) if memory else ""
             print(f"{name:<56} {seconds:>7.2f}s {mb(size):>8} {count:>5} {peak:>9}")
         print("\nours and Chromium alternately: " + ", ".join(
-            f"{ours:.2f} s / {chromium:.2f} s = {ours / chromium:.2f}" for ours, chromium, _mem in pairs)
+            f"{pair.ours:.2f} s / {pair.chromium:.2f} s = {pair.ours / pair.chromium:.2f}" for pair in pairs)
               + f" (the first warm build, which the parts' CPU times below come from: {first_warm_s:.2f} s)")
+        print("CPU time of the same pairs (every process of each, sampled from /proc): " + ", ".join(
+            f"{pair.ours_cpu:.2f} s / {pair.chromium_cpu:.2f} s = {pair.ours_cpu / pair.chromium_cpu:.2f}"
+            for pair in pairs)
+              + f"; median {cpu_ratio:.2f}. Cores kept busy on average: ours "
+              + ", ".join(f"{pair.ours_cpu / pair.ours:.2f}" for pair in pairs) + ", Chromium "
+              + ", ".join(f"{pair.chromium_cpu / pair.chromium:.2f}" for pair in pairs))
         print("Chromium was given the finished "
               f"HTML — {html_s:.2f} s for us to make (read, plan, chunk_html of every chunk), not in its time — "
               f"and the same resized JPEGs from the image cache; ours makes its HTML inside its time")

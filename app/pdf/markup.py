@@ -98,8 +98,10 @@ class _TreeParser(HTMLParser):
 def parse(html: str) -> ET.Element:
     """The ``<html>`` element of ``html``, as tinyhtml5 builds it for well-formed markup
     (without namespaces). Raises :class:`MarkupError` where it would have to repair it."""
+    if "\x00" in html:
+        raise MarkupError("a NUL character")  # HTML5 drops or replaces it, by where it stands
     parser = _TreeParser()
-    parser.feed(html)
+    parser.feed(html.replace("\r\n", "\n").replace("\r", "\n"))  # as HTML5 reads its input
     parser.close()
     if parser.open:
         raise MarkupError(f"<{parser.open[-1]}> is never closed")

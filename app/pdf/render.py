@@ -1,5 +1,6 @@
 """Rendering HTML to PDF with the locked fetcher: the one way this project makes PDFs."""
 import functools
+import logging
 import os
 from pathlib import Path
 
@@ -9,11 +10,12 @@ from weasyprint.text.fonts import FontConfiguration
 
 from app.pdf import arrays
 from app.pdf.fetcher import LockedFetcher
-from app.pdf.markup import ParsedHTML
+from app.pdf.markup import MarkupError, ParsedHTML
 from app.storage import BlobStorage
 
 # Our stylesheets for PDFs; this folder is one of the fetcher's allowed roots.
 CSS_FOLDER = Path(__file__).resolve().parent.parent / "static" / "pdf"
+logger = logging.getLogger(__name__)
 
 
 def render_pdf(html: str, *, base_url: str, stylesheets: list[Path], allowed_roots: list[Path],
@@ -52,8 +54,9 @@ def render_pdf_pages(html: str, *, base_url: str, stylesheets: list[Path], allow
     of one brochure; never with ``blobs``.
 
     ``own_markup``: ``html`` is our templates' well-formed markup, parsed by
-    :mod:`app.pdf.markup` (five times faster than WeasyPrint's HTML5 parser;
-    raises :class:`app.pdf.markup.MarkupError` where HTML5 would repair it).
+    :mod:`app.pdf.markup` (five times faster than WeasyPrint's HTML5 parser);
+    markup it refuses, which HTML5 would repair, is left to WeasyPrint's
+    parser, with a warning in the log.
     """
     arrays.install()
     fetcher = LockedFetcher(allowed_roots, blobs=blobs)
@@ -63,12 +66,19 @@ def render_pdf_pages(html: str, *, base_url: str, stylesheets: list[Path], allow
             tuple(str(root) for root in allowed_roots), shared_css, os.getpid())
     else:
         font_config, counter_style, styles = _styles(stylesheets, fetcher, "")
-    if own_markup:
-        source = ParsedHTML(html, base_url=base_url, url_fetcher=fetcher)
-    else:
-        source = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-    document = source.render(stylesheets=styles, font_config=font_config, counter_style=counter_style)
+    document = _source(html, base_url, fetcher, own_markup).render(
+        stylesheets=styles, font_config=font_config, counter_style=counter_style)
     return document.write_pdf(full_fonts=full_fonts), len(document.pages)
+
+
+def _source(html: str, base_url: str, fetcher: LockedFetcher, own_markup: bool) -> HTML:
+    if own_markup:
+        try:
+            return ParsedHTML(html, base_url=base_url, url_fetcher=fetcher)
+        except MarkupError as error:
+            # A document must print all the same: WeasyPrint's own parser repairs it, more slowly.
+            logger.warning("PDF markup left to WeasyPrint's HTML5 parser: %s", error)
+    return HTML(string=html, base_url=base_url, url_fetcher=fetcher)
 
 
 def _styles(stylesheets: list[Path], fetcher: LockedFetcher, extra_css: str):

@@ -4,6 +4,7 @@ import tinyhtml5
 from weasyprint import HTML
 
 from app.pdf.markup import MarkupError, ParsedHTML, parse
+from app.pdf.render import CSS_FOLDER, render_pdf_pages
 from tests.trees import tree
 
 SAMPLE = """<!DOCTYPE html>
@@ -16,7 +17,8 @@ SAMPLE = """<!DOCTYPE html>
 </head>
 <body class="chapter">
   <section class="page" data-page="3" hidden>
-    <h1>智能质检 &lt;AI&gt; &#39;平台&#39;&nbsp;一</h1>
+    <h1 title="两行\r\n标题">智能质检 &lt;AI&gt; &#39;平台&#39;&nbsp;一</h1>
+    <p class="summary">Windows 的换行\r\n和旧 Mac 的换行\r各读作一个换行</p>
     <p>第一行<br>第二行<img src="photo.jpg" alt="现场"></p>
     <pre>
 保留的空白  两格</pre>
@@ -45,7 +47,8 @@ def test_well_formed_markup_makes_the_tree_html5_makes():
     assert (f"{svg}linearGradient", {"id": "g"}, None, None) in ours
     assert ours[[node[0] for node in ours].index(f"{svg}svg")][1]["viewBox"] == "0 0 10 10"
     assert ("pre", {}, "保留的空白  两格", "\n    ") in ours
-    assert ("h1", {}, "智能质检 <AI> '平台'\xa0一", "\n    ") in ours
+    assert ("h1", {"title": "两行\n标题"}, "智能质检 <AI> '平台'\xa0一", "\n    ") in ours
+    assert ("p", {"class": "summary"}, "Windows 的换行\n和旧 Mac 的换行\n各读作一个换行", "\n    ") in ours
     assert ours[0] == ("html", {"lang": "zh-CN"}, None, None)
 
 
@@ -60,6 +63,7 @@ def test_well_formed_markup_makes_the_tree_html5_makes():
     ("<html><head></head>text<body></body></html>", "outside <head> and <body>"),
     ("<html><head></head><body><br></br></body></html>", "</br>"),
     ("", "no <html>"),
+    ("<html><head></head><body>a\x00b</body></html>", "NUL"),
 ])
 def test_markup_html5_would_repair_is_refused(html, problem):
     with pytest.raises(MarkupError, match=problem):
@@ -76,3 +80,11 @@ def test_the_document_has_what_weasyprint_s_own_parsing_sets():
     with pytest.raises(MarkupError, match="<base>"):
         ParsedHTML(SAMPLE.replace("<head>", '<head><base href="https://elsewhere.example/">'), base_url="file:///",
                    url_fetcher=None)
+
+
+def test_markup_it_refuses_is_printed_by_weasyprint_s_parser_with_a_warning(caplog):
+    broken = "<!DOCTYPE html><html><head></head><body><div><p>未闭合的段落</div></body></html>"
+    data, count = render_pdf_pages(broken, base_url=CSS_FOLDER.as_uri() + "/", stylesheets=[],
+                                   allowed_roots=[CSS_FOLDER], own_markup=True)
+    assert data.startswith(b"%PDF") and count == 1
+    assert "PDF markup left to WeasyPrint's HTML5 parser: </div> closes <p>" in caplog.text

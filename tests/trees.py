@@ -1,11 +1,11 @@
 """Element trees compared node by node in tests."""
 
 
-def tree(element) -> list[tuple]:
-    """Every node of ``element`` in document order: its name, attributes, text and tail, exactly
+def tree(element, depth: int = 0) -> list[tuple]:
+    """Every node of ``element`` in document order: its depth, name, attributes, text and tail, exactly
     (a comment or processing instruction as "comment")."""
-    nodes = [(element.tag if isinstance(element.tag, str) else "comment", dict(element.attrib), element.text,
+    nodes = [(depth, element.tag if isinstance(element.tag, str) else "comment", dict(element.attrib), element.text,
               element.tail)]
     for child in element:
-        nodes += tree(child)
+        nodes += tree(child, depth + 1)
     return nodes

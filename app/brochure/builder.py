@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
 import pikepdf
@@ -89,9 +89,11 @@ def cache_folder() -> Path:
 
 
 def _plain(value):
-    """JSON-able form of the dataclasses a chunk carries (for hashing)."""
+    """JSON-able form of the dataclasses a chunk carries (for hashing). One pass:
+    ``dataclasses.asdict`` copies the whole tree first (a build hashes about
+    60,000 values)."""
     if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
+        return {item.name: _plain(getattr(value, item.name)) for item in fields(value)}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -203,10 +205,12 @@ def _start_worker(app_config_key) -> None:
     gc.freeze()
 
 
-def plan_fonts(plan: list) -> FontSet:
+def plan_fonts(plan: list, payloads: dict | None = None) -> FontSet:
     """The Noto CJK faces cut to every character the chunks of ``plan`` print:
-    their content and the templates' own labels (in the current locale)."""
-    return brochure_fonts(json.dumps([_plain(chunk.payload) for chunk in plan], ensure_ascii=False) + template_text()
+    their content and the templates' own labels (in the current locale).
+    ``payloads``: the chunks' payloads made plain (:func:`_plain`) by chunk key, if already made."""
+    payloads = payloads or {chunk.key: _plain(chunk.payload) for chunk in plan}
+    return brochure_fonts(json.dumps([payloads[chunk.key] for chunk in plan], ensure_ascii=False) + template_text()
                           + pages.table_labels())
 
 
@@ -231,7 +235,8 @@ def build_brochure(options: BuildOptions, *, out_path: Path, progress: Progress 
         content = brochure_content(db.session, options)
         plan = pages.chunks(content)
     design = _design_version()
-    input_hash = _digest(options.as_dict(), [(c.key, c.kind, c.pages, c.payload) for c in plan], locale, design)
+    payloads = {chunk.key: _plain(chunk.payload) for chunk in plan}  # made plain once: hashed three times
+    input_hash = _digest(options.as_dict(), [(c.key, c.kind, c.pages, payloads[c.key]) for c in plan], locale, design)
     steps = {"content": time.perf_counter() - started}
     folder = cache_folder()
     whole = folder / "builds" / f"{input_hash}.pdf"
@@ -245,7 +250,7 @@ def build_brochure(options: BuildOptions, *, out_path: Path, progress: Progress 
 
     mark = time.perf_counter()
     with document_language():
-        fonts = plan_fonts(plan)
+        fonts = plan_fonts(plan, payloads)
     steps["fonts"] = time.perf_counter() - mark
     counts = {chunk.key: chunk.pages for chunk in plan}
     rendered = 0
@@ -258,7 +263,7 @@ def build_brochure(options: BuildOptions, *, out_path: Path, progress: Progress 
         jobs = {}
         for chunk in plan:
             chunk_toc = toc if chunk.needs_toc else None
-            key = _digest(design, locale, options.profile, fonts.installed, chunk.key, chunk.kind, chunk.payload,
+            key = _digest(design, locale, options.profile, fonts.installed, chunk.key, chunk.kind, payloads[chunk.key],
                           positions[chunk.key], chunk_toc)
             files[chunk.key] = folder / "chunks" / f"{key}.pdf"
             if not files[chunk.key].exists():

@@ -129,10 +129,10 @@ class _TreeParser(HTMLParser):
     def _in_svg(self, tag: str) -> bool:
         if not self.open:
             return False
-        parent = self.open[-1][1]
-        if parent.startswith(f"{{{SVG_NAMESPACE}}}"):
-            if parent.split("}")[1] in SVG_TEXT_ONLY:
-                self.error(f"<{tag}> in an SVG <{parent.split('}')[1]}>")
+        namespace, _, parent = self.open[-1][1].rpartition("}")
+        if namespace == f"{{{SVG_NAMESPACE}":
+            if parent in SVG_TEXT_ONLY:
+                self.error(f"<{tag}> in an SVG <{parent}>")
             return True
         return tag == "svg"
 
@@ -214,9 +214,7 @@ class ParsedHTML(HTML):
     same attributes from our tree instead (the tests compare them)."""
 
     def __init__(self, html: str, *, base_url: str, url_fetcher=None, media_type: str = "print"):
-        root = parse(html)
-        if next(root.iter("base"), None) is not None:
-            raise MarkupError("<base> is not supported: pass base_url")
+        root = parse(html)  # refuses <base>: the base is base_url alone
         self.base_url = ensure_url(str(base_url))
         self.url_fetcher = URLFetcher() if url_fetcher is None else url_fetcher
         self.media_type = media_type

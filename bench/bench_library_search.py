@@ -19,7 +19,9 @@ the FTS5 trigram table, shorter ones from the FTS5 grams table (``instr()``
 on the trigram table's copy for other characters), counts over a narrow
 index and, from 1,000 hits, walks the order index for the page; PostgreSQL
 uses its grams GIN index (``library_search_grams(search_text) @> …``, with
-``strpos()`` checking terms of 4+ characters). The table's ``path`` column
+``strpos()`` checking terms of 4+ characters), and for a first page of a
+search its statistics say is common counts the hits first, then walks the
+order index. The table's ``path`` column
 says which; the PostgreSQL plan of every query is printed after the table.
 Baseline, in the same run on the same database: the count and the first
 page with every term as a plain ``LIKE '%q%'`` scan of ``search_text``
@@ -325,7 +327,8 @@ def p95(timings: list[float]) -> float:
 
 def access_path(session: Session, filters: search.Filters, total: int) -> str:
     """How ``find`` answers ``filters``: SQLite from the terms (and the number
-    of hits: walk or sort), PostgreSQL from the plan of its query."""
+    of hits: walk or sort), PostgreSQL from the plan of its one-pass query
+    and whether it counted first and walked the order index instead."""
     found = search.terms(filters.q)
     if session.get_bind().dialect.name == "sqlite":
         parts = []
@@ -339,7 +342,18 @@ def access_path(session: Session, filters: search.Filters, total: int) -> str:
     plan = " ".join(postgres_plan(session, filters))
     path = "grams index" if "ix_library_cases_search_grams" in plan else \
         "trigram index" if "ix_library_cases_search_trgm" in plan else "seq scan" if "Seq Scan" in plan else plan[:30]
-    return path + (" + strpos" if "strpos(search_text" in plan else "")
+    statements = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    sa.event.listen(session.get_bind(), "before_cursor_execute", record)
+    try:
+        search.find(session, filters, per_page=PER_PAGE)
+    finally:
+        sa.event.remove(session.get_bind(), "before_cursor_execute", record)
+    walked = any("FILTER (WHERE" in statement for statement in statements)  # counted first, then walked
+    return path + (" + strpos" if "strpos(search_text" in plan else "") + (", walk" if walked else ", sort")
 
 
 def postgres_plan(session: Session, filters: search.Filters) -> list[str]:

@@ -20,12 +20,15 @@ come first, then featured ones, then by rank.
   one-, two- and three-character substring) finds a term of up to three
   characters exactly and a longer one through its trigrams (checked with
   ``strpos``); a term in nearly every case is ``strpos`` alone. The count
-  comes with the page, in one pass over the hits.
+  comes with the page, in one pass over the hits; a search its statistics
+  say is common is counted first and its page walked from the order index
+  (:func:`_walk_postgres`).
 
 Only visible cases (not hidden) are ever returned.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -192,28 +195,52 @@ def _sqlite_count(session: Session, found: list[str]) -> int:
 COMMON_GRAM = 0.9
 
 
-#: How long a process keeps the common grams it read (they change with ANALYZE,
-#: which autovacuum runs after many changes; a stale list only picks the other
-#: way of finding a term, never other hits).
-COMMON_GRAMS_SECONDS = 300.0
-_common_grams_read: dict[str, tuple[float, dict[str, float]]] = {}
+#: How long a process keeps the gram statistics it read (they change with
+#: ANALYZE, which autovacuum runs after many changes; stale shares only pick
+#: another way of finding a term, never other hits).
+GRAM_SHARES_SECONDS = 300.0
 
 
-def _common_grams(session: Session) -> dict[str, float]:
-    """The grams in at least :data:`COMMON_GRAM` of the cases, from the
-    statistics ANALYZE keeps on the grams index (none before the first);
-    read at most every :data:`COMMON_GRAMS_SECONDS` per database (``pg_stats``
-    costs more than a millisecond, a thirtieth of a common term's search)."""
+@dataclass(frozen=True)
+class GramShares:
+    """PostgreSQL: the share of the cases whose search text holds each of the
+    most common grams, from the statistics ANALYZE keeps on the grams index,
+    and the number of cases it saw (both empty before the first ANALYZE). A
+    gram not listed is in fewer cases than any listed one."""
+
+    shares: dict[str, float]
+    cases: int
+
+    def of(self, term: str) -> float:
+        """At most the share of the cases holding ``term`` (that of its rarest
+        gram), or 0 when one of its grams is not among the listed ones."""
+        return min(self.shares.get(gram, 0.0) for gram in _grams_of(term))
+
+
+_gram_shares_read: dict[str, tuple[float, GramShares]] = {}
+
+
+def _gram_shares(session: Session) -> GramShares:
+    """The statistics of the grams, read at most every :data:`GRAM_SHARES_SECONDS`
+    per database (``pg_stats`` costs more than a millisecond, a thirtieth of a
+    common term's search)."""
     database = session.get_bind().engine.url.render_as_string()
-    read_at, common = _common_grams_read.get(database, (None, {}))
-    if read_at is not None and time.monotonic() - read_at < COMMON_GRAMS_SECONDS:
-        return common
+    read_at, shares = _gram_shares_read.get(database, (None, None))
+    if read_at is not None and time.monotonic() - read_at < GRAM_SHARES_SECONDS:
+        return shares
     row = session.connection().exec_driver_sql(
-        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs, "
+        "(SELECT reltuples FROM pg_class WHERE oid = 'library_cases'::regclass) FROM pg_stats "
         "WHERE schemaname = current_schema() AND tablename = 'ix_library_cases_search_grams'").first()
-    common = {gram: share for gram, share in zip(row[0], row[1]) if share >= COMMON_GRAM} if row and row[0] else {}
-    _common_grams_read[database] = (time.monotonic(), common)
-    return common
+    shares = GramShares(shares=dict(zip(row[0], row[1])), cases=max(int(row[2]), 0)) if row and row[0] \
+        else GramShares(shares={}, cases=0)
+    _gram_shares_read[database] = (time.monotonic(), shares)
+    return shares
+
+
+def _grams_of(term: str) -> list[str]:
+    """The grams the index holds for ``term``: itself up to three characters, else its trigrams."""
+    return [term] if len(term) <= 3 else [term[i:i + 3] for i in range(len(term) - 2)]
 
 
 def _postgres_conditions(session: Session, found: list[str]) -> list:
@@ -221,14 +248,12 @@ def _postgres_conditions(session: Session, found: list[str]) -> list:
     exactly, and a longer one's candidates by its trigrams, which strpos()
     then checks — the text of a row is read only for those.
     """
-    common = _common_grams(session)
+    shares = _gram_shares(session).shares
     grams, checks = [], []
     for term in found:
-        if len(term) <= 3 and term not in common:
-            grams.append(term)
-            continue
-        grams += [term[i:i + 3] for i in range(len(term) - 2) if term[i:i + 3] not in common]
-        checks.append(sa.func.strpos(LibraryCase.search_text, sa.bindparam("term", term, unique=True)) > 0)
+        grams += [gram for gram in _grams_of(term) if shares.get(gram, 0.0) < COMMON_GRAM]
+        if len(term) > 3 or shares.get(term, 0.0) >= COMMON_GRAM:
+            checks.append(sa.func.strpos(LibraryCase.search_text, sa.bindparam("term", term, unique=True)) > 0)
     where = []
     if grams:
         where.append(sa.func.library_search_grams(LibraryCase.search_text).op("@>")(
@@ -264,19 +289,25 @@ def conditions(session: Session, filters: Filters, *, walk: bool = False) -> lis
     return where
 
 
+def _title_position(title, term: str):
+    """PostgreSQL: where ``term`` (the first of a search) starts in the lower-cased ``title``, from 1; 0 if not in it.
+
+    lower() in the "C" collation folds A–Z only, as SQLite's does: four times
+    faster than the database's own (a third of a search for a common term,
+    which computes this for every hit).
+    """
+    return func.strpos(func.lower(sa.collate(title, "C")), sa.bindparam("first_term", term, unique=True))
+
+
 def _order(filters: Filters, dialect: str) -> list:
     order = []
     found = terms(filters.q)
     if found:
         # The title sits early in the row (the long texts come later, or out of line).
-        term = sa.bindparam("first_term", found[0], unique=True)
         if dialect == "postgresql":
-            # lower() in the "C" collation folds A–Z only, as SQLite's does: four
-            # times faster than the database's own (a third of a search for a
-            # common term, which computes this for every hit).
-            first = func.strpos(func.lower(sa.collate(LibraryCase.title, "C")), term)
+            first = _title_position(LibraryCase.title, found[0])
         else:
-            first = func.instr(func.lower(LibraryCase.title), term)
+            first = func.instr(func.lower(LibraryCase.title), sa.bindparam("first_term", found[0], unique=True))
         order.append(sa.case((first > 0, 0), else_=1))
     if filters.sort == "newest":
         order += [LibraryCase.published_at.desc(), LibraryCase.id.desc()]
@@ -305,7 +336,9 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
     """One page of the visible cases matching ``filters``, best first, and their number.
 
     Only the page's ids are fetched, then their rows. PostgreSQL counts the
-    hits in the same pass that picks the page (``count(*) OVER ()``). SQLite
+    hits in the same pass that picks the page (``count(*) OVER ()``), or,
+    for a common search, counts them and walks the result order
+    (:func:`_walk_postgres`). SQLite
     counts a search's hits in its full-text tables (:func:`_sqlite_count`)
     and, with many hits in the default order, walks that order
     (:func:`_walk`) instead of sorting every hit. A page past the end is the
@@ -314,7 +347,11 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql" and terms(filters.q):
         _plan_for_terms(session)
-    if dialect == "sqlite" and _walkable(filters, per_page):
+    walked = _walk_postgres(session, filters, page=page, per_page=per_page) \
+        if dialect == "postgresql" and _walkable(filters, per_page) else None
+    if walked:
+        wanted, total, page = walked
+    elif dialect == "sqlite" and _walkable(filters, per_page):
         total = _sqlite_count(session, terms(filters.q))
         page = page_within(page, total, per_page)
         if not total:
@@ -330,13 +367,16 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
     else:
         wanted, total = _sorted_page(session, filters, offset=(page - 1) * per_page, limit=per_page)
         if not wanted and page > 1:  # past the end: the last page (the count came with no row)
-            total = session.exec(select(func.count()).select_from(LibraryCase)
-                                 .where(*conditions(session, filters))).one()
+            total = _count(session, filters)
             page = page_within(page, total, per_page)
             wanted, _ = _sorted_page(session, filters, offset=(page - 1) * per_page, limit=per_page)
     rows = {case.id: case for case in session.exec(select(LibraryCase).where(LibraryCase.id.in_(wanted)))} \
         if wanted else {}
     return Page(cases=[rows[case_id] for case_id in wanted], total=total, page=page, per_page=per_page)
+
+
+def _count(session: Session, filters: Filters) -> int:
+    return session.exec(select(func.count()).select_from(LibraryCase).where(*conditions(session, filters))).one()
 
 
 def _plan_for_terms(session: Session) -> None:
@@ -416,6 +456,103 @@ def _walk(session: Session, filters: Filters, *, offset: int, limit: int) -> lis
     title_hits = offset + len(found) if found or not offset else session.exec(
         select(func.count()).select_from(LibraryCase).where(visible_, title_holds, *search)).one()
     return found + ids(~title_holds, skip=offset - title_hits + len(found), take=limit - len(found))
+
+
+#: PostgreSQL counts a search first and walks the order index for its page
+#: (:func:`_walk_postgres`) when the statistics say its terms are in at least
+#: this share of the cases; fewer hits are sorted, and counted in the same pass.
+WALK_SHARE = 0.2
+#: ... for its first this many hits: the first page. (On later ones the walk
+#: of a part often fails, and the counting pass, then sorting that part,
+#: costs more than one pass.) ...
+WALK_HITS = 20
+#: ... through at most this many cases (about 20 ms; sorting a common term's
+#: hits costs 30 to 50) ...
+WALK_ROWS = 4000
+#: ... and this many times those a page's hits are likely within.
+WALK_MARGIN = 3
+
+
+def _walk_postgres(session: Session, filters: Filters, *, page: int,
+                   per_page: int) -> tuple[list[int], int, int] | None:
+    """PostgreSQL: a common search's page (its ids, the number of hits, and
+    the page, the last one if asked past it), from a count and walks of
+    ix_library_cases_search_order; None for a search the statistics say is
+    not common (:data:`WALK_SHARE`), or a page past :data:`WALK_HITS`: one
+    pass sorts and counts its hits.
+
+    The count pass also counts the title hits, which come first; each part
+    of the page, title hits then the others, is read from the order index
+    (:func:`_walk_part`) or, where its hits are too sparse in that order,
+    by sorting that part's hits. A common term's hits are thousands, and
+    sorting them reads every one's row: a walk finds a page after a few
+    hundred cases.
+    """
+    found = terms(filters.q)
+    statistics = _gram_shares(session)
+    if page * per_page > WALK_HITS or math.prod(statistics.of(term) for term in found) < WALK_SHARE:
+        return None
+    title_holds = _title_position(LibraryCase.title, found[0]) > 0
+    total, title_total = session.exec(select(func.count(), func.count().filter(title_holds))
+                                      .where(*conditions(session, filters))).one()
+    page = page_within(page, total, per_page)
+    offset, wanted = (page - 1) * per_page, []
+    for in_title, part_total in ((True, title_total), (False, total - title_total)):
+        take = min(per_page - len(wanted), part_total - offset)
+        if take > 0:
+            wanted += _walk_part(session, filters, in_title=in_title, offset=offset, limit=take,
+                                 density=part_total / max(statistics.cases, total))
+        offset = max(0, offset - part_total)
+    return wanted, total, page
+
+
+def _walk_part(session: Session, filters: Filters, *, in_title: bool, offset: int, limit: int,
+               density: float) -> list[int]:
+    """PostgreSQL: ``limit`` hits, whose title holds the first term or not
+    (``in_title``), from ``offset`` in :data:`WALK_ORDER`, where they are one
+    in 1/``density`` cases: walked through the cases :func:`_walk_within`
+    allows, checking each term with strpos() (computing a row's grams costs
+    more than searching its text); else, or when they are not all found
+    there, sorted from the grams index."""
+    found = terms(filters.q)
+    within = _walk_within(offset + limit, density)
+    if within:
+        first = select(*_walk_keys(), LibraryCase.title, LibraryCase.search_text).where(visible()) \
+            .order_by(*WALK_ORDER).limit(within).subquery("first")
+        title_holds = _title_position(first.c.title, found[0]) > 0
+        texts = [func.strpos(first.c.search_text, sa.bindparam("term", term, unique=True)) > 0 for term in found]
+        walked = _in_walk_order(session, first, title_holds if in_title else ~title_holds, *texts,
+                                offset=offset, limit=limit)
+        if len(walked) == limit:
+            return walked
+    title_holds = _title_position(LibraryCase.title, found[0]) > 0
+    # OFFSET 0: the hits are found first (the grams index), then sorted; else, for a
+    # small page, PostgreSQL may walk the order index computing every case's grams.
+    hits = select(*_walk_keys()).where(*conditions(session, filters), title_holds if in_title else ~title_holds) \
+        .offset(0).subquery("hits")
+    return _in_walk_order(session, hits, offset=offset, limit=limit)
+
+
+def _walk_keys() -> tuple:
+    """The id and the columns of :data:`WALK_ORDER`, for a subquery."""
+    return (LibraryCase.id, LibraryCase.featured, LibraryCase.year, LibraryCase.rank.is_(None).label("unranked"),
+            LibraryCase.rank)
+
+
+def _in_walk_order(session: Session, cases, *where, offset: int, limit: int) -> list[int]:
+    """The ids of a page of the rows of ``cases`` (a subquery of :func:`_walk_keys`) in :data:`WALK_ORDER`."""
+    return list(session.exec(
+        select(cases.c.id).where(*where)
+        .order_by(cases.c.featured.desc(), cases.c.year.desc(), cases.c.unranked, cases.c.rank, cases.c.id)
+        .offset(offset).limit(limit)).all())
+
+
+def _walk_within(needed: int, density: float) -> int:
+    """How many cases a walk reads for ``needed`` hits that come one in
+    1/``density`` cases: :data:`WALK_MARGIN` times as many as that makes
+    likely; 0 (sort them instead) when that is over :data:`WALK_ROWS`."""
+    within = math.ceil(WALK_MARGIN * needed / density)
+    return within if within <= WALK_ROWS else 0
 
 
 def counts_by(session: Session, column) -> dict[str, int]:

@@ -114,10 +114,10 @@ def test_a_search_is_planned_for_its_terms_on_postgresql(app, library, session):
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's statistics")
-def test_a_process_reads_the_common_grams_once_in_a_while(app, library, session, monkeypatch):
+def test_a_process_reads_the_gram_statistics_once_in_a_while(app, library, session, monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(search.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(search, "_common_grams_read", {})
+    monkeypatch.setattr(search, "_gram_shares_read", {})
 
     def reads() -> int:
         with count_queries(session.get_bind()) as queries:
@@ -129,7 +129,7 @@ def test_a_process_reads_the_common_grams_once_in_a_while(app, library, session,
         assert reads() == 1
         clock[0] += 60
         assert reads() == 0  # the same answer, from this process's memory
-        clock[0] += search.COMMON_GRAMS_SECONDS
+        clock[0] += search.GRAM_SHARES_SECONDS
         assert reads() == 1
 
 def test_bad_filters_are_reported_not_guessed():
@@ -225,22 +225,54 @@ def test_the_short_term_index_follows_inserts_updates_and_deletes(app, library, 
         assert set(_titles(session, q="智")) == {TITLES[0]}
 
 
-@pytest.mark.skipif(ON_POSTGRES, reason="the walk through the order index is SQLite's")
+#: Sorting every hit, then walking the order index as far as it serves (SQLite:
+#: from one hit; PostgreSQL: for any terms, through as many cases as likely
+#: hold the page, through one only, or never, each part then sorted).
+SORTED = {"WALK_FROM": 10**9, "WALK_SHARE": 2.0}
+WALKED = [{"WALK_FROM": 1}] if not ON_POSTGRES else [
+    {"WALK_SHARE": 0.0}, {"WALK_SHARE": 0.0, "WALK_MARGIN": 0.01}, {"WALK_SHARE": 0.0, "WALK_ROWS": 0}]
+
+
 def test_walking_the_order_index_gives_the_pages_sorting_gives(app, library, session, monkeypatch):
     """Every page of every size the same whether find sorts the hits or walks the
     order index (title hits first, across the page where they end)."""
     with app.test_request_context():
         second = session.exec(select(LibraryCase).where(LibraryCase.title == TITLES[3])).one()
         services.set_featured(session, case=second, featured=True, actor=library.chair, now=utcnow())
+        second.title = "VISION" + second.title  # a title holding an English term in capitals
+        second.search_text = services.search_text(second)
+        session.add(second)
         session.commit()
-        for query in ("提升", "智", "能", "医", "0", "智能 提升", "诊断"):
+        for query in ("提升", "智", "能", "医", "0", "智能 提升", "诊断", "vision", "vision 智"):
             for per_page in (1, 2, 3, 20):
-                pages = {}
-                for walk_from in (10**9, 1):
-                    monkeypatch.setattr(search, "WALK_FROM", walk_from)
+                pages = []
+                for settings in (SORTED, *WALKED):
+                    for name, value in settings.items():
+                        monkeypatch.setattr(search, name, value)
                     found = [search.find(session, Filters(q=query), page=page, per_page=per_page) for page in range(1, 7)]
-                    pages[walk_from] = [([case.id for case in page.cases], page.total, page.page) for page in found]
-                assert pages[1] == pages[10**9], (query, per_page)
+                    pages.append([([case.id for case in page.cases], page.total, page.page) for page in found])
+                assert all(walked == pages[0] for walked in pages[1:]), (query, per_page)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's walk")
+def test_a_common_term_is_counted_then_its_page_walked(app, library, session, monkeypatch):
+    """With the statistics saying a term is common, one query counts its hits and
+    title hits, and a page of title hits comes from walking the order index: no
+    sort of every hit."""
+    monkeypatch.setattr(search, "_gram_shares", lambda session: search.GramShares(shares={"智": 0.6}, cases=5))
+    with app.test_request_context():
+        with count_queries(session.get_bind()) as queries:
+            found = search.find(session, Filters(q="智"), per_page=1)
+        assert ([case.title for case in found.cases], found.total, found.page) == ([TITLES[0]], 3, 1)
+        searches = [statement for statement in queries.statements if "FROM library_cases" in statement]
+        assert len(searches) == 3, queries  # the count, the walk, the page's rows
+        assert "FILTER (WHERE" in searches[0] and "LIMIT" in searches[1] and "OVER" not in " ".join(searches)
+        # A page past the end is the last: title hits first, then the others (TITLES[3] holds 智 in its summary).
+        assert [case.title for case in search.find(session, Filters(q="智"), page=9, per_page=2).cases] == [TITLES[3]]
+        # A rare term (not in the statistics) is sorted, with its count, in one query.
+        with count_queries(session.get_bind()) as queries:
+            assert _titles(session, q="医") == [TITLES[1]]
+        assert sum("count(*) OVER" in statement for statement in queries.statements) == 1, queries
 
 
 BEFORE_SEARCH_INDEX = "73fc9fd352d9"  # the revision before the grams index and the order index
@@ -252,10 +284,14 @@ def _search_objects(engine) -> set[str]:
             return set(connection.exec_driver_sql(
                 "SELECT name FROM sqlite_master WHERE name LIKE 'library_search_grams%' "
                 "OR name LIKE 'library_cases_search_grams%' OR name = 'ix_library_cases_search_order'").scalars())
+        # The search text's storage too: kept in the row ("m") since the order index came.
         return set(connection.exec_driver_sql(
-            "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_library_cases_search_grams' AND schemaname = "
-            "current_schema() UNION SELECT proname FROM pg_proc WHERE proname = 'library_search_grams' "
-            "AND pronamespace = current_schema()::regnamespace").scalars())
+            "SELECT indexname FROM pg_indexes WHERE indexname IN ('ix_library_cases_search_grams', "
+            "'ix_library_cases_search_order') AND schemaname = current_schema() "
+            "UNION SELECT proname FROM pg_proc WHERE proname = 'library_search_grams' "
+            "AND pronamespace = current_schema()::regnamespace "
+            "UNION SELECT 'search_text storage ' || attstorage::text FROM pg_attribute "
+            "WHERE attrelid = 'library_cases'::regclass AND attname = 'search_text'").scalars())
 
 
 def _one_case(engine) -> None:
@@ -287,11 +323,12 @@ def test_the_search_index_migration_indexes_existing_cases_and_goes_back(app, tm
         engine = create_engine(url)
         _one_case(engine)
         command.downgrade(alembic_config(url), BEFORE_SEARCH_INDEX)
-        assert _search_objects(engine) == set()
+        assert _search_objects(engine) == (set() if engine.dialect.name == "sqlite" else {"search_text storage x"})
         command.upgrade(alembic_config(url), "head")
         expected = {"library_search_grams", "library_cases_search_grams_insert", "library_cases_search_grams_delete",
                     "library_cases_search_grams_update", "ix_library_cases_search_order"} \
-            if engine.dialect.name == "sqlite" else {"ix_library_cases_search_grams", "library_search_grams"}
+            if engine.dialect.name == "sqlite" else {"ix_library_cases_search_grams", "library_search_grams",
+                                                     "ix_library_cases_search_order", "search_text storage m"}
         assert expected <= _search_objects(engine)
         with Session(engine) as session, app.test_request_context():
             assert [search.find(session, Filters(q=q)).total for q in ("调", "集卡", "ai", "调度 a", "集装", "港口调")] \

@@ -458,40 +458,48 @@ def _walk(session: Session, filters: Filters, *, offset: int, limit: int) -> lis
     return found + ids(~title_holds, skip=offset - title_hits + len(found), take=limit - len(found))
 
 
-#: PostgreSQL counts a search first and walks the order index for its page
-#: (:func:`_walk_postgres`) when the statistics say its terms are in at least
-#: this share of the cases; fewer hits are sorted, and counted in the same pass.
+#: PostgreSQL walks the order index for a search's page (:func:`_walk_postgres`)
+#: when the statistics say its terms are in at least this share of the cases
+#: (fewer hits are sorted, and counted in the same pass) ...
 WALK_SHARE = 0.2
-#: ... for its first this many hits: the first page. (On later ones the walk
-#: of a part often fails, and the counting pass, then sorting that part,
-#: costs more than one pass.) ...
+#: ... for its first this many hits: the first page (on later ones the walk of
+#: a part often fails, and counting, then sorting that part, costs more than
+#: one pass) ...
 WALK_HITS = 20
 #: ... through at most this many cases (about 20 ms; sorting a common term's
 #: hits costs 30 to 50) ...
 WALK_ROWS = 4000
-#: ... and this many times those a page's hits are likely within.
+#: ... and this many times those a page's hits are likely within, title hits
+#: taken to come one in 1/TITLE_DENSITY cases until they are counted.
 WALK_MARGIN = 3
+TITLE_DENSITY = 0.06
 
 
 def _walk_postgres(session: Session, filters: Filters, *, page: int,
                    per_page: int) -> tuple[list[int], int, int] | None:
     """PostgreSQL: a common search's page (its ids, the number of hits, and
-    the page, the last one if asked past it), from a count and walks of
-    ix_library_cases_search_order; None for a search the statistics say is
-    not common (:data:`WALK_SHARE`), or a page past :data:`WALK_HITS`: one
-    pass sorts and counts its hits.
+    the page, the last one if asked past it), from walks of
+    ix_library_cases_search_order and a count; None for a search the
+    statistics say is not common (:data:`WALK_SHARE`), or a page past
+    :data:`WALK_HITS`: one pass sorts and counts its hits.
 
-    The count pass also counts the title hits, which come first; each part
-    of the page, title hits then the others, is read from the order index
-    (:func:`_walk_part`) or, where its hits are too sparse in that order,
-    by sorting that part's hits. A common term's hits are thousands, and
-    sorting them reads every one's row: a walk finds a page after a few
-    hundred cases.
+    A common term's hits are thousands, and sorting them reads every one's
+    row; walking the visible cases in the result order finds a page after a
+    few hundred. Title hits come first: a walk for a page of them, then a
+    count of the hits. When they do not fill the page, one pass counts the
+    hits and the title hits, and each part of the page, title hits then the
+    others, is walked or, where its hits are too sparse in that order,
+    sorted (:func:`_walk_part`).
     """
     found = terms(filters.q)
     statistics = _gram_shares(session)
     if page * per_page > WALK_HITS or math.prod(statistics.of(term) for term in found) < WALK_SHARE:
         return None
+    offset = (page - 1) * per_page
+    title_page = _walked(session, found, in_title=True, offset=offset, limit=per_page,
+                         within=_walk_within(offset + per_page, TITLE_DENSITY))
+    if len(title_page) == per_page:
+        return title_page, _count(session, filters), page
     title_holds = _title_position(LibraryCase.title, found[0]) > 0
     total, title_total = session.exec(select(func.count(), func.count().filter(title_holds))
                                       .where(*conditions(session, filters))).one()
@@ -510,27 +518,35 @@ def _walk_part(session: Session, filters: Filters, *, in_title: bool, offset: in
                density: float) -> list[int]:
     """PostgreSQL: ``limit`` hits, whose title holds the first term or not
     (``in_title``), from ``offset`` in :data:`WALK_ORDER`, where they are one
-    in 1/``density`` cases: walked through the cases :func:`_walk_within`
-    allows, checking each term with strpos() (computing a row's grams costs
-    more than searching its text); else, or when they are not all found
+    in 1/``density`` cases: walked (:func:`_walked`) through the cases
+    :func:`_walk_within` allows; else, or when they are not all found
     there, sorted from the grams index."""
     found = terms(filters.q)
-    within = _walk_within(offset + limit, density)
-    if within:
-        first = select(*_walk_keys(), LibraryCase.title, LibraryCase.search_text).where(visible()) \
-            .order_by(*WALK_ORDER).limit(within).subquery("first")
-        title_holds = _title_position(first.c.title, found[0]) > 0
-        texts = [func.strpos(first.c.search_text, sa.bindparam("term", term, unique=True)) > 0 for term in found]
-        walked = _in_walk_order(session, first, title_holds if in_title else ~title_holds, *texts,
-                                offset=offset, limit=limit)
-        if len(walked) == limit:
-            return walked
+    walked = _walked(session, found, in_title=in_title, offset=offset, limit=limit,
+                     within=_walk_within(offset + limit, density))
+    if len(walked) == limit:
+        return walked
     title_holds = _title_position(LibraryCase.title, found[0]) > 0
     # OFFSET 0: the hits are found first (the grams index), then sorted; else, for a
     # small page, PostgreSQL may walk the order index computing every case's grams.
     hits = select(*_walk_keys()).where(*conditions(session, filters), title_holds if in_title else ~title_holds) \
         .offset(0).subquery("hits")
     return _in_walk_order(session, hits, offset=offset, limit=limit)
+
+
+def _walked(session: Session, found: list[str], *, in_title: bool, offset: int, limit: int, within: int) -> list[int]:
+    """Up to ``limit`` hits of ``found`` whose title holds the first term or
+    not, from ``offset`` among the first ``within`` visible cases in
+    :data:`WALK_ORDER`: the order index read in order, each term checked with
+    strpos() (computing a row's grams costs more than searching its text)."""
+    if not within:
+        return []
+    first = select(*_walk_keys(), LibraryCase.title, LibraryCase.search_text).where(visible()) \
+        .order_by(*WALK_ORDER).limit(within).subquery("first")
+    title_holds = _title_position(first.c.title, found[0]) > 0
+    texts = [func.strpos(first.c.search_text, sa.bindparam("term", term, unique=True)) > 0 for term in found]
+    return _in_walk_order(session, first, title_holds if in_title else ~title_holds, *texts,
+                          offset=offset, limit=limit)
 
 
 def _walk_keys() -> tuple:

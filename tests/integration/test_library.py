@@ -255,20 +255,29 @@ def test_walking_the_order_index_gives_the_pages_sorting_gives(app, library, ses
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's walk")
-def test_a_common_term_is_counted_then_its_page_walked(app, library, session, monkeypatch):
-    """With the statistics saying a term is common, one query counts its hits and
-    title hits, and a page of title hits comes from walking the order index: no
-    sort of every hit."""
+def test_a_common_term_s_page_is_walked_and_its_hits_counted(app, library, session, monkeypatch):
+    """With the statistics saying a term is common, a first page of title hits comes
+    from walking the order index, then a count of the hits; a page the title hits do
+    not fill, from a count of the hits and title hits, then a walk for each part.
+    Never a sort of every hit."""
     monkeypatch.setattr(search, "_gram_shares", lambda session: search.GramShares(shares={"智": 0.6}, cases=5))
-    with app.test_request_context():
+
+    def searches(**arguments) -> tuple[list[str], list[str]]:
         with count_queries(session.get_bind()) as queries:
-            found = search.find(session, Filters(q="智"), per_page=1)
-        assert ([case.title for case in found.cases], found.total, found.page) == ([TITLES[0]], 3, 1)
-        searches = [statement for statement in queries.statements if "FROM library_cases" in statement]
-        assert len(searches) == 3, queries  # the count, the walk, the page's rows
-        assert "FILTER (WHERE" in searches[0] and "LIMIT" in searches[1] and "OVER" not in " ".join(searches)
-        # A page past the end is the last: title hits first, then the others (TITLES[3] holds 智 in its summary).
-        assert [case.title for case in search.find(session, Filters(q="智"), page=9, per_page=2).cases] == [TITLES[3]]
+            found = search.find(session, Filters(q="智"), **arguments)
+        statements = [statement for statement in queries.statements if "FROM library_cases" in statement]
+        assert found.total == 3 and "OVER" not in " ".join(statements), statements
+        return [case.title for case in found.cases], statements
+
+    with app.test_request_context():
+        titles, statements = searches(per_page=1)
+        assert titles == [TITLES[0]] and len(statements) == 3, statements  # the walk, the count, the rows
+        assert "first" in statements[0] and "count(*)" in statements[1] and "FILTER" not in statements[1]
+        titles, statements = searches(per_page=3)  # two title hits, then TITLES[3] (智 in its summary)
+        assert titles == [TITLES[0], TITLES[2], TITLES[3]] and len(statements) == 5, statements
+        assert "FILTER (WHERE" in statements[1] and all("first" in statement for statement in statements[2:4])
+        # A page past the end is the last.
+        assert searches(page=9, per_page=2)[0] == [TITLES[3]]
         # A rare term (not in the statistics) is sorted, with its count, in one query.
         with count_queries(session.get_bind()) as queries:
             assert _titles(session, q="医") == [TITLES[1]]

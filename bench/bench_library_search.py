@@ -22,7 +22,7 @@ uses its grams GIN index (``library_search_grams(search_text) @> …``, with
 ``strpos()`` checking terms of 4+ characters), and for a first page of a
 search its statistics say is common counts the hits first, then walks the
 order index. The table's ``path`` column
-says which; the PostgreSQL plan of every query is printed after the table.
+says which; the PostgreSQL plan of every statement is printed after the table.
 Baseline, in the same run on the same database: the count and the first
 page with every term as a plain ``LIKE '%q%'`` scan of ``search_text``
 (``ILIKE`` with index scans disabled on PostgreSQL). Median and p95 of N
@@ -327,8 +327,8 @@ def p95(timings: list[float]) -> float:
 
 def access_path(session: Session, filters: search.Filters, total: int) -> str:
     """How ``find`` answers ``filters``: SQLite from the terms (and the number
-    of hits: walk or sort), PostgreSQL from the plan of its one-pass query
-    and whether it counted first and walked the order index instead."""
+    of hits: walk or sort), PostgreSQL from the plans of its statements
+    (and whether one walks the order index)."""
     found = search.terms(filters.q)
     if session.get_bind().dialect.name == "sqlite":
         parts = []
@@ -339,28 +339,30 @@ def access_path(session: Session, filters: search.Filters, total: int) -> str:
         if any(len(term) < 3 and not all(map(gram_character, term)) for term in found):
             parts.append("instr")
         return " + ".join(parts) + (", walk" if total >= search.WALK_FROM else ", sort")
-    plan = " ".join(postgres_plan(session, filters))
+    plan = " ".join(" ".join(lines) for _, lines in postgres_plans(session, filters))
     path = "grams index" if "ix_library_cases_search_grams" in plan else \
         "trigram index" if "ix_library_cases_search_trgm" in plan else "seq scan" if "Seq Scan" in plan else plan[:30]
+    walked = "ix_library_cases_search_order" in plan
+    return path + (" + strpos" if "strpos(search_text" in plan else "") + (", walk" if walked else ", sort")
+
+
+def postgres_plans(session: Session, filters: search.Filters) -> list[tuple[str, list[str]]]:
+    """PostgreSQL's plan, without costs, of each statement ``find`` runs on
+    ``library_cases`` for ``filters`` (the last, reading the page's rows by
+    id, left out), in order, with the statement's first 60 characters."""
     statements = []
 
-    def record(_connection, _cursor, statement, *_):
-        statements.append(statement)
+    def record(_connection, _cursor, statement, parameters, *_):
+        if "FROM library_cases" in statement and "library_cases.id IN (" not in statement:
+            statements.append((statement, parameters))
 
     sa.event.listen(session.get_bind(), "before_cursor_execute", record)
     try:
         search.find(session, filters, per_page=PER_PAGE)
     finally:
         sa.event.remove(session.get_bind(), "before_cursor_execute", record)
-    walked = any("FILTER (WHERE" in statement for statement in statements)  # counted first, then walked
-    return path + (" + strpos" if "strpos(search_text" in plan else "") + (", walk" if walked else ", sort")
-
-
-def postgres_plan(session: Session, filters: search.Filters) -> list[str]:
-    """PostgreSQL's plan for ``find``'s query (for these literal values), without costs."""
-    statement = search.page_query(session, filters).limit(PER_PAGE)
-    sql = str(statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
-    return [row[0] for row in session.connection().exec_driver_sql("EXPLAIN (COSTS OFF) " + sql)]
+    return [(" ".join(statement.split())[:60], [row[0] for row in session.connection().exec_driver_sql(
+        "EXPLAIN (COSTS OFF) " + statement, parameters)]) for statement, parameters in statements]
 
 
 def run_queries(label: str, url: str, runs: int) -> list[float]:
@@ -391,9 +393,10 @@ def run_queries(label: str, url: str, runs: int) -> list[float]:
                   f"{hits:>6} {statistics.median(mine):>7.2f} {p95(mine):>7.2f} {statistics.median(base):>9.2f} "
                   f"{p95(base):>7.2f} {statistics.median(mine) / statistics.median(base):>10.2f}")
             if engine.dialect.name == "postgresql":
-                plans.append((q, postgres_plan(session, filters)))
-        for q, plan in plans:
-            print(f"\n-- plan of find's query for {q!r}:\n" + "\n".join(plan))
+                plans.append((q, postgres_plans(session, filters)))
+        for q, statements in plans:
+            for statement, plan in statements:
+                print(f"\n-- plan of find's {statement!r}… for {q!r}:\n" + "\n".join(plan))
     engine.dispose()
     worst = max(medians)
     print(f"target ≤ {TARGET_MS:g} ms per query (median): {'within' if worst <= TARGET_MS else 'NOT within'} "

@@ -20,9 +20,9 @@ come first, then featured ones, then by rank.
   one-, two- and three-character substring) finds a term of up to three
   characters exactly and a longer one through its trigrams (checked with
   ``strpos``); a term in nearly every case is ``strpos`` alone. The count
-  comes with the page, in one pass over the hits; a search its statistics
-  say is common is counted first and its page walked from the order index
-  (:func:`_walk_postgres`).
+  comes with the page, in one pass over the hits; for the first page of a
+  search its statistics say is common, the page is walked from the order
+  index and the hits counted apart (:func:`_walk_postgres`).
 
 Only visible cases (not hidden) are ever returned.
 """
@@ -337,8 +337,8 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
 
     Only the page's ids are fetched, then their rows. PostgreSQL counts the
     hits in the same pass that picks the page (``count(*) OVER ()``), or,
-    for a common search, counts them and walks the result order
-    (:func:`_walk_postgres`). SQLite
+    for a common search's first page, walks the result order and counts
+    them apart (:func:`_walk_postgres`). SQLite
     counts a search's hits in its full-text tables (:func:`_sqlite_count`)
     and, with many hits in the default order, walks that order
     (:func:`_walk`) instead of sorting every hit. A page past the end is the

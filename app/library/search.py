@@ -20,7 +20,7 @@ come first, then featured ones, then by rank.
   one-, two- and three-character substring) finds a term of up to three
   characters exactly and a longer one through its trigrams (checked with
   ``strpos``); a term in nearly every case is ``strpos`` alone. The count
-  comes with the page, in one pass over the hits; for the first page of a
+  comes with the page, in one pass over the hits; for a first page of a
   search its statistics say is common, the page is walked from the order
   index and the hits counted apart (:func:`_walk_postgres`).
 
@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.sql import operators
 from sqlmodel import Session, func, select
 
@@ -204,16 +204,17 @@ GRAM_SHARES_SECONDS = 300.0
 @dataclass(frozen=True)
 class GramShares:
     """PostgreSQL: the share of the cases whose search text holds each of the
-    most common grams, from the statistics ANALYZE keeps on the grams index,
-    and the number of cases it saw (both empty before the first ANALYZE). A
-    gram not listed is in fewer cases than any listed one."""
+    most common grams, as ANALYZE estimated it from a sample for the grams
+    index, and the table's estimated number of rows, hidden cases among them
+    (``pg_class.reltuples``); no shares and 0 before the first ANALYZE. A
+    gram not listed is in fewer cases than (about) any listed one."""
 
     shares: dict[str, float]
     cases: int
 
     def of(self, term: str) -> float:
-        """At most the share of the cases holding ``term`` (that of its rarest
-        gram), or 0 when one of its grams is not among the listed ones."""
+        """The estimated share of the cases holding ``term``: at most that of
+        its rarest gram; 0, taken as rare, when one of its grams is not listed."""
         return min(self.shares.get(gram, 0.0) for gram in _grams_of(term))
 
 
@@ -289,14 +290,14 @@ def conditions(session: Session, filters: Filters, *, walk: bool = False) -> lis
     return where
 
 
-def _title_position(title, term: str):
-    """PostgreSQL: where ``term`` (the first of a search) starts in the lower-cased ``title``, from 1; 0 if not in it.
+def _title_holds(title, term: str):
+    """PostgreSQL: whether the lower-cased ``title`` holds ``term`` (the first of a search).
 
     lower() in the "C" collation folds A–Z only, as SQLite's does: four times
     faster than the database's own (a third of a search for a common term,
     which computes this for every hit).
     """
-    return func.strpos(func.lower(sa.collate(title, "C")), sa.bindparam("first_term", term, unique=True))
+    return func.strpos(func.lower(sa.collate(title, "C")), sa.bindparam("first_term", term, unique=True)) > 0
 
 
 def _order(filters: Filters, dialect: str) -> list:
@@ -305,10 +306,11 @@ def _order(filters: Filters, dialect: str) -> list:
     if found:
         # The title sits early in the row (the long texts come later, or out of line).
         if dialect == "postgresql":
-            first = _title_position(LibraryCase.title, found[0])
+            title_holds = _title_holds(LibraryCase.title, found[0])
         else:
-            first = func.instr(func.lower(LibraryCase.title), sa.bindparam("first_term", found[0], unique=True))
-        order.append(sa.case((first > 0, 0), else_=1))
+            title_holds = func.instr(func.lower(LibraryCase.title),
+                                     sa.bindparam("first_term", found[0], unique=True)) > 0
+        order.append(sa.case((title_holds, 0), else_=1))
     if filters.sort == "newest":
         order += [LibraryCase.published_at.desc(), LibraryCase.id.desc()]
     elif filters.sort == "title":
@@ -337,7 +339,7 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
 
     Only the page's ids are fetched, then their rows. PostgreSQL counts the
     hits in the same pass that picks the page (``count(*) OVER ()``), or,
-    for a common search's first page, walks the result order and counts
+    for a first page of a common search, walks the result order and counts
     them apart (:func:`_walk_postgres`). SQLite
     counts a search's hits in its full-text tables (:func:`_sqlite_count`)
     and, with many hits in the default order, walks that order
@@ -349,7 +351,7 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
         _plan_for_terms(session)
     walked = _walk_postgres(session, filters, page=page, per_page=per_page) \
         if dialect == "postgresql" and _walkable(filters, per_page) else None
-    if walked:
+    if walked is not None:
         wanted, total, page = walked
     elif dialect == "sqlite" and _walkable(filters, per_page):
         total = _sqlite_count(session, terms(filters.q))
@@ -376,6 +378,7 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
 
 
 def _count(session: Session, filters: Filters) -> int:
+    """How many visible cases match ``filters``."""
     return session.exec(select(func.count()).select_from(LibraryCase).where(*conditions(session, filters))).one()
 
 
@@ -423,13 +426,14 @@ def _sorted_page(session: Session, filters: Filters, *, offset: int, limit: int)
 
 
 def _walkable(filters: Filters, per_page: int) -> bool:
-    """Whether the SQLite order index serves this search: terms only, the default order, a page of a screen."""
+    """Whether an order index may serve this search (SQLite's :func:`_walk`, PostgreSQL's
+    :func:`_walk_postgres`): terms only, the default order, a page of a screen."""
     return bool(terms(filters.q)) and filters.sort == "rank" and per_page <= 100 \
         and not (filters.domain or filters.city or filters.tag or filters.year)
 
 
-#: The search order after "the title holds the first term", as SQLite's
-#: ix_library_cases_search_order has it: the same order as :func:`_order`.
+#: The search order after "the title holds the first term", as
+#: ix_library_cases_search_order has it on both databases: the same order as :func:`_order`.
 WALK_ORDER = (LibraryCase.featured.desc(), LibraryCase.year.desc(), LibraryCase.rank.is_(None), LibraryCase.rank,
               LibraryCase.id)
 
@@ -460,18 +464,20 @@ def _walk(session: Session, filters: Filters, *, offset: int, limit: int) -> lis
 
 #: PostgreSQL walks the order index for a search's page (:func:`_walk_postgres`)
 #: when the statistics say its terms are in at least this share of the cases
-#: (fewer hits are sorted, and counted in the same pass) ...
+#: (fewer hits are sorted, and counted in the same pass). ANALYZE lists only
+#: the most common grams (1,000 at the default statistics target; at the
+#: bench's 50,000 cases the rarest listed is in a fifth of them): an unlisted
+#: one counts as in none ...
 WALK_SHARE = 0.2
-#: ... for its first this many hits: the first page (on later ones the walk of
-#: a part often fails, and counting, then sorting that part, costs more than
-#: one pass) ...
+#: ... within its first this many hits: a first page (on later ones a walk
+#: often fails, and counting, then sorting, costs more than one pass) ...
 WALK_HITS = 20
 #: ... through at most this many cases (about 20 ms; sorting a common term's
 #: hits costs 30 to 50) ...
 WALK_ROWS = 4000
-#: ... and this many times those a page's hits are likely within, title hits
-#: taken to come one in 1/TITLE_DENSITY cases until they are counted.
+#: ... and this many times those a page's hits are likely within.
 WALK_MARGIN = 3
+#: Before they are counted, title hits are taken to come one in 1/TITLE_DENSITY cases.
 TITLE_DENSITY = 0.06
 
 
@@ -486,77 +492,82 @@ def _walk_postgres(session: Session, filters: Filters, *, page: int,
     A common term's hits are thousands, and sorting them reads every one's
     row; walking the visible cases in the result order finds a page after a
     few hundred. Title hits come first: a walk for a page of them, then a
-    count of the hits. When they do not fill the page, one pass counts the
-    hits and the title hits, and each part of the page, title hits then the
-    others, is walked or, where its hits are too sparse in that order,
-    sorted (:func:`_walk_part`).
+    count of the hits. When they do not fill it, one pass counts the hits
+    and the title hits and brings this page's title hits (they are few),
+    and the rest of the page is walked (:func:`_walk_others`).
+
+    Each step is a statement of its own: a publication committed between
+    them can make that one page momentarily inconsistent (as SQLite's walk).
     """
     found = terms(filters.q)
-    statistics = _gram_shares(session)
-    if page * per_page > WALK_HITS or math.prod(statistics.of(term) for term in found) < WALK_SHARE:
+    gram_statistics = _gram_shares(session)
+    if page * per_page > WALK_HITS or math.prod(gram_statistics.of(term) for term in found) < WALK_SHARE:
         return None
     offset = (page - 1) * per_page
     title_page = _walked(session, found, in_title=True, offset=offset, limit=per_page,
                          within=_walk_within(offset + per_page, TITLE_DENSITY))
     if len(title_page) == per_page:
         return title_page, _count(session, filters), page
-    title_holds = _title_position(LibraryCase.title, found[0]) > 0
-    total, title_total = session.exec(select(func.count(), func.count().filter(title_holds))
-                                      .where(*conditions(session, filters))).one()
+    in_title = _title_holds(LibraryCase.title, found[0])
+    in_order = aggregate_order_by(LibraryCase.id, *WALK_ORDER)
+    title_ids = func.array_agg(in_order, type_=ARRAY(sa.Integer)).filter(in_title)
+    total, title_total, title_ids = session.exec(
+        select(func.count(), func.count().filter(in_title), title_ids[1:WALK_HITS])  # a page within WALK_HITS
+        .where(*conditions(session, filters))).one()
     page = page_within(page, total, per_page)
-    offset, wanted = (page - 1) * per_page, []
-    for in_title, part_total in ((True, title_total), (False, total - title_total)):
-        take = min(per_page - len(wanted), part_total - offset)
-        if take > 0:
-            wanted += _walk_part(session, filters, in_title=in_title, offset=offset, limit=take,
-                                 density=part_total / max(statistics.cases, total))
-        offset = max(0, offset - part_total)
+    offset = (page - 1) * per_page
+    wanted = (title_ids or [])[offset:offset + per_page]
+    others = total - title_total
+    if len(wanted) < per_page and others:
+        skip = max(0, offset - title_total)
+        wanted += _walk_others(session, filters, offset=skip, limit=min(per_page - len(wanted), others - skip),
+                               density=others / max(gram_statistics.cases, total))
     return wanted, total, page
 
 
-def _walk_part(session: Session, filters: Filters, *, in_title: bool, offset: int, limit: int,
-               density: float) -> list[int]:
-    """PostgreSQL: ``limit`` hits, whose title holds the first term or not
-    (``in_title``), from ``offset`` in :data:`WALK_ORDER`, where they are one
-    in 1/``density`` cases: walked (:func:`_walked`) through the cases
-    :func:`_walk_within` allows; else, or when they are not all found
-    there, sorted from the grams index."""
+def _walk_others(session: Session, filters: Filters, *, offset: int, limit: int, density: float) -> list[int]:
+    """PostgreSQL: ``limit`` hits whose title does not hold the first term,
+    from ``offset`` in :data:`WALK_ORDER`, where they are one in 1/``density``
+    cases: walked (:func:`_walked`) through the cases :func:`_walk_within`
+    allows; else, or when they are not all found there, sorted from the grams index."""
     found = terms(filters.q)
-    walked = _walked(session, found, in_title=in_title, offset=offset, limit=limit,
+    walked = _walked(session, found, in_title=False, offset=offset, limit=limit,
                      within=_walk_within(offset + limit, density))
     if len(walked) == limit:
         return walked
-    title_holds = _title_position(LibraryCase.title, found[0]) > 0
     # OFFSET 0: the hits are found first (the grams index), then sorted; else, for a
     # small page, PostgreSQL may walk the order index computing every case's grams.
-    hits = select(*_walk_keys()).where(*conditions(session, filters), title_holds if in_title else ~title_holds) \
+    hits = select(*_walk_keys()).where(*conditions(session, filters), ~_title_holds(LibraryCase.title, found[0])) \
         .offset(0).subquery("hits")
     return _in_walk_order(session, hits, offset=offset, limit=limit)
 
 
 def _walked(session: Session, found: list[str], *, in_title: bool, offset: int, limit: int, within: int) -> list[int]:
     """Up to ``limit`` hits of ``found`` whose title holds the first term or
-    not, from ``offset`` among the first ``within`` visible cases in
-    :data:`WALK_ORDER`: the order index read in order, each term checked with
-    strpos() (computing a row's grams costs more than searching its text)."""
+    not (``in_title``), from ``offset`` among the first ``within`` visible
+    cases in :data:`WALK_ORDER`: the order index read in order, each term
+    checked with strpos() (computing a row's grams costs more than searching
+    its text)."""
     if not within:
         return []
     first = select(*_walk_keys(), LibraryCase.title, LibraryCase.search_text).where(visible()) \
         .order_by(*WALK_ORDER).limit(within).subquery("first")
-    title_holds = _title_position(first.c.title, found[0]) > 0
+    title_holds = _title_holds(first.c.title, found[0])
     texts = [func.strpos(first.c.search_text, sa.bindparam("term", term, unique=True)) > 0 for term in found]
     return _in_walk_order(session, first, title_holds if in_title else ~title_holds, *texts,
                           offset=offset, limit=limit)
 
 
 def _walk_keys() -> tuple:
-    """The id and the columns of :data:`WALK_ORDER`, for a subquery."""
+    """The id and what :data:`WALK_ORDER` sorts by, as columns of a subquery (``unranked``: rank IS NULL)."""
     return (LibraryCase.id, LibraryCase.featured, LibraryCase.year, LibraryCase.rank.is_(None).label("unranked"),
             LibraryCase.rank)
 
 
 def _in_walk_order(session: Session, cases, *where, offset: int, limit: int) -> list[int]:
-    """The ids of a page of the rows of ``cases`` (a subquery of :func:`_walk_keys`) in :data:`WALK_ORDER`."""
+    """The ids of a page of the rows of ``cases`` (a subquery of
+    :func:`_walk_keys`) in :data:`WALK_ORDER` — by its columns, so that
+    PostgreSQL sees a subquery read in that order needs no sort."""
     return list(session.exec(
         select(cases.c.id).where(*where)
         .order_by(cases.c.featured.desc(), cases.c.year.desc(), cases.c.unranked, cases.c.rank, cases.c.id)

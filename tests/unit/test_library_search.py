@@ -14,6 +14,6 @@ def test_a_term_is_as_common_as_its_rarest_trigram_and_an_unlisted_one_is_rare()
 
 def test_a_walk_reads_three_times_the_cases_a_page_is_likely_in():
     assert _walk_within(20, 0.25) == 240
-    assert _walk_within(40, 0.25) == 480  # the second page
+    assert _walk_within(40, 0.25) == 480  # twice the hits, twice the cases
     assert _walk_within(1000, 0.75) == WALK_ROWS  # the last a walk can serve
     assert _walk_within(1001, 0.75) == 0  # past it, sorting costs less

@@ -7,29 +7,19 @@ when stored): every whitespace-separated term of the query must occur, so
 "缺陷检测" only those with the four. Cases whose title holds the first term
 come first, then featured ones, then by rank.
 
-- SQLite: the FTS5 table ``library_search`` (trigram tokenizer) holds a copy
-  of every text; a term of three characters or more is a phrase query there
-  (a substring match through the index). A shorter one of letters, digits
-  and ideographs is a token of the FTS5 table ``library_search_grams``
-  (``app.db.search_grams``: "智能" one token, "智" a prefix query); any other
-  is ``instr()`` over the trigram table's narrow copy — never ``LIKE`` on the
-  trigram table, which SQLite 3.40 answers wrongly for two Chinese characters.
-  With many hits a page is read from the order index instead of sorting them
-  all (:func:`_walk`).
-- PostgreSQL: the GIN index over ``library_search_grams(search_text)`` (every
-  one-, two- and three-character substring) finds a term of up to three
-  characters exactly and a longer one through its trigrams (checked with
-  ``strpos``); a term in nearly every case is ``strpos`` alone. The count
-  comes with the page, in one pass over the hits; for a first page of a
-  search its statistics say is common, the page is walked from the order
-  index and the hits counted apart (:func:`_walk_postgres`).
+Each term is matched as :mod:`app.library.matching` says for the database.
+
+- SQLite counts a search's hits in its full-text tables and, with many hits,
+  reads a page from the order index instead of sorting them all (:func:`_walk`).
+- PostgreSQL counts the hits in the pass that sorts them for the page; for a
+  first page of a search its statistics say is common, the page is walked
+  from the order index and the hits counted apart (:func:`_walk_postgres`).
 
 Only visible cases (not hidden) are ever returned.
 """
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -37,10 +27,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.sql import operators
 from sqlmodel import Session, func, select
 
-from app.db import gram_character
 from app.enums import Domain, Technology
 from app.i18n import lazy_gettext as _l
 from app.input_rules import page_within
+from app.library.matching import gram_shares, postgres_conditions, sqlite_count, sqlite_sources
 from app.models import Call, LibraryCase, ResultRun
 from app.reference import CITIES
 
@@ -139,127 +129,9 @@ def _search_conditions(session: Session, found: list[str], *, walk: bool = False
     if not found:
         return []
     if session.get_bind().dialect.name != "sqlite":
-        return _postgres_conditions(session, found)
+        return postgres_conditions(session, found)
     case_id = LibraryCase.id + 0 if walk else LibraryCase.id
-    return [case_id.in_(source) for source in _sqlite_sources(found)]
-
-
-def _sqlite_sources(found: list[str]) -> list:
-    """SQLite: the ids (``rowid``) of the cases holding every term of ``found``,
-    as one query per full-text table — the long terms as one phrase query
-    through the trigram table; the short ones of letters, digits and
-    ideographs as tokens of the grams table; any other short term with
-    instr() on the trigram table's own narrow copy of the text (never LIKE on
-    the trigram table: SQLite 3.40 gets two Chinese characters wrong there).
-    Hidden cases are among them."""
-    sources = []
-    long_terms = [term for term in found if len(term) >= 3]
-    gram_terms = [term for term in found if len(term) < 3 and all(map(gram_character, term))]
-    other_terms = [term for term in found if len(term) < 3 and term not in gram_terms]
-    if long_terms or other_terms:
-        text = []
-        if long_terms:
-            query = " ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
-            text.append(sa.text("library_search MATCH :phrases").bindparams(
-                sa.bindparam("phrases", query, unique=True)))
-        text += [sa.func.instr(sa.column("search_text"), sa.bindparam("term", term, unique=True)) > 0
-                 for term in other_terms]
-        sources.append(sa.select(sa.column("rowid")).select_from(sa.table("library_search")).where(*text))
-    if gram_terms:
-        # A two-character term is one token, a one-character one a prefix ("智*").
-        query = " ".join(f'"{term}"' + ("*" if len(term) == 1 else "") for term in gram_terms)
-        sources.append(sa.select(sa.column("rowid")).select_from(sa.table("library_search_grams")).where(
-            sa.text("library_search_grams MATCH :grams").bindparams(sa.bindparam("grams", query, unique=True))))
-    return sources
-
-
-def _sqlite_count(session: Session, found: list[str]) -> int:
-    """SQLite: how many visible cases hold every term of ``found``, from the
-    full-text tables alone (their hits, less the hidden ones among them,
-    checked one by one) — never reading ``library_cases`` for every hit."""
-    sources = _sqlite_sources(found)
-    # rowid + 0: checked against the other table's hits, not looked up one by one in the first.
-    hits = sources[0].where(*((sa.column("rowid") + 0).in_(source) for source in sources[1:]))
-    total = select(func.count()).select_from(hits.subquery()).scalar_subquery()
-    hidden = select(func.count()).select_from(LibraryCase).where(
-        LibraryCase.hidden.is_(True),
-        *(sa.exists(source.where(sa.column("rowid") == LibraryCase.id)) for source in sources)).scalar_subquery()
-    return session.exec(select(total - hidden)).one()
-
-
-#: A gram in at least this share of the cases (by the planner's statistics) is
-#: looked for with strpos() instead of the grams index: for a gram in (nearly)
-#: every case the planner prefers a sequential scan, which would call
-#: library_search_grams() on every row. (At 50,000 cases it still chose the
-#: index at 0.99; a margin, since reading nearly every row costs a scan anyway.)
-COMMON_GRAM = 0.9
-
-
-#: How long a process keeps the gram statistics it read (they change with
-#: ANALYZE, which autovacuum runs after many changes; stale shares only pick
-#: another way of finding a term, never other hits).
-GRAM_SHARES_SECONDS = 300.0
-
-
-@dataclass(frozen=True)
-class GramShares:
-    """PostgreSQL: the share of the cases whose search text holds each of the
-    most common grams, as ANALYZE estimated it from a sample for the grams
-    index, and the table's estimated number of rows, hidden cases among them
-    (``pg_class.reltuples``); no shares and 0 before the first ANALYZE. A
-    gram not listed is in fewer cases than (about) any listed one."""
-
-    shares: dict[str, float]
-    cases: int
-
-    def of(self, term: str) -> float:
-        """The estimated share of the cases holding ``term``: at most that of
-        its rarest gram; 0, taken as rare, when one of its grams is not listed."""
-        return min(self.shares.get(gram, 0.0) for gram in _grams_of(term))
-
-
-_gram_shares_read: dict[str, tuple[float, GramShares]] = {}
-
-
-def _gram_shares(session: Session) -> GramShares:
-    """The statistics of the grams, read at most every :data:`GRAM_SHARES_SECONDS`
-    per database (``pg_stats`` costs more than a millisecond, a thirtieth of a
-    common term's search)."""
-    database = session.get_bind().engine.url.render_as_string()
-    read_at, shares = _gram_shares_read.get(database, (None, None))
-    if read_at is not None and time.monotonic() - read_at < GRAM_SHARES_SECONDS:
-        return shares
-    row = session.connection().exec_driver_sql(
-        "SELECT most_common_elems::text::text[], most_common_elem_freqs, "
-        "(SELECT reltuples FROM pg_class WHERE oid = 'library_cases'::regclass) FROM pg_stats "
-        "WHERE schemaname = current_schema() AND tablename = 'ix_library_cases_search_grams'").first()
-    shares = GramShares(shares=dict(zip(row[0], row[1])), cases=max(int(row[2]), 0)) if row and row[0] \
-        else GramShares(shares={}, cases=0)
-    _gram_shares_read[database] = (time.monotonic(), shares)
-    return shares
-
-
-def _grams_of(term: str) -> list[str]:
-    """The grams the index holds for ``term``: itself up to three characters, else its trigrams."""
-    return [term] if len(term) <= 3 else [term[i:i + 3] for i in range(len(term) - 2)]
-
-
-def _postgres_conditions(session: Session, found: list[str]) -> list:
-    """PostgreSQL: the grams index finds a term of up to three characters
-    exactly, and a longer one's candidates by its trigrams, which strpos()
-    then checks — the text of a row is read only for those.
-    """
-    shares = _gram_shares(session).shares
-    grams, checks = [], []
-    for term in found:
-        grams += [gram for gram in _grams_of(term) if shares.get(gram, 0.0) < COMMON_GRAM]
-        if len(term) > 3 or shares.get(term, 0.0) >= COMMON_GRAM:
-            checks.append(sa.func.strpos(LibraryCase.search_text, sa.bindparam("term", term, unique=True)) > 0)
-    where = []
-    if grams:
-        where.append(sa.func.library_search_grams(LibraryCase.search_text).op("@>")(
-            sa.cast(sa.bindparam("grams", sorted(set(grams)), type_=ARRAY(sa.Text), unique=True), ARRAY(sa.Text))))
-    return where + checks
+    return [case_id.in_(source) for source in sqlite_sources(found)]
 
 
 def visible():
@@ -341,7 +213,7 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
     hits in the same pass that picks the page (``count(*) OVER ()``), or,
     for a first page of a common search, walks the result order and counts
     them apart (:func:`_walk_postgres`). SQLite
-    counts a search's hits in its full-text tables (:func:`_sqlite_count`)
+    counts a search's hits in its full-text tables (:func:`sqlite_count`)
     and, with many hits in the default order, walks that order
     (:func:`_walk`) instead of sorting every hit. A page past the end is the
     last page.
@@ -354,7 +226,7 @@ def find(session: Session, filters: Filters, *, page: int = 1, per_page: int = 2
     if walked is not None:
         wanted, total, page = walked
     elif dialect == "sqlite" and _walkable(filters, per_page):
-        total = _sqlite_count(session, terms(filters.q))
+        total = sqlite_count(session, terms(filters.q))
         page = page_within(page, total, per_page)
         if not total:
             wanted = []
@@ -500,7 +372,7 @@ def _walk_postgres(session: Session, filters: Filters, *, page: int,
     them can make that one page momentarily inconsistent (as SQLite's walk).
     """
     found = terms(filters.q)
-    gram_statistics = _gram_shares(session)
+    gram_statistics = gram_shares(session)
     if page * per_page > WALK_HITS or math.prod(gram_statistics.of(term) for term in found) < WALK_SHARE:
         return None
     offset = (page - 1) * per_page

@@ -10,7 +10,7 @@ from app.db import create_engine, utcnow
 from app.db_cli import alembic_config
 from app.enums import Domain, EntryStatus
 from app.errors import DomainError
-from app.library import search, services
+from app.library import matching, search, services
 from app.library.search import Filters
 from app.models import AuditEvent, Call, Entry, LibraryCase, Organisation, ResultRun
 from app.results.compute import compute_results
@@ -116,8 +116,8 @@ def test_a_search_is_planned_for_its_terms_on_postgresql(app, library, session):
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's statistics")
 def test_a_process_reads_the_gram_statistics_once_in_a_while(app, library, session, monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(search.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(search, "_gram_shares_read", {})
+    monkeypatch.setattr(matching.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(matching, "_gram_shares_read", {})
 
     def reads() -> int:
         with count_queries(session.get_bind()) as queries:
@@ -129,7 +129,7 @@ def test_a_process_reads_the_gram_statistics_once_in_a_while(app, library, sessi
         assert reads() == 1
         clock[0] += 60
         assert reads() == 0  # the same answer, from this process's memory
-        clock[0] += search.GRAM_SHARES_SECONDS
+        clock[0] += matching.GRAM_SHARES_SECONDS
         assert reads() == 1
 
 def test_bad_filters_are_reported_not_guessed():
@@ -266,7 +266,7 @@ def test_a_common_term_s_page_is_walked_and_its_hits_counted(app, library, sessi
     from walking the order index, then a count of the hits; a page the title hits do
     not fill, from a count of the hits that brings the title hits, then a walk for
     the others. Never a sort of every hit."""
-    monkeypatch.setattr(search, "_gram_shares", lambda session: search.GramShares(shares={"智": 0.6}, cases=5))
+    monkeypatch.setattr(search, "gram_shares", lambda session: matching.GramShares(shares={"智": 0.6}, cases=5))
 
     def searches(**arguments) -> tuple[list[str], list[str]]:
         with count_queries(session.get_bind()) as queries:

@@ -1,5 +1,6 @@
 """How PostgreSQL's library search decides to walk the order index, from the gram statistics."""
-from app.library.search import WALK_ROWS, GramShares, _walk_within
+from app.library.matching import GramShares
+from app.library.search import WALK_ROWS, _walk_within
 
 SHARES = GramShares(shares={"智": 0.8, "vis": 0.3, "isi": 0.2, "sio": 0.3, "ion": 0.6}, cases=50000)
 

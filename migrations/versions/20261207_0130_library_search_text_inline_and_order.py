@@ -6,7 +6,7 @@
   fetched it from the TOAST table (a term of four characters or more, found
   in 14,581 of 50,000 cases: 49 → 35 ms). Existing rows are written again
   to take the new storage: the table is locked while the migration runs (a
-  few seconds for a few thousand cases; about a minute at 50,000), and
+  few seconds for a few thousand cases; a few minutes at 50,000), and
   ``VACUUM ANALYZE library_cases`` afterwards gives back the old rows' room
   (autovacuum does it in its own time).
 - ``ix_library_cases_search_order``: the visible cases in the order search

@@ -20,8 +20,8 @@ on the trigram table's copy for other characters), counts over a narrow
 index and, from 1,000 hits, walks the order index for the page; PostgreSQL
 uses its grams GIN index (``library_search_grams(search_text) @> …``, with
 ``strpos()`` checking terms of 4+ characters), and for a first page of a
-search its statistics say is common counts the hits first, then walks the
-order index. The table's ``path`` column
+search its statistics say is common walks the order index and counts the
+hits apart. The table's ``path`` column
 says which; the PostgreSQL plan of every statement is printed after the table.
 Baseline, in the same run on the same database: the count and the first
 page with every term as a plain ``LIKE '%q%'`` scan of ``search_text``

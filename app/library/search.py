@@ -370,9 +370,11 @@ def _walk_postgres(session: Session, filters: Filters, *, page: int,
     Each step is a statement of its own: a publication committed between
     them can make that one page momentarily inconsistent (as SQLite's walk).
     """
+    if page * per_page > WALK_HITS:
+        return None
     found = terms(filters.q)
     gram_statistics = gram_shares(session)
-    if page * per_page > WALK_HITS or math.prod(gram_statistics.of(term) for term in found) < WALK_SHARE:
+    if math.prod(gram_statistics.of(term) for term in found) < WALK_SHARE:
         return None
     offset = (page - 1) * per_page
     title_page = _walked(session, found, in_title=True, offset=offset, limit=per_page,
@@ -381,9 +383,9 @@ def _walk_postgres(session: Session, filters: Filters, *, page: int,
         return title_page, _count(session, filters), page
     in_title = _title_holds(LibraryCase.title, found[0])
     in_order = aggregate_order_by(LibraryCase.id, *WALK_ORDER)
-    title_ids = func.array_agg(in_order, type_=ARRAY(sa.Integer)).filter(in_title)
+    title_hits_in_order = func.array_agg(in_order, type_=ARRAY(sa.Integer)).filter(in_title)
     total, title_total, title_ids = session.exec(
-        select(func.count(), func.count().filter(in_title), title_ids[1:WALK_HITS])  # a page within WALK_HITS
+        select(func.count(), func.count().filter(in_title), title_hits_in_order[1:WALK_HITS])  # a page within them
         .where(*conditions(session, filters))).one()
     page = page_within(page, total, per_page)
     offset = (page - 1) * per_page

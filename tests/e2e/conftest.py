@@ -1,16 +1,15 @@
 """A live server on a fresh database, and a real headless Chromium."""
 import os
 import shutil
-import threading
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from app import create_app
 from tests.conftest import make_test_config
 from tests.databases import fresh_database
+from tests.live import served
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 
@@ -27,14 +26,10 @@ def live_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("live")
     with fresh_database(tmp) as url:
         app = create_app(make_test_config(url, tmp, WTF_CSRF_ENABLED=True))
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
         try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+            with served(app) as url:
+                yield LiveServer(url=url, app=app)
         finally:
-            server.shutdown()
-            thread.join()
             app.extensions["db"].engine.dispose()
 
 

@@ -12,7 +12,6 @@ import pytest
 from flask_babel import gettext
 from sqlalchemy.orm import selectinload
 from sqlmodel import func, select
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.db import utcnow, write_intent
@@ -39,6 +38,7 @@ from app.review.sheets import services as sheets
 from tests.conftest import make_test_config
 from tests.databases import ON_POSTGRES, fresh_database
 from tests.factories import PASSWORD, Factories, credit_code, write_rubric
+from tests.live import served
 
 # A small rubric with different maxima, so that weighting is really tested.
 RUBRIC = """\
@@ -688,14 +688,10 @@ def live(tmp_path_factory):
     write_rubric(folder, text=RUBRIC)
     with fresh_database(tmp) as url:
         app = create_app(make_test_config(url, tmp, RUBRICS_FOLDER=str(folder), WTF_CSRF_ENABLED=False))
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
         try:
-            yield app, f"http://127.0.0.1:{server.server_port}"
+            with served(app) as url:
+                yield app, url
         finally:
-            server.shutdown()
-            thread.join()
             app.extensions["db"].engine.dispose()
 
 

@@ -862,7 +862,8 @@ def main() -> int:
             guard.close()
             return 0
         port = free_port()
-        print(f"load average {load_average()} (1, 5, 15 min) before the run")
+        print(f"load average {load_average()} (1, 5, 15 min) before the run; Python {sys.version.split()[0]} "
+              f"({os.path.realpath(sys.executable)})")
         print(f"gunicorn -w {workers} -k gthread --threads {threads} --keep-alive {keepalive} on 127.0.0.1:{port} "
               f"(SHOWCASE_ENV=production, as deploy/gunicorn.conf.py); "
               f"{cores} cores shared with PostgreSQL and this load generator")

@@ -101,15 +101,24 @@ def test_page_counts_come_from_the_rendered_document_not_from_reading_the_parts(
 
 
 
-def test_a_one_process_build_freezes_the_heap_while_it_renders_and_leaves_a_frozen_one_frozen(
+def test_a_build_freezes_the_heap_from_the_content_to_the_merge_and_leaves_a_frozen_one_frozen(
         app, published, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "BROCHURE_WORKERS", 1)
-    seen = []
-    render_part = builder._render_part
-    monkeypatch.setattr(builder, "_render_part", lambda *args: seen.append(gc.get_freeze_count()) or render_part(*args))
+    seen = {}
+
+    def watched(name):
+        step = getattr(builder, name)
+        monkeypatch.setattr(builder, name,
+                            lambda *args, **kwargs: seen.setdefault(name, []).append(gc.get_freeze_count())
+                            or step(*args, **kwargs))
+
+    for name in ("brochure_content", "_render_part", "_merge"):
+        watched(name)
     assert gc.get_freeze_count() == 0
     _build(app, published, tmp_path / "a.pdf")
-    assert seen and all(count > 0 for count in seen)  # frozen while the parts render
+    # Frozen while it reads the content, renders each part and merges them.
+    assert set(seen) == {"brochure_content", "_render_part", "_merge"}
+    assert all(count > 0 for counts in seen.values() for count in counts), seen
     assert gc.get_freeze_count() == 0  # and handed back to the collector after
     # A process that froze its own heap (a gunicorn worker) keeps it frozen.
     gc.freeze()

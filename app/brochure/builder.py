@@ -55,6 +55,7 @@ from app.brochure.files import atomic_write
 from app.brochure.fonts import FontSet, brochure_fonts, share_subsets, template_text
 from app.brochure.options import BuildOptions
 from app.db import db
+from app.pdf.markup import UA_FILE
 from app.pdf.text import document_language, language_tag
 
 #: Bump when the builder's own output changes, to drop old cached files.
@@ -112,8 +113,8 @@ def _digest(*parts) -> str:
 
 
 def _design_version() -> str:
-    """A hash of the templates and the stylesheet: changing the design invalidates the caches."""
-    files = sorted(TEMPLATE_FOLDER.glob("*.html")) + [CSS_FILE]
+    """A hash of the templates and the stylesheets: changing the design invalidates the caches."""
+    files = sorted(TEMPLATE_FOLDER.glob("*.html")) + [CSS_FILE, UA_FILE]
     return _digest(BUILD_VERSION, [(f.name, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files if f.exists()])
 
 

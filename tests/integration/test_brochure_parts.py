@@ -1,7 +1,9 @@
 """The brochure's parts: cut small and scheduled by cost, counted from the
-rendered document, their font subsets joined at the merge, and the tables'
-columns lining up in the PDF."""
+rendered document, parsed and styled by app.pdf.markup as WeasyPrint would,
+their font subsets joined at the merge, and the tables' columns lining up in
+the PDF."""
 import gc
+import io
 import re
 import shutil
 import subprocess
@@ -10,6 +12,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 import tinyhtml5
+from weasyprint import HTML
 
 from app.brochure import builder, pages
 from app.brochure.builder import build_brochure, schedule, simulate
@@ -160,6 +163,51 @@ def test_a_part_is_rendered_without_weasyprint_s_html5_parser(app, published, mo
         data, count = pages.render_chunk_pages(chapter, start_page=5)
         db.session.close()
     assert data.startswith(b"%PDF") and count == chapter.pages
+
+
+def _page_streams(pdf_bytes: bytes) -> list[bytes]:
+    """What each page draws: its content streams, uncompressed."""
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        return [b"".join(stream.read_bytes() for stream in
+                         ([page.obj.Contents] if isinstance(page.obj.Contents, pikepdf.Stream) else page.obj.Contents))
+                for page in pdf.pages]
+
+
+def test_every_part_prints_the_same_with_the_markup_s_user_agent_stylesheet_as_with_weasyprint_s(
+        app, published, monkeypatch):
+    # markup-ua.css is WeasyPrint's html5_ua.css cut to the elements app.pdf.markup parses: no page may differ.
+    with app.app_context(), document_language("zh"):
+        plan = pages.chunks(brochure_content(db.session, _options(published)))
+        positions = pages.start_pages(plan)
+        toc = pages.table_of_contents(plan, positions)
+        fonts = builder.plan_fonts(plan)
+        printed = {}
+        for sheets in ("ours", "weasyprint"):
+            if sheets == "weasyprint":
+                monkeypatch.setattr(markup.ParsedHTML, "_ua_stylesheets", HTML._ua_stylesheets)
+            printed[sheets] = [_page_streams(pages.render_chunk(chunk, start_page=positions[chunk.key], fonts=fonts,
+                                                                toc=toc if chunk.needs_toc else None))
+                               for chunk in plan]
+        db.session.close()
+    assert {chunk.kind for chunk in plan} == {"front", "chapter", "city_index", "rankings", "back"}
+    assert [len(streams) for streams in printed["ours"]] == [chunk.pages for chunk in plan]
+    assert printed["ours"] == printed["weasyprint"]
+
+
+def test_the_markup_s_user_agent_stylesheet_gives_a_plain_element_no_pseudo_element():
+    # WeasyPrint's "::marker", "::footnote-call"… match every element, and each match costs a computed style.
+    html = "<html><head></head><body><div><p>文字<span>字</span></p></div><ul><li>一</li></ul></body></html>"
+    document = markup.ParsedHTML(html, base_url="file:///")
+
+    def pseudo_elements(sheet, tag):
+        element = next(document.wrapper_element.query_all(tag))
+        return {pseudo for _specificity, _order, pseudo, _rule in sheet.matcher.match(element) if pseudo}
+
+    ours, weasyprints = document._ua_stylesheets()[0], HTML._ua_stylesheets(document)[0]
+    for tag in ("html", "body", "div", "p", "span"):
+        assert pseudo_elements(ours, tag) == set()
+        assert "marker" in pseudo_elements(weasyprints, tag)
+    assert pseudo_elements(ours, "li") == {"marker"}
 
 
 @NEEDS

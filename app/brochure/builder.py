@@ -197,6 +197,8 @@ def _render_in_worker(app_config_key, chunk, start_page, toc, profile, fonts, lo
 
 # Apps handed to forked workers (inherited through fork, never pickled).
 _FORKED_APPS: dict[int, object] = {}
+#: Whether this process has rendered a part itself (see _render).
+_RENDERED_HERE = False
 
 
 def _start_worker(app_config_key) -> None:
@@ -399,16 +401,25 @@ def _render(jobs: dict, files: dict[str, Path], profile: str, fonts: FontSet, lo
     app = current_app._get_current_object()
     workers = min(_workers(), len(jobs))
     order = [chunk.key for chunk in schedule([chunk for chunk, _start, _toc in jobs.values()])]
-    if workers == 1:
-        # Here (a one-scenario rebuild, a one-worker build) the heap is frozen
-        # by build_brochure: the collection after each part scans only what
-        # the part made (an 11.3 s one-process build: 8.9 s).
-        for key in order:
-            chunk, start, toc = jobs[key]
-            counts[key], seconds[key] = _render_part(chunk, start, toc, profile, fonts, files[key])
-            done += 1
-            report(chunk.title, done, total)
+    global _RENDERED_HERE
+    # Here (a one-scenario rebuild, a one-worker build) the heap is frozen by
+    # build_brochure: the collection after each part scans only what the part
+    # made (an 11.3 s one-process build: 8.9 s). A process that has never
+    # rendered (a job worker that only forked) first renders the cheapest part
+    # itself: the workers it forks, in this build and the next, start from its
+    # caches (C types parsed, fontconfig and Pango set up) instead of each
+    # making its own (a full build 4.13 → 3.94 s once this process is warm).
+    inline = order if workers == 1 else [] if _RENDERED_HERE else [min(order, key=lambda key: jobs[key][0].cost)]
+    for key in inline:
+        chunk, start, toc = jobs[key]
+        counts[key], seconds[key] = _render_part(chunk, start, toc, profile, fonts, files[key])
+        _RENDERED_HERE = True
+        done += 1
+        report(chunk.title, done, total)
+    order = [key for key in order if key not in counts]
+    if not order:
         return counts, seconds
+    workers = min(workers, len(order))
     # Forked workers inherit the app (templates, config, fonts) without pickling it.
     slot = id(app)
     _FORKED_APPS[slot] = app

@@ -4,6 +4,7 @@ their font subsets joined at the merge, and the tables' columns lining up in
 the PDF."""
 import gc
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -83,6 +84,25 @@ def test_parts_are_cut_small_and_handed_out_costliest_first(app, published, monk
         finish = simulate(costs, workers)
         assert max(finish) - min(finish) <= max(costs)
         assert max(finish) <= sum(costs) / workers + max(costs)
+
+
+def test_a_process_that_never_rendered_renders_the_cheapest_part_itself_then_forks_the_rest(
+        app, published, tmp_path, monkeypatch):
+    # Its forked workers, in this build and the next, start from its warm caches.
+    monkeypatch.setitem(app.config, "BROCHURE_WORKERS", 2)
+    monkeypatch.setattr(builder, "_RENDERED_HERE", False)
+    here = []
+    render_part = builder._render_part
+    monkeypatch.setattr(builder, "_render_part",
+                        lambda chunk, *args: here.append((os.getpid(), chunk.key)) or render_part(chunk, *args))
+    first = _build(app, published, tmp_path / "a.pdf")
+    assert first.rendered == len(first.schedule) >= 6
+    assert [key for pid, key in here if pid == os.getpid()] == [min(first.schedule, key=first.schedule.get)]
+    here.clear()
+    shutil.rmtree(Path(app.config["BROCHURE_CACHE_FOLDER"]) / "chunks")
+    shutil.rmtree(Path(app.config["BROCHURE_CACHE_FOLDER"]) / "builds")
+    again = _build(app, published, tmp_path / "b.pdf")
+    assert again.rendered == first.rendered and not [key for pid, key in here if pid == os.getpid()]
 
 
 def test_page_counts_come_from_the_rendered_document_not_from_reading_the_parts(app, published, tmp_path, monkeypatch):

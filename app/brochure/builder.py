@@ -398,18 +398,25 @@ def _render(jobs: dict, files: dict[str, Path], profile: str, fonts: FontSet, lo
     seconds: dict[str, float] = {}
     if not jobs:
         return counts, seconds
-    app = current_app._get_current_object()
-    workers = min(_workers(), len(jobs))
-    order = [chunk.key for chunk in schedule([chunk for chunk, _start, _toc in jobs.values()])]
     global _RENDERED_HERE
-    # Here (a one-scenario rebuild, a one-worker build) the heap is frozen by
-    # build_brochure: the collection after each part scans only what the part
-    # made (an 11.3 s one-process build: 8.9 s). A process that has never
-    # rendered (a job worker that only forked) first renders the cheapest part
-    # itself: the workers it forks, in this build and the next, start from its
-    # caches (C types parsed, fontconfig and Pango set up) instead of each
-    # making its own (a full build 4.13 → 3.94 s once this process is warm).
-    inline = order if workers == 1 else [] if _RENDERED_HERE else [min(order, key=lambda key: jobs[key][0].cost)]
+    app = current_app._get_current_object()
+    slots = _workers()
+    workers = min(slots, len(jobs))
+    order = [chunk.key for chunk in schedule([chunk for chunk, _start, _toc in jobs.values()])]
+    # Parts rendered in this process, whose heap build_brochure froze: the
+    # collection after each part scans only what the part made (an 11.3 s
+    # one-process build: 8.9 s).
+    if workers == 1:  # a one-scenario rebuild, a one-worker build
+        inline = order
+    elif _RENDERED_HERE or len(jobs) <= slots:  # warm already; or each part has a worker of its own
+        inline = []
+    else:
+        # A process that has never rendered (a job worker that only forked)
+        # renders the cheapest part itself first: the workers it forks, in
+        # this build and the next, start from its caches (C types parsed,
+        # fontconfig and Pango set up) instead of each making its own (a full
+        # build 4.13 → 3.94 s once this process is warm).
+        inline = [min(order, key=lambda key: jobs[key][0].cost)]
     for key in inline:
         chunk, start, toc = jobs[key]
         counts[key], seconds[key] = _render_part(chunk, start, toc, profile, fonts, files[key])

@@ -62,8 +62,7 @@ def render_pdf_pages(html: str, *, base_url: str, stylesheets: list[Path], allow
     fetcher = LockedFetcher(allowed_roots, blobs=blobs)
     if shared_css is not None and blobs is None:
         font_config, counter_style, styles = _shared_styles(
-            tuple((str(Path(path).resolve()), Path(path).stat().st_mtime_ns) for path in stylesheets),
-            tuple(str(root) for root in allowed_roots), shared_css, os.getpid())
+            stylesheets_key(stylesheets), tuple(str(root) for root in allowed_roots), shared_css, os.getpid())
     else:
         font_config, counter_style, styles = _styles(stylesheets, fetcher, "")
     document = _source(html, base_url, fetcher, own_markup).render(
@@ -94,6 +93,11 @@ def _styles(stylesheets: list[Path], fetcher: LockedFetcher, extra_css: str):
         styles.insert(0, CSS(string=extra_css, url_fetcher=fetcher, font_config=font_config,
                              counter_style=counter_style))
     return font_config, counter_style, styles
+
+
+def stylesheets_key(stylesheets: list[Path]) -> tuple[tuple[str, int], ...]:
+    """What the kept styles of ``stylesheets`` are kept under: each file and its version (mtime)."""
+    return tuple((str(Path(path).resolve()), Path(path).stat().st_mtime_ns) for path in stylesheets)
 
 
 @functools.lru_cache(maxsize=4)

@@ -7,7 +7,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from app.pdf import render
-from app.pdf.render import render_pdf_pages
+from app.pdf.render import render_pdf_pages, stylesheets_key
 
 HTML = "<html><head></head><body><p class='case'>场景示范</p><p class='count'></p></body></html>"
 
@@ -20,7 +20,7 @@ def _render(tmp_path: Path, stylesheet: Path, font_rules: str, name: str) -> str
 
 
 def _key(stylesheet: Path):
-    return ((str(stylesheet.resolve()), stylesheet.stat().st_mtime_ns),)
+    return stylesheets_key([stylesheet])
 
 
 def test_the_stylesheets_are_parsed_once_for_every_set_of_font_rules(tmp_path):

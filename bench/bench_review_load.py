@@ -13,7 +13,10 @@ keep-alive 5 s, ``gc.freeze()`` in each worker; ``BENCH_WORKERS`` and
 one keep-alive connection per client):
 
 1. baseline: 50 clients call ``GET /healthz`` (no database) for ~10 s;
-2. load: 50 experts log in and for 60 s work through their queue — queue,
+2. floor: 50 experts log in, then call ``GET /account/session`` for as long —
+   the cheapest request a logged-in browser sends (the login session's one
+   query, a small JSON answer): no page can be served faster;
+3. load: the same experts, for 60 s, work through their queue — queue,
    conflict declaration, open the sheet, the sheet, 3–5 autosaves with
    changing scores (carrying the version each autosave returns), submit (one
    submit in eight, at random, is a double click: two at once) and the sheet
@@ -113,6 +116,9 @@ RUN_LOCK = 0x5EB_0AD  # advisory lock key: one run at a time per database
 DOUBLE_CLICK = 1 / 8  # the share of submits sent twice at once
 TARGET_P95_MS = 50
 TARGET_RATIO = 0.3  # saturation throughput against the bare route's
+# The cheapest request of a logged-in browser: the login session's one query
+# and a small JSON answer (the expiry warning's poll, which never writes).
+FLOOR_PATH = "/account/session"
 KINDS = ("queue", "declaration", "open", "sheet", "autosave", "submit")
 WORDS = ("智能", "视觉", "质检", "巡检", "调度", "诊断", "预测", "平台", "机器人", "大模型", "知识图谱", "政务", "安防", "教学", "风控")
 
@@ -662,26 +668,30 @@ class Expert:
 # --- the two phases -------------------------------------------------------------
 
 
-def baseline(port: int, clients: int, seconds: float, probe=None) -> tuple[Recorder, float]:
+def repeat(port: int, clients: int, seconds: float, kind: str, path: str, *, cookies=None, probe=None
+           ) -> tuple[Recorder, float]:
+    """``clients`` keep-alive clients send ``GET path`` for ``seconds`` as fast
+    as it answers; ``cookies``: one cookie jar per client (a logged-in browser)."""
     recorders = [Recorder() for _ in range(clients)]
     start = threading.Barrier(clients + 1)
     deadline = [0.0]
 
-    def hammer(recorder: Recorder) -> None:
-        client = Client(port, recorder)
+    def hammer(recorder: Recorder, jar: dict | None) -> None:
+        client = Client(port, recorder, jar)
         start.wait()
         while time.perf_counter() < deadline[0]:
             try:
-                status, _headers, _body = client.request("healthz", "GET", "/healthz")
+                status, _headers, _body = client.request(kind, "GET", path)
                 if status != 200:
-                    recorder.error("healthz", f"HTTP {status}")
+                    recorder.error(kind, f"HTTP {status}")
             except (OSError, http.client.HTTPException) as error:
-                recorder.error("healthz", f"{type(error).__name__}: {error}")
+                recorder.error(kind, f"{type(error).__name__}: {error}")
                 client.close()
-                client = Client(port, recorder)
+                client = Client(port, recorder, jar)
         client.close()
 
-    threads = [threading.Thread(target=hammer, args=(r,), daemon=True) for r in recorders]
+    jars = cookies if cookies is not None else [None] * clients
+    threads = [threading.Thread(target=hammer, args=(r, jar), daemon=True) for r, jar in zip(recorders, jars)]
     for thread in threads:
         thread.start()
     if probe:
@@ -697,27 +707,32 @@ def baseline(port: int, clients: int, seconds: float, probe=None) -> tuple[Recor
     return merge(recorders), elapsed
 
 
-def load(port: int, clients: int, seconds: float, think: float, ledger: Ledger, probe=None
-         ) -> tuple[Recorder, float, list[float]]:
-    """Log the experts in, then let them work for ``seconds``; ``probe()`` is
-    called just before and just after the work (not the logins)."""
+def log_in(port: int, clients: int, think: float, ledger: Ledger) -> tuple[list["Expert"], list[float]]:
+    """``clients`` experts, all logged in at once (scrypt: outside any measured
+    phase), and how long each login took."""
     experts = [Expert(n, port, random.Random(1000 + n), ledger, think) for n in range(clients)]
     logins, problems = [], []
 
-    def log_in(expert: Expert) -> None:
+    def one(expert: Expert) -> None:
         try:
             logins.append(expert.login())
         except (RequestError, OSError, http.client.HTTPException) as error:
             problems.append(f"{expert.email}: {error}")
 
-    threads = [threading.Thread(target=log_in, args=(e,), daemon=True) for e in experts]
+    threads = [threading.Thread(target=one, args=(e,), daemon=True) for e in experts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     if problems:
         fail("logins failed: " + "; ".join(problems[:5]))
-    start = threading.Barrier(clients + 1)
+    return experts, logins
+
+
+def load(experts: list["Expert"], seconds: float, probe=None) -> tuple[Recorder, float]:
+    """Let the logged-in experts work for ``seconds``; ``probe()`` is called
+    just before and just after."""
+    start = threading.Barrier(len(experts) + 1)
     deadline = [0.0]
 
     def work(expert: Expert) -> None:
@@ -739,7 +754,7 @@ def load(port: int, clients: int, seconds: float, think: float, ledger: Ledger, 
         probe()
     for expert in experts:
         expert.client.close()
-    return merge([e.recorder for e in experts]), elapsed, logins
+    return merge([e.recorder for e in experts]), elapsed
 
 
 def merge(recorders: list[Recorder]) -> Recorder:
@@ -754,11 +769,13 @@ def merge(recorders: list[Recorder]) -> Recorder:
 
 
 def worker_shares(access_log: Path) -> tuple[dict[str, list[float]], dict[str, Counter]]:
-    """Server-side times (s) and requests per worker, for the baseline and the load."""
-    times, workers = {"baseline": [], "load": []}, {"baseline": Counter(), "load": Counter()}
+    """Server-side times (s) and requests per worker, for the baseline, the floor and the load."""
+    times = {phase: [] for phase in ("baseline", "floor", "load")}
+    workers = {phase: Counter() for phase in times}
     for line in access_log.read_text().splitlines():
         pid, micros, _method, path = line.split(" ", 3)
-        phase = "baseline" if path == "/healthz" else "load" if path.startswith("/review/") else None
+        phase = ("baseline" if path == "/healthz" else "floor" if path == FLOOR_PATH
+                 else "load" if path.startswith("/review/") else None)
         if phase:
             times[phase].append(int(micros) / 1e6)
             workers[phase][pid] += 1
@@ -875,8 +892,11 @@ def main() -> int:
             def probe():
                 marks.append(Usage.now(process.pid, guard))
 
-            base, base_seconds = baseline(port, clients, baseline_seconds, probe)
-            main_run, main_seconds, logins = load(port, clients, seconds, think, ledger, probe)
+            base, base_seconds = repeat(port, clients, baseline_seconds, "healthz", "/healthz", probe=probe)
+            experts, logins = log_in(port, clients, think, ledger)
+            floor, floor_seconds = repeat(port, clients, baseline_seconds, "floor", FLOOR_PATH,
+                                          cookies=[expert.client.cookies for expert in experts], probe=probe)
+            main_run, main_seconds = load(experts, seconds, probe)
         finally:
             stop_gunicorn(process)
         log = (tmp / "gunicorn.log").read_text(errors="replace") + (tmp / "app.log").read_text(errors="replace")
@@ -884,10 +904,12 @@ def main() -> int:
                       or '"level": "ERROR"' in line or '"level": "CRITICAL"' in line]
 
         think_note = f", think time {think * 1000:.0f} ms ×0.5–1.5" if think else ", no think time"
-        print(f"\n{clients} clients, keep-alive; baseline {base_seconds:.1f} s, load {main_seconds:.1f} s{think_note}; "
+        print(f"\n{clients} clients, keep-alive; baseline {base_seconds:.1f} s, floor {floor_seconds:.1f} s, "
+              f"load {main_seconds:.1f} s{think_note}; "
               f"{len(logins)} logins beforehand (median {sorted(logins)[len(logins) // 2] * 1000:.0f} ms, scrypt)")
         print(f"  {'':<28} {'requests':>8} {'rps':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
         base_p95 = row("baseline GET /healthz", base.latencies["healthz"], base.errors["healthz"], base_seconds)
+        row(f"floor GET {FLOOR_PATH}", floor.latencies["floor"], floor.errors["floor"], floor_seconds)
         everything = [value for kind in KINDS for value in main_run.latencies[kind]]
         total_errors = sum(main_run.errors.values())
         load_p95 = row("load: all requests", everything, total_errors, main_seconds)
@@ -895,29 +917,34 @@ def main() -> int:
             row(f"  {kind}", main_run.latencies[kind], main_run.errors[kind], main_seconds)
         print(f"  load p95 ÷ baseline p95: {load_p95 / base_p95:.1f}×; "
               f"target p95 ≤ {TARGET_P95_MS} ms: {'ok' if load_p95 <= TARGET_P95_MS else 'MISSED'}")
-        ratio = (len(everything) / main_seconds) / (len(base.latencies["healthz"]) / base_seconds)
+        base_rps = len(base.latencies["healthz"]) / base_seconds
+        ratio = (len(everything) / main_seconds) / base_rps
+        floor_ratio = (len(floor.latencies["floor"]) / floor_seconds) / base_rps
+        print(f"  floor rps ÷ baseline rps: {floor_ratio:.2f}× (the cheapest logged-in request: "
+              "no page can be served faster than this)")
         print(f"  load rps ÷ baseline rps: {ratio:.2f}× (target at saturation, BENCH_THINK_MS=0: ≥ {TARGET_RATIO}×"
               f"{': ok' if ratio >= TARGET_RATIO else ': MISSED' if not think else ''})")
         print(f"  sheets submitted in the run {len(ledger.submitted)} ({ledger.double_clicks} by double click, "
               f"{ledger.double_click_alerts} of them then showing an error message); "
               f"experts with nothing left to score {len(ledger.out_of_work)}; "
-              f"reconnects {main_run.reconnects + base.reconnects} (gunicorn closes keep-alive connections idle for {keepalive} s)")
+              f"reconnects {main_run.reconnects + base.reconnects + floor.reconnects} (gunicorn closes keep-alive connections idle for {keepalive} s)")
         server_times, per_worker = worker_shares(tmp / "access.log")
-        for phase in ("baseline", "load"):
+        for phase in ("baseline", "floor", "load"):
             values = sorted(server_times[phase])
             total = sum(per_worker[phase].values()) or 1
             shares = " / ".join(f"{n / total:.0%}" for n in sorted(per_worker[phase].values(), reverse=True))
             print(f"  {phase}: time inside gunicorn p50 {percentile(values, 50) * 1000:.1f} ms, "
                   f"p95 {percentile(values, 95) * 1000:.1f} ms; requests per worker {shares}")
         print("  (a keep-alive connection stays with the worker that accepted it)")
-        base_cost, load_cost = marks[1] - marks[0], marks[3] - marks[2]
-        base_n, load_n = len(base.latencies["healthz"]), len(everything)
-        for phase, cost, n in (("baseline", base_cost, base_n), ("load", load_cost, load_n)):
+        base_cost, floor_cost, load_cost = marks[1] - marks[0], marks[3] - marks[2], marks[5] - marks[4]
+        base_n, floor_n, load_n = len(base.latencies["healthz"]), len(floor.latencies["floor"]), len(everything)
+        for phase, cost, n in (("baseline", base_cost, base_n), ("floor", floor_cost, floor_n), ("load", load_cost, load_n)):
             print(f"  {phase}: CPU per request: gunicorn {cost.server / n * 1000:.2f} ms, this load generator "
                   f"{cost.client / n * 1000:.2f} ms; {cost.sessions} new PostgreSQL connections")
-        print(f"  gunicorn CPU per request, baseline ÷ load: {(base_cost.server / base_n) / (load_cost.server / load_n):.2f}× "
+        print(f"  gunicorn CPU per request, baseline ÷ floor: {(base_cost.server / base_n) / (floor_cost.server / floor_n):.2f}×, "
+              f"baseline ÷ load: {(base_cost.server / base_n) / (load_cost.server / load_n):.2f}× "
               "(the throughput ratio on cores of its own, whatever else runs on the machine)")
-        for message in base.messages + main_run.messages:
+        for message in base.messages + floor.messages + main_run.messages:
             print(f"  error: {message}")
         if ledger.alert_text:
             print(f"  a double click then showed: {ledger.alert_text}")
@@ -926,8 +953,9 @@ def main() -> int:
 
         print("\ndatabase afterwards:")
         results = check_database(app, ledger)
-        results.insert(0, (total_errors + sum(base.errors.values()) == 0 and not app_errors,
-                           f"{total_errors + sum(base.errors.values())} request errors, {len(app_errors)} error lines in the gunicorn log"))
+        request_errors = total_errors + sum(base.errors.values()) + sum(floor.errors.values())
+        results.insert(0, (request_errors == 0 and not app_errors,
+                           f"{request_errors} request errors, {len(app_errors)} error lines in the gunicorn log"))
         for ok, text in results:
             print(f"  {'PASS' if ok else 'FAIL'}  {text}")
         app.extensions["db"].engine.dispose()

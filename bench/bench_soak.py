@@ -46,6 +46,7 @@ from bench_review_load import (  # noqa: E402 - after the path is set
     Ledger,
     check_database,
     load,
+    log_in,
     percentile,
     prepare_database,
     seed,
@@ -172,10 +173,10 @@ def run(processes: proc.Processes, tmp: Path, args, seconds: float, think: float
     builds = Builds(f"http://127.0.0.1:{port}", call_id, entry_ids, args.build_every)
     builds.start()
     ledger = Ledger()
-    warm, _warm_seconds, _logins = load(port, args.clients, warm_up, think, ledger)
+    warm, _warm_seconds = load(log_in(port, args.clients, think, ledger)[0], warm_up)
     pids = {f"gunicorn worker {pid}": pid for pid in proc.gunicorn_workers(gunicorn.pid)} | {"flask worker": worker.pid}
     before = memory(pids)
-    main_run, elapsed, _logins = load(port, args.clients, seconds, think, ledger)
+    main_run, elapsed = load(log_in(port, args.clients, think, ledger)[0], seconds)
     after = memory(pids)
     builds.stop.set()
     builds.join()

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from werkzeug.test import EnvironBuilder
 
 INTERVAL = 0.0005  # seconds between samples
+FLOOR_PATH = "/account/session"  # the cheapest logged-in request (bench_review_load.FLOOR_PATH)
 HOST = "bench.local"
 
 #: Library of the innermost frame, by the path of its file (first match wins).
@@ -272,13 +273,16 @@ def profile_pages(url: str, tmp: Path, *, cycles: int = 40, first_expert: int = 
         for browser in browsers[:3]:  # warm-up: templates compiled, caches filled
             _one_sheet(browser, rng)
         healthz = WsgiBrowser(app, warm, None)
+        floor = _log_in(app, numbers[-1], warm, None)  # its own browser: the others stop when out of work
         for _ in range(200):
             healthz.request("healthz", "GET", "/healthz")
+            floor.request(None, "GET", FLOOR_PATH)
         for label, sampler in (("timed", None), ("wall", Sampler("wall")), ("cpu", Sampler("cpu"))):
             timings = defaultdict(list)
             for browser in browsers:
                 browser.timings, browser.sampler = timings, sampler
             healthz.timings, healthz.sampler = timings, sampler
+            floor.timings, floor.sampler = timings, sampler
             context = sampler if sampler is not None else _Nothing()
             with context:
                 done = 0
@@ -292,6 +296,7 @@ def profile_pages(url: str, tmp: Path, *, cycles: int = 40, first_expert: int = 
                             browsers.remove(browser)
                 for _ in range(500):
                     healthz.request("healthz", "GET", "/healthz")
+                    floor.request("floor", "GET", FLOOR_PATH)
             results[label] = (timings, sampler)
     finally:
         sys.stderr = stderr
@@ -311,7 +316,7 @@ class _Nothing:
 
 
 def report(timings: dict, sampler: Sampler) -> None:
-    kinds = [k for k in ("healthz", "queue", "declaration", "open", "sheet", "autosave", "submit") if timings.get(k)]
+    kinds = [k for k in ("healthz", "floor", "queue", "declaration", "open", "sheet", "autosave", "submit") if timings.get(k)]
     def median(values):
         return sorted(values)[len(values) // 2]
 
@@ -320,12 +325,13 @@ def report(timings: dict, sampler: Sampler) -> None:
     for kind in kinds:
         print(f"  {kind:<12}{median(timings[kind]) * 1000:>9.2f}{median(timings[kind + ' cpu']) * 1000:>9.2f}"
               f"{median(timings[kind + ' statements']):>9}")
-    pages = [k for k in kinds if k != "healthz"]
+    pages = [k for k in kinds if k not in ("healthz", "floor")]
     requests = sum(len(timings[k]) for k in pages)
     page_ms = sum(sum(timings[k]) for k in pages) / requests * 1000
     page_cpu = sum(sum(timings[k + " cpu"]) for k in pages) / requests * 1000
     print(f"  mean over the expert pages in the load's mix ({requests} requests): {page_ms:.2f} ms, "
-          f"{page_cpu:.2f} ms of this process's CPU; /healthz {median(timings['healthz cpu']) * 1000:.2f} ms CPU")
+          f"{page_cpu:.2f} ms of this process's CPU; /healthz {median(timings['healthz cpu']) * 1000:.2f} ms CPU, "
+          f"the floor ({FLOOR_PATH}) {median(timings['floor cpu']) * 1000:.2f} ms")
     report_breakdown(timings, sampler)
 
 

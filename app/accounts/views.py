@@ -90,7 +90,9 @@ def load_session_user(token: str) -> User | None:
         return None
     user = db.session.get(User, check.row.user_id)
     user.attach_session(token)
-    g.user_session_id = check.row.id
+    # Kept for the request: the identity map holds an object only while
+    # something refers to it, and the session's own pages read the row again.
+    g.user_session = check.row
     return user
 
 
@@ -119,7 +121,8 @@ def _check_session():
 
 
 def _current_session() -> UserSession:
-    return db.session.get(UserSession, g.user_session_id)
+    """The request's login session row, as the user loader found it."""
+    return g.user_session
 
 
 def _session_state() -> dict:

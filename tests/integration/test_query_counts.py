@@ -31,6 +31,7 @@ EXPECTED = {
     "rankings": 8,
     "library_list": 8,
     "library_case": 7,
+    "session_status": 1,  # the expiry warning's poll: the login session's row, as the user loader found it
 }
 
 
@@ -209,3 +210,14 @@ def test_library_case(app, client, make, rows):
 
     assert entry.title in response.get_data(as_text=True)
     _assert_count("library_case", queries)
+
+
+def test_session_status(app, client, make, login):
+    """The cheapest logged-in request (the load bench's floor): the login session's query only."""
+    login(make.expert())
+
+    response, queries = _count(app, client, "get", "/account/session")
+
+    assert response.get_json()["authenticated"] is True
+    assert 0 < response.get_json()["expires_in"] <= app.config["SESSION_IDLE_MINUTES"] * 60
+    _assert_count("session_status", queries)

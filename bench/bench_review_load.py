@@ -15,7 +15,7 @@ one keep-alive connection per client):
 1. baseline: 50 clients call ``GET /healthz`` (no database) for ~10 s;
 2. floor: 50 experts log in, then call ``GET /account/session`` for as long —
    the cheapest request a logged-in browser sends (the login session's one
-   query, a small JSON answer): no page can be served faster;
+   query, a small JSON answer): no logged-in page can be served faster;
 3. load: the same experts, for 60 s, work through their queue — queue,
    conflict declaration, open the sheet, the sheet, 3–5 autosaves with
    changing scores (carrying the version each autosave returns), submit (one
@@ -921,7 +921,7 @@ def main() -> int:
         ratio = (len(everything) / main_seconds) / base_rps
         floor_ratio = (len(floor.latencies["floor"]) / floor_seconds) / base_rps
         print(f"  floor rps ÷ baseline rps: {floor_ratio:.2f}× (the cheapest logged-in request: "
-              "no page can be served faster than this)")
+              "no logged-in page can be served faster)")
         print(f"  load rps ÷ baseline rps: {ratio:.2f}× (target at saturation, BENCH_THINK_MS=0: ≥ {TARGET_RATIO}×"
               f"{': ok' if ratio >= TARGET_RATIO else ': MISSED' if not think else ''})")
         print(f"  sheets submitted in the run {len(ledger.submitted)} ({ledger.double_clicks} by double click, "

@@ -80,10 +80,10 @@ def _source(html: str, base_url: str, fetcher: LockedFetcher, own_markup: bool) 
     return HTML(string=html, base_url=base_url, url_fetcher=fetcher)
 
 
-def _styles(stylesheets: list[Path], fetcher: LockedFetcher, extra_css: str):
+def _styles(stylesheets: list[Path], fetcher: LockedFetcher, extra_css: str, font_config=None):
     # Shared by the stylesheets and the document, so that their @font-face
     # and @counter-style rules apply.
-    font_config = FontConfiguration()
+    font_config = FontConfiguration() if font_config is None else font_config
     counter_style = CounterStyle()
     styles = [
         CSS(url=Path(path).resolve().as_uri(), url_fetcher=fetcher, font_config=font_config, counter_style=counter_style)
@@ -134,8 +134,6 @@ def _parsed_stylesheets(stylesheets: tuple[tuple[str, int], ...], roots: tuple[s
     with the font configuration and counter styles they are parsed with, and
     parsed rules keep nothing else of them, so they serve with any (and a
     forked process may reuse them)."""
-    declarations, counter_style = _Declarations(), CounterStyle()
-    fetcher = LockedFetcher([Path(root) for root in roots])
-    parsed = tuple(CSS(url=Path(path).as_uri(), url_fetcher=fetcher, font_config=declarations,
-                       counter_style=counter_style) for path, _mtime in stylesheets)
-    return None if declarations.declared or counter_style else parsed
+    declarations, counter_style, parsed = _styles([Path(path) for path, _mtime in stylesheets],
+                                                  LockedFetcher([Path(root) for root in roots]), "", _Declarations())
+    return None if declarations.declared or counter_style else tuple(parsed)

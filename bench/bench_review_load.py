@@ -144,6 +144,24 @@ def prepare_database(raw_url: str) -> tuple[str, sa.Connection]:
 
     Returns the URL and a connection holding the run's advisory lock.
     """
+    url = ensure_database(raw_url)
+    text_url = url.render_as_string(hide_password=False)
+    # Held until the process ends: a second run would empty the schema under this one.
+    guard = sa.create_engine(text_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool).connect()
+    if not guard.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": RUN_LOCK}).scalar():
+        fail(f"another run of this benchmark is using {url.database}")
+    engine = sa.create_engine(text_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+    command.upgrade(alembic_config(text_url), "head")
+    return text_url, guard
+
+
+def ensure_database(raw_url: str) -> sa.URL:
+    """The bench database's URL, the database created if missing (a PostgreSQL
+    database whose name contains "bench": benches empty it)."""
     url = sa.engine.make_url(normalise_database_url(raw_url))
     if not url.drivername.startswith("postgresql") or "bench" not in (url.database or ""):
         fail(f"refusing {url.render_as_string(hide_password=True)}: "
@@ -160,18 +178,7 @@ def prepare_database(raw_url: str) -> tuple[str, sa.Connection]:
              f"(set BENCH_DATABASE_URL; trust auth or a password in the URL):\n  {str(error.orig).strip()}")
     finally:
         maintenance.dispose()
-    text_url = url.render_as_string(hide_password=False)
-    # Held until the process ends: a second run would empty the schema under this one.
-    guard = sa.create_engine(text_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool).connect()
-    if not guard.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": RUN_LOCK}).scalar():
-        fail(f"another run of this benchmark is using {url.database}")
-    engine = sa.create_engine(text_url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
-    command.upgrade(alembic_config(text_url), "head")
-    return text_url, guard
+    return url
 
 
 def _phases(now) -> list[CallPhase]:
@@ -292,7 +299,9 @@ def production_gunicorn() -> dict:
     return {"workers": conf["workers"], "threads": conf["threads"], "keepalive": conf["keepalive"]}
 
 
-def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int, keepalive: int = 2) -> subprocess.Popen:
+def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int, keepalive: int = 2, *,
+                   wsgi_app: str = "app:create_app()", ready_path: str = "/healthz") -> subprocess.Popen:
+    """Production's gunicorn serving ``wsgi_app`` (by default ours) on ``port``, once ``ready_path`` answers."""
     env = os.environ | {
         "SHOWCASE_ENV": "production",
         "SECRET_KEY": secrets.token_hex(32),
@@ -311,7 +320,7 @@ def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int, k
             "--keep-alive", str(keepalive), "-b", f"127.0.0.1:{port}", "--error-logfile", str(tmp / "gunicorn.log"),
             # Which worker served each request, and how long it took inside the worker (µs).
             "--access-logfile", str(tmp / "access.log"), "--access-logformat", "%(p)s %(D)s %(m)s %(U)s",
-            "app:create_app()"]
+            wsgi_app]
     # The app's request log (a JSON line per request, as in production) goes to a file, not to this terminal.
     with open(tmp / "app.log", "ab") as app_log:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=app_log, stderr=app_log,
@@ -323,14 +332,14 @@ def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int, k
             fail(f"gunicorn exited with {process.returncode}:\n{log}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
+            connection.request("GET", ready_path)
             if connection.getresponse().status == 200:
                 connection.close()
                 return process
         except OSError:
             time.sleep(0.2)
     stop_gunicorn(process)
-    fail("gunicorn did not answer /healthz within 60 s")
+    fail(f"gunicorn did not answer {ready_path} within 60 s")
 
 
 def stop_gunicorn(process: subprocess.Popen) -> None:

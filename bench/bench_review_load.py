@@ -75,6 +75,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa
 from alembic import command
+from page_profile import FLOOR_PATH  # beside this file: bench/ is on the path
 from sqlmodel import select
 
 from app import create_app
@@ -116,9 +117,6 @@ RUN_LOCK = 0x5EB_0AD  # advisory lock key: one run at a time per database
 DOUBLE_CLICK = 1 / 8  # the share of submits sent twice at once
 TARGET_P95_MS = 50
 TARGET_RATIO = 0.3  # saturation throughput against the bare route's
-# The cheapest request of a logged-in browser: the login session's one query
-# and a small JSON answer (the expiry warning's poll, which never writes).
-FLOOR_PATH = "/account/session"
 KINDS = ("queue", "declaration", "open", "sheet", "autosave", "submit")
 WORDS = ("智能", "视觉", "质检", "巡检", "调度", "诊断", "预测", "平台", "机器人", "大模型", "知识图谱", "政务", "安防", "教学", "风控")
 
@@ -340,6 +338,12 @@ def start_gunicorn(url: str, port: int, tmp: Path, workers: int, threads: int, k
             time.sleep(0.2)
     stop_gunicorn(process)
     fail(f"gunicorn did not answer {ready_path} within 60 s")
+
+
+def error_lines(log: str) -> list[str]:
+    """The lines of gunicorn's log and the app's JSON request log that report an error."""
+    return [line for line in log.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line
+            or '"level": "ERROR"' in line or '"level": "CRITICAL"' in line]
 
 
 def stop_gunicorn(process: subprocess.Popen) -> None:
@@ -909,8 +913,7 @@ def main() -> int:
         finally:
             stop_gunicorn(process)
         log = (tmp / "gunicorn.log").read_text(errors="replace") + (tmp / "app.log").read_text(errors="replace")
-        app_errors = [line for line in log.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line
-                      or '"level": "ERROR"' in line or '"level": "CRITICAL"' in line]
+        app_errors = error_lines(log)
 
         think_note = f", think time {think * 1000:.0f} ms ×0.5–1.5" if think else ", no think time"
         print(f"\n{clients} clients, keep-alive; baseline {base_seconds:.1f} s, floor {floor_seconds:.1f} s, "

@@ -49,6 +49,7 @@ from bench_review_load import (  # noqa: E402
     Recorder,
     Usage,
     ensure_database,
+    error_lines,
     fail,
     free_port,
     load_average,
@@ -111,7 +112,7 @@ def main() -> int:
             monitor.close()
             stop_gunicorn(process)
         log = (tmp / "gunicorn.log").read_text(errors="replace")
-        log_errors = [line for line in log.splitlines() if "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line]
+        log_errors = error_lines(log)
 
     rps = {name: statistics.median(figures[name]["rps"]) for name, _path in ROUTES}
     cpu = {name: statistics.median(figures[name]["cpu"]) for name, _path in ROUTES}

@@ -32,7 +32,9 @@ import sqlalchemy as sa
 from werkzeug.test import EnvironBuilder
 
 INTERVAL = 0.0005  # seconds between samples
-FLOOR_PATH = "/account/session"  # the cheapest logged-in request (bench_review_load.FLOOR_PATH)
+# The cheapest request of a logged-in browser: the login session's one query
+# and a small JSON answer (the expiry warning's poll, which never writes).
+FLOOR_PATH = "/account/session"
 HOST = "bench.local"
 
 #: Library of the innermost frame, by the path of its file (first match wins).
